@@ -1,0 +1,83 @@
+// EquinixMetalHost: a bare-metal device on Equinix Metal. Equinix Metal
+// stopped taking new customers and reached end of life on 2026-06-30: keep
+// this for existing hardware reservations and for migrating off it.
+// @pulumi/equinix-metal is used in this file only.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as metal from "@pulumi/equinix-metal";
+import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
+import { FleetConfigError, hostProblems } from "../config";
+import { RunnerHost, SshArgs, sshConnection, waitForSsh } from "./host";
+
+/** The OS actuated certifies. */
+export const EQUINIX_OS = "ubuntu_22_04";
+
+export interface EquinixMetalHostArgs extends SshArgs {
+    /** The Metal project (UUID) that owns the device. */
+    readonly projectId: pulumi.Input<string>;
+    /** Metro code, such as `da` or `sv`. */
+    readonly metro: string;
+    /** CPU architecture; arm64 unless set. */
+    readonly arch?: Arch;
+    /** Plan; `c3.large.arm64` (Ampere Altra Q80-30, 80 cores) for arm64, `c3.medium.x86` for amd64 unless set. */
+    readonly plan?: string;
+    /** Public half of `privateKey`, registered as a project SSH key and installed on the device. */
+    readonly sshPublicKey: pulumi.Input<string>;
+    /** Deploy onto this hardware reservation. */
+    readonly hardwareReservationId?: pulumi.Input<string>;
+    /** Extra device tags; `runner-fleet` and the arch are always set. */
+    readonly tags?: readonly string[];
+}
+
+export class EquinixMetalHost extends pulumi.ComponentResource implements RunnerHost {
+    public readonly name: string;
+    public readonly arch: Arch;
+    public readonly kvm = true;
+    public readonly publicIp: pulumi.Output<string>;
+    public readonly connection: RunnerHost["connection"];
+    public readonly ready: pulumi.Resource;
+    public readonly hostId: pulumi.Output<string>;
+    public readonly device: metal.Device;
+
+    constructor(name: string, args: EquinixMetalHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        const hostname = args.hostname ?? name;
+        const problems = hostProblems({ name: hostname, provider: "equinix-metal", arch: args.arch, plan: args.plan, metro: args.metro },
+            "args", { defaultAgent: "actuated", sshPublicKeySet: true, equinixProjectSet: true, adminCidrsSet: true });
+        if (problems.length > 0) {
+            throw new FleetConfigError(problems, `EquinixMetalHost "${hostname}"`);
+        }
+        super("runner-fleet:index:EquinixMetalHost", name, {}, opts);
+        const plan = (args.plan ?? DEFAULT_PLANS["equinix-metal"][args.arch ?? "arm64"]).toLowerCase();
+        this.name = hostname;
+        this.arch = args.arch ?? findPlan("equinix-metal", plan)?.arch ?? "arm64";
+
+        const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
+            projectId: args.projectId,
+            name: `runner-fleet-${hostname}`,
+            publicKey: args.sshPublicKey,
+        }, { parent: this });
+
+        // No user data: changing it replaces a bare-metal server, and the agent
+        // is installed over SSH where it can be updated in place.
+        this.device = new metal.Device(`${name}-device`, {
+            hostname,
+            projectId: args.projectId,
+            metro: args.metro,
+            plan,
+            operatingSystem: EQUINIX_OS,
+            billingCycle: "hourly",
+            hardwareReservationId: args.hardwareReservationId,
+            projectSshKeyIds: [key.id],
+            tags: ["runner-fleet", `arch:${this.arch}`, ...(args.tags ?? [])],
+        }, { parent: this });
+
+        this.publicIp = this.device.accessPublicIpv4;
+        this.hostId = this.device.id;
+        this.connection = sshConnection(this.publicIp, args);
+        this.ready = waitForSsh(name, {
+            hostName: hostname, arch: this.arch, connection: this.connection, hostId: this.hostId,
+            bootTimeoutMinutes: args.bootTimeoutMinutes,
+        }, { parent: this, dependsOn: [this.device] });
+        this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, deviceId: this.device.id });
+    }
+}

@@ -1,0 +1,97 @@
+// HetznerCloudHost: a Hetzner Cloud server (CAX for arm64, CCX or CPX for
+// amd64) with its SSH key and a firewall that lets in SSH from the admin
+// networks only. Hetzner Cloud has no nested virtualisation: no KVM, so these
+// hosts run the plain GitHub Actions runner, not actuated.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as hcloud from "@pulumi/hcloud";
+import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
+import { FleetConfigError, hostProblems } from "../config";
+import { RunnerHost, SshArgs, sshConnection, waitForSsh } from "./host";
+
+/** The image: Ubuntu 22.04, the release actuated certifies, so both agents share one OS. */
+export const HETZNER_IMAGE = "ubuntu-22.04";
+
+export interface HetznerCloudHostArgs extends SshArgs {
+    /** Location, such as `fsn1`, `nbg1` or `hel1` (CAX is sold in the EU locations only). */
+    readonly location: string;
+    /** CPU architecture; arm64 unless set. */
+    readonly arch?: Arch;
+    /** Server type; `cax41` for arm64, `ccx33` for amd64 unless set. */
+    readonly serverType?: string;
+    /** Public half of `privateKey`, installed on the server. */
+    readonly sshPublicKey: pulumi.Input<string>;
+    /** Networks (CIDR) allowed to reach SSH. Nothing else is let in. */
+    readonly adminCidrs: readonly string[];
+    /** Extra server labels. */
+    readonly labels?: Readonly<Record<string, string>>;
+}
+
+export class HetznerCloudHost extends pulumi.ComponentResource implements RunnerHost {
+    public readonly name: string;
+    public readonly arch: Arch;
+    public readonly kvm = false;
+    public readonly publicIp: pulumi.Output<string>;
+    public readonly connection: RunnerHost["connection"];
+    public readonly ready: pulumi.Resource;
+    public readonly hostId: pulumi.Output<string>;
+    public readonly server: hcloud.Server;
+    public readonly firewall: hcloud.Firewall;
+
+    constructor(name: string, args: HetznerCloudHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        const hostname = args.hostname ?? name;
+        const problems = hostProblems({ name: hostname, provider: "hetzner-cloud", arch: args.arch, plan: args.serverType, location: args.location },
+            "args", { defaultAgent: "github-runner", sshPublicKeySet: true, equinixProjectSet: true, adminCidrsSet: args.adminCidrs.length > 0 });
+        if (problems.length > 0) {
+            throw new FleetConfigError(problems, `HetznerCloudHost "${hostname}"`);
+        }
+        super("runner-fleet:index:HetznerCloudHost", name, {}, opts);
+        const serverType = (args.serverType ?? DEFAULT_PLANS["hetzner-cloud"][args.arch ?? "arm64"]).toLowerCase();
+        this.name = hostname;
+        this.arch = args.arch ?? findPlan("hetzner-cloud", serverType)?.arch ?? "arm64";
+        const labels = { "runner-fleet": hostname, arch: this.arch, ...(args.labels ?? {}) };
+
+        const key = new hcloud.SshKey(`${name}-ssh-key`, {
+            name: `runner-fleet-${hostname}`,
+            publicKey: args.sshPublicKey,
+            labels,
+        }, { parent: this });
+
+        this.firewall = new hcloud.Firewall(`${name}-firewall`, {
+            name: `runner-fleet-${hostname}`,
+            labels,
+            rules: sshOnlyRules(args.adminCidrs),
+        }, { parent: this });
+
+        this.server = new hcloud.Server(`${name}-server`, {
+            name: hostname,
+            serverType,
+            image: HETZNER_IMAGE,
+            location: args.location,
+            sshKeys: [key.id],
+            firewallIds: [this.firewall.id.apply(Number)],
+            publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+            labels,
+        }, { parent: this });
+
+        this.publicIp = this.server.ipv4Address;
+        this.hostId = this.server.id;
+        this.connection = sshConnection(this.publicIp, args);
+        this.ready = waitForSsh(name, {
+            hostName: hostname, arch: this.arch, connection: this.connection, hostId: this.hostId,
+            bootTimeoutMinutes: args.bootTimeoutMinutes,
+        }, { parent: this, dependsOn: [this.server] });
+        this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, serverId: this.server.id });
+    }
+}
+
+/** The firewall's inbound rules: TCP 22 from the admin networks, nothing else (Hetzner firewalls drop unmatched inbound traffic). */
+export function sshOnlyRules(adminCidrs: readonly string[]): hcloud.types.input.FirewallRule[] {
+    return [{
+        description: "SSH from admin networks",
+        direction: "in",
+        protocol: "tcp",
+        port: "22",
+        sourceIps: [...adminCidrs],
+    }];
+}

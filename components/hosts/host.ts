@@ -1,0 +1,92 @@
+// The contract every host source fulfils, and the wait-for-SSH step they share.
+// Everything after provisioning (agent, mirror) depends only on this.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { Arch } from "../catalog";
+import { renderRemoteCommand, scriptHash } from "../remote-script";
+
+type ConnectionArgs = command.types.input.remote.ConnectionArgs;
+
+/** A machine that can take a runner agent, wherever it came from. */
+export interface RunnerHost {
+    /** The host's name in the fleet. */
+    readonly name: string;
+    readonly arch: Arch;
+    /** Whether the host can run microVMs: actuated needs /dev/kvm. */
+    readonly kvm: boolean;
+    readonly publicIp: pulumi.Output<string>;
+    /** How to reach the host over SSH. Secret as a whole: it carries the private key. */
+    readonly connection: pulumi.Output<ConnectionArgs>;
+    /** Bootstrap depends on this: SSH answers, the host finished booting, its arch is the declared one. */
+    readonly ready: pulumi.Resource;
+    /** Changes when the machine is replaced (server id, or address for existing hosts); part of every command's triggers. */
+    readonly hostId: pulumi.Output<string>;
+}
+
+/** SSH settings shared by the host components. */
+export interface SshArgs {
+    /** The host's name in the fleet and its hostname; the resource name unless set. */
+    readonly hostname?: string;
+    /** SSH private key (PEM or OpenSSH). Kept secret. */
+    readonly privateKey: pulumi.Input<string>;
+    /** Login user; `root` unless set. Non-root users need password-less sudo. */
+    readonly user?: pulumi.Input<string>;
+    /** SSH port; 22 unless set. */
+    readonly port?: pulumi.Input<number>;
+    /** The host's public key (`ssh-ed25519 AAAA...`). When set, connections to any other key are refused. */
+    readonly hostKey?: pulumi.Input<string>;
+    /** How long to wait for SSH and for the boot to finish, in minutes. Default 20. */
+    readonly bootTimeoutMinutes?: number;
+}
+
+/** Seconds one SSH dial may take before the provider tries again. */
+export const PER_DIAL_TIMEOUT_SECONDS = 15;
+
+/**
+ * The connection to a host: retries dials without limit (a server that is
+ * still booting refuses them for minutes); the wait step's create timeout
+ * bounds the whole wait. The result is secret, because of the private key.
+ */
+export function sshConnection(host: pulumi.Input<string>, ssh: SshArgs): pulumi.Output<ConnectionArgs> {
+    return pulumi.secret(pulumi.all([host, ssh.user, ssh.port, ssh.hostKey, pulumi.secret(ssh.privateKey)])
+        .apply(([h, user, port, hostKey, privateKey]): ConnectionArgs => ({
+            host: h,
+            user: user ?? "root",
+            port: port ?? 22,
+            privateKey,
+            ...(hostKey ? { hostKey } : {}),
+            dialErrorLimit: -1,
+            perDialTimeout: PER_DIAL_TIMEOUT_SECONDS,
+        })));
+}
+
+export interface WaitForSshArgs {
+    readonly hostName: string;
+    readonly arch: Arch;
+    readonly connection: pulumi.Output<ConnectionArgs>;
+    readonly hostId: pulumi.Input<string>;
+    readonly bootTimeoutMinutes?: number;
+}
+
+/**
+ * The `ready` step: waits until SSH answers (unlimited dial retries within the
+ * timeout), waits for cloud-init, and checks `uname -m` against the declared
+ * arch. Named `<host>-ready`, so a timeout names the host.
+ */
+export function waitForSsh(name: string, args: WaitForSshArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    const minutes = args.bootTimeoutMinutes ?? 20;
+    const env = {
+        RUNNER_FLEET_HOST: args.hostName,
+        EXPECTED_ARCH: args.arch,
+        BOOT_TIMEOUT: String(minutes * 60),
+    };
+    return new command.remote.Command(`${name}-ready`, {
+        connection: args.connection,
+        create: renderRemoteCommand("ready.sh", env),
+        triggers: [scriptHash("ready.sh", env), args.hostId],
+    }, {
+        ...opts,
+        customTimeouts: { create: `${minutes}m`, update: `${minutes}m` },
+    });
+}

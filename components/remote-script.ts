@@ -1,0 +1,94 @@
+// How a script from scripts/host/ reaches a host: the command text that
+// installs it under /usr/local/lib/runner-fleet and runs it with plain
+// settings as environment, and the hash that makes a command re-run only when
+// the script or those settings change. Pure; no resources.
+
+import { createHash } from "crypto";
+import { readFileSync } from "fs";
+import * as path from "path";
+
+/** Where scripts live on a host; run them from there by hand to debug. */
+export const HOST_SCRIPT_DIR = "/usr/local/lib/runner-fleet";
+
+/** The scripts shipped in scripts/host/, by file name. */
+export function hostScriptPath(name: string): string {
+    // Compiled code runs from bin/components; sources from components. Both sit
+    // two levels below the package root, beside scripts/.
+    for (const root of [path.resolve(__dirname, ".."), path.resolve(__dirname, "..", "..")]) {
+        const p = path.join(root, "scripts", "host", name);
+        try {
+            readFileSync(p);
+            return p;
+        } catch {
+            // try the next root
+        }
+    }
+    throw new Error(`runner-fleet: host script ${name} is missing from scripts/host/ of the package`);
+}
+
+const cache = new Map<string, string>();
+
+/** The text of a host script. */
+export function hostScript(name: string): string {
+    let text = cache.get(name);
+    if (text === undefined) {
+        text = readFileSync(hostScriptPath(name), "utf8");
+        cache.set(name, text);
+    }
+    return text;
+}
+
+/** Plain (never secret) settings handed to a script as environment variables. */
+export type ScriptEnv = Readonly<Record<string, string>>;
+
+const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+/** Single-quotes a value for a POSIX shell. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+const MARKER = "__RUNNER_FLEET_SCRIPT_END__";
+
+/**
+ * The command text that installs a script on the host and runs it as root
+ * with `env` as its environment. Whatever the command's stdin carries (the
+ * secrets) reaches the script's stdin; nothing secret belongs in `env`.
+ */
+export function renderRemoteCommand(name: string, env: ScriptEnv, script: string = hostScript(name)): string {
+    for (const key of Object.keys(env)) {
+        if (!ENV_NAME.test(key)) {
+            throw new Error(`runner-fleet: environment name ${key} for ${name} is not an upper-case shell name`);
+        }
+    }
+    if (script.includes(MARKER)) {
+        throw new Error(`runner-fleet: host script ${name} contains the marker ${MARKER}`);
+    }
+    const target = `${HOST_SCRIPT_DIR}/${name}`;
+    const assignments = Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");
+    return [
+        "set -e",
+        `as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }`,
+        `as_root mkdir -p ${HOST_SCRIPT_DIR}`,
+        `as_root tee ${target}.new >/dev/null <<'${MARKER}'`,
+        script.endsWith("\n") ? script.slice(0, -1) : script,
+        MARKER,
+        `as_root chmod 0755 ${target}.new`,
+        `as_root mv -f ${target}.new ${target}`,
+        `as_root env ${assignments} ${target}`.replace(/ +/g, " "),
+    ].join("\n");
+}
+
+/** sha256 of some text, hex. */
+export function sha256(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * The trigger of a command: a hash of its script and plain settings. The host
+ * id goes beside it in the triggers list, so a replaced server re-runs it.
+ */
+export function scriptHash(name: string, env: ScriptEnv, script: string = hostScript(name)): string {
+    const stable = Object.keys(env).sort().map(k => `${k}=${env[k]}`).join("\n");
+    return sha256(`${name}\n${sha256(script)}\n${stable}`);
+}

@@ -1,0 +1,5 @@
+// The runner-fleet program: `pulumi up` per environment builds the fleet its
+// stack config (Pulumi.<stack>.yaml) describes.
+import { fleetProgram } from "./components/program";
+
+export = fleetProgram();

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# ready.sh: runs as soon as SSH answers on a new or existing host. Waits until
+# the host has finished booting, then checks that the machine's architecture
+# is the one the stack declared, before anything is installed on it.
+#
+# Settings (environment):
+#   RUNNER_FLEET_HOST   the host's name in the fleet, for messages
+#   EXPECTED_ARCH       arm64 or amd64
+#   BOOT_TIMEOUT        seconds to wait for cloud-init to finish (default 600)
+#
+# Run by hand: sudo env RUNNER_FLEET_HOST=x EXPECTED_ARCH=arm64 /usr/local/lib/runner-fleet/ready.sh
+set -euo pipefail
+
+host="${RUNNER_FLEET_HOST:-this host}"
+expected="${EXPECTED_ARCH:?EXPECTED_ARCH must be arm64 or amd64}"
+boot_timeout="${BOOT_TIMEOUT:-600}"
+
+if command -v cloud-init >/dev/null 2>&1; then
+    if ! timeout "${boot_timeout}" cloud-init status --wait >/dev/null 2>&1; then
+        status="$(cloud-init status 2>/dev/null || true)"
+        echo "runner-fleet: host ${host}: cloud-init did not finish within ${boot_timeout}s (${status:-no status})" >&2
+        exit 1
+    fi
+fi
+
+case "$(uname -m)" in
+    aarch64 | arm64) actual=arm64 ;;
+    x86_64 | amd64) actual=amd64 ;;
+    *) actual="$(uname -m)" ;;
+esac
+
+if [ "${actual}" != "${expected}" ]; then
+    echo "runner-fleet: host ${host} is ${actual} (uname -m: $(uname -m)) but the stack declares it ${expected}; fix the host's arch or plan in the stack config" >&2
+    exit 1
+fi
+
+echo "runner-fleet: host ${host} is ready (${actual})"
