@@ -590,9 +590,9 @@ export type FleetSecrets = Readonly<Record<string, pulumi.Output<string>>>;
 export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { spec: FleetSpec; secrets: FleetSecrets } {
     const raw: RawConfig = {};
     for (const key of CONFIG_KEYS) {
-        const v = config.getObject<unknown>(key) ?? (key === "sshPublicKey" || key === "equinixProjectId" ? config.get(key) : undefined);
-        if (v !== undefined) {
-            raw[key] = v;
+        const text = config.get(key);
+        if (text !== undefined) {
+            raw[key] = PLAIN_KEYS.has(key) ? text : parseJsonOr(text);
         }
     }
     const { spec, problems } = parseFleetConfig(raw);
@@ -607,6 +607,17 @@ export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { 
         secrets[key] = config.requireSecret(key);
     }
     return { spec, secrets };
+}
+
+const PLAIN_KEYS = new Set<string>(["sshPublicKey", "equinixProjectId"]);
+
+/** Structured config arrives as JSON; anything else is kept as text for the parser to report. */
+function parseJsonOr(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
 }
 
 /** Whether a config key has a value; the value itself is not kept. */

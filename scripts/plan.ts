@@ -1,0 +1,251 @@
+// Offline plan: what a stack would create, with no credentials and no Pulumi
+// CLI. Evaluates the program for Pulumi.<stack>.yaml under the SDK's mock
+// runtime and prints, per host, every resource, the runner labels per arch
+// and the estimated monthly cost. Secret config values are replaced by
+// placeholders before the program sees them, so nothing secret can be printed.
+//
+//   npm run plan -- --stack example [--cwd DIR] [--json]
+//
+// Exit status: 0 planned, 1 the config has problems (all are listed), 2 usage
+// or another error.
+
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { MockRuntime, RecordedResource, valueOf } from "./lib/mock-runtime";
+
+export interface StackConfig {
+    readonly project: string;
+    /** Full keys (`project:key`) to the strings the engine would hand over. */
+    readonly config: Record<string, string>;
+    /** Keys whose values were secret; their values here are placeholders. */
+    readonly secretKeys: string[];
+}
+
+/** A placeholder that stands in for a secret value in the plan. */
+export function secretPlaceholder(key: string): string {
+    return `[secret ${key}]`;
+}
+
+/** Reads Pulumi.yaml and Pulumi.<stack>.yaml, replacing every secure value by a placeholder. */
+export function readStackConfig(dir: string, stack: string): StackConfig {
+    const projectFile = path.join(dir, "Pulumi.yaml");
+    const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(projectFile)) {
+        throw new UsageError(`no Pulumi.yaml in ${dir}`);
+    }
+    if (!fs.existsSync(stackFile)) {
+        const stacks = fs.readdirSync(dir).filter(f => /^Pulumi\..+\.yaml$/.test(f)).map(f => f.slice(7, -5));
+        throw new UsageError(`no stack file Pulumi.${stack}.yaml in ${dir}${stacks.length ? `; stacks here: ${stacks.join(", ")}` : ""}`);
+    }
+    const project = String((YAML.parse(fs.readFileSync(projectFile, "utf8")) ?? {}).name ?? "");
+    const doc = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [rawKey, value] of Object.entries<unknown>(doc.config ?? {})) {
+        const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+        let secret = false;
+        const scrub = (v: unknown): unknown => {
+            if (isSecure(v)) {
+                secret = true;
+                return secretPlaceholder(key);
+            }
+            if (Array.isArray(v)) {
+                return v.map(scrub);
+            }
+            if (typeof v === "object" && v !== null) {
+                return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x)]));
+            }
+            return v;
+        };
+        const clean = scrub(value);
+        config[key] = typeof clean === "string" ? clean : JSON.stringify(clean);
+        if (secret) {
+            secretKeys.push(key);
+        }
+    }
+    return { project, config, secretKeys };
+}
+
+function isSecure(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v;
+}
+
+export class UsageError extends Error {}
+
+export interface PlanHostGroup {
+    readonly host: string;
+    readonly arch: string;
+    readonly provider: string;
+    readonly agent: string;
+    readonly labels: readonly string[];
+    readonly monthlyPrice: number | null;
+    readonly currency: string | null;
+    readonly resources: readonly { type: string; name: string }[];
+}
+
+export interface Plan {
+    readonly stack: string;
+    readonly project: string;
+    readonly hosts: readonly PlanHostGroup[];
+    readonly fleetWide: readonly { type: string; name: string }[];
+    readonly labelsByArch: Record<string, readonly string[]>;
+    readonly estimatedMonthlyCost: Record<string, number>;
+    readonly resourceCount: number;
+}
+
+interface ProgramOutputs {
+    hosts: unknown;
+    labelsByArch: unknown;
+    estimatedMonthlyCost: unknown;
+}
+
+/**
+ * Evaluates the program under mocks for one stack. Throws what the program
+ * throws (a FleetConfigError for bad config). Call once per process: the
+ * program module is evaluated on first import only.
+ */
+export async function planStack(dir: string, stack: string, program?: () => ProgramOutputs): Promise<Plan> {
+    const cfg = readStackConfig(dir, stack);
+    const runtime = new MockRuntime({ project: cfg.project, stack, config: cfg.config, secretKeys: cfg.secretKeys }).install();
+    // Imported only now: the program reads config when it runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const run = program ?? (require("../components/program") as { fleetProgram: () => ProgramOutputs }).fleetProgram;
+    const outputs = run();
+    await runtime.settle();
+    const [hosts, labelsByArch, cost] = await Promise.all([
+        valueOf(outputs.hosts as never) as Promise<Record<string, Omit<PlanHostGroup, "host" | "resources">>>,
+        valueOf(outputs.labelsByArch as never) as Promise<Record<string, readonly string[]>>,
+        valueOf(outputs.estimatedMonthlyCost as never) as Promise<Record<string, number>>,
+    ]);
+    await runtime.settle();
+    const { resources } = runtime.recording();
+    return groupPlan(cfg.project, stack, resources, hosts, labelsByArch, cost);
+}
+
+/** Groups recorded resources under the host whose component they descend from. */
+export function groupPlan(
+    project: string, stack: string, resources: readonly RecordedResource[],
+    hosts: Record<string, Omit<PlanHostGroup, "host" | "resources">>,
+    labelsByArch: Record<string, readonly string[]>, cost: Record<string, number>,
+): Plan {
+    const byUrn = new Map(resources.map(r => [r.urn, r]));
+    const fleet = resources.find(r => r.type === "runner-fleet:index:RunnerFleet");
+    const hostOf = (r: RecordedResource): string | undefined => {
+        let cur: RecordedResource | undefined = r;
+        while (cur) {
+            if (fleet && cur.parent === fleet.urn) {
+                const prefix = `${fleet.name}-`;
+                const hostName = cur.name.startsWith(prefix) ? cur.name.slice(prefix.length) : cur.name;
+                return hostName in hosts ? hostName : undefined;
+            }
+            cur = byUrn.get(cur.parent);
+        }
+        return undefined;
+    };
+    const groups = new Map<string, { type: string; name: string }[]>(Object.keys(hosts).map(h => [h, []]));
+    const fleetWide: { type: string; name: string }[] = [];
+    for (const r of resources) {
+        const h = hostOf(r);
+        (h ? groups.get(h)! : fleetWide).push({ type: r.type, name: r.name });
+    }
+    return {
+        stack, project,
+        hosts: Object.entries(hosts).map(([host, h]) => ({ host, ...h, resources: groups.get(host) ?? [] })),
+        fleetWide, labelsByArch, estimatedMonthlyCost: cost, resourceCount: resources.length,
+    };
+}
+
+function money(n: number | null, currency: string | null): string {
+    return n === null ? "price unknown" : `${n.toFixed(2)} ${currency ?? ""}/month`.replace(" /", "/");
+}
+
+/** The plan as people read it. */
+export function formatPlan(plan: Plan): string {
+    const out: string[] = [];
+    out.push(`Offline plan for stack "${plan.stack}" of ${plan.project}: no credentials used, nothing created.`);
+    out.push("Secret config values are shown as placeholders; values only a provider knows are fake.");
+    for (const h of plan.hosts) {
+        out.push("");
+        out.push(`Host ${h.host}: ${h.provider}, ${h.arch}, agent ${h.agent}, ${money(h.monthlyPrice, h.currency)}`);
+        out.push(`  labels: ${h.labels.join(", ")}`);
+        for (const r of h.resources) {
+            out.push(`  + ${r.type}  ${r.name}`);
+        }
+    }
+    if (plan.fleetWide.length > 0) {
+        out.push("");
+        out.push("Fleet-wide:");
+        for (const r of plan.fleetWide) {
+            out.push(`  + ${r.type}  ${r.name}`);
+        }
+    }
+    out.push("");
+    out.push("Runner labels per architecture (what runs-on names):");
+    for (const [arch, labels] of Object.entries(plan.labelsByArch)) {
+        out.push(`  ${arch}: ${labels.join(", ")}`);
+    }
+    out.push("");
+    out.push("Estimated monthly cost:");
+    for (const h of plan.hosts) {
+        out.push(`  ${h.host.padEnd(24)} ${money(h.monthlyPrice, h.currency)}`);
+    }
+    const totals = Object.entries(plan.estimatedMonthlyCost).map(([c, n]) => `${n.toFixed(2)} ${c}`);
+    out.push(`  ${"fleet".padEnd(24)} ${totals.length ? totals.join(" + ") : "unknown"} per month`);
+    out.push("");
+    out.push(`${plan.resourceCount} resources would be created.`);
+    return out.join("\n");
+}
+
+function parseArgs(argv: string[]): { stack: string; cwd: string; json: boolean } {
+    let stack: string | undefined;
+    let cwd = process.cwd();
+    let json = false;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--stack" || a === "-s") {
+            stack = argv[++i];
+        } else if (a.startsWith("--stack=")) {
+            stack = a.slice(8);
+        } else if (a === "--cwd") {
+            cwd = argv[++i];
+        } else if (a === "--json") {
+            json = true;
+        } else if (a === "--help" || a === "-h") {
+            throw new UsageError("usage: npm run plan -- --stack <name> [--cwd DIR] [--json]");
+        } else {
+            throw new UsageError(`unknown argument ${a}; usage: npm run plan -- --stack <name> [--cwd DIR] [--json]`);
+        }
+    }
+    if (!stack) {
+        throw new UsageError("which stack? usage: npm run plan -- --stack <name> [--cwd DIR] [--json]");
+    }
+    return { stack, cwd, json };
+}
+
+async function main(): Promise<number> {
+    let args: ReturnType<typeof parseArgs>;
+    try {
+        args = parseArgs(process.argv.slice(2));
+    } catch (e) {
+        console.error((e as Error).message);
+        return 2;
+    }
+    try {
+        const plan = await planStack(args.cwd, args.stack);
+        console.log(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+        return 0;
+    } catch (e) {
+        const err = e as Error;
+        if (err.name === "FleetConfigError") {
+            console.error(err.message);
+            return 1;
+        }
+        console.error(err instanceof UsageError ? err.message : `plan failed: ${err.stack ?? err.message}`);
+        return 2;
+    }
+}
+
+if (require.main === module) {
+    main().then(code => process.exit(code), () => process.exit(2));
+}

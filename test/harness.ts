@@ -1,0 +1,60 @@
+// Test helpers: run code under the recording mock runtime and query what it registered.
+
+import { MockRunOptions, MockRuntime, RecordedResource, Recording } from "../scripts/lib/mock-runtime";
+
+export const PROJECT = "runner-fleet";
+export const STACK = "test";
+
+/** Runs `build` under a fresh recording runtime and waits until every registration is answered. */
+export async function record<T>(build: () => T, options: Partial<MockRunOptions> = {}): Promise<Recording & { result: T }> {
+    const runtime = new MockRuntime({ project: PROJECT, stack: STACK, ...options }).install();
+    const result = build();
+    await runtime.settle();
+    return { ...runtime.recording(), result };
+}
+
+/** Runs `build`, expecting it to throw; returns the error and what was registered anyway. */
+export async function recordFailure(build: () => unknown, options: Partial<MockRunOptions> = {}): Promise<{ error: Error; resources: readonly RecordedResource[] }> {
+    const runtime = new MockRuntime({ project: PROJECT, stack: STACK, ...options }).install();
+    let error: Error | undefined;
+    try {
+        build();
+    } catch (e) {
+        error = e as Error;
+    }
+    await runtime.settle();
+    if (!error) {
+        throw new Error("expected an error, and none was thrown");
+    }
+    return { error, resources: runtime.recording().resources };
+}
+
+export function byType(resources: readonly RecordedResource[], type: string): RecordedResource[] {
+    return resources.filter(r => r.type === type);
+}
+
+export function named(resources: readonly RecordedResource[], name: string): RecordedResource {
+    const r = resources.find(x => x.name === name);
+    if (!r) {
+        throw new Error(`no resource named ${name}; have: ${resources.map(x => x.name).join(", ")}`);
+    }
+    return r;
+}
+
+/** Stack config for the program, keyed as the engine hands it over. */
+export function stackConfig(values: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(values)) {
+        out[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+
+/** Obviously fake secret values, distinctive enough to search for. */
+export const FAKE = {
+    sshPrivateKey: "fake-ssh-private-key-for-tests-0001",
+    actuatedLicense: "fake-actuated-licence-for-tests-0002",
+    actuatedToken: "fake-actuated-token-for-tests-0003",
+    dockerHubToken: "fake-docker-hub-token-for-tests-0004",
+    robotKey: "fake-robot-private-key-for-tests-0005",
+} as const;

@@ -1,0 +1,119 @@
+import { expect } from "chai";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { fleetProgram } from "../components/program";
+import { valueOf } from "../scripts/lib/mock-runtime";
+import { readStackConfig } from "../scripts/plan";
+import { FAKE, PROJECT, record, recordFailure, stackConfig } from "./harness";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const PLAN = path.join(ROOT, "bin", "scripts", "plan.js");
+
+const HOSTS = [
+    { name: "arm-metal-1", provider: "equinix-metal", plan: "c3.large.arm64", metro: "da" },
+    { name: "arm-hcloud-1", provider: "hetzner-cloud", plan: "cax41", location: "fsn1", agent: "github-runner" },
+    { name: "arm-robot-1", provider: "existing", plan: "rx170", address: "203.0.113.10", privateKeySecret: "robotKey" },
+];
+
+function config(overrides: Record<string, unknown> = {}) {
+    return stackConfig({
+        github: { org: "example-org" },
+        equinixProjectId: "00000000-0000-4000-8000-000000000000",
+        adminCidrs: ["198.51.100.0/24"],
+        sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake test",
+        hosts: HOSTS,
+        sshPrivateKey: FAKE.sshPrivateKey,
+        robotKey: FAKE.robotKey,
+        actuatedLicense: FAKE.actuatedLicense,
+        actuatedToken: FAKE.actuatedToken,
+        ...overrides,
+    });
+}
+const SECRET_KEYS = ["sshPrivateKey", "robotKey", "actuatedLicense", "actuatedToken"].map(k => `${PROJECT}:${k}`);
+
+describe("the program", () => {
+    it("builds every host of a mixed fleet from stack config", async () => {
+        const { resources, result } = await record(() => fleetProgram(), { config: config(), secretKeys: SECRET_KEYS });
+        const components = resources.filter(r => r.type.startsWith("runner-fleet:index:")).map(r => `${r.type.split(":")[2]} ${r.name}`);
+        expect(components).to.have.members([
+            "RunnerFleet fleet", "EquinixMetalHost fleet-arm-metal-1", "HetznerCloudHost fleet-arm-hcloud-1", "ExistingHost fleet-arm-robot-1",
+        ]);
+        const hosts = await valueOf(result.hosts);
+        expect(hosts["arm-robot-1"]).to.deep.include({ address: "203.0.113.10", arch: "arm64", agent: "actuated", labels: ["actuated-arm64"] });
+        expect(await valueOf(result.labelsByArch)).to.deep.equal({ arm64: ["actuated-arm64"] });
+        expect(await valueOf(result.estimatedMonthlyCost)).to.deep.equal({ USD: 1825, EUR: 225.49 });
+        // The robot host uses its own key; every connection carries its key as a secret.
+        const robotReady = resources.find(r => r.name === "fleet-arm-robot-1-ready")!;
+        expect((robotReady.inputs.connection as { privateKey: string }).privateKey).to.equal(FAKE.robotKey);
+        for (const r of resources.filter(x => x.type === "command:remote:Command")) {
+            expect(r.secretInputs.has("connection"), r.name).to.equal(true);
+        }
+    });
+
+    it("registers zero resources when the config is invalid, and lists every problem", async () => {
+        const bad = config({ hosts: [...HOSTS, { ...HOSTS[1], name: "arm-hcloud-2", agent: "actuated" }, HOSTS[0]] });
+        const { error, resources } = await recordFailure(() => fleetProgram(), { config: bad, secretKeys: SECRET_KEYS });
+        expect(resources).to.have.length(0);
+        expect(error.message).to.contain("hosts[3].agent").and.contain("arm-hcloud-2").and.contain("KVM");
+        expect(error.message).to.contain("hosts[4].name");
+        expect(error.message).to.contain("nothing was created");
+    });
+
+    it("names a missing secret without reading any other", async () => {
+        const cfg = config();
+        delete cfg[`${PROJECT}:actuatedLicense`];
+        const { error, resources } = await recordFailure(() => fleetProgram(), { config: cfg, secretKeys: SECRET_KEYS });
+        expect(resources).to.have.length(0);
+        expect(error.message).to.contain("actuatedLicense");
+        for (const v of Object.values(FAKE)) {
+            expect(error.message).to.not.contain(v);
+        }
+    });
+});
+
+describe("the offline plan", function () {
+    this.timeout(60000);
+
+    it("plans the example stack: resources per host, labels per arch, costs", () => {
+        const out = execFileSync(process.execPath, [PLAN, "--stack", "example", "--cwd", ROOT], { encoding: "utf8" });
+        for (const host of ["arm-metal-1", "arm-hcloud-1", "arm-robot-1"]) {
+            expect(out).to.contain(`Host ${host}:`);
+        }
+        expect(out).to.contain("equinix-metal:index/device:Device  fleet-arm-metal-1-device");
+        expect(out).to.contain("hcloud:index/firewall:Firewall  fleet-arm-hcloud-1-firewall");
+        expect(out).to.contain("arm64: actuated-arm64");
+        expect(out).to.match(/fleet\s+1825\.00 USD \+ 225\.49 EUR per month/);
+        expect(out).to.not.contain("secure");
+        expect(out).to.not.contain("v1:");
+    });
+
+    it("never hands ciphertext to the program: secure values become placeholders", () => {
+        const cfg = readStackConfig(ROOT, "example");
+        expect(cfg.secretKeys).to.include.members(["runner-fleet:sshPrivateKey", "runner-fleet:actuatedLicense"]);
+        expect(cfg.config["runner-fleet:sshPrivateKey"]).to.equal("[secret runner-fleet:sshPrivateKey]");
+    });
+
+    function planDir(stackYaml: string): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-plan-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stackYaml);
+        return dir;
+    }
+
+    it("exits non-zero naming the host and KVM for actuated on Hetzner Cloud", () => {
+        const example = fs.readFileSync(path.join(ROOT, "Pulumi.example.yaml"), "utf8");
+        const dir = planDir(example.replace("      agent: github-runner\n", ""));
+        const r = spawnSync(process.execPath, [PLAN, "--stack", "bad", "--cwd", dir], { encoding: "utf8" });
+        expect(r.status).to.equal(1);
+        expect(r.stderr).to.contain('host "arm-hcloud-1"').and.contain("KVM");
+        expect(r.stdout).to.equal("");
+    });
+
+    it("exits 2 with the stacks it can see when the stack file is missing", () => {
+        const r = spawnSync(process.execPath, [PLAN, "--stack", "nope", "--cwd", ROOT], { encoding: "utf8" });
+        expect(r.status).to.equal(2);
+        expect(r.stderr).to.contain("Pulumi.nope.yaml").and.contain("example");
+    });
+});
