@@ -12,6 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import type { FleetHostOutput } from "../components/fleet";
 import { MockRuntime, RecordedResource, valueOf } from "./lib/mock-runtime";
 
 export interface StackConfig {
@@ -73,14 +74,8 @@ function isSecure(v: unknown): boolean {
 
 export class UsageError extends Error {}
 
-export interface PlanHostGroup {
+export interface PlanHostGroup extends Omit<FleetHostOutput, "address"> {
     readonly host: string;
-    readonly arch: string;
-    readonly provider: string;
-    readonly agent: string;
-    readonly labels: readonly string[];
-    readonly monthlyPrice: number | null;
-    readonly currency: string | null;
     readonly resources: readonly { type: string; name: string }[];
 }
 

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as metal from "@pulumi/equinix-metal";
 import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
 import { FleetConfigError, hostProblems } from "../config";
-import { RunnerHost, SshArgs, sshConnection, waitForSsh } from "./host";
+import { RunnerHost, SshArgs, connectHost } from "./host";
 
 /** The OS actuated certifies. */
 export const EQUINIX_OS = "ubuntu_22_04";
@@ -73,11 +73,9 @@ export class EquinixMetalHost extends pulumi.ComponentResource implements Runner
 
         this.publicIp = this.device.accessPublicIpv4;
         this.hostId = this.device.id;
-        this.connection = sshConnection(this.publicIp, args);
-        this.ready = waitForSsh(name, {
-            hostName: hostname, arch: this.arch, connection: this.connection, hostId: this.hostId,
-            bootTimeoutMinutes: args.bootTimeoutMinutes,
-        }, { parent: this, dependsOn: [this.device] });
+        ({ connection: this.connection, ready: this.ready } = connectHost(this, name, {
+            hostname, arch: this.arch, address: this.publicIp, hostId: this.hostId, ssh: args, after: [this.device],
+        }));
         this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, deviceId: this.device.id });
     }
 }

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Arch, findPlan } from "../catalog";
 import { FleetConfigError, hostProblems } from "../config";
-import { RunnerHost, SshArgs, sshConnection, waitForSsh } from "./host";
+import { RunnerHost, SshArgs, connectHost } from "./host";
 
 export interface ExistingHostArgs extends SshArgs {
     /** IP address or DNS name. */
@@ -43,11 +43,9 @@ export class ExistingHost extends pulumi.ComponentResource implements RunnerHost
         this.kvm = resolved.kvm;
         this.publicIp = pulumi.output(args.address);
         this.hostId = pulumi.output(`existing:${args.address}`);
-        this.connection = sshConnection(args.address, args);
-        this.ready = waitForSsh(name, {
-            hostName: hostname, arch: this.arch, connection: this.connection, hostId: this.hostId,
-            bootTimeoutMinutes: args.bootTimeoutMinutes,
-        }, { parent: this });
+        ({ connection: this.connection, ready: this.ready } = connectHost(this, name, {
+            hostname, arch: this.arch, address: args.address, hostId: this.hostId, ssh: args,
+        }));
         this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm });
     }
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
 import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
 import { FleetConfigError, hostProblems } from "../config";
-import { RunnerHost, SshArgs, sshConnection, waitForSsh } from "./host";
+import { RunnerHost, SshArgs, connectHost } from "./host";
 
 /** The image: Ubuntu 22.04, the release actuated certifies, so both agents share one OS. */
 export const HETZNER_IMAGE = "ubuntu-22.04";
@@ -76,11 +76,9 @@ export class HetznerCloudHost extends pulumi.ComponentResource implements Runner
 
         this.publicIp = this.server.ipv4Address;
         this.hostId = this.server.id;
-        this.connection = sshConnection(this.publicIp, args);
-        this.ready = waitForSsh(name, {
-            hostName: hostname, arch: this.arch, connection: this.connection, hostId: this.hostId,
-            bootTimeoutMinutes: args.bootTimeoutMinutes,
-        }, { parent: this, dependsOn: [this.server] });
+        ({ connection: this.connection, ready: this.ready } = connectHost(this, name, {
+            hostname, arch: this.arch, address: this.publicIp, hostId: this.hostId, ssh: args, after: [this.server],
+        }));
         this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, serverId: this.server.id });
     }
 }

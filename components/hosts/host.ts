@@ -90,3 +90,24 @@ export function waitForSsh(name: string, args: WaitForSshArgs, opts: pulumi.Cust
         customTimeouts: { create: `${minutes}m`, update: `${minutes}m` },
     });
 }
+
+/**
+ * The SSH connection and the `ready` step of a host component: what every
+ * host source does once it knows the machine's address.
+ */
+export function connectHost(parent: pulumi.ComponentResource, name: string, args: {
+    readonly hostname: string;
+    readonly arch: Arch;
+    readonly address: pulumi.Input<string>;
+    readonly hostId: pulumi.Input<string>;
+    readonly ssh: SshArgs;
+    /** Resources the wait must follow (the server itself). */
+    readonly after?: pulumi.Resource[];
+}): { connection: pulumi.Output<ConnectionArgs>; ready: command.remote.Command } {
+    const connection = sshConnection(args.address, args.ssh);
+    const ready = waitForSsh(name, {
+        hostName: args.hostname, arch: args.arch, connection, hostId: args.hostId,
+        bootTimeoutMinutes: args.ssh.bootTimeoutMinutes,
+    }, { parent, dependsOn: args.after ?? [] });
+    return { connection, ready };
+}
