@@ -46,6 +46,8 @@ export interface HostSpec {
     readonly privateKeySecret?: string;
     /** Existing hosts: monthly price when `plan` is not a catalog model. */
     readonly monthlyPrice?: number;
+    /** actuated: the block device for microVM disks, such as `/dev/nvme1n1` (wiped). Unset: actuated picks a spare disk or a loopback file. */
+    readonly vmDevice?: string;
 }
 
 export interface AgentSpec {
@@ -55,7 +57,39 @@ export interface AgentSpec {
     readonly labelPrefix: string;
     /** Labels every host carries in addition to its arch label. */
     readonly labels: readonly string[];
+    /** github-runner: runner services per host. Default 1. */
+    readonly instances: number;
+    /** github-runner: one job per registration, registered again after each job. Default true. */
+    readonly ephemeral: boolean;
+    /** github-runner: the actions/runner release to install (it updates itself afterwards). */
+    readonly runnerVersion: string;
+    /** github-runner: install Docker and let the runner user use it. Default true. */
+    readonly installDocker: boolean;
+    /** actuated: disk size of each microVM, such as `30GB` (actuated's default when unset). */
+    readonly vmDiskSize?: string;
 }
+
+/** Where the scripts reach the outside world; the defaults are the real services. Tests point them at stand-ins. */
+export interface EndpointsSpec {
+    /** actuated's install script. */
+    readonly actuatedInstaller: string;
+    /** Base URL of actions/runner release archives. */
+    readonly runnerDownloads: string;
+    /** GitHub's web URL (runner registration). */
+    readonly githubUrl: string;
+    /** GitHub's REST API. */
+    readonly githubApi: string;
+}
+
+export const DEFAULT_ENDPOINTS: EndpointsSpec = {
+    actuatedInstaller: "https://get.actuated.com",
+    runnerDownloads: "https://github.com/actions/runner/releases/download",
+    githubUrl: "https://github.com",
+    githubApi: "https://api.github.com",
+};
+
+/** The actions/runner release installed unless agent.runnerVersion says otherwise. */
+export const DEFAULT_RUNNER_VERSION = "2.329.0";
 
 export interface MirrorSpec {
     /** Run a Docker Hub pull-through mirror on every host. Default true. */
@@ -64,7 +98,14 @@ export interface MirrorSpec {
     readonly dockerHubUsername?: string;
     /** How long cached content is kept, as a Go duration (`168h`). */
     readonly ttl: string;
+    /** Where the mirror listens on github-runner hosts: loopback or a private address, such as the Docker bridge. Default `127.0.0.1:5000`. */
+    readonly bindAddress: string;
+    /** The registry it caches. Default Docker Hub, `https://registry-1.docker.io`. */
+    readonly upstream: string;
 }
+
+/** Where actuated's own mirror listens: the VM bridge. */
+export const ACTUATED_MIRROR_ADDRESS = "192.168.128.1:5000";
 
 export interface GithubSpec {
     /** The GitHub organization the runners serve. */
@@ -85,6 +126,7 @@ export interface FleetSpec {
     readonly adminCidrs: readonly string[];
     /** Public half of `sshPrivateKey`, installed on cloud hosts (required with an equinix-metal or hetzner-cloud host). */
     readonly sshPublicKey?: string;
+    readonly endpoints: EndpointsSpec;
 }
 
 /** One thing wrong with the config: where, what, and how to fix it. */
@@ -114,10 +156,11 @@ export const SECRET_KEYS = {
     actuatedLicense: "actuatedLicense",
     actuatedToken: "actuatedToken",
     dockerHubToken: "dockerHubToken",
+    githubRunnerToken: "githubRunnerToken",
 } as const;
 
 /** Plain config keys the program reads. */
-export const CONFIG_KEYS = ["hosts", "agent", "mirror", "github", "equinixProjectId", "adminCidrs", "sshPublicKey"] as const;
+export const CONFIG_KEYS = ["hosts", "agent", "mirror", "github", "equinixProjectId", "adminCidrs", "sshPublicKey", "endpoints"] as const;
 
 // ---------------------------------------------------------------------------
 // Parsing: raw config values (as Pulumi hands them over) into a FleetSpec.
@@ -173,7 +216,7 @@ function parseHost(r: Reader, raw: unknown, i: number): HostSpec | undefined {
     }
     const known = new Set([
         "name", "provider", "arch", "plan", "metro", "location", "labels", "agent", "hardwareReservationId", "tags",
-        "address", "user", "port", "hostKey", "kvm", "privateKeySecret", "monthlyPrice",
+        "address", "user", "port", "hostKey", "kvm", "privateKeySecret", "monthlyPrice", "vmDevice",
     ]);
     for (const key of Object.keys(raw)) {
         if (!known.has(key)) {
@@ -210,6 +253,7 @@ function parseHost(r: Reader, raw: unknown, i: number): HostSpec | undefined {
         kvm: typeof kvm === "boolean" ? kvm : undefined,
         privateKeySecret: str(r, raw, "privateKeySecret", path),
         monthlyPrice: typeof price === "number" ? price : undefined,
+        vmDevice: str(r, raw, "vmDevice", path),
     };
 }
 
@@ -236,21 +280,25 @@ export function parseFleetConfig(raw: RawConfig): { spec: FleetSpec; problems: P
     const agentRaw = section(r, raw.agent, "agent");
     const mirrorRaw = section(r, raw.mirror, "mirror");
     const githubRaw = section(r, raw.github, "github");
-    const enabled = mirrorRaw.enabled;
-    if (enabled !== undefined && typeof enabled !== "boolean") {
-        r.problems.push({ path: "mirror.enabled", message: `must be true or false, got ${describe(enabled)}`, fix: "write mirror.enabled: true or false" });
-    }
+    const endpointsRaw = section(r, raw.endpoints, "endpoints");
     const spec: FleetSpec = {
         hosts,
         agent: {
             kind: (str(r, agentRaw, "kind", "agent") ?? "actuated") as AgentKind,
             labelPrefix: str(r, agentRaw, "labelPrefix", "agent") ?? "actuated",
             labels: strList(r, agentRaw.labels, "agent.labels") ?? [],
+            instances: num(r, agentRaw, "instances", "agent") ?? 1,
+            ephemeral: bool(r, agentRaw, "ephemeral", "agent") ?? true,
+            runnerVersion: str(r, agentRaw, "runnerVersion", "agent") ?? DEFAULT_RUNNER_VERSION,
+            installDocker: bool(r, agentRaw, "installDocker", "agent") ?? true,
+            vmDiskSize: str(r, agentRaw, "vmDiskSize", "agent"),
         },
         mirror: {
-            enabled: typeof enabled === "boolean" ? enabled : true,
+            enabled: bool(r, mirrorRaw, "enabled", "mirror") ?? true,
             dockerHubUsername: str(r, mirrorRaw, "dockerHubUsername", "mirror"),
             ttl: str(r, mirrorRaw, "ttl", "mirror") ?? "168h",
+            bindAddress: str(r, mirrorRaw, "bindAddress", "mirror") ?? "127.0.0.1:5000",
+            upstream: str(r, mirrorRaw, "upstream", "mirror") ?? "https://registry-1.docker.io",
         },
         github: {
             org: str(r, githubRaw, "org", "github") ?? "",
@@ -259,8 +307,38 @@ export function parseFleetConfig(raw: RawConfig): { spec: FleetSpec; problems: P
         equinixProjectId: typeof raw.equinixProjectId === "string" ? raw.equinixProjectId : undefined,
         adminCidrs: strList(r, raw.adminCidrs, "adminCidrs") ?? [],
         sshPublicKey: typeof raw.sshPublicKey === "string" ? raw.sshPublicKey : undefined,
+        endpoints: {
+            actuatedInstaller: str(r, endpointsRaw, "actuatedInstaller", "endpoints") ?? DEFAULT_ENDPOINTS.actuatedInstaller,
+            runnerDownloads: str(r, endpointsRaw, "runnerDownloads", "endpoints") ?? DEFAULT_ENDPOINTS.runnerDownloads,
+            githubUrl: str(r, endpointsRaw, "githubUrl", "endpoints") ?? DEFAULT_ENDPOINTS.githubUrl,
+            githubApi: str(r, endpointsRaw, "githubApi", "endpoints") ?? DEFAULT_ENDPOINTS.githubApi,
+        },
     };
     return { spec, problems: r.problems };
+}
+
+function num(r: Reader, obj: Record<string, unknown>, key: string, path: string): number | undefined {
+    const v = obj[key];
+    if (v === undefined || v === null) {
+        return undefined;
+    }
+    if (typeof v !== "number") {
+        r.problems.push({ path: `${path}.${key}`, message: `must be a number, got ${describe(v)}`, fix: `write it without quotes, such as ${key}: 2` });
+        return undefined;
+    }
+    return v;
+}
+
+function bool(r: Reader, obj: Record<string, unknown>, key: string, path: string): boolean | undefined {
+    const v = obj[key];
+    if (v === undefined || v === null) {
+        return undefined;
+    }
+    if (typeof v !== "boolean") {
+        r.problems.push({ path: `${path}.${key}`, message: `must be true or false, got ${describe(v)}`, fix: `write ${key}: true or ${key}: false` });
+        return undefined;
+    }
+    return v;
 }
 
 function section(r: Reader, v: unknown, path: string): Record<string, unknown> {
@@ -353,6 +431,8 @@ export function requiredSecrets(spec: FleetSpec): string[] {
         if ((h.agent ?? spec.agent.kind) === "actuated") {
             need.add(SECRET_KEYS.actuatedLicense);
             need.add(SECRET_KEYS.actuatedToken);
+        } else {
+            need.add(SECRET_KEYS.githubRunnerToken);
         }
     }
     if (spec.hosts.length > 0 && spec.mirror.enabled && spec.mirror.dockerHubUsername !== undefined) {
@@ -401,6 +481,25 @@ export function validateFleet(spec: FleetSpec, secretsPresent: ReadonlySet<strin
     }
     if (!/^(?=.)(\d+h)?(\d+m)?(\d+s)?$/.test(spec.mirror.ttl)) {
         add("mirror.ttl", `"${spec.mirror.ttl}" is not a duration`, "write a Go duration such as 168h or 72h");
+    }
+
+    if (!Number.isInteger(spec.agent.instances) || spec.agent.instances < 1 || spec.agent.instances > 32) {
+        add("agent.instances", `${spec.agent.instances} is not a number of runner services from 1 to 32`, "set agent.instances to a whole number such as 1 or 4 (each instance runs one job at a time)");
+    }
+    if (!/^\d+\.\d+\.\d+$/.test(spec.agent.runnerVersion)) {
+        add("agent.runnerVersion", `"${spec.agent.runnerVersion}" is not an actions/runner release`, "use a version such as 2.329.0, without a leading v");
+    }
+    if (spec.agent.vmDiskSize !== undefined && !/^\d+(G|GB|T|TB)$/.test(spec.agent.vmDiskSize)) {
+        add("agent.vmDiskSize", `"${spec.agent.vmDiskSize}" is not a disk size`, "write a size such as 30GB or 100GB");
+    }
+    const bindProblem = mirrorBindProblem(spec.mirror.bindAddress);
+    if (spec.mirror.enabled && bindProblem) {
+        add("mirror.bindAddress", bindProblem, "bind the mirror to loopback (127.0.0.1:5000) or the Docker bridge (172.17.0.1:5000); the mirror serves what the Docker Hub account can pull, so it must never face the internet");
+    }
+    for (const [key, url] of [["mirror.upstream", spec.mirror.upstream], ...Object.entries(spec.endpoints).map(([k, v]) => [`endpoints.${k}`, v])]) {
+        if (!/^https?:\/\/[^\s/]+/.test(url)) {
+            add(key, `"${url}" is not an http(s) URL`, "write a URL such as https://example.com, or remove the setting for the default");
+        }
     }
 
     const seen = new Map<string, number>();
@@ -555,6 +654,13 @@ export function hostProblems(host: HostSpec, path: string, ctx: HostContext): Pr
                     ? "set kvm: true if /dev/kvm exists on it, or set agent: github-runner for this host"
                     : "set agent: github-runner for this host, or use a bare-metal host (existing, such as a Hetzner Robot RX170)");
         }
+        if (host.vmDevice !== undefined) {
+            if (r.agent !== "actuated") {
+                add(`${path}.vmDevice`, "applies to actuated hosts only", "remove vmDevice, or run the actuated agent on this host");
+            } else if (!/^\/dev\/[A-Za-z0-9/_-]+$/.test(host.vmDevice)) {
+                add(`${path}.vmDevice`, `"${host.vmDevice}" is not a block device path`, "name a whole spare disk such as /dev/nvme1n1 (it is wiped), or remove vmDevice");
+            }
+        }
         (host.labels ?? []).forEach((l, j) => {
             const p = labelProblem(l);
             if (p) {
@@ -563,6 +669,38 @@ export function hostProblems(host: HostSpec, path: string, ctx: HostContext): Pr
         });
     }
     return problems;
+}
+
+/** Why a mirror may not listen on an address, or undefined when it may. */
+export function mirrorBindProblem(bind: string): string | undefined {
+    const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d+)$/.exec(bind);
+    if (!m) {
+        return `"${bind}" is not host:port`;
+    }
+    const host = m[1] ?? m[2];
+    const port = Number(m[3]);
+    if (port < 1 || port > 65535) {
+        return `port ${port} is not a TCP port`;
+    }
+    if (host === "0.0.0.0" || host === "::" || host === "*") {
+        return `"${bind}" listens on every address, the public one too`;
+    }
+    if (!isPrivateAddress(host)) {
+        return `"${host}" is not a loopback or private address`;
+    }
+    return undefined;
+}
+
+function isPrivateAddress(host: string): boolean {
+    if (host === "localhost" || host === "::1") {
+        return true;
+    }
+    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+    if (!v4) {
+        return /^f[cd][0-9a-f]{2}:/i.test(host);
+    }
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }
 
 /** The labels a host registers with: its arch label, the fleet's labels, then its own. */

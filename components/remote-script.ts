@@ -50,33 +50,73 @@ export function shellQuote(value: string): string {
 
 const MARKER = "__RUNNER_FLEET_SCRIPT_END__";
 
+/** Reads a host script's text by file name; tests pass their own. */
+export type ScriptSource = (name: string) => string;
+
+const SOURCED = /\$\(dirname "\$0"\)\/([a-z0-9-]+\.sh)/g;
+
 /**
- * The command text that installs a script on the host and runs it as root
- * with `env` as its environment. Whatever the command's stdin carries (the
- * secrets) reaches the script's stdin; nothing secret belongs in `env`.
+ * A script and every script it runs or sources from its own folder
+ * (`$(dirname "$0")/x.sh`), main script first: what has to be on the host.
  */
-export function renderRemoteCommand(name: string, env: ScriptEnv, script: string = hostScript(name)): string {
+export function scriptBundle(name: string, source: ScriptSource = hostScript): { name: string; text: string }[] {
+    const out: { name: string; text: string }[] = [];
+    const visit = (n: string) => {
+        if (out.some(f => f.name === n)) {
+            return;
+        }
+        const text = source(n);
+        out.push({ name: n, text });
+        for (const m of text.matchAll(SOURCED)) {
+            visit(m[1]);
+        }
+    };
+    visit(name);
+    return out;
+}
+
+/**
+ * The command text that installs a script (and the scripts it uses) on the
+ * host and runs it as root with `env` as its environment. Whatever the
+ * command's stdin carries (the secrets) reaches the script's stdin; nothing
+ * secret belongs in `env`.
+ */
+export function renderRemoteCommand(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
     for (const key of Object.keys(env)) {
         if (!ENV_NAME.test(key)) {
             throw new Error(`runner-fleet: environment name ${key} for ${name} is not an upper-case shell name`);
         }
     }
-    if (script.includes(MARKER)) {
-        throw new Error(`runner-fleet: host script ${name} contains the marker ${MARKER}`);
-    }
-    const target = `${HOST_SCRIPT_DIR}/${name}`;
-    const assignments = Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");
-    return [
+    const lines = [
         "set -e",
         `as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }`,
         `as_root mkdir -p ${HOST_SCRIPT_DIR}`,
-        `as_root tee ${target}.new >/dev/null <<'${MARKER}'`,
-        script.endsWith("\n") ? script.slice(0, -1) : script,
-        MARKER,
-        `as_root chmod 0755 ${target}.new`,
-        `as_root mv -f ${target}.new ${target}`,
-        `as_root env ${assignments} ${target}`.replace(/ +/g, " "),
-    ].join("\n");
+    ];
+    for (const file of scriptBundle(name, source)) {
+        if (file.text.includes(MARKER)) {
+            throw new Error(`runner-fleet: host script ${file.name} contains the marker ${MARKER}`);
+        }
+        const target = `${HOST_SCRIPT_DIR}/${file.name}`;
+        lines.push(
+            `as_root tee ${target}.new >/dev/null <<'${MARKER}'`,
+            file.text.endsWith("\n") ? file.text.slice(0, -1) : file.text,
+            MARKER,
+            `as_root chmod 0755 ${target}.new`,
+            `as_root mv -f ${target}.new ${target}`,
+        );
+    }
+    const assignments = Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");
+    lines.push(`as_root env ${assignments} ${HOST_SCRIPT_DIR}/${name}`.replace(/ +/g, " "));
+    return lines.join("\n");
+}
+
+/** sha256 of every file a script ships, by its path on the host: what the drift check compares. */
+export function bundleFileHashes(name: string, source: ScriptSource = hostScript): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const f of scriptBundle(name, source)) {
+        out[`${HOST_SCRIPT_DIR}/${f.name}`] = sha256(f.text);
+    }
+    return out;
 }
 
 /** sha256 of some text, hex. */
@@ -85,10 +125,12 @@ export function sha256(text: string): string {
 }
 
 /**
- * The trigger of a command: a hash of its script and plain settings. The host
- * id goes beside it in the triggers list, so a replaced server re-runs it.
+ * The trigger of a command: a hash of the scripts it ships and its plain
+ * settings. The host id goes beside it in the triggers list, so a replaced
+ * server runs it again.
  */
-export function scriptHash(name: string, env: ScriptEnv, script: string = hostScript(name)): string {
-    const stable = Object.keys(env).sort().map(k => `${k}=${env[k]}`).join("\n");
-    return sha256(`${name}\n${sha256(script)}\n${stable}`);
+export function scriptHash(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
+    const files = scriptBundle(name, source).map(f => `${f.name} ${sha256(f.text)}`).join("\n");
+    const settings = Object.keys(env).sort().map(k => `${k}=${env[k]}`).join("\n");
+    return sha256(`${files}\n--\n${settings}`);
 }

@@ -4,7 +4,7 @@ import {
 } from "../components/config";
 import { CATALOG, findPlan } from "../components/catalog";
 
-const ALL_SECRETS = new Set(["sshPrivateKey", "actuatedLicense", "actuatedToken", "dockerHubToken"]);
+const ALL_SECRETS = new Set(["sshPrivateKey", "actuatedLicense", "actuatedToken", "dockerHubToken", "githubRunnerToken"]);
 
 function fleet(hosts: unknown[], extra: Record<string, unknown> = {}): FleetSpec {
     const { spec, problems } = parseFleetConfig({
@@ -107,7 +107,7 @@ describe("stack config validation", () => {
     });
 
     it("needs the Docker Hub token only when a Docker Hub user is set", () => {
-        expect(requiredSecrets(fleet([hcloud("h1")]))).to.deep.equal(["sshPrivateKey"]);
+        expect(requiredSecrets(fleet([hcloud("h1")]))).to.deep.equal(["sshPrivateKey", "githubRunnerToken"]);
         expect(requiredSecrets(fleet([hcloud("h1")], { mirror: { dockerHubUsername: "bot" } }))).to.include("dockerHubToken");
     });
 
@@ -151,6 +151,23 @@ describe("stack config validation", () => {
         only(problems, "adminCidrs[0]");
         only(problems, "hosts[1].hostKey");
         only(problems, "hosts[1].port");
+    });
+
+    it("rejects a mirror bound to a public address, and accepts private ones", () => {
+        for (const bind of ["0.0.0.0:5000", "203.0.113.5:5000", "[::]:5000", "mirror"]) {
+            only(problemsOf(fleet([metal("m1")], { mirror: { bindAddress: bind } })), "mirror.bindAddress");
+        }
+        for (const bind of ["127.0.0.1:5000", "172.17.0.1:5000", "10.1.2.3:5001", "[::1]:5000"]) {
+            expect(problemsOf(fleet([metal("m1")], { mirror: { bindAddress: bind } })), bind).to.deep.equal([]);
+        }
+    });
+
+    it("checks agent settings: instances, runner version, VM disk and device", () => {
+        const problems = problemsOf(fleet([metal("m1", { vmDevice: "sdb" }), hcloud("h1", { vmDevice: "/dev/sdb" })],
+            { agent: { instances: 0, runnerVersion: "v2", vmDiskSize: "lots" } }));
+        for (const path of ["agent.instances", "agent.runnerVersion", "agent.vmDiskSize", "hosts[0].vmDevice", "hosts[1].vmDevice"]) {
+            only(problems, path);
+        }
     });
 
     it("tells GitHub-safe labels apart", () => {

@@ -57,4 +57,5 @@ export const FAKE = {
     actuatedToken: "fake-actuated-token-for-tests-0003",
     dockerHubToken: "fake-docker-hub-token-for-tests-0004",
     robotKey: "fake-robot-private-key-for-tests-0005",
+    githubRunnerToken: "fake-github-runner-token-for-tests-0006",
 } as const;

@@ -28,15 +28,16 @@ function config(overrides: Record<string, unknown> = {}) {
         robotKey: FAKE.robotKey,
         actuatedLicense: FAKE.actuatedLicense,
         actuatedToken: FAKE.actuatedToken,
+        githubRunnerToken: FAKE.githubRunnerToken,
         ...overrides,
     });
 }
-const SECRET_KEYS = ["sshPrivateKey", "robotKey", "actuatedLicense", "actuatedToken"].map(k => `${PROJECT}:${k}`);
+const SECRET_KEYS = ["sshPrivateKey", "robotKey", "actuatedLicense", "actuatedToken", "githubRunnerToken"].map(k => `${PROJECT}:${k}`);
 
 describe("the program", () => {
     it("builds every host of a mixed fleet from stack config", async () => {
         const { resources, result } = await record(() => fleetProgram(), { config: config(), secretKeys: SECRET_KEYS });
-        const components = resources.filter(r => r.type.startsWith("runner-fleet:index:")).map(r => `${r.type.split(":")[2]} ${r.name}`);
+        const components = resources.filter(r => r.type.endsWith("Host") || r.type.endsWith("Fleet")).map(r => `${r.type.split(":")[2]} ${r.name}`);
         expect(components).to.have.members([
             "RunnerFleet fleet", "EquinixMetalHost fleet-arm-metal-1", "HetznerCloudHost fleet-arm-hcloud-1", "ExistingHost fleet-arm-robot-1",
         ]);

@@ -82,6 +82,13 @@ export const defaultOutputs: Outputs = (type, name) => {
     }
 };
 
+/** Answers for provider functions the fleet calls, with obviously fake values. */
+export const defaultCalls: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+    "github:index/getActionsOrganizationRegistrationToken:getActionsOrganizationRegistrationToken": () => ({
+        token: "registration-token-fetched-at-deploy-time", expiresAt: 0,
+    }),
+};
+
 function hashByte(s: string): number {
     let h = 7;
     for (const c of s) {
@@ -173,7 +180,7 @@ export class MockRuntime {
             call: (args) => {
                 const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
                 this.callLog.push({ token: args.token, inputs });
-                const answer = options.calls?.[args.token];
+                const answer = options.calls?.[args.token] ?? defaultCalls[args.token];
                 if (!answer) {
                     throw new Error(`mock runtime: no answer for provider function ${args.token}`);
                 }

@@ -1,0 +1,171 @@
+// RunnerAgent: installs and registers the runner agent on one host over SSH:
+// actuated (a Firecracker microVM per job; needs KVM) or the plain GitHub
+// Actions runner. Two commands per host, both after the host's `ready`:
+//   <name>-secrets  writes the agent's secrets to root-only files from stdin
+//   <name>-install  installs the agent; its delete side removes it and
+//                   deregisters it, so `pulumi destroy` leaves no runner behind.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import {
+    AgentKind, DEFAULT_ENDPOINTS, DEFAULT_RUNNER_VERSION, EndpointsSpec, FleetConfigError, Problem, labelProblem,
+} from "./config";
+import { RunnerHost } from "./hosts/host";
+import { secretCommand, secretLines } from "./host-command";
+
+export interface AgentSecrets {
+    /** actuated: the licence key. */
+    readonly actuatedLicense?: pulumi.Input<string>;
+    /** actuated: the account token its installer enrolls with. */
+    readonly actuatedToken?: pulumi.Input<string>;
+    /** actuated: Docker Hub access token for the installer's own mirror (with `dockerHubUsername`). */
+    readonly dockerHubToken?: pulumi.Input<string>;
+    /** github-runner: a token allowed to manage the organization's self-hosted runners, kept root-only on the host to register ephemeral runners again and to remove them at destroy. */
+    readonly githubRunnerToken?: pulumi.Input<string>;
+}
+
+export interface RunnerAgentArgs {
+    readonly host: RunnerHost;
+    readonly kind: AgentKind;
+    /** Labels the runner registers with (no default labels are added). */
+    readonly labels: readonly string[];
+    /** The GitHub organization. */
+    readonly org: string;
+    /** github-runner: the runner group. Default `Default`. */
+    readonly runnerGroup?: string;
+    /** github-runner: runner services on the host. Default 1. */
+    readonly instances?: number;
+    /** github-runner: one job per registration. Default true. */
+    readonly ephemeral?: boolean;
+    /** github-runner: the actions/runner release. */
+    readonly runnerVersion?: string;
+    /** github-runner: install Docker for the jobs. Default true. */
+    readonly installDocker?: boolean;
+    /** github-runner: a registration token, such as github.getActionsOrganizationRegistrationTokenOutput().token. Kept secret. */
+    readonly registrationToken?: pulumi.Input<string>;
+    /** actuated: block device for microVM disks (wiped). */
+    readonly vmDevice?: string;
+    /** actuated: disk size of each microVM, such as 30GB. */
+    readonly vmDiskSize?: string;
+    /** actuated: let its installer run its own Docker Hub mirror on the VM bridge (true, default) or skip it. */
+    readonly actuatedMirror?: boolean;
+    /** actuated: Docker Hub user for the installer's mirror. */
+    readonly dockerHubUsername?: string;
+    readonly secrets: AgentSecrets;
+    /** Where the scripts download from and which GitHub they talk to; the real services by default. */
+    readonly endpoints?: Partial<EndpointsSpec>;
+}
+
+/** Every problem of a RunnerAgent's args. */
+export function agentProblems(args: RunnerAgentArgs): Problem[] {
+    const problems: Problem[] = [];
+    const add = (path: string, message: string, fix: string) => problems.push({ path, message, fix });
+    const host = args.host.name;
+    if (args.kind === "actuated") {
+        if (!args.host.kvm) {
+            add("kind", `host "${host}" has no KVM, and the actuated agent starts a Firecracker microVM per job`, "use kind github-runner on this host, or a bare-metal host with /dev/kvm");
+        }
+        if (args.secrets.actuatedLicense === undefined) {
+            add("secrets.actuatedLicense", "is missing", "pass the actuated licence (a secret)");
+        }
+        if (args.secrets.actuatedToken === undefined) {
+            add("secrets.actuatedToken", "is missing", "pass the actuated account token (a secret)");
+        }
+        if (args.dockerHubUsername !== undefined && (args.actuatedMirror ?? true) && args.secrets.dockerHubToken === undefined) {
+            add("secrets.dockerHubToken", "is missing while dockerHubUsername is set", "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls");
+        }
+    } else if (args.kind === "github-runner") {
+        if (args.secrets.githubRunnerToken === undefined) {
+            add("secrets.githubRunnerToken", "is missing", "pass a token that can manage the organization's self-hosted runners (a secret)");
+        }
+        if (args.registrationToken === undefined) {
+            add("registrationToken", "is missing", "pass github.getActionsOrganizationRegistrationTokenOutput().token");
+        }
+        const n = args.instances ?? 1;
+        if (!Number.isInteger(n) || n < 1 || n > 32) {
+            add("instances", `${n} is not from 1 to 32`, "run 1 to 32 runner services per host");
+        }
+    } else {
+        add("kind", `"${args.kind}" is not an agent kind`, "use actuated or github-runner");
+    }
+    if (args.labels.length === 0) {
+        add("labels", "is empty", "give the runner at least its arch label, such as actuated-arm64");
+    }
+    args.labels.forEach((l, i) => {
+        const p = labelProblem(l);
+        if (p) {
+            add(`labels[${i}]`, `the label ${p}`, "use letters, digits, '.', '_' and '-'");
+        }
+    });
+    return problems;
+}
+
+export class RunnerAgent extends pulumi.ComponentResource {
+    public readonly secretsCommand: command.remote.Command;
+    public readonly install: command.remote.Command;
+    /** The settings hash the install recorded on the host (for drift checks). */
+    public readonly settingsHash: string;
+    public readonly kind: AgentKind;
+
+    constructor(name: string, args: RunnerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
+        const problems = agentProblems(args);
+        if (problems.length > 0) {
+            throw new FleetConfigError(problems, `RunnerAgent "${name}"`);
+        }
+        super("runner-fleet:index:RunnerAgent", name, {}, opts);
+        this.kind = args.kind;
+        const host = args.host;
+        const endpoints = { ...DEFAULT_ENDPOINTS, ...(args.endpoints ?? {}) };
+
+        const secrets = args.kind === "actuated"
+            ? {
+                "actuated-license": args.secrets.actuatedLicense,
+                "actuated-token": args.secrets.actuatedToken,
+                "dockerhub-token": (args.actuatedMirror ?? true) && args.dockerHubUsername !== undefined ? args.secrets.dockerHubToken : undefined,
+            }
+            : { "github-runner-token": args.secrets.githubRunnerToken };
+        this.secretsCommand = secretCommand(`${name}-secrets`, {
+            host, script: "write-secrets.sh", env: { SECRET_SET: "agent" },
+            deleteScript: "write-secrets.sh", deleteEnv: { SECRET_SET: "agent", ACTION: "remove" },
+            stdin: secretLines(secrets), secret: true,
+        }, { parent: this, dependsOn: [host.ready] }).command;
+
+        const labels = args.labels.join(",");
+        const installed = args.kind === "actuated"
+            ? secretCommand(`${name}-install`, {
+                host, script: "install-actuated.sh", secret: true,
+                env: {
+                    RUNNER_FLEET_HOST: host.name,
+                    LABELS: labels,
+                    VM_DEV: args.vmDevice ?? "",
+                    BASE_SIZE: args.vmDiskSize ?? "",
+                    MIRROR: (args.actuatedMirror ?? true) ? "actuated" : "skip",
+                    DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
+                    ACTUATED_INSTALLER_URL: endpoints.actuatedInstaller,
+                },
+                deleteScript: "remove-actuated.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
+            }, { parent: this, dependsOn: [this.secretsCommand] })
+            : secretCommand(`${name}-install`, {
+                host, script: "install-github-runner.sh", secret: true,
+                env: {
+                    RUNNER_FLEET_HOST: host.name,
+                    GITHUB_ORG: args.org,
+                    GITHUB_URL: endpoints.githubUrl,
+                    GITHUB_API_URL: endpoints.githubApi,
+                    RUNNER_GROUP: args.runnerGroup ?? "Default",
+                    LABELS: labels,
+                    INSTANCES: String(args.instances ?? 1),
+                    EPHEMERAL: (args.ephemeral ?? true) ? "1" : "0",
+                    RUNNER_VERSION: args.runnerVersion ?? DEFAULT_RUNNER_VERSION,
+                    RUNNER_DOWNLOAD_URL: endpoints.runnerDownloads,
+                    INSTALL_DOCKER: (args.installDocker ?? true) ? "1" : "0",
+                },
+                deleteScript: "remove-github-runner.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
+                // A registration token is new on every run; a changed one alone must not reinstall.
+                stdin: secretLines({ "registration-token": args.registrationToken }), ignoreStdin: true,
+            }, { parent: this, dependsOn: [this.secretsCommand] });
+        this.install = installed.command;
+        this.settingsHash = installed.hash;
+        this.registerOutputs({ settingsHash: this.settingsHash });
+    }
+}

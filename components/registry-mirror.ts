@@ -1,0 +1,90 @@
+// RegistryMirror: a Docker Hub pull-through cache on one host, so that jobs
+// behind one egress address stop hitting Docker Hub's rate limit. The CNCF
+// distribution registry in proxy mode, bound to a private address only, with
+// Docker and containerd pointed at it. On actuated hosts the agent's
+// installer already runs such a mirror on the VM bridge (192.168.128.1:5000):
+// there this only checks that it answers, and installs no second one.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { ACTUATED_MIRROR_ADDRESS, FleetConfigError, Problem, mirrorBindProblem } from "./config";
+import { RunnerHost } from "./hosts/host";
+import { secretCommand, secretLines } from "./host-command";
+
+export type MirrorMode = "registry" | "actuated";
+
+export interface RegistryMirrorArgs {
+    readonly host: RunnerHost;
+    /** `registry`: install and run the mirror; `actuated`: check the one actuated's installer runs. */
+    readonly mode: MirrorMode;
+    /** Where it listens: loopback or a private address such as the Docker bridge. Default 127.0.0.1:5000. */
+    readonly bindAddress?: string;
+    /** The registry it caches. Default https://registry-1.docker.io. */
+    readonly upstream?: string;
+    /** How long cached content is kept. Default 168h. */
+    readonly ttl?: string;
+    /** Docker Hub user whose token lifts the anonymous pull limit. */
+    readonly dockerHubUsername?: string;
+    /** Docker Hub access token; kept secret. */
+    readonly dockerHubToken?: pulumi.Input<string>;
+    /** Point Docker (registry-mirrors) and containerd (hosts.toml) at the mirror. Default true. */
+    readonly configureRuntime?: boolean;
+    /** Resources on the same host it must follow, such as the agent install. */
+    readonly after?: pulumi.Resource[];
+}
+
+export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
+    const problems: Problem[] = [];
+    if (args.mode === "registry") {
+        const p = mirrorBindProblem(args.bindAddress ?? "127.0.0.1:5000");
+        if (p) {
+            problems.push({ path: "bindAddress", message: p, fix: "bind to loopback (127.0.0.1:5000) or the Docker bridge (172.17.0.1:5000)" });
+        }
+        if (args.dockerHubUsername !== undefined && args.dockerHubToken === undefined) {
+            problems.push({ path: "dockerHubToken", message: "is missing while dockerHubUsername is set", fix: "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls" });
+        }
+    } else if (args.mode !== "actuated") {
+        problems.push({ path: "mode", message: `"${args.mode}" is not a mirror mode`, fix: "use registry or actuated" });
+    }
+    return problems;
+}
+
+export class RegistryMirror extends pulumi.ComponentResource {
+    public readonly configure: command.remote.Command;
+    /** Where jobs on this host reach the mirror. */
+    public readonly address: string;
+    public readonly settingsHash: string;
+    public readonly mode: MirrorMode;
+
+    constructor(name: string, args: RegistryMirrorArgs, opts?: pulumi.ComponentResourceOptions) {
+        const problems = mirrorProblems(args);
+        if (problems.length > 0) {
+            throw new FleetConfigError(problems, `RegistryMirror "${name}"`);
+        }
+        super("runner-fleet:index:RegistryMirror", name, {}, opts);
+        this.mode = args.mode;
+        this.address = args.mode === "actuated" ? ACTUATED_MIRROR_ADDRESS : (args.bindAddress ?? "127.0.0.1:5000");
+        const env: Record<string, string> = args.mode === "actuated"
+            ? { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: "actuated" }
+            : {
+                RUNNER_FLEET_HOST: args.host.name,
+                MIRROR_MODE: "registry",
+                MIRROR_BIND: this.address,
+                MIRROR_UPSTREAM: args.upstream ?? "https://registry-1.docker.io",
+                MIRROR_TTL: args.ttl ?? "168h",
+                DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
+                RUNTIME_CONFIG: (args.configureRuntime ?? true) ? "1" : "0",
+            };
+        const withToken = args.mode === "registry" && args.dockerHubUsername !== undefined;
+        const result = secretCommand(`${name}-configure`, {
+            host: args.host, script: "configure-mirror.sh", env,
+            deleteScript: "remove-mirror.sh",
+            deleteEnv: { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: args.mode, MIRROR_BIND: this.address },
+            stdin: withToken ? secretLines({ "dockerhub-token": args.dockerHubToken }) : undefined,
+            secret: withToken,
+        }, { parent: this, dependsOn: [args.host.ready, ...(args.after ?? [])] });
+        this.configure = result.command;
+        this.settingsHash = result.hash;
+        this.registerOutputs({ address: this.address, settingsHash: this.settingsHash });
+    }
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# check.sh: tells whether this host still runs what the stack installed,
+# changing nothing. One JSON object per line on stdout:
+#   {"check": "...", "ok": true|false, "detail": "..."}
+# Exit status: 0 everything matches, 3 something drifted, 2 bad settings.
+#
+# Settings (environment):
+#   AGENT           actuated or github-runner
+#   INSTANCES       github-runner instances expected (default 1)
+#   MIRROR_MODE     registry, actuated or none
+#   MIRROR_BIND     the mirror's private host:port (default 127.0.0.1:5000)
+#   PUBLIC_ADDRESS  the host's public address; the mirror port must be closed there
+#   EXPECT          lines "stamp NAME SHA256" (settings hashes the stack declared)
+#                   and "file PATH SHA256" (installed files)
+#
+# Run by hand: sudo env AGENT=github-runner MIRROR_MODE=registry /usr/local/lib/runner-fleet/check.sh
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+failed=0
+report() {
+    local name="$1" ok="$2" detail="$3"
+    python3 -c 'import json,sys; print(json.dumps({"check": sys.argv[1], "ok": sys.argv[2] == "true", "detail": sys.argv[3]}))' \
+        "${name}" "${ok}" "${detail}"
+    [ "${ok}" = true ] || failed=1
+}
+unit_state() { systemctl is-active "$1" 2>/dev/null || true; }
+
+agent="${AGENT:-}"
+case "${agent}" in
+    actuated)
+        state="$(unit_state actuated.service)"
+        report agent-service "$([ "${state}" = active ] && echo true || echo false)" "actuated.service is ${state:-unknown}"
+        ;;
+    github-runner)
+        for i in $(seq 1 "${INSTANCES:-1}"); do
+            state="$(unit_state "runner-fleet-runner@${i}.service")"
+            report "agent-service-${i}" "$([ "${state}" = active ] && echo true || echo false)" "runner-fleet-runner@${i} is ${state:-unknown}"
+            if [ -f "/opt/runner-fleet/runner-${i}/.runner" ]; then
+                report "runner-registered-${i}" true "instance ${i} holds a registration"
+            elif [ -f "${STATE_DIR}/runner-${i}.registered" ] && [ "${state}" = active ]; then
+                report "runner-registered-${i}" true "instance ${i} is between jobs (ephemeral) and registering again"
+            else
+                report "runner-registered-${i}" false "instance ${i} has no registration"
+            fi
+        done
+        ;;
+    *)
+        echo "AGENT must be actuated or github-runner" >&2
+        exit 2
+        ;;
+esac
+
+bind="${MIRROR_BIND:-127.0.0.1:5000}"
+port="${bind##*:}"
+case "${MIRROR_MODE:-registry}" in
+    registry)
+        if curl -fsS --max-time 5 -o /dev/null "http://${bind}/v2/"; then
+            report mirror-private true "answers /v2/ on ${bind}"
+        else
+            report mirror-private false "does not answer /v2/ on ${bind}"
+        fi
+        ;;
+    actuated)
+        if curl -kfsS --max-time 5 -o /dev/null "https://192.168.128.1:5000/v2/"; then
+            report mirror-private true "actuated's mirror answers /v2/ on 192.168.128.1:5000"
+        else
+            report mirror-private false "actuated's mirror does not answer on 192.168.128.1:5000"
+        fi
+        port=5000
+        ;;
+    none) ;;
+    *)
+        echo "MIRROR_MODE must be registry, actuated or none" >&2
+        exit 2
+        ;;
+esac
+if [ "${MIRROR_MODE:-registry}" != none ] && [ -n "${PUBLIC_ADDRESS:-}" ]; then
+    if curl -sS --max-time 3 -o /dev/null "http://${PUBLIC_ADDRESS}:${port}/v2/" 2>/dev/null; then
+        report mirror-public-closed false "port ${port} answers on the public address ${PUBLIC_ADDRESS}"
+    else
+        report mirror-public-closed true "port ${port} is closed on ${PUBLIC_ADDRESS}"
+    fi
+fi
+
+while read -r kind what want; do
+    [ -n "${kind}" ] || continue
+    case "${kind}" in
+        stamp)
+            have="$(cat "${STATE_DIR}/${what}.hash" 2>/dev/null || true)"
+            report "settings-${what}" "$([ "${have}" = "${want}" ] && echo true || echo false)" \
+                "applied ${have:-nothing}, declared ${want}"
+            ;;
+        file)
+            have="$(sha256sum "${ROOT}${what}" 2>/dev/null | cut -d' ' -f1)"
+            report "file:${what}" "$([ "${have}" = "${want}" ] && echo true || echo false)" \
+                "sha256 ${have:-missing}, declared ${want}"
+            ;;
+    esac
+done <<<"${EXPECT:-}"
+
+[ "${failed}" = 0 ] || exit 3
+exit 0

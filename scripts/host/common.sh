@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# common.sh: helpers the runner-fleet host scripts share. Sourced, not run.
+#
+# Every script honours ROOT (default empty): a directory that stands in for /
+# for the files it writes. With RENDER_ONLY=1 the scripts only write their
+# files under ROOT and touch no service, package, user or network: that is how
+# the tests check what they render.
+# shellcheck shell=bash
+
+# shellcheck disable=SC2034 # the variables below are used by the scripts that source this
+ROOT="${ROOT:-}"
+RENDER_ONLY="${RENDER_ONLY:-0}"
+STATE_DIR="${ROOT}/var/lib/runner-fleet"
+SECRETS_DIR="${ROOT}/etc/runner-fleet/secrets"
+RETRIES="${RETRIES:-5}"
+
+log() { printf 'runner-fleet: %s\n' "$*" >&2; }
+die() {
+    log "$*"
+    exit 1
+}
+rendering() { [ "${RENDER_ONLY}" = "1" ]; }
+
+# retry N CMD...: runs CMD up to N times, waiting 2, 4, 8... seconds in between.
+retry() {
+    local tries="$1" n=1 delay=2
+    shift
+    until "$@"; do
+        if [ "${n}" -ge "${tries}" ]; then
+            log "gave up after ${tries} tries: $1"
+            return 1
+        fi
+        log "try ${n}/${tries} failed: $1; again in ${delay}s"
+        sleep "${delay}"
+        n=$((n + 1))
+        delay=$((delay * 2))
+    done
+}
+
+# write_file PATH MODE [OWNER]: writes stdin to PATH only when the content or
+# mode differs. Prints "changed" or "unchanged". The file is replaced
+# atomically and never exists with looser permissions than MODE.
+write_file() {
+    local path="$1" mode="$2" owner="${3:-}" tmp
+    mkdir -p "$(dirname "${path}")"
+    tmp="$(mktemp "${path}.XXXXXX")"
+    chmod "${mode}" "${tmp}"
+    cat >"${tmp}"
+    if [ -f "${path}" ] && cmp -s "${tmp}" "${path}" &&
+        [ "$(stat -c %a "${path}")" = "$(stat -c %a "${tmp}")" ] &&
+        { [ -z "${owner}" ] || rendering || [ "$(stat -c %U:%G "${path}")" = "${owner}" ]; }; then
+        rm -f "${tmp}"
+        echo unchanged
+        return 0
+    fi
+    if [ -n "${owner}" ] && ! rendering; then
+        chown "${owner}" "${tmp}"
+    fi
+    mv -f "${tmp}" "${path}"
+    echo changed
+}
+
+# read_secrets DIR: reads "name base64value" lines from stdin and writes each
+# to DIR/name (root-only, 0600) when it differs. Prints how many changed,
+# never a value.
+read_secrets() {
+    local dir="$1" name value changed=0 result
+    mkdir -p "${dir}"
+    chmod 0700 "${dir}"
+    while read -r name value; do
+        [ -n "${name}" ] || continue
+        case "${name}" in
+            *[!a-zA-Z0-9_-]*) die "secret name '${name}' has characters other than letters, digits, '-' and '_'" ;;
+        esac
+        result="$(printf '%s' "${value}" | base64 -d | write_file "${dir}/${name}" 0600)"
+        [ "${result}" = changed ] && changed=$((changed + 1))
+    done
+    echo "${changed}"
+}
+
+# secret NAME DIR: the value of a secret file, or empty.
+secret() {
+    local file="$2/$1"
+    if [ -f "${file}" ]; then cat "${file}"; fi
+}
+
+# apt_install PKG...: installs packages that are missing, waiting for the apt
+# lock and retrying transient failures. Never starts the services it installs
+# (policy-rc.d), so a package's default configuration never runs.
+apt_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q "install ok installed" || missing+=("${pkg}")
+    done
+    [ "${#missing[@]}" -gt 0 ] || return 0
+    log "installing ${missing[*]}"
+    local policy=/usr/sbin/policy-rc.d had_policy=0
+    if [ -e "${policy}" ]; then
+        had_policy=1
+        cp -p "${policy}" "${policy}.runner-fleet"
+    fi
+    printf '#!/bin/sh\nexit 101\n' >"${policy}"
+    chmod 0755 "${policy}"
+    local rc=0
+    retry "${RETRIES}" apt_get_locked update -q || rc=$?
+    if [ "${rc}" -eq 0 ]; then
+        retry "${RETRIES}" apt_get_locked install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+    fi
+    if [ "${had_policy}" = 1 ]; then mv -f "${policy}.runner-fleet" "${policy}"; else rm -f "${policy}"; fi
+    return "${rc}"
+}
+
+apt_get_locked() {
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@" >/dev/null
+}
+
+# download URL DEST: fetches URL to DEST (atomically), retrying.
+download() {
+    local url="$1" dest="$2"
+    mkdir -p "$(dirname "${dest}")"
+    retry "${RETRIES}" curl -fsSL --connect-timeout 20 --max-time 600 -o "${dest}.part" "${url}" || return 1
+    mv -f "${dest}.part" "${dest}"
+}
+
+# systemd_apply UNIT CHANGED: reloads systemd when a unit file changed,
+# enables the unit, and restarts it when CHANGED is "changed" (or starts it
+# when it is not running). Prints what it did.
+systemd_apply() {
+    local unit="$1" changed="$2"
+    rendering && return 0
+    if [ "${changed}" = changed ]; then
+        systemctl daemon-reload
+    fi
+    systemctl enable --quiet "${unit}"
+    if [ "${changed}" = changed ]; then
+        systemctl restart "${unit}"
+        log "${unit}: restarted"
+    elif ! systemctl is-active --quiet "${unit}"; then
+        systemctl start "${unit}"
+        log "${unit}: started"
+    fi
+}
+
+# stamp NAME HASH: records the settings hash a script last applied, for the
+# drift check to compare with what the stack declares.
+stamp() {
+    [ -n "${2:-}" ] || return 0
+    printf '%s\n' "$2" | write_file "${STATE_DIR}/$1.hash" 0644 >/dev/null
+}
+
+# host_arch: arm64 or amd64, from uname -m.
+host_arch() {
+    case "$(uname -m)" in
+        aarch64 | arm64) echo arm64 ;;
+        x86_64 | amd64) echo amd64 ;;
+        *) uname -m ;;
+    esac
+}
+
+# is_private_bind HOST: whether an address is loopback or a private range,
+# the only places a mirror may listen.
+is_private_bind() {
+    case "$1" in
+        127.* | 10.* | 192.168.* | ::1 | localhost) return 0 ;;
+        172.1[6-9].* | 172.2[0-9].* | 172.3[0-1].*) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
+# github_api METHOD PATH: calls the GitHub REST API with the token in
+# SECRETS_DIR/agent/github-runner-token. The token goes to curl in a root-only
+# header file, never on a command line. Prints the response body.
+github_api() {
+    local method="$1" path="$2" token_file="${SECRETS_DIR}/agent/github-runner-token" header rc=0
+    [ -s "${token_file}" ] || die "no GitHub token on this host (${token_file}); it is written by write-secrets.sh"
+    header="$(mktemp)"
+    chmod 0600 "${header}"
+    {
+        printf 'Authorization: Bearer '
+        cat "${token_file}"
+        printf '\nAccept: application/vnd.github+json\nX-GitHub-Api-Version: 2022-11-28\n'
+    } >"${header}"
+    curl -fsS --connect-timeout 20 --max-time 60 -X "${method}" -H @"${header}" \
+        "${GITHUB_API_URL:-https://api.github.com}${path}" || rc=$?
+    rm -f "${header}"
+    return "${rc}"
+}
+
+# json_field FIELD: reads a JSON object on stdin and prints one field.
+json_field() {
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
+}
