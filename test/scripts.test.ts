@@ -1,0 +1,211 @@
+// The host scripts run for real, with their output directed into a temporary
+// root (ROOT=..., RENDER_ONLY=1): what they render, and that a second run
+// rewrites nothing.
+
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+
+const HOST = path.resolve(__dirname, "..", "..", "scripts", "host");
+const TOKEN = "fake-hub-token-for-tests \"quoted\" \\ back";
+
+function b64(s: string): string {
+    return Buffer.from(s, "utf8").toString("base64");
+}
+
+function run(script: string, env: Record<string, string>, stdin = "") {
+    const r = spawnSync("bash", [path.join(HOST, script)], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, input: stdin, encoding: "utf8",
+    });
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function tempRoot(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-root-"));
+}
+
+function mode(file: string): string {
+    return (fs.statSync(file).mode & 0o777).toString(8);
+}
+
+/** Path -> mtime and inode of every file under a root. */
+function snapshot(root: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) {
+                walk(p);
+            } else {
+                const s = fs.statSync(p);
+                out[path.relative(root, p)] = `${s.ino}:${s.mtimeMs}`;
+            }
+        }
+    };
+    walk(root);
+    return out;
+}
+
+describe("host scripts", () => {
+    it("are clean under shellcheck", () => {
+        const files = fs.readdirSync(HOST).filter(f => f.endsWith(".sh")).map(f => path.join(HOST, f));
+        const r = spawnSync("shellcheck", files, { encoding: "utf8", cwd: path.resolve(HOST, "..", "..") });
+        if (r.error) {
+            throw new Error(`shellcheck is not installed (npm test's pretest step installs it): ${r.error.message}`);
+        }
+        expect(`${r.stdout}${r.stderr}`).to.equal("");
+        expect(r.status).to.equal(0);
+    });
+
+    describe("configure-mirror.sh", () => {
+        const env = (root: string, more: Record<string, string> = {}) => ({
+            ROOT: root, RENDER_ONLY: "1", MIRROR_MODE: "registry", MIRROR_BIND: "127.0.0.1:5000",
+            DOCKERHUB_USERNAME: "example-bot", MIRROR_TTL: "72h", RUNTIME_CONFIG: "1", SETTINGS_HASH: "a".repeat(64), ...more,
+        });
+
+        it("renders a root-only proxy config, a systemd unit and the runtime config", () => {
+            const root = tempRoot();
+            fs.mkdirSync(path.join(root, "etc/docker"), { recursive: true });
+            fs.writeFileSync(path.join(root, "etc/docker/daemon.json"), JSON.stringify({ "log-driver": "json-file", "registry-mirrors": ["https://mirror.example"] }));
+            const r = run("configure-mirror.sh", env(root), `dockerhub-token ${b64(TOKEN)}\n`);
+            expect(r.status, r.out).to.equal(0);
+            expect(r.out).to.not.contain("fake-hub-token");
+
+            const configFile = path.join(root, "etc/runner-fleet/mirror/config.yml");
+            expect(mode(configFile)).to.equal("600");
+            const config = YAML.parse(fs.readFileSync(configFile, "utf8"));
+            expect(config.http.addr).to.equal("127.0.0.1:5000");
+            expect(config.proxy).to.deep.equal({ remoteurl: "https://registry-1.docker.io", username: "example-bot", password: TOKEN, ttl: "72h" });
+            expect(config.storage.delete.enabled).to.equal(true);
+            expect(config.storage.filesystem.rootdirectory).to.equal("/var/lib/runner-fleet/mirror");
+
+            const secretFile = path.join(root, "etc/runner-fleet/secrets/mirror/dockerhub-token");
+            expect(mode(secretFile)).to.equal("600");
+            expect(fs.readFileSync(secretFile, "utf8")).to.equal(TOKEN);
+
+            const unit = fs.readFileSync(path.join(root, "etc/systemd/system/runner-fleet-mirror.service"), "utf8");
+            expect(unit).to.contain("User=docker-registry");
+            expect(unit).to.contain("LoadCredential=config.yml:/etc/runner-fleet/mirror/config.yml");
+            expect(unit).to.contain("ExecStart=/usr/bin/docker-registry serve ${CREDENTIALS_DIRECTORY}/config.yml");
+            expect(unit).to.not.contain("fake-hub-token");
+
+            const hosts = fs.readFileSync(path.join(root, "etc/containerd/certs.d/docker.io/hosts.toml"), "utf8");
+            expect(hosts).to.contain('server = "https://registry-1.docker.io"').and.contain('[host."http://127.0.0.1:5000"]');
+            const daemon = JSON.parse(fs.readFileSync(path.join(root, "etc/docker/daemon.json"), "utf8"));
+            expect(daemon).to.deep.equal({ "log-driver": "json-file", "registry-mirrors": ["http://127.0.0.1:5000", "https://mirror.example"] });
+            expect(fs.readFileSync(path.join(root, "var/lib/runner-fleet/mirror.hash"), "utf8").trim()).to.equal("a".repeat(64));
+        });
+
+        it("rewrites nothing on a second run with the same input", () => {
+            const root = tempRoot();
+            expect(run("configure-mirror.sh", env(root), `dockerhub-token ${b64(TOKEN)}\n`).status).to.equal(0);
+            const before = snapshot(root);
+            const r = run("configure-mirror.sh", env(root), `dockerhub-token ${b64(TOKEN)}\n`);
+            expect(r.status, r.out).to.equal(0);
+            expect(snapshot(root)).to.deep.equal(before);
+        });
+
+        it("rewrites the config when the token changes", () => {
+            const root = tempRoot();
+            run("configure-mirror.sh", env(root), `dockerhub-token ${b64("one")}\n`);
+            run("configure-mirror.sh", env(root), `dockerhub-token ${b64("two")}\n`);
+            const config = YAML.parse(fs.readFileSync(path.join(root, "etc/runner-fleet/mirror/config.yml"), "utf8"));
+            expect(config.proxy.password).to.equal("two");
+        });
+
+        it("leaves credentials out for anonymous pulls", () => {
+            const root = tempRoot();
+            const r = run("configure-mirror.sh", env(root, { DOCKERHUB_USERNAME: "", RUNTIME_CONFIG: "0" }));
+            expect(r.status, r.out).to.equal(0);
+            const config = YAML.parse(fs.readFileSync(path.join(root, "etc/runner-fleet/mirror/config.yml"), "utf8"));
+            expect(config.proxy).to.deep.equal({ remoteurl: "https://registry-1.docker.io", ttl: "72h" });
+            expect(fs.existsSync(path.join(root, "etc/docker/daemon.json"))).to.equal(false);
+        });
+
+        for (const bind of ["0.0.0.0:5000", "203.0.113.5:5000"]) {
+            it(`refuses to listen on ${bind}, writing nothing`, () => {
+                const root = tempRoot();
+                const r = run("configure-mirror.sh", env(root, { MIRROR_BIND: bind }), `dockerhub-token ${b64(TOKEN)}\n`);
+                expect(r.status).to.equal(1);
+                expect(r.out).to.contain("not a loopback or private address");
+                expect(Object.keys(snapshot(root))).to.deep.equal([]);
+            });
+        }
+
+        it("refuses a Docker Hub user without a token", () => {
+            const r = run("configure-mirror.sh", env(tempRoot()));
+            expect(r.status).to.equal(1);
+            expect(r.out).to.contain("no dockerhub-token came on stdin");
+        });
+    });
+
+    describe("install-github-runner.sh", () => {
+        it("renders the runner settings and the service template, and keeps the registration token root-only", () => {
+            const root = tempRoot();
+            const r = run("install-github-runner.sh", {
+                ROOT: root, RENDER_ONLY: "1", RUNNER_FLEET_HOST: "x86-1", GITHUB_ORG: "example-org", RUNNER_GROUP: "native",
+                LABELS: "actuated-amd64,gpu", INSTANCES: "2", RUNNER_VERSION: "2.329.0",
+            }, `registration-token ${b64("fake-registration-token-0007")}\n`);
+            expect(r.status, r.out).to.equal(0);
+            expect(r.out).to.not.contain("fake-registration-token");
+            const envFile = fs.readFileSync(path.join(root, "etc/runner-fleet/runner.env"), "utf8");
+            expect(envFile).to.contain("GITHUB_ORG=example-org\n").and.contain("RUNNER_GROUP=native\n").and.contain("LABELS=actuated-amd64,gpu\n")
+                .and.contain("EPHEMERAL=1\n").and.contain("GITHUB_API_URL=https://api.github.com\n");
+            expect(envFile).to.match(/RUNNER_ARCHIVE=\/var\/cache\/runner-fleet\/actions-runner-linux-(x64|arm64)-2\.329\.0\.tar\.gz/);
+            expect(envFile).to.not.contain("fake-registration-token");
+            const unit = fs.readFileSync(path.join(root, "etc/systemd/system/runner-fleet-runner@.service"), "utf8");
+            expect(unit).to.contain("ExecStart=/usr/local/lib/runner-fleet/runner-service.sh %i").and.contain("Restart=always");
+            const token = path.join(root, "etc/runner-fleet/secrets/agent/registration-token");
+            expect(mode(token)).to.equal("600");
+        });
+
+        it("tells the config.sh token through the environment, never the command line", () => {
+            const text = fs.readFileSync(path.join(HOST, "runner-service.sh"), "utf8");
+            expect(text).to.contain("export ACTIONS_RUNNER_INPUT_TOKEN");
+            expect(text).to.not.match(/--token/);
+        });
+    });
+
+    describe("write-secrets.sh", () => {
+        it("writes each secret root-only, reports counts not values, drops secrets no longer sent", () => {
+            const root = tempRoot();
+            const input = `alpha ${b64("value-one")}\nbeta ${b64("value-two")}\n`;
+            const first = run("write-secrets.sh", { ROOT: root, SECRET_SET: "agent" }, input);
+            expect(first.status, first.out).to.equal(0);
+            expect(first.out).to.contain("2 changed").and.not.contain("value-");
+            const dir = path.join(root, "etc/runner-fleet/secrets/agent");
+            expect(mode(dir)).to.equal("700");
+            expect(mode(path.join(dir, "alpha"))).to.equal("600");
+            expect(fs.readFileSync(path.join(dir, "beta"), "utf8")).to.equal("value-two");
+            expect(run("write-secrets.sh", { ROOT: root, SECRET_SET: "agent" }, input).out).to.contain("0 changed");
+            expect(run("write-secrets.sh", { ROOT: root, SECRET_SET: "agent" }, `alpha ${b64("value-one")}\n`).out).to.contain("1 changed");
+            expect(fs.readdirSync(dir)).to.deep.equal(["alpha"]);
+            expect(run("write-secrets.sh", { ROOT: root, SECRET_SET: "agent", ACTION: "remove" }).status).to.equal(0);
+            expect(fs.existsSync(dir)).to.equal(false);
+        });
+
+        it("refuses a secret name that could escape its folder", () => {
+            const r = run("write-secrets.sh", { ROOT: tempRoot() }, `../x ${b64("v")}\n`);
+            expect(r.status).to.equal(1);
+        });
+    });
+
+    describe("ready.sh", () => {
+        const machine = os.arch() === "arm64" ? "arm64" : "amd64";
+        const other = machine === "arm64" ? "amd64" : "arm64";
+
+        it("passes when the machine is the declared arch", () => {
+            const r = run("ready.sh", { RUNNER_FLEET_HOST: "h1", EXPECTED_ARCH: machine });
+            expect(r.status, r.out).to.equal(0);
+        });
+
+        it("fails naming the host and both arches on a mismatch", () => {
+            const r = run("ready.sh", { RUNNER_FLEET_HOST: "h1", EXPECTED_ARCH: other });
+            expect(r.status).to.equal(1);
+            expect(r.out).to.contain("host h1 is " + machine).and.contain("declares it " + other);
+        });
+    });
+});
