@@ -190,3 +190,35 @@ github_api() {
 json_field() {
     python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
 }
+
+# docker_mirror add|remove URL: sets (first in the list) or removes URL in
+# Docker's registry-mirrors in ROOT/etc/docker/daemon.json, keeping every other
+# setting. Prints "changed" or "unchanged".
+docker_mirror() {
+    local action="$1" url="$2" file="${ROOT}/etc/docker/daemon.json" desired result
+    [ "${action}" = add ] || [ -f "${file}" ] || {
+        echo unchanged
+        return 0
+    }
+    desired="$(mktemp)"
+    python3 - "${action}" "${file}" "${url}" >"${desired}" <<'PY'
+import json, sys
+action, path, url = sys.argv[1:4]
+try:
+    with open(path) as f:
+        conf = json.load(f)
+except FileNotFoundError:
+    conf = {}
+mirrors = [m for m in conf.get("registry-mirrors", []) if m != url]
+if action == "add":
+    mirrors.insert(0, url)
+if mirrors:
+    conf["registry-mirrors"] = mirrors
+else:
+    conf.pop("registry-mirrors", None)
+print(json.dumps(conf, indent=2, sort_keys=True))
+PY
+    result="$(write_file "${file}" 0644 <"${desired}")"
+    rm -f "${desired}"
+    echo "${result}"
+}

@@ -139,9 +139,6 @@ restart=unchanged
 if [ "${config_changed}" = changed ] || [ "${unit_changed}" = changed ] || [ "${changed_secrets}" != 0 ]; then
     restart=changed
 fi
-if [ "${unit_changed}" = changed ] && ! rendering; then
-    systemctl daemon-reload
-fi
 systemd_apply runner-fleet-mirror.service "${restart}"
 
 mirror_url="http://${bind}"
@@ -154,23 +151,7 @@ server = "https://registry-1.docker.io"
 [host."${mirror_url}"]
   capabilities = ["pull", "resolve"]
 TOML
-    daemon_json="${ROOT}/etc/docker/daemon.json"
-    mkdir -p "$(dirname "${daemon_json}")"
-    desired="$(mktemp)"
-    python3 - "${daemon_json}" "${mirror_url}" >"${desired}" <<'PY'
-import json, sys
-path, url = sys.argv[1], sys.argv[2]
-try:
-    with open(path) as f:
-        conf = json.load(f)
-except FileNotFoundError:
-    conf = {}
-mirrors = [m for m in conf.get("registry-mirrors", []) if m != url]
-conf["registry-mirrors"] = [url] + mirrors
-print(json.dumps(conf, indent=2, sort_keys=True))
-PY
-    docker_changed="$(write_file "${daemon_json}" 0644 <"${desired}")"
-    rm -f "${desired}"
+    docker_changed="$(docker_mirror add "${mirror_url}")"
     if [ "${docker_changed}" = changed ] && ! rendering && systemctl is-active --quiet docker.service; then
         systemctl restart docker.service
         log "docker.service: restarted to use the mirror"

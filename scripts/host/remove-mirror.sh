@@ -19,24 +19,9 @@ systemctl disable --now --quiet runner-fleet-mirror.service 2>/dev/null || true
 rm -f /etc/systemd/system/runner-fleet-mirror.service
 rm -rf /etc/runner-fleet/mirror "${SECRETS_DIR}/mirror" "${storage}"
 rm -f /etc/containerd/certs.d/docker.io/hosts.toml "${STATE_DIR}/mirror.hash"
-if [ -f /etc/docker/daemon.json ] && command -v python3 >/dev/null 2>&1; then
-    desired="$(mktemp)"
-    python3 - /etc/docker/daemon.json "${mirror_url}" >"${desired}" <<'PY'
-import json, sys
-path, url = sys.argv[1], sys.argv[2]
-with open(path) as f:
-    conf = json.load(f)
-mirrors = [m for m in conf.get("registry-mirrors", []) if m != url]
-if mirrors:
-    conf["registry-mirrors"] = mirrors
-else:
-    conf.pop("registry-mirrors", None)
-print(json.dumps(conf, indent=2, sort_keys=True))
-PY
-    if [ "$(write_file /etc/docker/daemon.json 0644 <"${desired}")" = changed ] && systemctl is-active --quiet docker.service; then
-        systemctl restart docker.service
-    fi
-    rm -f "${desired}"
+if command -v python3 >/dev/null 2>&1 && [ "$(docker_mirror remove "${mirror_url}")" = changed ] &&
+    systemctl is-active --quiet docker.service; then
+    systemctl restart docker.service
 fi
 systemctl daemon-reload 2>/dev/null || true
 log "registry mirror removed from ${RUNNER_FLEET_HOST:-this host}"
