@@ -54,6 +54,8 @@ export interface RunnerAgentArgs {
     readonly secrets: AgentSecrets;
     /** Where the scripts download from and which GitHub they talk to; the real services by default. */
     readonly endpoints?: Partial<EndpointsSpec>;
+    /** Resources the install must follow besides the host, such as the runner group it registers into. */
+    readonly after?: pulumi.Resource[];
 }
 
 /** Every problem of a RunnerAgent's args. */
@@ -144,7 +146,7 @@ export class RunnerAgent extends pulumi.ComponentResource {
                     ACTUATED_INSTALLER_URL: endpoints.actuatedInstaller,
                 },
                 deleteScript: "remove-actuated.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
-            }, { parent: this, dependsOn: [this.secretsCommand] })
+            }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] })
             : secretCommand(`${name}-install`, {
                 host, script: "install-github-runner.sh", secret: true,
                 env: {
@@ -163,7 +165,7 @@ export class RunnerAgent extends pulumi.ComponentResource {
                 deleteScript: "remove-github-runner.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
                 // A registration token is new on every run; a changed one alone must not reinstall.
                 stdin: secretLines({ "registration-token": args.registrationToken }), ignoreStdin: true,
-            }, { parent: this, dependsOn: [this.secretsCommand] });
+            }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] });
         this.install = installed.command;
         this.settingsHash = installed.hash;
         this.registerOutputs({ settingsHash: this.settingsHash });

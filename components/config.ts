@@ -2,7 +2,6 @@
 // report every problem at once, and the one function that reads it (and its
 // secrets) from Pulumi config. Nothing here registers a resource.
 
-import * as pulumi from "@pulumi/pulumi";
 import {
     Arch, DEFAULT_PLANS, HOST_PROVIDERS, HostProvider, REGIONS, findPlan, plansOf,
 } from "./catalog";
@@ -112,6 +111,30 @@ export interface GithubSpec {
     readonly org: string;
     /** The runner group for github-runner hosts. */
     readonly runnerGroup: string;
+    /** Which repositories see the fleet's secrets, variables and runner group: all, private (default) or selected. */
+    readonly visibility: "all" | "private" | "selected";
+    /** With visibility selected: repository names in the organization. */
+    readonly repositories: readonly string[];
+    /** Let public repositories use the runner group. Default false. */
+    readonly allowPublicRepositories: boolean;
+    /** Restrict the runner group to these workflows (owner/repo/.github/workflows/file.yml@ref). */
+    readonly workflows: readonly string[];
+}
+
+/** The multi-arch build workflow, when the fleet renders one. */
+export interface WorkflowSpec {
+    /** The image, such as docker.io/my-org/app. */
+    readonly image: string;
+    /** Repositories to commit the workflow into; none: render only. */
+    readonly repositories: readonly string[];
+    readonly branch?: string;
+    readonly path?: string;
+    readonly commitMessage?: string;
+    readonly context?: string;
+    readonly dockerfile?: string;
+    readonly tags?: readonly string[];
+    readonly branches?: readonly string[];
+    readonly provenance?: boolean;
 }
 
 /** Everything a fleet is made of, with defaults filled in. No secret values live here. */
@@ -127,6 +150,7 @@ export interface FleetSpec {
     /** Public half of `sshPrivateKey`, installed on cloud hosts (required with an equinix-metal or hetzner-cloud host). */
     readonly sshPublicKey?: string;
     readonly endpoints: EndpointsSpec;
+    readonly workflow?: WorkflowSpec;
 }
 
 /** One thing wrong with the config: where, what, and how to fix it. */
@@ -160,7 +184,7 @@ export const SECRET_KEYS = {
 } as const;
 
 /** Plain config keys the program reads. */
-export const CONFIG_KEYS = ["hosts", "agent", "mirror", "github", "equinixProjectId", "adminCidrs", "sshPublicKey", "endpoints"] as const;
+export const CONFIG_KEYS = ["hosts", "agent", "mirror", "github", "equinixProjectId", "adminCidrs", "sshPublicKey", "endpoints", "workflow"] as const;
 
 // ---------------------------------------------------------------------------
 // Parsing: raw config values (as Pulumi hands them over) into a FleetSpec.
@@ -303,7 +327,12 @@ export function parseFleetConfig(raw: RawConfig): { spec: FleetSpec; problems: P
         github: {
             org: str(r, githubRaw, "org", "github") ?? "",
             runnerGroup: str(r, githubRaw, "runnerGroup", "github") ?? "runner-fleet",
+            visibility: (str(r, githubRaw, "visibility", "github") ?? "private") as GithubSpec["visibility"],
+            repositories: strList(r, githubRaw.repositories, "github.repositories") ?? [],
+            allowPublicRepositories: bool(r, githubRaw, "allowPublicRepositories", "github") ?? false,
+            workflows: strList(r, githubRaw.workflows, "github.workflows") ?? [],
         },
+        workflow: raw.workflow === undefined || raw.workflow === null ? undefined : parseWorkflow(r, section(r, raw.workflow, "workflow")),
         equinixProjectId: typeof raw.equinixProjectId === "string" ? raw.equinixProjectId : undefined,
         adminCidrs: strList(r, raw.adminCidrs, "adminCidrs") ?? [],
         sshPublicKey: typeof raw.sshPublicKey === "string" ? raw.sshPublicKey : undefined,
@@ -315,6 +344,25 @@ export function parseFleetConfig(raw: RawConfig): { spec: FleetSpec; problems: P
         },
     };
     return { spec, problems: r.problems };
+}
+
+function parseWorkflow(r: Reader, w: Record<string, unknown>): WorkflowSpec {
+    const image = str(r, w, "image", "workflow");
+    if (image === undefined) {
+        r.problems.push({ path: "workflow.image", message: "is missing", fix: "name the image to build, such as docker.io/my-org/app, or remove runner-fleet:workflow" });
+    }
+    return {
+        image: image ?? "",
+        repositories: strList(r, w.repositories, "workflow.repositories") ?? [],
+        branch: str(r, w, "branch", "workflow"),
+        path: str(r, w, "path", "workflow"),
+        commitMessage: str(r, w, "commitMessage", "workflow"),
+        context: str(r, w, "context", "workflow"),
+        dockerfile: str(r, w, "dockerfile", "workflow"),
+        tags: strList(r, w.tags, "workflow.tags"),
+        branches: strList(r, w.branches, "workflow.branches"),
+        provenance: bool(r, w, "provenance", "workflow"),
+    };
 }
 
 function num(r: Reader, obj: Record<string, unknown>, key: string, path: string): number | undefined {
@@ -712,55 +760,6 @@ export function hostLabels(spec: FleetSpec, host: HostSpec, arch: Arch): string[
 /** The labels every host of an arch carries: what `runs-on` should name. */
 export function archLabels(spec: FleetSpec, arch: Arch): string[] {
     return [`${spec.agent.labelPrefix}-${arch}`, ...spec.agent.labels];
-}
-
-// ---------------------------------------------------------------------------
-// Reading from Pulumi config.
-
-/** Secret values the fleet uses, read with requireSecret. Keys are config key names. */
-export type FleetSecrets = Readonly<Record<string, pulumi.Output<string>>>;
-
-/**
- * Reads the fleet's config and secrets from the current stack, validates
- * them, and throws one FleetConfigError listing every problem. Registers
- * nothing.
- */
-export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { spec: FleetSpec; secrets: FleetSecrets } {
-    const raw: RawConfig = {};
-    for (const key of CONFIG_KEYS) {
-        const text = config.get(key);
-        if (text !== undefined) {
-            raw[key] = PLAIN_KEYS.has(key) ? text : parseJsonOr(text);
-        }
-    }
-    const { spec, problems } = parseFleetConfig(raw);
-    const wanted = requiredSecrets(spec);
-    const present = new Set(wanted.filter(k => configKeyIsSet(config, k)));
-    problems.push(...validateFleet(spec, present));
-    if (problems.length > 0) {
-        throw new FleetConfigError(problems, `the config of stack ${pulumi.getStack()}`);
-    }
-    const secrets: Record<string, pulumi.Output<string>> = {};
-    for (const key of wanted) {
-        secrets[key] = config.requireSecret(key);
-    }
-    return { spec, secrets };
-}
-
-const PLAIN_KEYS = new Set<string>(["sshPublicKey", "equinixProjectId"]);
-
-/** Structured config arrives as JSON; anything else is kept as text for the parser to report. */
-function parseJsonOr(text: string): unknown {
-    try {
-        return JSON.parse(text);
-    } catch {
-        return text;
-    }
-}
-
-/** Whether a config key has a value; the value itself is not kept. */
-function configKeyIsSet(config: pulumi.Config, key: string): boolean {
-    return pulumi.runtime.getConfig(`${config.name}:${key}`) !== undefined;
 }
 
 // ---------------------------------------------------------------------------

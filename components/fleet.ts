@@ -1,15 +1,19 @@
 // RunnerFleet: the whole fleet from one config: every host, wherever it comes
-// from, behind the RunnerHost contract. Validates everything before it
-// registers anything.
+// from, behind the RunnerHost contract; an agent and a mirror on each; the
+// GitHub organization wiring once; optionally the build workflow. Validates
+// everything before it registers anything. Hosts never wait for each other.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import {
     AgentSpec, EndpointsSpec, FleetConfigError, FleetSpec, FleetSummary, GithubSpec, HostSpec, MirrorSpec, RawConfig,
-    SECRET_KEYS, parseFleetConfig, privateKeySecretOf, summarizeFleet, validateFleet,
+    SECRET_KEYS, WorkflowSpec, parseFleetConfig, privateKeySecretOf, summarizeFleet,
 } from "./config";
 import { RunnerAgent } from "./agent";
 import { RegistryMirror } from "./registry-mirror";
+import { GithubOrgWiring } from "./github-org";
+import { BuildWorkflow } from "./workflow";
+import { buildPlatforms, fleetProblems, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets } from "./wiring";
 import { RunnerHost } from "./hosts/host";
 import { EquinixMetalHost } from "./hosts/equinix-metal";
 import { HetznerCloudHost } from "./hosts/hetzner-cloud";
@@ -25,6 +29,7 @@ export interface FleetConfigInput {
     readonly adminCidrs?: readonly string[];
     readonly sshPublicKey?: string;
     readonly endpoints?: Partial<EndpointsSpec>;
+    readonly workflow?: Partial<WorkflowSpec> & { readonly image: string };
 }
 
 export interface RunnerFleetArgs {
@@ -32,10 +37,10 @@ export interface RunnerFleetArgs {
     readonly config: FleetConfigInput;
     /**
      * Secret values by config key: `sshPrivateKey` (and any key a host names in
-     * `privateKeySecret`), `actuatedLicense`, `actuatedToken`, `dockerHubToken`.
-     * They are wrapped with pulumi.secret whatever they arrive as.
+     * `privateKeySecret`), `actuatedLicense`, `actuatedToken`, `dockerHubToken`,
+     * `githubRunnerToken`. They are wrapped with pulumi.secret whatever they arrive as.
      */
-    readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly secrets: Readonly<Record<string, pulumi.Input<string> | undefined>>;
     /** Minutes each host may take to answer SSH and finish booting. Default 20. */
     readonly bootTimeoutMinutes?: number;
     /** Token for the GitHub provider the fleet creates (owner: github.org); GITHUB_TOKEN is used when unset. */
@@ -55,6 +60,13 @@ export interface FleetHostOutput {
     readonly currency: string | null;
 }
 
+/** Parses and validates a fleet's input; every problem at once. */
+export function checkFleet(input: FleetConfigInput, secretsPresent: ReadonlySet<string>): { spec: FleetSpec; problems: ReturnType<typeof fleetProblems> } {
+    const { spec, problems } = parseFleetConfig(input as unknown as RawConfig);
+    problems.push(...fleetProblems(spec, secretsPresent));
+    return { spec, problems };
+}
+
 export class RunnerFleet extends pulumi.ComponentResource {
     /** The validated spec with defaults applied. */
     public readonly spec: FleetSpec;
@@ -64,28 +76,66 @@ export class RunnerFleet extends pulumi.ComponentResource {
     public readonly mirrors: readonly (RegistryMirror | undefined)[];
     /** The GitHub provider for the organization. */
     public readonly githubProvider: github.Provider;
-    /** Per host: address, arch, provider, agent, labels, price. */
+    public readonly org: GithubOrgWiring;
+    public readonly workflow?: BuildWorkflow;
+    /** Per host: address, arch, provider, agent, labels, mirror, price. */
     public readonly hosts: pulumi.Output<Record<string, FleetHostOutput>>;
     /** Per arch, the labels every host of that arch carries. */
     public readonly labelsByArch: pulumi.Output<Record<string, readonly string[]>>;
+    /** Per arch, ready-to-paste runs-on lines: plain, and fork-safe. */
+    public readonly runsOn: pulumi.Output<Record<string, { plain: string; forkSafe: string }>>;
     /** Estimated monthly cost per currency. */
     public readonly estimatedMonthlyCost: pulumi.Output<Record<string, number>>;
+    /** The rendered build workflow, when the fleet has one. */
+    public readonly workflowYaml: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: RunnerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { spec, problems } = parseFleetConfig(args.config as RawConfig);
-        problems.push(...validateFleet(spec, new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined))));
+        const present = new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined));
+        const { spec, problems } = checkFleet(args.config, present);
         if (problems.length > 0) {
             throw new FleetConfigError(problems, `RunnerFleet "${name}"`);
         }
         super("runner-fleet:index:RunnerFleet", name, {}, opts);
         this.spec = spec;
         this.summary = summarizeFleet(spec);
+        const secret = (key: string) => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
 
+        // Organization-wide, once.
+        this.githubProvider = new github.Provider(`${name}-github`, {
+            owner: spec.github.org,
+            token: args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken),
+        }, { parent: this });
+        const hasRunners = this.summary.hosts.some(h => h.agent === "github-runner");
+        const orgSecrets: Record<string, pulumi.Input<string>> = {};
+        for (const [secretName, from] of Object.entries(fleetSecretNames(spec))) {
+            const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : secret(SECRET_KEYS.dockerHubToken);
+            if (value !== undefined) {
+                orgSecrets[secretName] = value;
+            }
+        }
+        this.org = new GithubOrgWiring(`${name}-org`, {
+            org: spec.github.org,
+            visibility: spec.github.visibility,
+            repositories: spec.github.repositories,
+            secrets: orgSecrets,
+            variables: fleetVariables(spec, this.summary),
+            runnerGroup: hasRunners ? {
+                name: spec.github.runnerGroup,
+                allowPublicRepositories: spec.github.allowPublicRepositories,
+                workflows: spec.github.workflows,
+            } : undefined,
+            provider: this.githubProvider,
+        }, { parent: this });
+        const registrationToken = hasRunners
+            ? pulumi.secret(github.getActionsOrganizationRegistrationTokenOutput({ provider: this.githubProvider }).token)
+            : undefined;
+
+        // Per host, each chain on its own.
         this.runnerHosts = spec.hosts.map((host, i) => {
             const s = this.summary.hosts[i];
             const ssh = {
                 hostname: host.name,
-                privateKey: pulumi.secret(args.secrets[privateKeySecretOf(host)]),
+                privateKey: pulumi.secret(args.secrets[privateKeySecretOf(host)] as pulumi.Input<string>),
                 user: host.user,
                 port: host.port,
                 bootTimeoutMinutes: args.bootTimeoutMinutes,
@@ -110,38 +160,34 @@ export class RunnerFleet extends pulumi.ComponentResource {
             }
         });
 
-        this.githubProvider = new github.Provider(`${name}-github`, {
-            owner: spec.github.org,
-            token: args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken),
-        }, { parent: this });
-        const registrationToken = this.summary.hosts.some(h => h.agent === "github-runner")
-            ? pulumi.secret(github.getActionsOrganizationRegistrationTokenOutput({ provider: this.githubProvider }).token)
-            : undefined;
-        const secret = (key: string) => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key]);
-
         this.agents = this.runnerHosts.map((host, i) => {
             const s = this.summary.hosts[i];
+            const runner = s.agent === "github-runner";
             return new RunnerAgent(`${name}-${host.name}-agent`, {
                 host, kind: s.agent, labels: s.labels, org: spec.github.org, runnerGroup: spec.github.runnerGroup,
                 instances: spec.agent.instances, ephemeral: spec.agent.ephemeral, runnerVersion: spec.agent.runnerVersion,
-                installDocker: spec.agent.installDocker, registrationToken: s.agent === "github-runner" ? registrationToken : undefined,
+                installDocker: spec.agent.installDocker, registrationToken: runner ? registrationToken : undefined,
                 vmDevice: spec.hosts[i].vmDevice, vmDiskSize: spec.agent.vmDiskSize,
                 actuatedMirror: spec.mirror.enabled, dockerHubUsername: spec.mirror.dockerHubUsername,
-                secrets: s.agent === "actuated"
-                    ? {
+                secrets: runner
+                    ? { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) }
+                    : {
                         actuatedLicense: secret(SECRET_KEYS.actuatedLicense),
                         actuatedToken: secret(SECRET_KEYS.actuatedToken),
                         dockerHubToken: secret(SECRET_KEYS.dockerHubToken),
-                    }
-                    : { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) },
+                    },
                 endpoints: spec.endpoints,
+                // A runner registers into the group, so the group must exist first.
+                after: runner && this.org.runnerGroup ? [this.org.runnerGroup] : [],
             }, { parent: host });
         });
+
         this.mirrors = this.runnerHosts.map((host, i) => {
+            const s = this.summary.hosts[i];
             if (!spec.mirror.enabled) {
                 return undefined;
             }
-            const actuated = this.summary.hosts[i].agent === "actuated";
+            const actuated = s.agent === "actuated";
             return new RegistryMirror(`${name}-${host.name}-mirror`, {
                 host,
                 mode: actuated ? "actuated" : "registry",
@@ -154,25 +200,34 @@ export class RunnerFleet extends pulumi.ComponentResource {
             }, { parent: host });
         });
 
-        const byName = new Map(this.summary.hosts.map(h => [h.name, h]));
+        if (spec.workflow) {
+            const w = spec.workflow;
+            this.workflow = new BuildWorkflow(`${name}-workflow`, {
+                ...w, org: spec.github.org, platforms: buildPlatforms(spec, this.summary), provider: this.githubProvider,
+            }, { parent: this });
+        }
+
         this.hosts = pulumi.all(this.runnerHosts.map(h => h.publicIp)).apply(ips => {
             const out: Record<string, FleetHostOutput> = {};
-            this.runnerHosts.forEach((h, i) => {
-                const s = byName.get(h.name)!;
-                out[h.name] = {
+            this.summary.hosts.forEach((s, i) => {
+                out[s.name] = {
                     address: ips[i], arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
-                    mirror: this.mirrors[i]?.address ?? null,
+                    mirror: mirrorAddressOf(spec, s.agent) ?? null,
                     monthlyPrice: s.monthlyPrice ?? null, currency: s.currency ?? null,
                 };
             });
             return out;
         });
         this.labelsByArch = pulumi.output(this.summary.labelsByArch as Record<string, readonly string[]>);
+        this.runsOn = pulumi.output(runsOnSnippets(spec, this.summary));
         this.estimatedMonthlyCost = pulumi.output(this.summary.monthlyTotal);
+        this.workflowYaml = pulumi.output(this.workflow?.yaml);
         this.registerOutputs({
             hosts: this.hosts,
             labelsByArch: this.labelsByArch,
+            runsOn: this.runsOn,
             estimatedMonthlyCost: this.estimatedMonthlyCost,
+            workflowYaml: this.workflowYaml,
         });
     }
 }

@@ -10,4 +10,8 @@ export * from "./hosts/existing";
 export * from "./agent";
 export * from "./registry-mirror";
 export { secretCommand, secretLines } from "./host-command";
+export * from "./github-org";
+export * from "./workflow";
+export * from "./wiring";
 export * from "./fleet";
+export { fleetProgram, loadFleetConfig } from "./program";

@@ -85,14 +85,19 @@ export interface Plan {
     readonly hosts: readonly PlanHostGroup[];
     readonly fleetWide: readonly { type: string; name: string }[];
     readonly labelsByArch: Record<string, readonly string[]>;
+    readonly runsOn: Record<string, { plain: string; forkSafe: string }>;
     readonly estimatedMonthlyCost: Record<string, number>;
+    /** The rendered build workflow, when the stack has one. */
+    readonly workflowYaml?: string;
     readonly resourceCount: number;
 }
 
 interface ProgramOutputs {
     hosts: unknown;
     labelsByArch: unknown;
+    runsOn: unknown;
     estimatedMonthlyCost: unknown;
+    workflowYaml: unknown;
 }
 
 /**
@@ -108,22 +113,23 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     const run = program ?? (require("../components/program") as { fleetProgram: () => ProgramOutputs }).fleetProgram;
     const outputs = run();
     await runtime.settle();
-    const [hosts, labelsByArch, cost] = await Promise.all([
+    const [hosts, labelsByArch, runsOn, cost, workflowYaml] = await Promise.all([
         valueOf(outputs.hosts as never) as Promise<Record<string, Omit<PlanHostGroup, "host" | "resources">>>,
         valueOf(outputs.labelsByArch as never) as Promise<Record<string, readonly string[]>>,
+        valueOf(outputs.runsOn as never) as Promise<Record<string, { plain: string; forkSafe: string }>>,
         valueOf(outputs.estimatedMonthlyCost as never) as Promise<Record<string, number>>,
+        valueOf(outputs.workflowYaml as never) as Promise<string | undefined>,
     ]);
     await runtime.settle();
     const { resources } = runtime.recording();
-    return groupPlan(cfg.project, stack, resources, hosts, labelsByArch, cost);
+    return { ...groupPlan(cfg.project, stack, resources, hosts), labelsByArch, runsOn, estimatedMonthlyCost: cost, workflowYaml };
 }
 
 /** Groups recorded resources under the host whose component they descend from. */
 export function groupPlan(
     project: string, stack: string, resources: readonly RecordedResource[],
     hosts: Record<string, Omit<PlanHostGroup, "host" | "resources">>,
-    labelsByArch: Record<string, readonly string[]>, cost: Record<string, number>,
-): Plan {
+): Pick<Plan, "stack" | "project" | "hosts" | "fleetWide" | "resourceCount"> {
     const byUrn = new Map(resources.map(r => [r.urn, r]));
     const fleet = resources.find(r => r.type === "runner-fleet:index:RunnerFleet");
     const hostOf = (r: RecordedResource): string | undefined => {
@@ -147,7 +153,7 @@ export function groupPlan(
     return {
         stack, project,
         hosts: Object.entries(hosts).map(([host, h]) => ({ host, ...h, resources: groups.get(host) ?? [] })),
-        fleetWide, labelsByArch, estimatedMonthlyCost: cost, resourceCount: resources.length,
+        fleetWide, resourceCount: resources.length,
     };
 }
 
@@ -179,6 +185,18 @@ export function formatPlan(plan: Plan): string {
     out.push("Runner labels per architecture (what runs-on names):");
     for (const [arch, labels] of Object.entries(plan.labelsByArch)) {
         out.push(`  ${arch}: ${labels.join(", ")}`);
+        const snippet = plan.runsOn[arch];
+        if (snippet) {
+            out.push(`    ${snippet.plain}`);
+            out.push(`    fork-safe: ${snippet.forkSafe}`);
+        }
+    }
+    if (plan.workflowYaml) {
+        const files = plan.fleetWide.filter(r => r.type === "github:index/repositoryFile:RepositoryFile").map(r => r.name);
+        const jobs = Object.keys((YAML.parse(plan.workflowYaml) ?? {}).jobs ?? {});
+        out.push("");
+        out.push(`Build workflow: jobs ${jobs.join(", ")}, ${plan.workflowYaml.split("\n").length} lines; ${files.length ? `committed by ${files.join(", ")}` : "rendered only (no repositories named)"}.`);
+        out.push("  (write it out with --workflow FILE)");
     }
     out.push("");
     out.push("Estimated monthly cost:");
@@ -192,10 +210,13 @@ export function formatPlan(plan: Plan): string {
     return out.join("\n");
 }
 
-function parseArgs(argv: string[]): { stack: string; cwd: string; json: boolean } {
+const USAGE = "usage: npm run plan -- --stack <name> [--cwd DIR] [--json] [--workflow FILE]";
+
+function parseArgs(argv: string[]): { stack: string; cwd: string; json: boolean; workflow?: string } {
     let stack: string | undefined;
     let cwd = process.cwd();
     let json = false;
+    let workflow: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--stack" || a === "-s") {
@@ -206,16 +227,18 @@ function parseArgs(argv: string[]): { stack: string; cwd: string; json: boolean 
             cwd = argv[++i];
         } else if (a === "--json") {
             json = true;
+        } else if (a === "--workflow") {
+            workflow = argv[++i];
         } else if (a === "--help" || a === "-h") {
-            throw new UsageError("usage: npm run plan -- --stack <name> [--cwd DIR] [--json]");
+            throw new UsageError(USAGE);
         } else {
-            throw new UsageError(`unknown argument ${a}; usage: npm run plan -- --stack <name> [--cwd DIR] [--json]`);
+            throw new UsageError(`unknown argument ${a}; ${USAGE}`);
         }
     }
     if (!stack) {
-        throw new UsageError("which stack? usage: npm run plan -- --stack <name> [--cwd DIR] [--json]");
+        throw new UsageError(`which stack? ${USAGE}`);
     }
-    return { stack, cwd, json };
+    return { stack, cwd, json, workflow };
 }
 
 async function main(): Promise<number> {
@@ -229,6 +252,13 @@ async function main(): Promise<number> {
     try {
         const plan = await planStack(args.cwd, args.stack);
         console.log(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+        if (args.workflow) {
+            if (!plan.workflowYaml) {
+                console.error(`stack ${args.stack} has no runner-fleet:workflow to write`);
+                return 2;
+            }
+            fs.writeFileSync(args.workflow, plan.workflowYaml);
+        }
         return 0;
     } catch (e) {
         const err = e as Error;

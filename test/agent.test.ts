@@ -81,10 +81,19 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
             expect([...mirror.dependencies]).to.include.members([ready.urn, install.urn]);
             for (const cmd of [ready, secrets, install, mirror]) {
                 for (const dep of closure(resources, cmd)) {
-                    expect(dep, `${cmd.name} waits for ${dep}`).to.contain(`::fleet-${host}`);
+                    // Its own host's resources, or fleet-wide ones (the runner group); never another host's.
+                    const ok = dep.includes(`::fleet-${host}`) || dep.endsWith("::fleet-org-runner-group");
+                    expect(ok, `${cmd.name} waits for ${dep}`).to.equal(true);
                 }
             }
         }
+    });
+
+    it("registers github runners only once their runner group exists", async () => {
+        const { resources } = await recordFleet();
+        const group = named(resources, "fleet-org-runner-group");
+        expect([...named(resources, "fleet-x86-1-agent-install").dependencies]).to.include(group.urn);
+        expect([...named(resources, "fleet-arm-1-agent-install").dependencies]).to.not.include(group.urn);
     });
 
     it("uses the actuated installer on KVM hosts and the GitHub runner elsewhere, with actuated's own mirror", async () => {

@@ -85,7 +85,7 @@ describe("the offline plan", function () {
         expect(out).to.contain("equinix-metal:index/device:Device  fleet-arm-metal-1-device");
         expect(out).to.contain("hcloud:index/firewall:Firewall  fleet-arm-hcloud-1-firewall");
         expect(out).to.contain("arm64: actuated-arm64");
-        expect(out).to.match(/fleet\s+1825\.00 USD \+ 225\.49 EUR per month/);
+        expect(out).to.match(/fleet\s+1825\.00 USD \+ 329\.49 EUR per month/);
         expect(out).to.not.contain("secure");
         expect(out).to.not.contain("v1:");
     });

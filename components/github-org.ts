@@ -1,0 +1,141 @@
+// GitHub organization wiring: the secrets and variables workflows need to
+// use the fleet, and, for github-runner hosts, the runner group they register
+// in. Self-hosted runners that public repositories can use let any fork's pull
+// request run code on the host, so the group refuses public repositories
+// unless the config opts in.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as github from "@pulumi/github";
+import { FleetConfigError, Problem } from "./config";
+
+export type Visibility = "all" | "private" | "selected";
+export const VISIBILITIES: readonly Visibility[] = ["all", "private", "selected"];
+
+export interface RunnerGroupArgs {
+    readonly name: string;
+    /** Let public repositories use the group's runners. Default false: a fork's pull request could otherwise run code on the hosts. */
+    readonly allowPublicRepositories?: boolean;
+    /** Only these workflows may use the runners, as `owner/repo/.github/workflows/file.yml@ref`. */
+    readonly workflows?: readonly string[];
+}
+
+export interface GithubOrgWiringArgs {
+    readonly org: string;
+    /** Which repositories see the secrets, the variables and the runner group. Default `private` (private and internal repositories). */
+    readonly visibility?: Visibility;
+    /** With visibility `selected`: repository names in the organization. */
+    readonly repositories?: readonly string[];
+    /** Organization secrets by name; values are kept secret. */
+    readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Organization variables by name (not secret). */
+    readonly variables?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** The runner group for github-runner hosts; none when the fleet has none. */
+    readonly runnerGroup?: RunnerGroupArgs;
+    readonly provider?: github.Provider;
+}
+
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const WORKFLOW_REF = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+\/\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml@.+$/;
+
+/** Every problem of the wiring's args. */
+export function githubOrgProblems(a: GithubOrgWiringArgs): Problem[] {
+    const problems: Problem[] = [];
+    const add = (path: string, message: string, fix: string) => problems.push({ path, message, fix });
+    const visibility = a.visibility ?? "private";
+    if (!VISIBILITIES.includes(visibility)) {
+        add("github.visibility", `"${visibility}" is not a visibility`, `use one of: ${VISIBILITIES.join(", ")}`);
+    }
+    const repos = a.repositories ?? [];
+    if (visibility === "selected" && repos.length === 0) {
+        add("github.repositories", "visibility is selected and no repository is named", "list the repositories (names in the organization) that may use the fleet");
+    }
+    if (visibility !== "selected" && repos.length > 0) {
+        add("github.repositories", `applies with visibility selected only, not ${visibility}`, "set github.visibility: selected, or remove github.repositories");
+    }
+    repos.forEach((r, i) => {
+        if (!/^[A-Za-z0-9._-]{1,100}$/.test(r)) {
+            add(`github.repositories[${i}]`, `"${r}" is not a repository name`, "write the name without the owner, such as app");
+        }
+    });
+    for (const kind of ["secrets", "variables"] as const) {
+        for (const name of Object.keys(a[kind] ?? {})) {
+            if (!SECRET_NAME.test(name) || name.toUpperCase().startsWith("GITHUB_")) {
+                add(`github.${kind}.${name}`, "is not a name GitHub accepts", "use letters, digits and _, not starting with a digit or GITHUB_");
+            }
+        }
+    }
+    (a.runnerGroup?.workflows ?? []).forEach((w, i) => {
+        if (!WORKFLOW_REF.test(w)) {
+            add(`github.workflows[${i}]`, `"${w}" is not a workflow reference`, "write owner/repo/.github/workflows/file.yml@refs/heads/main");
+        }
+    });
+    if (a.runnerGroup && a.runnerGroup.name.trim() === "") {
+        add("github.runnerGroup", "is empty", "name the runner group, such as runner-fleet");
+    }
+    return problems;
+}
+
+function resourceSuffix(name: string): string {
+    return name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+}
+
+export class GithubOrgWiring extends pulumi.ComponentResource {
+    public readonly secrets: readonly github.ActionsOrganizationSecret[];
+    public readonly variables: readonly github.ActionsOrganizationVariable[];
+    public readonly runnerGroup?: github.ActionsRunnerGroup;
+    /** Repository ids for visibility `selected`, in the order named. */
+    public readonly repositoryIds: pulumi.Output<number[]>;
+
+    constructor(name: string, args: GithubOrgWiringArgs, opts?: pulumi.ComponentResourceOptions) {
+        const problems = githubOrgProblems(args);
+        if (problems.length > 0) {
+            throw new FleetConfigError(problems, `GithubOrgWiring "${name}"`);
+        }
+        super("runner-fleet:index:GithubOrgWiring", name, {}, opts);
+        const visibility = args.visibility ?? "private";
+        const selected = visibility === "selected";
+        const invokeOpts = { parent: this, provider: args.provider };
+        const childOpts = { parent: this, provider: args.provider };
+        this.repositoryIds = selected
+            ? pulumi.all((args.repositories ?? []).map(r =>
+                github.getRepositoryOutput({ fullName: `${args.org}/${r}` }, invokeOpts).repoId))
+            : pulumi.output([]);
+
+        this.secrets = Object.entries(args.secrets ?? {}).map(([secretName, value]) => {
+            const suffix = resourceSuffix(secretName);
+            const secret = new github.ActionsOrganizationSecret(`${name}-secret-${suffix}`, {
+                secretName,
+                value: pulumi.secret(value),
+                visibility,
+            }, childOpts);
+            if (selected) {
+                new github.ActionsOrganizationSecretRepositories(`${name}-secret-${suffix}-repos`, {
+                    secretName: secret.secretName,
+                    selectedRepositoryIds: this.repositoryIds,
+                }, childOpts);
+            }
+            return secret;
+        });
+
+        this.variables = Object.entries(args.variables ?? {}).map(([variableName, value]) =>
+            new github.ActionsOrganizationVariable(`${name}-var-${resourceSuffix(variableName)}`, {
+                variableName,
+                value,
+                visibility,
+                selectedRepositoryIds: selected ? this.repositoryIds : undefined,
+            }, childOpts));
+
+        if (args.runnerGroup) {
+            const workflows = args.runnerGroup.workflows ?? [];
+            this.runnerGroup = new github.ActionsRunnerGroup(`${name}-runner-group`, {
+                name: args.runnerGroup.name,
+                visibility,
+                selectedRepositoryIds: selected ? this.repositoryIds : undefined,
+                allowsPublicRepositories: args.runnerGroup.allowPublicRepositories ?? false,
+                restrictedToWorkflows: workflows.length > 0,
+                selectedWorkflows: workflows.length > 0 ? [...workflows] : undefined,
+            }, childOpts);
+        }
+        this.registerOutputs({ repositoryIds: this.repositoryIds });
+    }
+}

@@ -1,0 +1,96 @@
+// Benchmark of the offline plan: evaluates the program under mocks for fleets
+// of 10, 100 and 500 hosts (a mix of all three host sources and both agents,
+// with the organization wiring and the workflow) and prints, per size, the
+// wall time and the peak memory. Each size runs in its own process, so its
+// peak memory is its own.
+//
+//   npm run bench [-- 10 100 500]
+
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+
+/** A stack directory with a fleet of n hosts; secrets as placeholders. */
+export function benchStack(n: number): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `runner-fleet-bench-${n}-`));
+    const root = path.resolve(__dirname, "..", "..");
+    fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const hosts = Array.from({ length: n }, (_, i) => [
+        { name: `metal-${i}`, provider: "equinix-metal", metro: "da" },
+        { name: `cloud-${i}`, provider: "hetzner-cloud", plan: "ccx33", location: "fsn1", agent: "github-runner" },
+        { name: `robot-${i}`, provider: "existing", plan: "rx170", address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` },
+    ][i % 3]);
+    const secure = { secure: "v1:placeholder:placeholder" };
+    const config = {
+        "runner-fleet:github": { org: "bench-org" },
+        "runner-fleet:mirror": { dockerHubUsername: "bench-bot" },
+        "runner-fleet:equinixProjectId": "00000000-0000-4000-8000-000000000000",
+        "runner-fleet:adminCidrs": ["198.51.100.0/24"],
+        "runner-fleet:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBench bench",
+        "runner-fleet:hosts": hosts,
+        "runner-fleet:workflow": { image: "docker.io/bench-org/app", repositories: ["app"] },
+        "runner-fleet:sshPrivateKey": secure,
+        "runner-fleet:actuatedLicense": secure,
+        "runner-fleet:actuatedToken": secure,
+        "runner-fleet:dockerHubToken": secure,
+        "runner-fleet:githubRunnerToken": secure,
+    };
+    fs.writeFileSync(path.join(dir, "Pulumi.bench.yaml"), YAML.stringify({ config }));
+    return dir;
+}
+
+interface Result {
+    hosts: number;
+    resources: number;
+    planMs: number;
+    processMs: number;
+    peakRssMb: number;
+}
+
+async function one(n: number): Promise<void> {
+    const dir = benchStack(n);
+    const started = process.hrtime.bigint();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { planStack } = require("./plan") as typeof import("./plan");
+    const plan = await planStack(dir, "bench");
+    const planMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const result: Omit<Result, "processMs"> = {
+        hosts: n, resources: plan.resourceCount, planMs: Math.round(planMs),
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    };
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function main(): void {
+    const sizes = process.argv.slice(2).filter(a => /^\d+$/.test(a)).map(Number);
+    const wanted = sizes.length ? sizes : [10, 100, 500];
+    const rows: Result[] = [];
+    for (const n of wanted) {
+        const t0 = Date.now();
+        const r = spawnSync(process.execPath, [__filename, "--one", String(n)], { encoding: "utf8", maxBuffer: 1 << 26 });
+        if (r.status !== 0) {
+            process.stderr.write(r.stderr);
+            process.exit(1);
+        }
+        rows.push({ ...JSON.parse(r.stdout.trim().split("\n").pop() as string), processMs: Date.now() - t0 });
+    }
+    console.log(`offline plan benchmark (node ${process.version}, ${os.cpus().length} cores)`);
+    console.log("hosts  resources  plan wall (ms)  process wall (ms)  peak RSS (MiB)");
+    for (const r of rows) {
+        console.log(`${String(r.hosts).padStart(5)}  ${String(r.resources).padStart(9)}  ${String(r.planMs).padStart(14)}  ${String(r.processMs).padStart(17)}  ${String(r.peakRssMb).padStart(14)}`);
+    }
+}
+
+if (require.main === module) {
+    if (process.argv[2] === "--one") {
+        one(Number(process.argv[3])).catch(e => {
+            console.error(e);
+            process.exit(1);
+        });
+    } else {
+        main();
+    }
+}
