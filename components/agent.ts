@@ -108,6 +108,8 @@ export class RunnerAgent extends pulumi.ComponentResource {
     /** The settings hash the install recorded on the host (for drift checks). */
     public readonly settingsHash: string;
     public readonly kind: AgentKind;
+    /** The scripts this agent leaves in /usr/local/lib/runner-fleet (main scripts; their helpers come along). */
+    public readonly scripts: readonly string[];
 
     constructor(name: string, args: RunnerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         const problems = agentProblems(args);
@@ -167,6 +169,7 @@ export class RunnerAgent extends pulumi.ComponentResource {
                 stdin: secretLines({ "registration-token": args.registrationToken }), ignoreStdin: true,
             }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] });
         this.install = installed.command;
+        this.scripts = ["write-secrets.sh", args.kind === "actuated" ? "install-actuated.sh" : "install-github-runner.sh"];
         this.settingsHash = installed.hash;
         this.registerOutputs({ settingsHash: this.settingsHash });
     }

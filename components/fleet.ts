@@ -13,7 +13,9 @@ import { RunnerAgent } from "./agent";
 import { RegistryMirror } from "./registry-mirror";
 import { GithubOrgWiring } from "./github-org";
 import { BuildWorkflow } from "./workflow";
-import { buildPlatforms, fleetProblems, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets } from "./wiring";
+import {
+    buildPlatforms, driftExpectations, fleetProblems, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets,
+} from "./wiring";
 import { RunnerHost } from "./hosts/host";
 import { EquinixMetalHost } from "./hosts/equinix-metal";
 import { HetznerCloudHost } from "./hosts/hetzner-cloud";
@@ -60,6 +62,23 @@ export interface FleetHostOutput {
     readonly currency: string | null;
 }
 
+/** Per host, what the drift check needs to reach it and to compare. No secret: the key is named, not given. */
+export interface DriftTarget {
+    readonly address: string;
+    readonly user: string;
+    readonly port: number;
+    /** The host's SSH key to pin, or null when none is known. */
+    readonly hostKey: string | null;
+    /** The config key holding the SSH private key. */
+    readonly privateKeySecret: string;
+    readonly agent: string;
+    readonly instances: number;
+    readonly mirrorMode: "registry" | "actuated" | "none";
+    readonly mirrorBind: string;
+    /** check.sh's EXPECT: settings hashes and installed files' hashes. */
+    readonly expect: string;
+}
+
 /** Parses and validates a fleet's input; every problem at once. */
 export function checkFleet(input: FleetConfigInput, secretsPresent: ReadonlySet<string>): { spec: FleetSpec; problems: ReturnType<typeof fleetProblems> } {
     const { spec, problems } = parseFleetConfig(input as unknown as RawConfig);
@@ -88,6 +107,8 @@ export class RunnerFleet extends pulumi.ComponentResource {
     public readonly estimatedMonthlyCost: pulumi.Output<Record<string, number>>;
     /** The rendered build workflow, when the fleet has one. */
     public readonly workflowYaml: pulumi.Output<string | undefined>;
+    /** Per host, what the drift check reaches and compares. */
+    public readonly drift: pulumi.Output<Record<string, DriftTarget>>;
 
     constructor(name: string, args: RunnerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const present = new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined));
@@ -218,6 +239,28 @@ export class RunnerFleet extends pulumi.ComponentResource {
             });
             return out;
         });
+        this.drift = pulumi.all(this.runnerHosts.map(h => pulumi.all([h.publicIp, h.hostKey]))).apply(values => {
+            const out: Record<string, DriftTarget> = {};
+            this.runnerHosts.forEach((h, i) => {
+                const [address, hostKey] = values[i];
+                const agent = this.agents[i];
+                const mirror = this.mirrors[i];
+                const stamps: Record<string, string> = { agent: agent.settingsHash };
+                if (mirror) {
+                    stamps.mirror = mirror.settingsHash;
+                }
+                out[h.name] = {
+                    address, user: h.sshUser, port: h.sshPort, hostKey: hostKey ?? null,
+                    privateKeySecret: privateKeySecretOf(spec.hosts[i]),
+                    agent: agent.kind,
+                    instances: agent.kind === "github-runner" ? spec.agent.instances : 0,
+                    mirrorMode: mirror?.mode ?? "none",
+                    mirrorBind: mirror?.address ?? "",
+                    expect: driftExpectations(["ready.sh", ...agent.scripts, ...(mirror ? ["configure-mirror.sh"] : [])], stamps),
+                };
+            });
+            return out;
+        });
         this.labelsByArch = pulumi.output(this.summary.labelsByArch as Record<string, readonly string[]>);
         this.runsOn = pulumi.output(runsOnSnippets(spec, this.summary));
         this.estimatedMonthlyCost = pulumi.output(this.summary.monthlyTotal);
@@ -228,6 +271,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             runsOn: this.runsOn,
             estimatedMonthlyCost: this.estimatedMonthlyCost,
             workflowYaml: this.workflowYaml,
+            drift: this.drift,
         });
     }
 }

@@ -67,5 +67,6 @@ export function fleetProgram() {
         runsOn: fleet.runsOn,
         estimatedMonthlyCost: fleet.estimatedMonthlyCost,
         workflowYaml: fleet.workflowYaml,
+        drift: fleet.drift,
     };
 }

@@ -82,6 +82,19 @@ export function scriptBundle(name: string, source: ScriptSource = hostScript): {
  * secret belongs in `env`.
  */
 export function renderRemoteCommand(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
+    return renderCommand(name, env, source, false);
+}
+
+/**
+ * Like renderRemoteCommand, but the scripts go to a temporary folder that is
+ * removed afterwards, and the script's exit status is the command's: for
+ * checks that must leave the host as they found it.
+ */
+export function renderTransientCommand(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
+    return renderCommand(name, env, source, true);
+}
+
+function renderCommand(name: string, env: ScriptEnv, source: ScriptSource, transient: boolean): string {
     for (const key of Object.keys(env)) {
         if (!ENV_NAME.test(key)) {
             throw new Error(`runner-fleet: environment name ${key} for ${name} is not an upper-case shell name`);
@@ -90,23 +103,25 @@ export function renderRemoteCommand(name: string, env: ScriptEnv, source: Script
     const lines = [
         "set -e",
         `as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }`,
-        `as_root mkdir -p ${HOST_SCRIPT_DIR}`,
+        ...(transient
+            ? [`d="$(mktemp -d /tmp/runner-fleet.XXXXXXXX)"`, `trap 'as_root rm -rf "$d"' EXIT`]
+            : [`d=${HOST_SCRIPT_DIR}`, `as_root mkdir -p "$d"`]),
     ];
     for (const file of scriptBundle(name, source)) {
         if (file.text.includes(MARKER)) {
             throw new Error(`runner-fleet: host script ${file.name} contains the marker ${MARKER}`);
         }
-        const target = `${HOST_SCRIPT_DIR}/${file.name}`;
         lines.push(
-            `as_root tee ${target}.new >/dev/null <<'${MARKER}'`,
+            `as_root tee "$d/${file.name}.new" >/dev/null <<'${MARKER}'`,
             file.text.endsWith("\n") ? file.text.slice(0, -1) : file.text,
             MARKER,
-            `as_root chmod 0755 ${target}.new`,
-            `as_root mv -f ${target}.new ${target}`,
+            `as_root chmod 0755 "$d/${file.name}.new"`,
+            `as_root mv -f "$d/${file.name}.new" "$d/${file.name}"`,
         );
     }
     const assignments = Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");
-    lines.push(`as_root env ${assignments} ${HOST_SCRIPT_DIR}/${name}`.replace(/ +/g, " "));
+    const run = `as_root env ${assignments} "$d/${name}"`.replace(/ +/g, " ");
+    lines.push(...(transient ? ["set +e", run, "exit $?"] : [run]));
     return lines.join("\n");
 }
 

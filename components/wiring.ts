@@ -7,6 +7,7 @@ import {
     ACTUATED_MIRROR_ADDRESS, ARCHES, FleetSpec, FleetSummary, Problem, summarizeFleet, validateFleet,
 } from "./config";
 import { githubOrgProblems } from "./github-org";
+import { bundleFileHashes } from "./remote-script";
 import { BuildPlatform, nativeCondition, workflowProblems } from "./workflow";
 
 /** The organization variable that names an arch's runner labels (a JSON list). */
@@ -108,4 +109,19 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
             .filter(p => hostsValid || p.path !== "workflow"));
     }
     return problems;
+}
+
+/**
+ * What check.sh compares on a host: the settings hashes the stack declared
+ * (`stamp NAME HASH`) and the hash of every installed script (`file PATH HASH`).
+ */
+export function driftExpectations(scripts: readonly string[], stamps: Readonly<Record<string, string>>): string {
+    const files: Record<string, string> = {};
+    for (const script of scripts) {
+        Object.assign(files, bundleFileHashes(script));
+    }
+    return [
+        ...Object.entries(stamps).map(([name, hash]) => `stamp ${name} ${hash}`),
+        ...Object.keys(files).sort().map(path => `file ${path} ${files[path]}`),
+    ].join("\n");
 }

@@ -37,6 +37,9 @@ export class EquinixMetalHost extends pulumi.ComponentResource implements Runner
     public readonly connection: RunnerHost["connection"];
     public readonly ready: pulumi.Resource;
     public readonly hostId: pulumi.Output<string>;
+    public readonly hostKey: pulumi.Output<string | undefined>;
+    public readonly sshUser: string;
+    public readonly sshPort: number;
     public readonly device: metal.Device;
 
     constructor(name: string, args: EquinixMetalHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -73,7 +76,9 @@ export class EquinixMetalHost extends pulumi.ComponentResource implements Runner
 
         this.publicIp = this.device.accessPublicIpv4;
         this.hostId = this.device.id;
-        ({ connection: this.connection, ready: this.ready } = connectHost(this, name, {
+        this.sshUser = args.user ?? "root";
+        this.sshPort = args.port ?? 22;
+        ({ connection: this.connection, ready: this.ready, hostKey: this.hostKey } = connectHost(this, name, {
             hostname, arch: this.arch, address: this.publicIp, hostId: this.hostId, ssh: args, after: [this.device],
         }));
         this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, deviceId: this.device.id });

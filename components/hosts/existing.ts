@@ -25,13 +25,16 @@ export class ExistingHost extends pulumi.ComponentResource implements RunnerHost
     public readonly connection: RunnerHost["connection"];
     public readonly ready: pulumi.Resource;
     public readonly hostId: pulumi.Output<string>;
+    public readonly hostKey: pulumi.Output<string | undefined>;
+    public readonly sshUser: string;
+    public readonly sshPort: number;
 
     constructor(name: string, args: ExistingHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
         const problems = hostProblems({
             name: hostname, provider: "existing", address: args.address, arch: args.arch, kvm: args.kvm, plan: args.model,
             hostKey: typeof args.hostKey === "string" ? args.hostKey : undefined,
-            port: typeof args.port === "number" ? args.port : undefined,
+            port: args.port,
         }, "args", { defaultAgent: "github-runner", sshPublicKeySet: true, equinixProjectSet: true, adminCidrsSet: true });
         if (problems.length > 0) {
             throw new FleetConfigError(problems, `ExistingHost "${hostname}"`);
@@ -43,7 +46,9 @@ export class ExistingHost extends pulumi.ComponentResource implements RunnerHost
         this.kvm = resolved.kvm;
         this.publicIp = pulumi.output(args.address);
         this.hostId = pulumi.output(`existing:${args.address}`);
-        ({ connection: this.connection, ready: this.ready } = connectHost(this, name, {
+        this.sshUser = args.user ?? "root";
+        this.sshPort = args.port ?? 22;
+        ({ connection: this.connection, ready: this.ready, hostKey: this.hostKey } = connectHost(this, name, {
             hostname, arch: this.arch, address: args.address, hostId: this.hostId, ssh: args,
         }));
         this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm });

@@ -35,6 +35,9 @@ export class HetznerCloudHost extends pulumi.ComponentResource implements Runner
     public readonly connection: RunnerHost["connection"];
     public readonly ready: pulumi.Resource;
     public readonly hostId: pulumi.Output<string>;
+    public readonly hostKey: pulumi.Output<string | undefined>;
+    public readonly sshUser: string;
+    public readonly sshPort: number;
     public readonly server: hcloud.Server;
     public readonly firewall: hcloud.Firewall;
 
@@ -76,7 +79,9 @@ export class HetznerCloudHost extends pulumi.ComponentResource implements Runner
 
         this.publicIp = this.server.ipv4Address;
         this.hostId = this.server.id;
-        ({ connection: this.connection, ready: this.ready } = connectHost(this, name, {
+        this.sshUser = args.user ?? "root";
+        this.sshPort = args.port ?? 22;
+        ({ connection: this.connection, ready: this.ready, hostKey: this.hostKey } = connectHost(this, name, {
             hostname, arch: this.arch, address: this.publicIp, hostId: this.hostId, ssh: args, after: [this.server],
         }));
         this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, serverId: this.server.id });

@@ -22,6 +22,11 @@ export interface RunnerHost {
     readonly ready: pulumi.Resource;
     /** Changes when the machine is replaced (server id, or address for existing hosts); part of every command's triggers. */
     readonly hostId: pulumi.Output<string>;
+    /** The host's SSH public key: the pinned one, or the one the ready step saw. For later connections such as drift checks. */
+    readonly hostKey: pulumi.Output<string | undefined>;
+    /** SSH login user and port. */
+    readonly sshUser: string;
+    readonly sshPort: number;
 }
 
 /** SSH settings shared by the host components. */
@@ -31,9 +36,9 @@ export interface SshArgs {
     /** SSH private key (PEM or OpenSSH). Kept secret. */
     readonly privateKey: pulumi.Input<string>;
     /** Login user; `root` unless set. Non-root users need password-less sudo. */
-    readonly user?: pulumi.Input<string>;
+    readonly user?: string;
     /** SSH port; 22 unless set. */
-    readonly port?: pulumi.Input<number>;
+    readonly port?: number;
     /** The host's public key (`ssh-ed25519 AAAA...`). When set, connections to any other key are refused. */
     readonly hostKey?: pulumi.Input<string>;
     /** How long to wait for SSH and for the boot to finish, in minutes. Default 20. */
@@ -103,11 +108,21 @@ export function connectHost(parent: pulumi.ComponentResource, name: string, args
     readonly ssh: SshArgs;
     /** Resources the wait must follow (the server itself). */
     readonly after?: pulumi.Resource[];
-}): { connection: pulumi.Output<ConnectionArgs>; ready: command.remote.Command } {
+}): { connection: pulumi.Output<ConnectionArgs>; ready: command.remote.Command; hostKey: pulumi.Output<string | undefined> } {
     const connection = sshConnection(args.address, args.ssh);
     const ready = waitForSsh(name, {
         hostName: args.hostname, arch: args.arch, connection, hostId: args.hostId,
         bootTimeoutMinutes: args.ssh.bootTimeoutMinutes,
     }, { parent, dependsOn: args.after ?? [] });
-    return { connection, ready };
+    const pinned = args.ssh.hostKey;
+    const hostKey = pinned !== undefined
+        ? pulumi.output(pinned).apply(k => k as string | undefined)
+        : ready.stdout.apply(observedHostKey);
+    return { connection, ready, hostKey };
+}
+
+/** The host key ready.sh printed ("host-key: <type> <key>"), if any. */
+export function observedHostKey(stdout: string | undefined): string | undefined {
+    const m = /^host-key: (\S+ \S+)$/m.exec(stdout ?? "");
+    return m ? m[1] : undefined;
 }

@@ -35,3 +35,10 @@ if [ "${actual}" != "${expected}" ]; then
 fi
 
 echo "runner-fleet: host ${host} is ready (${actual})"
+# The host's SSH key, so later connections (the drift check) can pin it.
+for key in /etc/ssh/ssh_host_ed25519_key.pub /etc/ssh/ssh_host_ecdsa_key.pub; do
+    if [ -r "${key}" ]; then
+        printf 'host-key: %s\n' "$(cut -d' ' -f1,2 "${key}")"
+        break
+    fi
+done

@@ -1,0 +1,268 @@
+// The drift check's logic: for each stack, does the cloud still match the
+// state (a refresh preview that changes nothing), and does each host still run
+// what the stack installed (check.sh over SSH)? The workspace and the SSH
+// runner are passed in, so this runs against fakes in tests and against the
+// Pulumi Automation API and OpenSSH for real (drift-io.ts).
+
+import type { DriftTarget } from "../../components/fleet";
+import { renderTransientCommand } from "../../components/remote-script";
+
+/** Exit status of the drift check. */
+export const EXIT = { clean: 0, drift: 1, error: 2 } as const;
+
+export interface CloudChange {
+    readonly urn: string;
+    readonly type: string;
+    /** What a refresh would do: update, delete (gone from the cloud), ... */
+    readonly op: string;
+    /** Properties that differ. */
+    readonly diffs: readonly string[];
+}
+
+/** A host to check, with the secret it needs to log in. */
+export interface HostTarget extends DriftTarget {
+    readonly name: string;
+    readonly privateKey: string;
+}
+
+export interface StackSource {
+    /** Every stack of the project. */
+    listStacks(): Promise<string[]>;
+    /** What a refresh would change, without changing anything. Throws for an unknown stack or missing credentials. */
+    refreshPreview(stack: string): Promise<CloudChange[]>;
+    /** The hosts to check, from the stack's outputs and config. Throws when a key cannot be read. */
+    hosts(stack: string): Promise<HostTarget[]>;
+}
+
+export interface RunResult {
+    readonly code: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly timedOut: boolean;
+}
+
+export interface HostRunner {
+    /** Runs a shell command on the host, its text on stdin. */
+    run(target: HostTarget, command: string, timeoutMs: number): Promise<RunResult>;
+}
+
+export interface CheckResult {
+    readonly check: string;
+    readonly ok: boolean;
+    readonly detail: string;
+}
+
+export type Status = "ok" | "drift" | "error";
+
+export interface HostReport {
+    readonly host: string;
+    readonly address: string;
+    readonly status: Status;
+    readonly checks: readonly CheckResult[];
+    readonly error?: string;
+}
+
+export interface StackReport {
+    readonly stack: string;
+    readonly status: Status;
+    readonly cloud: { readonly status: Status; readonly changes: readonly CloudChange[]; readonly error?: string };
+    readonly hosts: readonly HostReport[];
+    readonly error?: string;
+}
+
+export interface DriftReport {
+    readonly status: Status;
+    readonly exitCode: number;
+    readonly stacks: readonly StackReport[];
+}
+
+export interface DriftOptions {
+    /** Stacks to check; all of the project's when empty. */
+    readonly stacks?: readonly string[];
+    /** Stacks and hosts checked at once. Default 4. */
+    readonly concurrency?: number;
+    /** Time one host's check may take. Default 60 s. */
+    readonly hostTimeoutMs?: number;
+}
+
+/** Runs fn over items with at most `limit` at once, keeping the order of results. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results = new Array<R>(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+
+function worst(statuses: readonly Status[]): Status {
+    return statuses.includes("error") ? "error" : statuses.includes("drift") ? "drift" : "ok";
+}
+
+/** The command that runs check.sh on a host, from a temporary folder it removes. */
+export function checkCommand(t: DriftTarget): string {
+    return renderTransientCommand("check.sh", {
+        AGENT: t.agent,
+        INSTANCES: String(t.instances || 1),
+        MIRROR_MODE: t.mirrorMode,
+        MIRROR_BIND: t.mirrorBind || "127.0.0.1:5000",
+        PUBLIC_ADDRESS: t.address,
+        EXPECT: t.expect,
+    });
+}
+
+/** check.sh's JSON lines. */
+export function parseChecks(stdout: string): CheckResult[] {
+    const out: CheckResult[] = [];
+    for (const line of stdout.split("\n")) {
+        const text = line.trim();
+        if (!text.startsWith("{")) {
+            continue;
+        }
+        try {
+            const v = JSON.parse(text) as CheckResult;
+            if (typeof v.check === "string" && typeof v.ok === "boolean") {
+                out.push({ check: v.check, ok: v.ok, detail: String(v.detail ?? "") });
+            }
+        } catch {
+            // not one of check.sh's lines
+        }
+    }
+    return out;
+}
+
+/** Never lets a secret through into a report: hides each value that appears. */
+function scrub(text: string, secrets: readonly string[]): string {
+    let out = text;
+    for (const s of secrets) {
+        if (s.length >= 6) {
+            out = out.split(s).join("[secret]");
+        }
+    }
+    return out;
+}
+
+export async function checkHost(t: HostTarget, runner: HostRunner, timeoutMs: number): Promise<HostReport> {
+    const base = { host: t.name, address: t.address };
+    let r: RunResult;
+    try {
+        r = await runner.run(t, checkCommand(t), timeoutMs);
+    } catch (e) {
+        return { ...base, status: "error", checks: [], error: scrub(`could not run the check: ${(e as Error).message}`, [t.privateKey]) };
+    }
+    if (r.timedOut) {
+        return { ...base, status: "error", checks: [], error: `no answer within ${Math.round(timeoutMs / 1000)}s` };
+    }
+    const checks = parseChecks(r.stdout);
+    if (r.code === 0 && checks.every(c => c.ok)) {
+        return { ...base, status: "ok", checks };
+    }
+    if (r.code === 3 || (checks.length > 0 && checks.some(c => !c.ok))) {
+        return { ...base, status: "drift", checks };
+    }
+    const why = (r.stderr.trim().split("\n").pop() ?? "").slice(0, 300);
+    return {
+        ...base, status: "error", checks,
+        error: scrub(r.code === 255 ? `unreachable over SSH: ${why}` : `check failed (exit ${r.code}): ${why}`, [t.privateKey]),
+    };
+}
+
+async function checkStack(stack: string, source: StackSource, runner: HostRunner, o: Required<Pick<DriftOptions, "concurrency" | "hostTimeoutMs">>): Promise<StackReport> {
+    const [cloud, hosts] = await Promise.all([
+        source.refreshPreview(stack).then(
+            changes => ({ status: (changes.length ? "drift" : "ok") as Status, changes }),
+            (e: Error) => ({ status: "error" as Status, changes: [] as CloudChange[], error: e.message })),
+        source.hosts(stack).then(
+            targets => mapLimit(targets, o.concurrency, t => checkHost(t, runner, o.hostTimeoutMs)),
+            (e: Error) => e),
+    ]);
+    if (hosts instanceof Error) {
+        return { stack, status: "error", cloud, hosts: [], error: `cannot check the hosts: ${hosts.message}` };
+    }
+    return { stack, status: worst([cloud.status, ...hosts.map(h => h.status)]), cloud, hosts };
+}
+
+/** Checks every stack asked for; one failing stack or host never hides the others. */
+export async function driftCheck(source: StackSource, runner: HostRunner, options: DriftOptions = {}): Promise<DriftReport> {
+    const o = { concurrency: options.concurrency ?? 4, hostTimeoutMs: options.hostTimeoutMs ?? 60_000 };
+    let names = [...(options.stacks ?? [])];
+    const known = await source.listStacks().catch(() => undefined);
+    if (names.length === 0) {
+        if (!known) {
+            return { status: "error", exitCode: EXIT.error, stacks: [{ stack: "(all)", status: "error", cloud: { status: "error", changes: [] }, hosts: [], error: "cannot list the project's stacks" }] };
+        }
+        names = known;
+    }
+    const stacks = await mapLimit(names, o.concurrency, async (stack): Promise<StackReport> => {
+        if (known && !known.includes(stack)) {
+            return { stack, status: "error", cloud: { status: "error", changes: [] }, hosts: [], error: `unknown stack; the project has: ${known.join(", ") || "none"}` };
+        }
+        try {
+            return await checkStack(stack, source, runner, o);
+        } catch (e) {
+            return { stack, status: "error", cloud: { status: "error", changes: [] }, hosts: [], error: (e as Error).message };
+        }
+    });
+    const status = worst(stacks.map(s => s.status));
+    return { status, exitCode: EXIT[status === "ok" ? "clean" : status], stacks };
+}
+
+// ---------------------------------------------------------------------------
+// Output.
+
+const MARK: Record<Status, string> = { ok: "ok", drift: "DRIFT", error: "ERROR" };
+
+function hostLine(h: HostReport): string {
+    const failed = h.checks.filter(c => !c.ok).map(c => `${c.check}: ${c.detail}`);
+    return h.error ?? (failed.length ? failed.join("; ") : `${h.checks.length} checks pass`);
+}
+
+/** A table for people. */
+export function formatTable(r: DriftReport): string {
+    const rows: string[][] = [["stack", "level", "what", "status", "detail"]];
+    for (const s of r.stacks) {
+        if (s.error && s.hosts.length === 0 && s.cloud.changes.length === 0 && !s.cloud.error) {
+            rows.push([s.stack, "-", "-", MARK.error, s.error]);
+            continue;
+        }
+        rows.push([s.stack, "cloud", "resources", MARK[s.cloud.status],
+            s.cloud.error ?? (s.cloud.changes.length ? s.cloud.changes.map(c => `${c.op} ${c.urn.split("::").pop()}${c.diffs.length ? ` (${c.diffs.join(", ")})` : ""}`).join("; ") : "no changes")]);
+        if (s.error) {
+            rows.push([s.stack, "hosts", "-", MARK.error, s.error]);
+        }
+        for (const h of s.hosts) {
+            rows.push([s.stack, "host", h.host, MARK[h.status], hostLine(h)]);
+        }
+    }
+    const widths = rows[0].map((_, i) => Math.min(40, Math.max(...rows.map(row => row[i].length))));
+    const lines = rows.map(row => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i])).join("  "));
+    lines.splice(1, 0, widths.map(w => "-".repeat(w)).join("  "));
+    lines.push("", `result: ${r.status === "ok" ? "no drift" : r.status === "drift" ? "drift found" : "errors (some checks could not run)"} (exit ${r.exitCode})`);
+    return lines.join("\n");
+}
+
+function md(text: string): string {
+    return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/** Markdown for $GITHUB_STEP_SUMMARY. */
+export function formatMarkdown(r: DriftReport): string {
+    const out = [`## Drift check: ${r.status === "ok" ? "no drift" : r.status === "drift" ? "drift found" : "errors"}`, ""];
+    for (const s of r.stacks) {
+        out.push(`### Stack \`${s.stack}\`: ${MARK[s.status]}`, "");
+        if (s.error) {
+            out.push(`> ${md(s.error)}`, "");
+        }
+        out.push("| level | what | status | detail |", "|---|---|---|---|");
+        out.push(`| cloud | resources | ${MARK[s.cloud.status]} | ${md(s.cloud.error ?? (s.cloud.changes.map(c => `${c.op} \`${c.urn.split("::").pop()}\` ${c.diffs.join(", ")}`).join("<br>") || "no changes"))} |`);
+        for (const h of s.hosts) {
+            out.push(`| host | ${h.host} (${h.address}) | ${MARK[h.status]} | ${md(hostLine(h))} |`);
+        }
+        out.push("");
+    }
+    return out.join("\n");
+}
