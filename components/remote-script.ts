@@ -115,8 +115,9 @@ function renderCommand(name: string, env: ScriptEnv, source: ScriptSource, trans
             `as_root tee "$d/${file.name}.new" >/dev/null <<'${MARKER}'`,
             file.text.endsWith("\n") ? file.text.slice(0, -1) : file.text,
             MARKER,
-            `as_root chmod 0755 "$d/${file.name}.new"`,
-            `as_root mv -f "$d/${file.name}.new" "$d/${file.name}"`,
+            // An unchanged script is left as it is: a repeat run rewrites nothing.
+            `if as_root cmp -s "$d/${file.name}.new" "$d/${file.name}"; then as_root rm -f "$d/${file.name}.new"; ` +
+            `else as_root chmod 0755 "$d/${file.name}.new" && as_root mv -f "$d/${file.name}.new" "$d/${file.name}"; fi`,
         );
     }
     const assignments = Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");

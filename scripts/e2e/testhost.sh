@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# testhost.sh: real systemd hosts for the host and engine suites, isolated
+# from this machine. A Debian root (debootstrap, cached) boots with its own
+# systemd and sshd under systemd-nspawn, in a network namespace of its own,
+# joined by a veth pair to a bridge that only the test world lives on.
+#
+#   testhost.sh setup                  install what it needs (Debian packages), once
+#   testhost.sh build [ARCH]           build or reuse the cached root (amd64 default, or arm64 under QEMU)
+#   testhost.sh up NAME N ARCH PUBKEY  boot host NAME at 10.213.0.(10+N), root login with PUBKEY
+#   testhost.sh down NAME              stop it and remove its network
+#   testhost.sh down-all               stop every test host and the bridge (also after a crash)
+#
+# The bridge rf-br0 has 10.213.0.1/24: the test world (fake GitHub, artifact
+# server, upstream registry) listens there and nowhere else. The roots are
+# mounted with --volatile=overlay: every boot starts from the pristine root.
+# Cache: ${RUNNER_FLEET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runner-fleet}/testhost.
+set -euo pipefail
+
+cache="${RUNNER_FLEET_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/runner-fleet}/testhost"
+run_dir=/run/runner-fleet-testhost
+bridge=rf-br0
+bridge_ip=10.213.0.1
+suite=bookworm
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+packages=systemd,systemd-sysv,dbus,openssh-server,iproute2,curl,ca-certificates,python3,docker-registry,sudo,procps,tar,gzip
+
+log() { printf 'testhost: %s\n' "$*" >&2; }
+die() {
+    log "$*"
+    exit 1
+}
+
+binfmt_arm64() {
+    [ -d /proc/sys/fs/binfmt_misc ] || return 1
+    [ -f /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    [ -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+    [ -f /proc/sys/fs/binfmt_misc/qemu-aarch64 ]
+}
+
+cmd_setup() {
+    local need=()
+    command -v debootstrap >/dev/null || need+=(debootstrap)
+    command -v systemd-nspawn >/dev/null || need+=(systemd-container)
+    command -v ip >/dev/null || need+=(iproute2)
+    command -v ssh >/dev/null || need+=(openssh-client)
+    command -v docker-registry >/dev/null || need+=(docker-registry)
+    command -v skopeo >/dev/null || need+=(skopeo)
+    command -v htpasswd >/dev/null || need+=(apache2-utils)
+    command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static binfmt-support)
+    if [ "${#need[@]}" -gt 0 ]; then
+        log "installing ${need[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    fi
+    # The Debian package would run the registry on every interface; the suite
+    # starts its own on the test bridge only.
+    pkill -x docker-registry 2>/dev/null || true
+}
+
+root_of() { echo "${cache}/${suite}-$1"; }
+
+cmd_build() {
+    local arch="${1:-amd64}" root tmp started
+    root="$(root_of "${arch}")"
+    if [ -f "${root}/.runner-fleet-ready" ]; then
+        log "reusing ${root}"
+        return 0
+    fi
+    if [ "${arch}" != "$(dpkg --print-architecture)" ]; then
+        binfmt_arm64 || die "cannot run ${arch} binaries here (binfmt_misc with qemu-user-static is needed)"
+    fi
+    started=$(date +%s)
+    tmp="${root}.building"
+    rm -rf "${tmp}"
+    mkdir -p "${cache}"
+    log "debootstrap ${suite} ${arch} into ${tmp}"
+    debootstrap --variant=minbase --arch="${arch}" --include="${packages}" "${suite}" "${tmp}" "${mirror}" >"${cache}/debootstrap-${arch}.log" 2>&1 ||
+        die "debootstrap failed; see ${cache}/debootstrap-${arch}.log"
+    # The host as a fresh server has it: the registry package present but its
+    # service never started (the scripts must keep it that way).
+    rm -f "${tmp}/etc/systemd/system/multi-user.target.wants/docker-registry.service"
+    mkdir -p "${tmp}/root/.ssh"
+    chmod 0700 "${tmp}/root/.ssh"
+    echo "runner-fleet-testhost" >"${tmp}/etc/hostname"
+    rm -rf "${root}"
+    mv "${tmp}" "${root}"
+    touch "${root}/.runner-fleet-ready"
+    log "built ${root} in $(($(date +%s) - started))s"
+}
+
+net_up() {
+    if ! ip link show "${bridge}" >/dev/null 2>&1; then
+        ip link add "${bridge}" type bridge
+        ip addr add "${bridge_ip}/24" dev "${bridge}"
+        ip link set "${bridge}" up
+    fi
+}
+
+cmd_up() {
+    local name="$1" n="$2" arch="$3" key="$4" root ns address boot_log
+    root="$(root_of "${arch}")"
+    [ -f "${root}/.runner-fleet-ready" ] || die "no root for ${arch}; run: testhost.sh build ${arch}"
+    [ -f "${key}" ] || die "no public key at ${key}"
+    ns="rf-${name}"
+    address="10.213.0.$((10 + n))"
+    net_up
+    mkdir -p "${run_dir}"
+    cmd_down "${name}" 2>/dev/null || true
+    ip netns add "${ns}"
+    ip link add "${ns}-h" type veth peer name "${ns}-c"
+    ip link set "${ns}-c" netns "${ns}"
+    ip link set "${ns}-h" master "${bridge}"
+    ip link set "${ns}-h" up
+    ip netns exec "${ns}" ip link set lo up
+    ip netns exec "${ns}" ip addr add "${address}/24" dev "${ns}-c"
+    ip netns exec "${ns}" ip link set "${ns}-c" up
+    ip netns exec "${ns}" ip route add default via "${bridge_ip}"
+    local extra=()
+    if [ -c /dev/kvm ]; then
+        extra+=(--bind=/dev/kvm)
+    fi
+    boot_log="${run_dir}/${name}.log"
+    setsid systemd-nspawn --register=no --keep-unit --boot --quiet \
+        -D "${root}" --volatile=overlay --machine="${ns}" \
+        --network-namespace-path="/run/netns/${ns}" \
+        --bind-ro="${key}:/root/.ssh/authorized_keys" \
+        "${extra[@]}" </dev/null >"${boot_log}" 2>&1 &
+    echo $! >"${run_dir}/${name}.pid"
+    echo "${address}" >"${run_dir}/${name}.address"
+    log "booting ${name} (${arch}) at ${address}"
+    echo "${address}"
+}
+
+cmd_down() {
+    local name="$1" ns="rf-$1" pid
+    if [ -f "${run_dir}/${name}.pid" ]; then
+        pid="$(cat "${run_dir}/${name}.pid")"
+        if kill -0 "${pid}" 2>/dev/null; then
+            kill -TERM "${pid}" 2>/dev/null || true
+            for _ in $(seq 1 50); do
+                kill -0 "${pid}" 2>/dev/null || break
+                sleep 0.2
+            done
+            kill -KILL "${pid}" 2>/dev/null || true
+        fi
+        rm -f "${run_dir}/${name}.pid" "${run_dir}/${name}.address"
+    fi
+    ip netns del "${ns}" 2>/dev/null || true
+    ip link del "${ns}-h" 2>/dev/null || true
+}
+
+cmd_down_all() {
+    local f
+    for f in "${run_dir}"/*.pid; do
+        [ -e "${f}" ] || continue
+        cmd_down "$(basename "${f}" .pid)"
+    done
+    pkill -f 'systemd-nspawn .*--machine=rf-' 2>/dev/null || true
+    for f in /run/netns/rf-*; do
+        [ -e "${f}" ] || continue
+        ip netns del "$(basename "${f}")" 2>/dev/null || true
+    done
+    ip link del "${bridge}" 2>/dev/null || true
+}
+
+case "${1:-}" in
+    setup) cmd_setup ;;
+    build) cmd_build "${2:-amd64}" ;;
+    up) cmd_up "${2:?name}" "${3:?index}" "${4:?arch}" "${5:?public key file}" ;;
+    down) cmd_down "${2:?name}" ;;
+    down-all) cmd_down_all ;;
+    *) die "usage: testhost.sh setup | build [ARCH] | up NAME N ARCH PUBKEY | down NAME | down-all" ;;
+esac
