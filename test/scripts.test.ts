@@ -158,7 +158,7 @@ describe("host scripts", () => {
             expect(envFile).to.not.contain("fake-registration-token");
             const unit = fs.readFileSync(path.join(root, "etc/systemd/system/runner-fleet-runner@.service"), "utf8");
             expect(unit).to.contain("ExecStart=/usr/local/lib/runner-fleet/runner-service.sh %i").and.contain("Restart=always");
-            const token = path.join(root, "etc/runner-fleet/secrets/agent/registration-token");
+            const token = path.join(root, "etc/runner-fleet/secrets/registration/registration-token");
             expect(mode(token)).to.equal("600");
         });
 

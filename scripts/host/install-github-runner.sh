@@ -20,7 +20,8 @@
 #   RUNNER_USER          the unprivileged user jobs run as (default runner)
 #   INSTALL_DOCKER       1 (default): install Docker and let the runner user use it
 #   SETTINGS_HASH        the hash the stack declared (recorded for drift checks)
-# Stdin: "registration-token <base64>", a fresh token from the organization.
+# Stdin: "registration-token <base64>", a fresh token from the organization
+# (kept root-only in /etc/runner-fleet/secrets/registration/).
 # Secrets (files in /etc/runner-fleet/secrets/agent): github-runner-token, to
 # get later registration and removal tokens.
 #
@@ -37,7 +38,9 @@ runner_user="${RUNNER_USER:-runner}"
 base_url="${RUNNER_DOWNLOAD_URL:-https://github.com/actions/runner/releases/download}"
 case "${instances}" in '' | *[!0-9]*) die "INSTANCES must be a number" ;; esac
 
-read_secrets "${SECRETS_DIR}/agent" >/dev/null
+# The registration token lives apart from write-secrets.sh's folder, which
+# holds only what the agent-secrets command sends.
+read_secrets "${SECRETS_DIR}/registration" >/dev/null
 
 case "$(host_arch)" in
     arm64) rarch=arm64 ;;

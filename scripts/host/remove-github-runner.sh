@@ -31,7 +31,8 @@ for n in $(tr ' ' '\n' <<<"${instances}" | sort -un); do
 done
 
 rm -f /etc/systemd/system/runner-fleet-runner@.service "${env_file}"
-rm -rf /opt/runner-fleet /var/cache/runner-fleet "${STATE_DIR}"/runner-*.registered "${STATE_DIR}/agent.hash"
+rm -rf /opt/runner-fleet /var/cache/runner-fleet "${STATE_DIR}"/runner-*.registered "${STATE_DIR}/agent.hash" \
+    "${STATE_DIR}/runner-deps.done" "${SECRETS_DIR}/registration"
 systemctl daemon-reload
 if id "${RUNNER_USER:-runner}" >/dev/null 2>&1; then
     userdel -r "${RUNNER_USER:-runner}" 2>/dev/null || userdel "${RUNNER_USER:-runner}"

@@ -24,7 +24,7 @@ as_runner() { runuser -u "${user}" -- "$@"; }
 # A registration token: the one the stack sent, while it is fresh (they last
 # an hour), else a new one from the API.
 registration_token() {
-    local sent="${SECRETS_DIR}/agent/registration-token"
+    local sent="${SECRETS_DIR}/registration/registration-token"
     if [ -s "${sent}" ] && [ -n "$(find "${sent}" -mmin -50 2>/dev/null)" ]; then
         cat "${sent}"
         return 0

@@ -68,7 +68,16 @@ export class PulumiStackSource implements StackSource {
 export class OpenSshRunner implements HostRunner {
     constructor(private readonly ssh = "ssh") {}
 
-    async run(t: HostTarget, command: string, timeoutMs: number): Promise<RunResult> {
+    /** Runs a shell command (its text on stdin) on the host. */
+    run(t: HostTarget, command: string, timeoutMs: number): Promise<RunResult> {
+        return this.exec(t, "sh -s", command, timeoutMs);
+    }
+
+    /**
+     * Runs `command` as the session's command with `stdin` piped to it, the
+     * way the command provider runs a remote command.
+     */
+    async exec(t: Omit<HostTarget, "name">, command: string, stdin: string, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-ssh-"));
         try {
             const key = path.join(dir, "key");
@@ -83,7 +92,7 @@ export class OpenSshRunner implements HostRunner {
                 // A pinned key is enforced; without one, the first key seen is taken for this call only.
                 "-o", `StrictHostKeyChecking=${t.hostKey ? "yes" : "accept-new"}`,
                 "-o", `ConnectTimeout=${Math.max(1, Math.min(30, Math.floor(timeoutMs / 2000)))}`,
-                `${t.user}@${t.address}`, "sh -s",
+                `${t.user}@${t.address}`, command,
             ];
             return await new Promise<RunResult>((resolve, reject) => {
                 const child = spawn(this.ssh, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -94,8 +103,10 @@ export class OpenSshRunner implements HostRunner {
                     timedOut = true;
                     child.kill("SIGKILL");
                 }, timeoutMs);
+                signal?.addEventListener("abort", () => child.kill("SIGKILL"));
                 child.stdout.on("data", d => { stdout += d; });
                 child.stderr.on("data", d => { stderr += d; });
+                child.stdin.on("error", () => { /* the far end may close early */ });
                 child.on("error", e => {
                     clearTimeout(timer);
                     reject(e);
@@ -104,7 +115,7 @@ export class OpenSshRunner implements HostRunner {
                     clearTimeout(timer);
                     resolve({ code, stdout, stderr, timedOut });
                 });
-                child.stdin.end(command);
+                child.stdin.end(stdin);
             });
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,152 @@
+// The host suite's harness: test hosts (scripts/e2e/testhost.sh), SSH to them
+// with the same contract the command provider uses (the command as the
+// session's command, stdin piped), and the commands the components render.
+
+import { execFileSync, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ExistingHost, RegistryMirror, RunnerAgent, RunnerAgentArgs, RegistryMirrorArgs } from "../../components";
+import { OpenSshRunner } from "../../scripts/lib/drift-io";
+import { RunResult } from "../../scripts/lib/drift";
+import { RecordedResource } from "../../scripts/lib/mock-runtime";
+import { record } from "../harness";
+
+export const ROOT = path.resolve(__dirname, "..", "..", "..");
+const TESTHOST = path.join(ROOT, "scripts", "e2e", "testhost.sh");
+
+export function testhost(...args: string[]): string {
+    return execFileSync("bash", [TESTHOST, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+}
+
+/** Whether this machine can run the suite, and why not. */
+export function hostSuitePossible(): string | undefined {
+    if (process.getuid?.() !== 0) {
+        return "the host suite needs root (network namespaces, systemd-nspawn)";
+    }
+    if (process.platform !== "linux") {
+        return "the host suite needs Linux";
+    }
+    const probe = spawnSync("ip", ["netns", "list"]);
+    if (probe.error || probe.status !== 0) {
+        return "cannot manage network namespaces here (ip netns)";
+    }
+    return undefined;
+}
+
+export interface Host {
+    readonly name: string;
+    readonly address: string;
+    readonly arch: "amd64" | "arm64";
+}
+
+export class TestHosts {
+    public readonly keyFile: string;
+    public readonly privateKey: string;
+    private readonly ssh = new OpenSshRunner();
+    private readonly up: Host[] = [];
+
+    constructor() {
+        // A key made for this run; no key is ever committed.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-keys-"));
+        this.keyFile = path.join(dir, "id_ed25519");
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "runner-fleet-host-suite", "-f", this.keyFile]);
+        this.privateKey = fs.readFileSync(this.keyFile, "utf8");
+    }
+
+    boot(name: string, index: number, arch: "amd64" | "arm64"): Host {
+        const address = testhost("up", name, String(index), arch, `${this.keyFile}.pub`).split("\n").pop() as string;
+        const host = { name, address, arch };
+        this.up.push(host);
+        return host;
+    }
+
+    async waitForSsh(host: Host, timeoutMs = 120_000): Promise<void> {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+            const r = await this.exec(host, "systemctl is-system-running --wait >/dev/null 2>&1; true", "", 30_000).catch(() => undefined);
+            if (r && r.code === 0) {
+                return;
+            }
+            if (Date.now() > until) {
+                throw new Error(`test host ${host.name} did not answer SSH within ${timeoutMs / 1000}s`);
+            }
+            await new Promise(r2 => setTimeout(r2, 1000));
+        }
+    }
+
+    exec(host: Host, command: string, stdin = "", timeoutMs = 300_000, signal?: AbortSignal): Promise<RunResult> {
+        return this.ssh.exec({
+            address: host.address, user: "root", port: 22, hostKey: null, privateKey: this.privateKey,
+            privateKeySecret: "", agent: "", instances: 0, mirrorMode: "none", mirrorBind: "", expect: "",
+        }, command, stdin, timeoutMs, signal);
+    }
+
+    /** Runs a shell snippet and returns its stdout, failing on a non-zero exit. */
+    async sh(host: Host, script: string): Promise<string> {
+        const r = await this.exec(host, "bash -s", script, 120_000);
+        if (r.code !== 0) {
+            throw new Error(`on ${host.name}: exit ${r.code}: ${r.stderr}`);
+        }
+        return r.stdout;
+    }
+
+    downAll(): void {
+        for (const h of this.up.splice(0)) {
+            spawnSync("bash", [TESTHOST, "down", h.name], { stdio: "ignore" });
+        }
+        spawnSync("bash", [TESTHOST, "down-all"], { stdio: "ignore" });
+    }
+}
+
+/** A remote command as the component declared it. */
+export interface RenderedCommand {
+    readonly name: string;
+    readonly create: string;
+    readonly delete: string;
+    readonly stdin: string;
+}
+
+function rendered(r: RecordedResource): RenderedCommand {
+    return {
+        name: r.name,
+        create: String(r.inputs.create ?? ""),
+        delete: String(r.inputs.delete ?? ""),
+        stdin: String(r.inputs.stdin ?? ""),
+    };
+}
+
+/** Distinctive fake secrets for one run. */
+export function runSecrets() {
+    const tag = randomBytes(6).toString("hex");
+    return {
+        adminToken: `fake-admin-token-${tag}`,
+        actuatedToken: `fake-actuated-token-${tag}`,
+        actuatedLicense: `fake-actuated-licence-${tag}`,
+        registryUser: "hubuser",
+        registryPassword: `fake-hub-password-${tag}`,
+    };
+}
+
+/**
+ * The commands RunnerAgent and RegistryMirror render for a host, evaluated
+ * under the mock runtime exactly as `pulumi up` would evaluate them.
+ */
+export async function renderHost(host: Host, privateKey: string, agent: Omit<RunnerAgentArgs, "host">, mirror?: Omit<RegistryMirrorArgs, "host">): Promise<Record<string, RenderedCommand>> {
+    const { resources } = await record(() => {
+        const h = new ExistingHost(host.name, {
+            address: host.address, arch: host.arch, kvm: agent.kind === "actuated", privateKey: pulumi.secret(privateKey),
+        });
+        const a = new RunnerAgent(`${host.name}-agent`, { ...agent, host: h });
+        if (mirror) {
+            new RegistryMirror(`${host.name}-mirror`, { ...mirror, host: h, after: [a.install] });
+        }
+    });
+    const out: Record<string, RenderedCommand> = {};
+    for (const r of resources.filter(x => x.type === "command:remote:Command")) {
+        out[r.name.slice(host.name.length + 1)] = rendered(r);
+    }
+    return out;
+}

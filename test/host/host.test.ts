@@ -1,0 +1,382 @@
+// The host suite: the scripts the components render, run over SSH on real
+// systemd hosts (Debian under systemd-nspawn, each in its own network
+// namespace), against a stand-in for the outside world on the test bridge.
+// Prints its figures: install times, re-run times, upstream blob fetches.
+
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import { World, WORLD_IP } from "./world";
+import { Host, RenderedCommand, TestHosts, hostSuitePossible, renderHost, runSecrets, testhost } from "./harness";
+
+const N_PULLS = 5;
+const figures: string[] = [];
+function figure(line: string): void {
+    figures.push(line);
+    console.log(`      ${line}`);
+}
+
+/** A registry pull by the HTTP API (manifest, then every blob, digests checked), run on a host. */
+const PULL_PY = `
+import base64, hashlib, json, re, sys, urllib.error, urllib.request
+base, repo, ref = sys.argv[1:4]
+auth = sys.stdin.read().strip()
+token = None
+def fetch(url, accept=None):
+    req = urllib.request.Request(url)
+    if accept:
+        req.add_header("Accept", accept)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.read()
+def get(url, accept=None):
+    global token
+    try:
+        return fetch(url, accept)
+    except urllib.error.HTTPError as e:
+        challenge = e.headers.get("WWW-Authenticate", "")
+        if e.code != 401 or not challenge.startswith("Bearer") or not auth:
+            raise
+        params = dict(re.findall(r'(\\w+)="([^"]*)"', challenge))
+        req = urllib.request.Request(params["realm"] + "?service=" + params.get("service", "") + "&scope=" + params.get("scope", ""))
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+        with urllib.request.urlopen(req, timeout=30) as r:
+            token = json.loads(r.read())["token"]
+        return fetch(url, accept)
+m = json.loads(get(f"{base}/v2/{repo}/manifests/{ref}", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"))
+for d in [m["config"]] + m["layers"]:
+    data = get(f"{base}/v2/{repo}/blobs/{d['digest']}")
+    assert "sha256:" + hashlib.sha256(data).hexdigest() == d["digest"], d["digest"]
+print(len(m["layers"]) + 1)
+`;
+
+/** What a host looks like: managed files (path, inode, mtime, hash) and services (active, invocation). */
+const STATE_SH = `
+set -u
+for d in /etc/runner-fleet /etc/systemd/system /usr/local/lib/runner-fleet /var/lib/runner-fleet /opt/runner-fleet /etc/docker /etc/containerd /home; do
+  [ -d "$d" ] && find "$d" -path /var/lib/runner-fleet/mirror -prune -o -type f -printf '%p %i %T@ ' -exec sh -c 'sha256sum "$1" | cut -c1-16' _ {} \\;
+done | sort
+for u in runner-fleet-runner@1 runner-fleet-mirror actuated docker-registry; do
+  printf 'unit %s %s %s\\n' "$u" "$(systemctl is-active "$u" 2>/dev/null)" "$(systemctl show -p InvocationID --value "$u" 2>/dev/null)"
+done
+`;
+
+/** The same without inodes, mtimes and invocations: what a converged host must equal. */
+function content(state: string): string {
+    return state.split("\n").map(l => {
+        const p = l.split(" ");
+        if (p[0] === "unit") {
+            return `${p[0]} ${p[1]} ${p[2]}`;
+        }
+        // A new registration has a new runner id: its files exist, their content is GitHub's.
+        return /\/\.(runner|credentials)$/.test(p[0]) ? `${p[0]} (registration)` : `${p[0]} ${p[3]}`;
+    }).join("\n");
+}
+
+const skipReason = hostSuitePossible();
+
+describe("host scripts on real systemd hosts", function () {
+    this.timeout(900_000);
+    if (skipReason) {
+        it(`cannot run here: ${skipReason}`, function () {
+            this.skip();
+        });
+        return;
+    }
+
+    const secrets = runSecrets();
+    const world = new World(secrets);
+    const hosts = new TestHosts();
+    let runner: Host;
+    let actuated: Host;
+    let arm: Host;
+    let rc: Record<string, RenderedCommand>;
+    const psSamples: string[] = [];
+    const SECRET_VALUES = [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword];
+
+    async function run(host: Host, cmd: string, stdin: string, label: string, signal?: AbortSignal): Promise<number> {
+        const t0 = Date.now();
+        const r = await hosts.exec(host, cmd, stdin, 600_000, signal);
+        if (r.code !== 0 && !signal?.aborted) {
+            throw new Error(`${label} on ${host.name} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+        }
+        return Date.now() - t0;
+    }
+
+    /** Runs the host's install chain (secrets, install, mirror) as `pulumi up` would, sampling `ps` meanwhile. */
+    async function up(host: Host, cmds: Record<string, RenderedCommand>, label: string): Promise<number> {
+        const sampler = new AbortController();
+        const sampling = hosts.exec(host, "bash -s", "while :; do ps -eo user=,args=; echo --; sleep 0.1; done", 600_000, sampler.signal)
+            .then(r => psSamples.push(r.stdout));
+        let total = 0;
+        try {
+            for (const step of ["ready", "agent-secrets", "agent-install", "mirror-configure"]) {
+                if (cmds[step]) {
+                    total += await run(host, cmds[step].create, cmds[step].stdin, `${label} ${step}`);
+                }
+            }
+        } finally {
+            sampler.abort();
+            await sampling;
+        }
+        return total;
+    }
+
+    async function down(host: Host, cmds: Record<string, RenderedCommand>): Promise<void> {
+        for (const step of ["mirror-configure", "agent-install", "agent-secrets"]) {
+            if (cmds[step]) {
+                await run(host, cmds[step].delete, "", `delete ${step}`);
+            }
+        }
+    }
+
+    before(async function () {
+        const t0 = Date.now();
+        testhost("down-all");
+        testhost("setup");
+        testhost("build", "amd64");
+        testhost("build", "arm64");
+        figure(`test roots ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (debootstrap on a fresh machine, reused after)`);
+        testhost("net");
+        await world.start();
+        runner = hosts.boot("runner", 1, "amd64");
+        actuated = hosts.boot("actuated", 2, "amd64");
+        arm = hosts.boot("arm", 3, "arm64");
+        const t1 = Date.now();
+        await Promise.all([runner, actuated, arm].map(h => hosts.waitForSsh(h, 240_000)));
+        figure(`three hosts booted and answering SSH in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
+        rc = await renderHost(runner, hosts.privateKey, {
+            kind: "github-runner", labels: ["actuated-amd64", "e2e"], org: "example-org", runnerGroup: "native",
+            instances: 1, ephemeral: true, runnerVersion: "2.329.0", installDocker: false,
+            registrationToken: world.issueRegistrationToken(),
+            secrets: { githubRunnerToken: secrets.adminToken },
+            endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
+        }, {
+            mode: "registry", bindAddress: "127.0.0.1:5000", upstream: world.upstream,
+            dockerHubUsername: secrets.registryUser, dockerHubToken: secrets.registryPassword, configureRuntime: true,
+        });
+    });
+
+    after(async () => {
+        hosts.downAll();
+        await world.stop();
+        console.log("\n      host suite figures:");
+        for (const f of figures) {
+            console.log(`        ${f}`);
+        }
+    });
+
+    describe("a GitHub runner host with the Docker Hub mirror", () => {
+        let firstState = "";
+
+        it("installs the runner and the mirror; the runner registers once and runs as an unprivileged user", async () => {
+            const ms = await up(runner, rc, "first run");
+            figure(`github-runner host, fresh install (ready, secrets, runner, mirror): ${(ms / 1000).toFixed(1)}s`);
+            const units = await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 runner-fleet-mirror; systemctl is-enabled docker-registry || true");
+            expect(units.trim().split("\n")).to.deep.equal(["active", "active", "masked"]);
+            expect([...world.runners.values()].map(r => [r.name, r.labels, r.group, r.ephemeral])).to.deep.equal([["runner-1", ["actuated-amd64", "e2e"], "native", true]]);
+            expect(world.count("register")).to.equal(1);
+            await waitFor(() => world.heartbeats.get("runner-1")?.user === "runner", "the runner to report");
+            expect(world.heartbeats.get("runner-1")).to.include({ user: "runner", arch: "x64" });
+            // The runner itself (bash ./run.sh), not the root supervisor that started it with runuser.
+            const owners = await hosts.sh(runner, "ps -eo user=,args= | awk '$2 ~ /bash$/ && $3 == \"./run.sh\" {print $1}' | sort -u; stat -c %U /opt/runner-fleet/runner-1/.runner");
+            expect(owners.trim().split("\n")).to.deep.equal(["runner", "runner"]);
+            firstState = await hosts.sh(runner, STATE_SH);
+        });
+
+        it("serves /v2/ on its private address only", async () => {
+            expect((await hosts.sh(runner, "curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:5000/v2/")).trim()).to.equal("200");
+            const outside = spawnSync("curl", ["-sS", "--max-time", "3", `http://${runner.address}:5000/v2/`], { encoding: "utf8" });
+            expect(outside.status, "port 5000 on the host's own address").to.not.equal(0);
+            expect(outside.stderr).to.match(/refused|Failed to connect/);
+            const config = await hosts.sh(runner, "stat -c '%a %U' /etc/runner-fleet/mirror/config.yml /etc/runner-fleet/secrets/mirror/dockerhub-token");
+            expect(config.trim().split("\n")).to.deep.equal(["600 root", "600 root"]);
+        });
+
+        it(`fetches each blob from the upstream a fixed number of times, however many pulls go through the mirror`, async () => {
+            const snapshot = () => new Map(world.blobCounts);
+            const delta = (before: Map<string, number>) => world.imageBlobs.map(b => (world.blobCounts.get(b) ?? 0) - (before.get(b) ?? 0));
+            const pull = async (base: string, auth: string) => {
+                const r = await hosts.exec(runner, `python3 - ${base} library/hello 1`, PULL_PY_INPUT(auth), 60_000);
+                if (r.code !== 0) {
+                    const journal = await hosts.sh(runner, "journalctl -u runner-fleet-mirror --no-pager -o cat | tail -20");
+                    throw new Error(`pull from ${base} failed: ${r.stderr}\n${journal}`);
+                }
+            };
+            const beforeMirror = snapshot();
+            for (let i = 0; i < N_PULLS; i++) {
+                await pull("http://127.0.0.1:5000", "");
+            }
+            const viaMirror = delta(beforeMirror);
+            const beforeMore = snapshot();
+            for (let i = 0; i < N_PULLS; i++) {
+                await pull("http://127.0.0.1:5000", "");
+            }
+            const viaMirrorMore = delta(beforeMore);
+            const beforeDirect = snapshot();
+            for (let i = 0; i < N_PULLS; i++) {
+                await pull(`http://${WORLD_IP}:5002`, `${secrets.registryUser}:${secrets.registryPassword}`);
+            }
+            const direct = delta(beforeDirect);
+            figure(`upstream blob fetches (config, layer 1, layer 2) for ${N_PULLS} pulls: through the mirror ${viaMirror.join(", ")}, ` +
+                `${N_PULLS} more through the mirror ${viaMirrorMore.join(", ")}; direct ${direct.join(", ")}`);
+            // distribution 2.8 (Debian's and Ubuntu's) fetches a missed blob twice, once to store it and once
+            // to serve the first client; after that the mirror answers every pull by itself.
+            for (const n of viaMirror) {
+                expect(n).to.be.within(1, 2);
+            }
+            expect(viaMirrorMore).to.deep.equal([0, 0, 0]);
+            expect(direct).to.deep.equal([N_PULLS, N_PULLS, N_PULLS]);
+        });
+
+        it("changes nothing on a second run: no file rewritten, no service restarted", async () => {
+            const before = await hosts.sh(runner, STATE_SH);
+            const ms = await up(runner, rc, "second run");
+            const afterState = await hosts.sh(runner, STATE_SH);
+            figure(`github-runner host, second run with nothing changed: ${(ms / 1000).toFixed(1)}s`);
+            expect(changedLines(before, afterState)).to.deep.equal([]);
+            expect(world.count("register")).to.equal(1);
+        });
+
+        it("registers again after an ephemeral runner's job, with a token from the API", async () => {
+            // The token the stack sent is an hour old by now: the next registration needs a fresh one from the API.
+            await hosts.sh(runner, "touch -d '-2 hours' /etc/runner-fleet/secrets/registration/registration-token");
+            const tokens = world.count("token");
+            world.giveJob("runner-1");
+            await waitFor(() => world.count("register") === 2 && world.runners.has("runner-1"), "the runner to register again");
+            expect(world.count("token")).to.be.greaterThan(tokens);
+            expect(world.runners.size).to.equal(1);
+        });
+
+        it("converges after a run killed half-way", async () => {
+            await down(runner, rc);
+            await run(runner, rc["agent-secrets"].create, rc["agent-secrets"].stdin, "secrets");
+            const abort = new AbortController();
+            let finished = false;
+            const install = run(runner, rc["agent-install"].create, rc["agent-install"].stdin, "interrupted install", abort.signal)
+                .finally(() => { finished = true; });
+            await waitFor(async () => finished ||
+                (await hosts.exec(runner, "test -f /etc/systemd/system/runner-fleet-runner@.service", "", 10_000)).code === 0, "the install to get half-way");
+            abort.abort();
+            await install;
+            expect(finished && !abort.signal.aborted, "the install ended before it could be interrupted").to.equal(false);
+            const interrupted = await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 || true; test -f /var/lib/runner-fleet/agent.hash && echo stamped || echo not-stamped");
+            figure(`interrupted install left: ${interrupted.trim().split("\n").join(", ")}`);
+            await up(runner, rc, "run after the interruption");
+            const converged = await hosts.sh(runner, STATE_SH);
+            expect(changedLines(content(firstState), content(converged))).to.deep.equal([]);
+            expect([...world.runners.keys()]).to.deep.equal(["runner-1"]);
+        });
+
+        it("keeps every secret out of files, the journal and the process list", async () => {
+            const allowed = ["/etc/runner-fleet/secrets/", "/etc/runner-fleet/mirror/config.yml"];
+            const patterns = SECRET_VALUES.join("\n");
+            const hits = (await hosts.exec(runner, "bash -s", `
+                printf '%s\\n' ${SECRET_VALUES.map(s => `'${s}'`).join(" ")} > /run/patterns
+                grep -rlF -f /run/patterns / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev --exclude-dir=run 2>/dev/null
+                journalctl --no-pager -o cat 2>/dev/null | grep -cF -f /run/patterns | sed 's/^/journal-lines: /'
+                rm -f /run/patterns`, 120_000)).stdout.trim().split("\n");
+            const files = hits.filter(l => l.startsWith("/") && !allowed.some(a => l.startsWith(a)));
+            expect(files, "files holding a secret").to.deep.equal([]);
+            expect(hits).to.include("journal-lines: 0");
+            expect(psSamples.length).to.be.greaterThan(0);
+            for (const sample of psSamples) {
+                for (const s of SECRET_VALUES) {
+                    expect(sample.includes(s), `a process listing shows ${s.slice(0, 12)}...`).to.equal(false);
+                }
+            }
+            expect(patterns).to.not.equal("");
+        });
+
+        it("removes the services and deregisters from the organization", async () => {
+            await down(runner, rc);
+            const left = await hosts.sh(runner, `
+                systemctl list-units --all --plain --no-legend 'runner-fleet-*' | wc -l
+                find /etc/runner-fleet /opt/runner-fleet /var/lib/runner-fleet /usr/local/lib/runner-fleet /etc/systemd/system/runner-fleet-* 2>/dev/null | wc -l
+                id runner 2>/dev/null | wc -l`);
+            expect(left.trim().split("\n")).to.deep.equal(["0", "0", "0"]);
+            expect(world.runners.size).to.equal(0);
+            expect(world.count("remove")).to.be.greaterThan(0);
+        });
+    });
+
+    describe("an actuated host", () => {
+        let ac: Record<string, RenderedCommand>;
+        before(async () => {
+            ac = await renderHost(actuated, hosts.privateKey, {
+                kind: "actuated", labels: ["actuated-amd64"], org: "example-org", actuatedMirror: false,
+                secrets: { actuatedLicense: secrets.actuatedLicense, actuatedToken: secrets.actuatedToken },
+                endpoints: { actuatedInstaller: `${world.base}/actuated/install.sh` },
+            });
+        });
+
+        it("installs and enrolls the agent with the licence and token from root-only files; a second run is a no-op", async () => {
+            const first = await up(actuated, ac, "actuated first run");
+            expect((await hosts.sh(actuated, "systemctl is-active actuated")).trim()).to.equal("active");
+            expect(world.events.filter(e => e.kind === "enroll").map(e => e.detail)).to.deep.equal([{ labels: "actuated-amd64", arch: "amd64", registry: "true" }]);
+            const before = await hosts.sh(actuated, STATE_SH);
+            const second = await up(actuated, ac, "actuated second run");
+            expect(await hosts.sh(actuated, STATE_SH)).to.equal(before);
+            expect(world.count("enroll")).to.equal(1);
+            figure(`actuated host: fresh install ${(first / 1000).toFixed(1)}s, second run ${(second / 1000).toFixed(1)}s`);
+            for (const sample of psSamples) {
+                expect(sample.includes(secrets.actuatedToken) || sample.includes(secrets.actuatedLicense)).to.equal(false);
+            }
+        });
+
+        it("removes the agent", async () => {
+            await down(actuated, ac);
+            expect((await hosts.sh(actuated, "systemctl is-active actuated || true; ls /etc/runner-fleet/secrets 2>/dev/null | wc -l")).trim().split("\n")).to.deep.equal(["inactive", "0"]);
+        });
+    });
+
+    describe("an arm64 host (Debian arm64 under QEMU)", () => {
+        it("passes the arch check and installs the arm64 runner", async () => {
+            const cmds = await renderHost(arm, hosts.privateKey, {
+                kind: "github-runner", labels: ["actuated-arm64"], org: "example-org", runnerVersion: "2.329.0", installDocker: false,
+                registrationToken: world.issueRegistrationToken(), secrets: { githubRunnerToken: secrets.adminToken },
+                endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
+            });
+            const downloads = world.events.filter(e => e.kind === "download").length;
+            const ms = await up(arm, cmds, "arm64 install");
+            figure(`arm64 host (emulated), fresh runner install: ${(ms / 1000).toFixed(1)}s`);
+            const fetched = world.events.filter(e => e.kind === "download").slice(downloads).map(e => e.detail.arch);
+            expect(fetched).to.deep.equal(["arm64"]);
+            await waitFor(() => world.heartbeats.get("arm-1")?.arch === "arm64", "the arm64 runner to report");
+            await down(arm, cmds);
+            expect(world.runners.has("arm-1")).to.equal(false);
+        });
+
+        it("refuses an amd64 install on it, naming the host and both arches", async () => {
+            const cmds = await renderHost({ ...arm, arch: "amd64" }, hosts.privateKey, {
+                kind: "github-runner", labels: ["actuated-amd64"], org: "example-org", runnerVersion: "2.329.0",
+                registrationToken: "unused", secrets: { githubRunnerToken: secrets.adminToken },
+            });
+            const r = await hosts.exec(arm, cmds.ready.create, "", 120_000);
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.contain("host arm is arm64").and.contain("declares it amd64");
+        });
+    });
+});
+
+/** The pull program for `python3 -` (read from stdin, so credentials never reach a command line). */
+function PULL_PY_INPUT(auth: string): string {
+    return PULL_PY.replace("auth = sys.stdin.read().strip()", `auth = ${JSON.stringify(auth)}`);
+}
+
+/** Lines that differ between two snapshots, marked - (gone) and + (new). */
+function changedLines(a: string, b: string): string[] {
+    const as = new Set(a.split("\n"));
+    const bs = new Set(b.split("\n"));
+    return [...[...as].filter(l => !bs.has(l)).map(l => `- ${l}`), ...[...bs].filter(l => !as.has(l)).map(l => `+ ${l}`)];
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 180_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!(await cond())) {
+        if (Date.now() > until) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await new Promise(r => setTimeout(r, 250));
+    }
+}

@@ -1,0 +1,469 @@
+// A stand-in for the outside world, on the test bridge only (10.213.0.1):
+//  - an HTTP server with a fake GitHub API (runner registration, removal and
+//    token requests, recorded) and the artifacts the scripts download: a fake
+//    actions/runner release per arch and a fake actuated installer, with the
+//    same install contract as the real ones;
+//  - an upstream registry standing in for Docker Hub: Debian's docker-registry
+//    (CNCF distribution) with htpasswd auth, holding a small image built here,
+//    behind a front that speaks Docker Hub's token scheme (a Bearer challenge,
+//    a token endpoint that takes the Docker Hub user and password) and counts
+//    the blob requests it serves. The front is needed because distribution
+//    2.8's proxy mode authenticates upstream with tokens only, as Docker Hub
+//    wants, never with Basic credentials.
+
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import { createHash, randomBytes } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+
+export const WORLD_IP = "10.213.0.1";
+export const HTTP_PORT = 8080;
+export const REGISTRY_PORT = 5001;
+export const COUNTING_PORT = 5002;
+
+export interface RunnerRecord {
+    id: number;
+    name: string;
+    labels: string[];
+    group: string;
+    ephemeral: boolean;
+    org: string;
+}
+
+export interface WorldEvent {
+    readonly kind: string;
+    readonly detail: Record<string, unknown>;
+}
+
+/** Tokens as the test hands them out; distinctive so leaks can be searched for. */
+export interface WorldSecrets {
+    readonly adminToken: string;
+    readonly actuatedToken: string;
+    readonly registryUser: string;
+    readonly registryPassword: string;
+}
+
+function sha256(b: Buffer | string): string {
+    return createHash("sha256").update(b).digest("hex");
+}
+
+// ---------------------------------------------------------------------------
+// The fake artifacts. Their contract is the real one's, as far as runner-fleet
+// relies on it: config.sh takes --url/--name/--labels/--runnergroup/
+// --ephemeral/--no-default-labels/--replace and the token in
+// ACTIONS_RUNNER_INPUT_TOKEN, refuses root, writes .runner; run.sh stays up and
+// reports to the service; config.sh remove deregisters.
+
+const FAKE_CONFIG_SH = `#!/usr/bin/env bash
+# Fake actions/runner config.sh for the runner-fleet host suite.
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ "$(id -u)" = 0 ]; then echo "Must not run with sudo" >&2; exit 1; fi
+if [ "\${1:-}" = remove ]; then rm -f .runner .credentials; exit 0; fi
+url="" name="" labels="" group="Default" ephemeral=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --url) url="$2"; shift ;;
+    --name) name="$2"; shift ;;
+    --labels) labels="$2"; shift ;;
+    --runnergroup) group="$2"; shift ;;
+    --work) shift ;;
+    --ephemeral) ephemeral=true ;;
+    --unattended|--no-default-labels|--replace|--disableupdate) ;;
+    --token) echo "token on the command line" >&2; exit 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+token="\${ACTIONS_RUNNER_INPUT_TOKEN:?no token}"
+base="\${url%/*}"; org="\${url##*/}"
+hdr="$(mktemp)"; chmod 600 "$hdr"
+printf 'Authorization: RemoteAuth %s\\n' "$token" > "$hdr"
+body="$(python3 -c 'import json,sys; print(json.dumps({"name":sys.argv[1],"labels":sys.argv[2].split(","),"group":sys.argv[3],"ephemeral":sys.argv[4]=="true","org":sys.argv[5]}))' "$name" "$labels" "$group" "$ephemeral" "$org")"
+curl -fsS -H @"$hdr" -H 'Content-Type: application/json' -d "$body" "$base/_fake/runners/register" > .runner.tmp
+rm -f "$hdr"
+mv .runner.tmp .runner
+printf '{"base":"%s","name":"%s"}\\n' "$base" "$name" > .credentials
+echo "runner $name registered"
+`;
+
+const FAKE_RUN_SH = `#!/usr/bin/env bash
+# Fake actions/runner run.sh: stays up and reports who runs it; ends after a
+# job when the service hands one out (ephemeral runners end with their job).
+set -euo pipefail
+cd "$(dirname "$0")"
+base="$(python3 -c 'import json; print(json.load(open(".credentials"))["base"])')"
+name="$(python3 -c 'import json; print(json.load(open(".credentials"))["name"])')"
+while true; do
+  answer="$(curl -fsS -X POST "$base/_fake/runners/$name/heartbeat?user=$(id -un)&pid=$$&arch=$(cat .fake-arch)" || true)"
+  if [ "$answer" = job ]; then echo "ran a job"; exit 0; fi
+  sleep 1
+done
+`;
+
+function fakeInstaller(base: string): string {
+    return `#!/usr/bin/env bash
+# Fake actuated installer for the runner-fleet host suite: reads the same
+# variables as get.actuated.com (LICENSE, TOKEN, LABELS, VM_DEV, BASE_SIZE,
+# SKIP_REGISTRY, DOCKER_USERNAME, DOCKER_PASSWORD), installs an agent
+# service and enrolls it.
+set -euo pipefail
+: "\${LICENSE:?LICENSE is required}" "\${TOKEN:?TOKEN is required}"
+umask 077
+mkdir -p "\${HOME}/.actuated"
+printf '%s' "\${LICENSE}" > "\${HOME}/.actuated/LICENSE"
+case "$(uname -m)" in aarch64) arch=arm64 ;; *) arch=amd64 ;; esac
+curl -fsS -o /usr/local/bin/agent.part "${base}/actuated/agent-\${arch}"
+chmod 0755 /usr/local/bin/agent.part
+mv /usr/local/bin/agent.part /usr/local/bin/agent
+umask 022
+cat > /etc/default/actuated <<EOF
+AGENT_LABELS=\${LABELS:-}
+AGENT_VM_DEV=\${VM_DEV:-}
+AGENT_BASE_SIZE=\${BASE_SIZE:-}
+EOF
+hdr="$(mktemp)"; chmod 600 "$hdr"
+printf 'Authorization: Bearer %s\\n' "\${TOKEN}" > "$hdr"
+curl -fsS -H @"$hdr" -X POST "${base}/_fake/actuated/enroll?labels=\${LABELS:-}&arch=\${arch}&registry=\${SKIP_REGISTRY:-install}" >/dev/null
+rm -f "$hdr"
+cat > /etc/systemd/system/actuated.service <<EOF
+[Unit]
+Description=fake actuated agent
+[Service]
+EnvironmentFile=/etc/default/actuated
+ExecStart=/usr/local/bin/agent
+Restart=always
+[Install]
+WantedBy=multi-user.target
+EOF
+systemctl daemon-reload
+systemctl enable --now actuated.service
+echo "actuated agent installed"
+`;
+}
+
+function fakeAgent(base: string, arch: string): string {
+    return `#!/usr/bin/env bash
+# Fake actuated agent: stays up and reports.
+while true; do curl -fsS -X POST "${base}/_fake/actuated/heartbeat?user=$(id -un)&arch=${arch}" >/dev/null || true; sleep 2; done
+`;
+}
+
+function runnerTarball(dir: string, arch: "x64" | "arm64"): Buffer {
+    const src = fs.mkdtempSync(path.join(os.tmpdir(), `fake-runner-${arch}-`));
+    fs.writeFileSync(path.join(src, "config.sh"), FAKE_CONFIG_SH, { mode: 0o755 });
+    fs.writeFileSync(path.join(src, "run.sh"), FAKE_RUN_SH, { mode: 0o755 });
+    fs.writeFileSync(path.join(src, ".fake-arch"), `${arch}\n`);
+    const out = path.join(dir, `runner-${arch}.tar.gz`);
+    execFileSync("tar", ["-czf", out, "-C", src, "."]);
+    fs.rmSync(src, { recursive: true, force: true });
+    return fs.readFileSync(out);
+}
+
+// ---------------------------------------------------------------------------
+// The image the upstream registry serves: two layers built here.
+
+function tarOf(files: Record<string, string>): Buffer {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-layer-"));
+    for (const [name, content] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        fs.writeFileSync(path.join(dir, name), content);
+    }
+    const tar = execFileSync("tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-cf", "-", "-C", dir, "."]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return tar;
+}
+
+/** Writes an OCI image layout with a small two-layer image and returns its path. */
+export function buildImageLayout(dir: string): { layout: string; blobs: string[] } {
+    const layout = path.join(dir, "image");
+    const blobsDir = path.join(layout, "blobs", "sha256");
+    fs.mkdirSync(blobsDir, { recursive: true });
+    const put = (b: Buffer) => {
+        const d = sha256(b);
+        fs.writeFileSync(path.join(blobsDir, d), b);
+        return { digest: `sha256:${d}`, size: b.length };
+    };
+    const layers = [
+        tarOf({ "etc/hello.txt": "hello from the runner-fleet host suite\n" }),
+        tarOf({ "usr/share/hello/data.bin": randomBytes(256 * 1024).toString("base64") }),
+    ];
+    const gz = layers.map(t => execFileSync("gzip", ["-n", "-c"], { input: t }));
+    const layerDescs = gz.map(b => ({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...put(b) }));
+    const config = Buffer.from(JSON.stringify({
+        architecture: "amd64", os: "linux",
+        config: { Cmd: ["cat", "/etc/hello.txt"] },
+        rootfs: { type: "layers", diff_ids: layers.map(t => `sha256:${sha256(t)}`) },
+    }));
+    const configDesc = { mediaType: "application/vnd.oci.image.config.v1+json", ...put(config) };
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: configDesc, layers: layerDescs,
+    }));
+    const manifestDesc = put(manifest);
+    fs.writeFileSync(path.join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    fs.writeFileSync(path.join(layout, "index.json"), JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifestDesc, annotations: { "org.opencontainers.image.ref.name": "1" } }],
+    }));
+    return { layout, blobs: [configDesc.digest, ...layerDescs.map(l => l.digest)] };
+}
+
+// ---------------------------------------------------------------------------
+
+export class World {
+    public readonly base = `http://${WORLD_IP}:${HTTP_PORT}`;
+    public readonly upstream = `http://${WORLD_IP}:${COUNTING_PORT}`;
+    public readonly events: WorldEvent[] = [];
+    public readonly requests: string[] = [];
+    public readonly runners = new Map<string, RunnerRecord>();
+    public readonly heartbeats = new Map<string, { user: string; arch: string; at: number }>();
+    /** Upstream blob requests served, by digest. */
+    public readonly blobCounts = new Map<string, number>();
+    public imageBlobs: string[] = [];
+    private jobsFor = new Set<string>();
+    private hubTokens = new Set<string>();
+    private issued = new Set<string>();
+    private nextId = 1;
+    private servers: http.Server[] = [];
+    private registry?: ChildProcess;
+    private readonly dir: string;
+    private readonly tarballs: Record<string, Buffer>;
+
+    constructor(public readonly secrets: WorldSecrets) {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-world-"));
+        this.tarballs = { x64: runnerTarball(this.dir, "x64"), arm64: runnerTarball(this.dir, "arm64") };
+    }
+
+    /** A registration token the fake API accepts, as @pulumi/github would hand one out. */
+    issueRegistrationToken(): string {
+        const t = `fake-reg-${randomBytes(8).toString("hex")}`;
+        this.issued.add(t);
+        this.events.push({ kind: "token", detail: { via: "pulumi" } });
+        return t;
+    }
+
+    /** Makes the runner named `name` end after one job (as an ephemeral runner would). */
+    giveJob(name: string): void {
+        this.jobsFor.add(name);
+    }
+
+    count(kind: string): number {
+        return this.events.filter(e => e.kind === kind).length;
+    }
+
+    async start(): Promise<void> {
+        await this.listen(HTTP_PORT, (req, res, body) => this.handle(req, res, body));
+        await this.startRegistry();
+        await this.listen(COUNTING_PORT, (req, res, body) => this.proxy(req, res, body));
+        this.imageBlobs = this.pushImage();
+    }
+
+    async stop(): Promise<void> {
+        await Promise.all(this.servers.map(s => new Promise(r => s.close(r))));
+        this.registry?.kill("SIGTERM");
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+
+    private listen(port: number, handler: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void): Promise<void> {
+        const server = http.createServer((req, res) => {
+            const chunks: Buffer[] = [];
+            req.on("data", c => chunks.push(c));
+            req.on("end", () => {
+                try {
+                    handler(req, res, Buffer.concat(chunks));
+                } catch (e) {
+                    res.statusCode = 500;
+                    res.end(String(e));
+                }
+            });
+        });
+        this.servers.push(server);
+        return new Promise((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(port, WORLD_IP, () => resolve());
+        });
+    }
+
+    private json(res: http.ServerResponse, status: number, v: unknown): void {
+        res.statusCode = status;
+        res.setHeader("Content-Type", "application/json");
+        res.end(JSON.stringify(v));
+    }
+
+    private handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+        const url = new URL(req.url ?? "/", this.base);
+        const p = url.pathname;
+        this.requests.push(`${req.method} ${p}`);
+        const auth = String(req.headers.authorization ?? "");
+        let m: RegExpExecArray | null;
+
+        // Artifacts.
+        if (req.method === "GET" && (m = /^\/actions-runner\/v[\d.]+\/actions-runner-linux-(x64|arm64)-[\d.]+\.tar\.gz$/.exec(p))) {
+            this.events.push({ kind: "download", detail: { arch: m[1] } });
+            res.end(this.tarballs[m[1]]);
+            return;
+        }
+        if (req.method === "GET" && p === "/actuated/install.sh") {
+            res.end(fakeInstaller(this.base));
+            return;
+        }
+        if (req.method === "GET" && (m = /^\/actuated\/agent-(amd64|arm64)$/.exec(p))) {
+            res.end(fakeAgent(this.base, m[1]));
+            return;
+        }
+
+        // The fake GitHub API (GITHUB_API_URL = base + /api).
+        const admin = auth === `Bearer ${this.secrets.adminToken}`;
+        if ((m = /^\/api\/orgs\/([^/]+)\/actions\/runners\/(registration|remove)-token$/.exec(p)) && req.method === "POST") {
+            if (!admin) {
+                return this.json(res, 401, { message: "Bad credentials" });
+            }
+            const t = `fake-${m[2]}-${randomBytes(8).toString("hex")}`;
+            this.issued.add(t);
+            this.events.push({ kind: "token", detail: { via: "api", type: m[2] } });
+            return this.json(res, 201, { token: t, expires_at: new Date(Date.now() + 3600_000).toISOString() });
+        }
+        if ((m = /^\/api\/orgs\/([^/]+)\/actions\/runners$/.exec(p)) && req.method === "GET") {
+            if (!admin) {
+                return this.json(res, 401, { message: "Bad credentials" });
+            }
+            const name = url.searchParams.get("name");
+            const list = [...this.runners.values()].filter(r => r.org === m![1] && (!name || r.name === name));
+            return this.json(res, 200, { total_count: list.length, runners: list.map(r => ({ id: r.id, name: r.name, labels: r.labels.map(l => ({ name: l })) })) });
+        }
+        if ((m = /^\/api\/orgs\/([^/]+)\/actions\/runners\/(\d+)$/.exec(p)) && req.method === "DELETE") {
+            if (!admin) {
+                return this.json(res, 401, { message: "Bad credentials" });
+            }
+            const id = Number(m[2]);
+            const r = [...this.runners.values()].find(x => x.id === id);
+            if (!r) {
+                return this.json(res, 404, { message: "Not Found" });
+            }
+            this.runners.delete(r.name);
+            this.events.push({ kind: "remove", detail: { name: r.name } });
+            res.statusCode = 204;
+            res.end();
+            return;
+        }
+
+        // What the fake runner and agent report.
+        if (p === "/_fake/runners/register" && req.method === "POST") {
+            const token = auth.replace(/^RemoteAuth /, "");
+            if (!this.issued.has(token)) {
+                return this.json(res, 401, { message: "invalid registration token" });
+            }
+            const b = JSON.parse(body.toString()) as Omit<RunnerRecord, "id">;
+            const record = { ...b, id: this.nextId++ };
+            this.runners.set(b.name, record);
+            this.events.push({ kind: "register", detail: { name: b.name } });
+            return this.json(res, 200, { agentId: record.id, agentName: b.name, poolName: b.group });
+        }
+        if ((m = /^\/_fake\/runners\/([^/]+)\/heartbeat$/.exec(p))) {
+            this.heartbeats.set(m[1], { user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: Date.now() });
+            if (this.jobsFor.delete(m[1])) {
+                // Like GitHub, an ephemeral runner's registration ends with its job.
+                if (this.runners.get(m[1])?.ephemeral) {
+                    this.runners.delete(m[1]);
+                }
+                this.events.push({ kind: "job", detail: { name: m[1] } });
+                res.end("job");
+                return;
+            }
+            res.end("idle");
+            return;
+        }
+        if (p === "/_fake/actuated/enroll") {
+            if (auth !== `Bearer ${this.secrets.actuatedToken}`) {
+                return this.json(res, 401, { message: "bad actuated token" });
+            }
+            this.events.push({ kind: "enroll", detail: Object.fromEntries(url.searchParams) });
+            return this.json(res, 200, { ok: true });
+        }
+        if (p === "/_fake/actuated/heartbeat") {
+            this.heartbeats.set("actuated", { user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: Date.now() });
+            res.end("ok");
+            return;
+        }
+        this.json(res, 404, { message: `no fake for ${req.method} ${p}` });
+    }
+
+    /** Docker Hub's front: token auth outside, htpasswd to the registry inside; counts the blobs it serves. */
+    private proxy(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+        const url = new URL(req.url ?? "/", this.upstream);
+        const basic = `Basic ${Buffer.from(`${this.secrets.registryUser}:${this.secrets.registryPassword}`).toString("base64")}`;
+        if (url.pathname === "/token") {
+            if (req.headers.authorization !== basic) {
+                return this.json(res, 401, { details: "incorrect username or password" });
+            }
+            const token = `fake-hub-token-${randomBytes(12).toString("hex")}`;
+            this.hubTokens.add(token);
+            return this.json(res, 200, { token, access_token: token, expires_in: 300 });
+        }
+        const bearer = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
+        if (!this.hubTokens.has(bearer)) {
+            const repo = /^\/v2\/(.+)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+            res.setHeader("Docker-Distribution-Api-Version", "registry/2.0");
+            res.setHeader("WWW-Authenticate", `Bearer realm="${this.upstream}/token",service="fake-hub"${repo ? `,scope="repository:${repo}:pull"` : ""}`);
+            return this.json(res, 401, { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] });
+        }
+        const m = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
+        if (m && req.method === "GET") {
+            this.blobCounts.set(m[1], (this.blobCounts.get(m[1]) ?? 0) + 1);
+        }
+        const upstream = http.request({
+            host: WORLD_IP, port: REGISTRY_PORT, method: req.method, path: req.url,
+            headers: { ...req.headers, authorization: basic, host: `${WORLD_IP}:${REGISTRY_PORT}` },
+        }, up => {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+        });
+        upstream.on("error", e => {
+            res.statusCode = 502;
+            res.end(String(e));
+        });
+        upstream.end(body);
+    }
+
+    private async startRegistry(): Promise<void> {
+        const htpasswd = path.join(this.dir, "htpasswd");
+        execFileSync("htpasswd", ["-Bbc", htpasswd, this.secrets.registryUser, this.secrets.registryPassword], { stdio: "ignore" });
+        const config = path.join(this.dir, "registry.yml");
+        fs.writeFileSync(config, [
+            "version: 0.1",
+            "log: { level: warn }",
+            `storage: { filesystem: { rootdirectory: ${path.join(this.dir, "registry")} }, delete: { enabled: true } }`,
+            `http: { addr: "${WORLD_IP}:${REGISTRY_PORT}" }`,
+            `auth: { htpasswd: { realm: upstream, path: ${htpasswd} } }`,
+        ].join("\n"));
+        this.registry = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
+        let err = "";
+        this.registry.stderr?.on("data", d => { err += d; });
+        for (let i = 0; i < 50; i++) {
+            const ok = await new Promise<boolean>(resolve => {
+                http.get({ host: WORLD_IP, port: REGISTRY_PORT, path: "/v2/" }, r => {
+                    r.resume();
+                    resolve(r.statusCode === 401);
+                }).on("error", () => resolve(false));
+            });
+            if (ok) {
+                return;
+            }
+            await new Promise(r => setTimeout(r, 100));
+        }
+        throw new Error(`the upstream registry did not start: ${err}`);
+    }
+
+    private pushImage(): string[] {
+        const { layout, blobs } = buildImageLayout(this.dir);
+        const credsFile = path.join(this.dir, "auth.json");
+        const auth = Buffer.from(`${this.secrets.registryUser}:${this.secrets.registryPassword}`).toString("base64");
+        fs.writeFileSync(credsFile, JSON.stringify({ auths: { [`${WORLD_IP}:${REGISTRY_PORT}`]: { auth } } }), { mode: 0o600 });
+        // As Docker Hub serves most images: Docker's schema 2 manifest.
+        execFileSync("skopeo", ["copy", "--quiet", "--format", "v2s2", "--dest-tls-verify=false", "--dest-authfile", credsFile,
+            `oci:${layout}:1`, `docker://${WORLD_IP}:${REGISTRY_PORT}/library/hello:1`], { stdio: ["ignore", "ignore", "pipe"] });
+        return blobs;
+    }
+}
