@@ -41,7 +41,7 @@ export interface RunnerAgentArgs {
     readonly runnerVersion?: string;
     /** github-runner: install Docker for the jobs. Default true. */
     readonly installDocker?: boolean;
-    /** github-runner: a registration token, such as github.getActionsOrganizationRegistrationTokenOutput().token. Kept secret. */
+    /** github-runner: a registration token, such as github.getActionsOrganizationRegistrationTokenOutput().token. Kept secret. Without one, the host asks the API for one with githubRunnerToken. */
     readonly registrationToken?: pulumi.Input<string>;
     /** actuated: block device for microVM disks (wiped). */
     readonly vmDevice?: string;
@@ -79,9 +79,6 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
     } else if (args.kind === "github-runner") {
         if (args.secrets.githubRunnerToken === undefined) {
             add("secrets.githubRunnerToken", "is missing", "pass a token that can manage the organization's self-hosted runners (a secret)");
-        }
-        if (args.registrationToken === undefined) {
-            add("registrationToken", "is missing", "pass github.getActionsOrganizationRegistrationTokenOutput().token");
         }
         const n = args.instances ?? 1;
         if (!Number.isInteger(n) || n < 1 || n > 32) {
@@ -166,7 +163,8 @@ export class RunnerAgent extends pulumi.ComponentResource {
                 },
                 deleteScript: "remove-github-runner.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
                 // A registration token is new on every run; a changed one alone must not reinstall.
-                stdin: secretLines({ "registration-token": args.registrationToken }), ignoreStdin: true,
+                stdin: args.registrationToken === undefined ? undefined : secretLines({ "registration-token": args.registrationToken }),
+                ignoreStdin: true,
             }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] });
         this.install = installed.command;
         this.scripts = ["write-secrets.sh", args.kind === "actuated" ? "install-actuated.sh" : "install-github-runner.sh"];

@@ -119,6 +119,13 @@ export interface GithubSpec {
     readonly allowPublicRepositories: boolean;
     /** Restrict the runner group to these workflows (owner/repo/.github/workflows/file.yml@ref). */
     readonly workflows: readonly string[];
+    /**
+     * Manage the organization with @pulumi/github (secrets, variables, runner
+     * group, the registration token lookup). Default true. With false, the
+     * runner group must exist already and hosts get registration tokens from
+     * the API themselves, with githubRunnerToken.
+     */
+    readonly manage: boolean;
 }
 
 /** The multi-arch build workflow, when the fleet renders one. */
@@ -331,6 +338,7 @@ export function parseFleetConfig(raw: RawConfig): { spec: FleetSpec; problems: P
             repositories: strList(r, githubRaw.repositories, "github.repositories") ?? [],
             allowPublicRepositories: bool(r, githubRaw, "allowPublicRepositories", "github") ?? false,
             workflows: strList(r, githubRaw.workflows, "github.workflows") ?? [],
+            manage: bool(r, githubRaw, "manage", "github") ?? true,
         },
         workflow: raw.workflow === undefined || raw.workflow === null ? undefined : parseWorkflow(r, section(r, raw.workflow, "workflow")),
         equinixProjectId: typeof raw.equinixProjectId === "string" ? raw.equinixProjectId : undefined,

@@ -93,9 +93,9 @@ export class RunnerFleet extends pulumi.ComponentResource {
     public readonly runnerHosts: readonly (RunnerHost & pulumi.ComponentResource)[];
     public readonly agents: readonly RunnerAgent[];
     public readonly mirrors: readonly (RegistryMirror | undefined)[];
-    /** The GitHub provider for the organization. */
-    public readonly githubProvider: github.Provider;
-    public readonly org: GithubOrgWiring;
+    /** The GitHub provider for the organization (unless github.manage is false). */
+    public readonly githubProvider?: github.Provider;
+    public readonly org?: GithubOrgWiring;
     public readonly workflow?: BuildWorkflow;
     /** Per host: address, arch, provider, agent, labels, mirror, price. */
     public readonly hosts: pulumi.Output<Record<string, FleetHostOutput>>;
@@ -122,34 +122,37 @@ export class RunnerFleet extends pulumi.ComponentResource {
         const secret = (key: string) => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
 
         // Organization-wide, once.
-        this.githubProvider = new github.Provider(`${name}-github`, {
-            owner: spec.github.org,
-            token: args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken),
-        }, { parent: this });
         const hasRunners = this.summary.hosts.some(h => h.agent === "github-runner");
-        const orgSecrets: Record<string, pulumi.Input<string>> = {};
-        for (const [secretName, from] of Object.entries(fleetSecretNames(spec))) {
-            const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : secret(SECRET_KEYS.dockerHubToken);
-            if (value !== undefined) {
-                orgSecrets[secretName] = value;
+        let registrationToken: pulumi.Output<string> | undefined;
+        if (spec.github.manage) {
+            this.githubProvider = new github.Provider(`${name}-github`, {
+                owner: spec.github.org,
+                token: args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken),
+            }, { parent: this });
+            const orgSecrets: Record<string, pulumi.Input<string>> = {};
+            for (const [secretName, from] of Object.entries(fleetSecretNames(spec))) {
+                const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : secret(SECRET_KEYS.dockerHubToken);
+                if (value !== undefined) {
+                    orgSecrets[secretName] = value;
+                }
             }
+            this.org = new GithubOrgWiring(`${name}-org`, {
+                org: spec.github.org,
+                visibility: spec.github.visibility,
+                repositories: spec.github.repositories,
+                secrets: orgSecrets,
+                variables: fleetVariables(spec, this.summary),
+                runnerGroup: hasRunners ? {
+                    name: spec.github.runnerGroup,
+                    allowPublicRepositories: spec.github.allowPublicRepositories,
+                    workflows: spec.github.workflows,
+                } : undefined,
+                provider: this.githubProvider,
+            }, { parent: this });
+            registrationToken = hasRunners
+                ? pulumi.secret(github.getActionsOrganizationRegistrationTokenOutput({ provider: this.githubProvider }).token)
+                : undefined;
         }
-        this.org = new GithubOrgWiring(`${name}-org`, {
-            org: spec.github.org,
-            visibility: spec.github.visibility,
-            repositories: spec.github.repositories,
-            secrets: orgSecrets,
-            variables: fleetVariables(spec, this.summary),
-            runnerGroup: hasRunners ? {
-                name: spec.github.runnerGroup,
-                allowPublicRepositories: spec.github.allowPublicRepositories,
-                workflows: spec.github.workflows,
-            } : undefined,
-            provider: this.githubProvider,
-        }, { parent: this });
-        const registrationToken = hasRunners
-            ? pulumi.secret(github.getActionsOrganizationRegistrationTokenOutput({ provider: this.githubProvider }).token)
-            : undefined;
 
         // Per host, each chain on its own.
         this.runnerHosts = spec.hosts.map((host, i) => {
@@ -199,7 +202,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
                     },
                 endpoints: spec.endpoints,
                 // A runner registers into the group, so the group must exist first.
-                after: runner && this.org.runnerGroup ? [this.org.runnerGroup] : [],
+                after: runner && this.org?.runnerGroup ? [this.org.runnerGroup] : [],
             }, { parent: host });
         });
 

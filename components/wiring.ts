@@ -101,6 +101,9 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
         repositories: spec.github.repositories,
         runnerGroup: { name: spec.github.runnerGroup, workflows: spec.github.workflows },
     }));
+    if (spec.workflow && spec.workflow.repositories.length > 0 && !spec.github.manage) {
+        problems.push({ path: "workflow.repositories", message: "committing the workflow needs the GitHub provider, and github.manage is false", fix: "set github.manage: true, or drop workflow.repositories and commit the rendered workflow (the workflowYaml output) yourself" });
+    }
     if (spec.workflow) {
         const w = spec.workflow;
         // The platforms come from the hosts; with broken hosts, only the workflow's own settings are checked.

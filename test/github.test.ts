@@ -235,3 +235,19 @@ describe("hosts never wait for each other", () => {
         expect(depths[0]).to.equal(6);
     });
 });
+
+describe("a fleet that leaves the organization alone (github.manage: false)", () => {
+    it("creates no GitHub provider or resources, and lets hosts fetch their own registration tokens", async () => {
+        const { resources } = await record(() => twoArch({ manage: false }, { image: "docker.io/example-org/app" }));
+        expect(resources.filter(r => r.type.startsWith("github:") || r.type === "pulumi:providers:github")).to.deep.equal([]);
+        const install = named(resources, "fleet-x86-1-agent-install");
+        expect(install.inputs).to.not.have.property("stdin");
+        expect([...install.dependencies].some(d => d.includes("runner-group"))).to.equal(false);
+    });
+
+    it("refuses to commit the workflow without the provider", async () => {
+        const { error, resources } = await recordFailure(() => twoArch({ manage: false }, { image: "docker.io/example-org/app", repositories: ["app"] }));
+        expect(error.message).to.contain("workflow.repositories").and.contain("github.manage");
+        expect(resources).to.have.length(0);
+    });
+});

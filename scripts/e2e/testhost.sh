@@ -23,7 +23,7 @@ bridge=rf-br0
 bridge_ip=10.213.0.1
 suite=bookworm
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-packages=systemd,systemd-sysv,dbus,openssh-server,iproute2,curl,ca-certificates,python3,docker-registry,sudo,procps,tar,gzip
+packages=systemd,systemd-sysv,dbus,openssh-server,iproute2,curl,ca-certificates,python3,docker-registry,sudo,procps,tar,gzip,openssl
 
 log() { printf 'testhost: %s\n' "$*" >&2; }
 die() {
@@ -58,7 +58,9 @@ cmd_setup() {
     pkill -x docker-registry 2>/dev/null || true
 }
 
-root_of() { echo "${cache}/${suite}-$1"; }
+# The cached root's name carries a hash of what goes into it: a changed
+# package list builds a new root.
+root_of() { echo "${cache}/${suite}-$1-$(printf '%s' "${packages}" | sha256sum | cut -c1-8)"; }
 
 cmd_build() {
     local arch="${1:-amd64}" root tmp started

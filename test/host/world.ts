@@ -103,7 +103,7 @@ while true; do
 done
 `;
 
-function fakeInstaller(base: string): string {
+function fakeInstaller(base: string, hubUpstream: string): string {
     return `#!/usr/bin/env bash
 # Fake actuated installer for the runner-fleet host suite: reads the same
 # variables as get.actuated.com (LICENSE, TOKEN, LABELS, VM_DEV, BASE_SIZE,
@@ -138,8 +138,42 @@ Restart=always
 [Install]
 WantedBy=multi-user.target
 EOF
+# Like actuated's installer: a Docker Hub mirror on the VM bridge, with TLS,
+# authenticated when DOCKER_USERNAME and DOCKER_PASSWORD are set.
+if [ "\${SKIP_REGISTRY:-}" != true ]; then
+  ip addr add 192.168.128.1/32 dev lo 2>/dev/null || true
+  mkdir -p /etc/registry /var/lib/registry
+  if [ ! -f /etc/registry/server.crt ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=192.168.128.1 \
+      -addext subjectAltName=IP:192.168.128.1 -keyout /etc/registry/server.key -out /etc/registry/server.crt 2>/dev/null
+  fi
+  umask 077
+  {
+    echo "version: 0.1"
+    echo "storage: { filesystem: { rootdirectory: /var/lib/registry } }"
+    echo "http: { addr: 192.168.128.1:5000, tls: { certificate: /etc/registry/server.crt, key: /etc/registry/server.key } }"
+    if [ -n "\${DOCKER_USERNAME:-}" ]; then
+      echo "proxy: { remoteurl: ${hubUpstream}, username: \"\${DOCKER_USERNAME}\", password: \"\${DOCKER_PASSWORD}\" }"
+    else
+      echo "proxy: { remoteurl: ${hubUpstream} }"
+    fi
+  } > /etc/registry/config.yml
+  umask 022
+  cat > /etc/systemd/system/registry-mirror.service <<EOF
+[Unit]
+Description=fake actuated registry mirror
+After=actuated.service
+[Service]
+ExecStart=/usr/bin/docker-registry serve /etc/registry/config.yml
+Restart=always
+RestartSec=2
+[Install]
+WantedBy=multi-user.target
+EOF
+fi
 systemctl daemon-reload
 systemctl enable --now actuated.service
+if [ "\${SKIP_REGISTRY:-}" != true ]; then systemctl enable --now registry-mirror.service; fi
 echo "actuated agent installed"
 `;
 }
@@ -306,7 +340,7 @@ export class World {
             return;
         }
         if (req.method === "GET" && p === "/actuated/install.sh") {
-            res.end(fakeInstaller(this.base));
+            res.end(fakeInstaller(this.base, this.upstream));
             return;
         }
         if (req.method === "GET" && (m = /^\/actuated\/agent-(amd64|arm64)$/.exec(p))) {
