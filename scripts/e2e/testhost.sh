@@ -132,6 +132,7 @@ cmd_up() {
         -D "${root}" --volatile=overlay --machine="${ns}" \
         --network-namespace-path="/run/netns/${ns}" \
         --bind-ro="${key}:/root/.ssh/authorized_keys" \
+        --capability=CAP_NET_ADMIN \
         "${extra[@]}" </dev/null >"${boot_log}" 2>&1 &
     echo $! >"${run_dir}/${name}.pid"
     echo "${address}" >"${run_dir}/${name}.address"

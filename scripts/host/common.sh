@@ -21,7 +21,7 @@ die() {
 }
 rendering() { [ "${RENDER_ONLY}" = "1" ]; }
 
-# retry N CMD...: runs CMD up to N times, waiting 2, 4, 8... seconds in between.
+# retry N CMD...: runs CMD up to N times, waiting 2, 4, 8, then 10 seconds in between.
 retry() {
     local tries="$1" n=1 delay=2
     shift
@@ -33,7 +33,7 @@ retry() {
         log "try ${n}/${tries} failed: $1; again in ${delay}s"
         sleep "${delay}"
         n=$((n + 1))
-        delay=$((delay * 2))
+        delay=$((delay * 2 > 10 ? 10 : delay * 2))
     done
 }
 

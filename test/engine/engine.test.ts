@@ -1,0 +1,243 @@
+// The fleet under the real Pulumi engine: the package's own program through
+// the Pulumi CLI and the command provider, on the local backend, against the
+// host suite's test hosts and outside world. up, a preview that must show no
+// change, a second up that runs no command on any host, a label change that
+// touches one host only, destroy; and no secret in clear in the state or in
+// anything the CLI printed.
+
+import { expect } from "chai";
+import { execFileSync, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { World } from "../host/world";
+import { Host, ROOT, TestHosts, hostSuitePossible, runSecrets, testhost } from "../host/harness";
+
+const figures: string[] = [];
+function figure(line: string): void {
+    figures.push(line);
+    console.log(`      ${line}`);
+}
+
+/** The engine, from scripts/e2e/engine.sh: its bin folder, or why it cannot be had. */
+function engine(): { bin?: string; why?: string; seconds: number } {
+    const t0 = Date.now();
+    const r = spawnSync("bash", [path.join(ROOT, "scripts", "e2e", "engine.sh")], { encoding: "utf8" });
+    const seconds = (Date.now() - t0) / 1000;
+    if (r.status === 0) {
+        return { bin: r.stdout.trim().split("\n").pop(), seconds };
+    }
+    return { why: r.stderr.trim(), seconds };
+}
+
+const possible = hostSuitePossible();
+
+describe("the fleet under the real Pulumi engine", function () {
+    this.timeout(1_800_000);
+    if (possible) {
+        it(`cannot run here: ${possible}`, function () {
+            this.skip();
+        });
+        return;
+    }
+
+    const secrets = runSecrets();
+    const world = new World(secrets);
+    const hosts = new TestHosts();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-engine-"));
+    const project = path.join(dir, "project");
+    const passphrase = `fake-passphrase-${randomBytes(6).toString("hex")}`;
+    let stackKey = "";
+    let stackKeyFingerprint = "";
+    let env: NodeJS.ProcessEnv = {};
+    const cliOutput: string[] = [];
+    let runner: Host;
+    let actuated: Host;
+    const allSecrets = () => [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword, passphrase,
+        stackKey.split("\n").find(l => l.length > 40 && !l.startsWith("-----")) ?? "no-key-line"];
+
+    function pulumi(args: string[], input?: string, okCodes = [0]): { code: number; out: string } {
+        const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: project, env, input, encoding: "utf8", maxBuffer: 1 << 28 });
+        const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+        cliOutput.push(out);
+        if (!okCodes.includes(r.status ?? -1)) {
+            throw new Error(`pulumi ${args.join(" ")} exited ${r.status}:\n${out.slice(-4000)}`);
+        }
+        return { code: r.status ?? -1, out };
+    }
+
+    function timed<T>(label: string, fn: () => T): T {
+        const t0 = Date.now();
+        const v = fn();
+        figure(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        return v;
+    }
+
+    /** SSH sessions the stack's key opened on a host (sshd logs each key's fingerprint). */
+    async function stackSessions(host: Host): Promise<number> {
+        const out = await hosts.sh(host, `journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey for root .* ${stackKeyFingerprint}' || true`);
+        return Number(out.trim());
+    }
+
+    function writeConfig(runnerLabels: string[]): void {
+        const file = path.join(project, "Pulumi.e2e.yaml");
+        const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+        const hostKey = fs.readFileSync(path.join(testhostRoot(), "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+        doc.config = {
+            ...(doc.config ?? {}),
+            "runner-fleet:github": { org: "example-org", runnerGroup: "native", manage: false },
+            "runner-fleet:agent": { installDocker: false, runnerVersion: "2.329.0" },
+            "runner-fleet:mirror": { dockerHubUsername: secrets.registryUser, upstream: world.upstream },
+            "runner-fleet:endpoints": {
+                actuatedInstaller: `${world.base}/actuated/install.sh`, runnerDownloads: `${world.base}/actions-runner`,
+                githubUrl: world.base, githubApi: `${world.base}/api`,
+            },
+            "runner-fleet:hosts": [
+                { name: "runner", provider: "existing", address: runner.address, arch: "amd64", kvm: false, agent: "github-runner", hostKey, labels: runnerLabels },
+                { name: "actuated", provider: "existing", address: actuated.address, arch: "amd64", kvm: true, hostKey },
+            ],
+        };
+        fs.writeFileSync(file, YAML.stringify(doc));
+    }
+
+    before(async function () {
+        const e = engine();
+        if (!e.bin) {
+            throw new Error(`the Pulumi engine cannot be had here:\n${e.why}`);
+        }
+        figure(`engine ready in ${e.seconds.toFixed(1)}s (scripts/e2e/engine.sh; cached after the first build)`);
+        testhost("down-all");
+        testhost("setup");
+        testhost("build", "amd64");
+        testhost("net");
+        await world.start();
+        runner = hosts.boot("runner", 1, "amd64");
+        actuated = hosts.boot("actuated", 2, "amd64");
+        await Promise.all([runner, actuated].map(h => hosts.waitForSsh(h)));
+
+        // The stack's own key: made now, never committed.
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "runner-fleet-engine-suite", "-f", path.join(dir, "stack_key")]);
+        stackKey = fs.readFileSync(path.join(dir, "stack_key"), "utf8");
+        stackKeyFingerprint = execFileSync("ssh-keygen", ["-lf", path.join(dir, "stack_key.pub")], { encoding: "utf8" }).split(" ")[1];
+        for (const h of [runner, actuated]) {
+            await hosts.sh(h, `mkdir -p /etc/ssh/sshd_config.d; printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/stack_keys\\n' > /etc/ssh/sshd_config.d/stack.conf; printf '%s\\n' '${fs.readFileSync(path.join(dir, "stack_key.pub"), "utf8").trim()}' > /etc/ssh/stack_keys; systemctl reload ssh`);
+        }
+
+        // The package's own program, compiled, as a Pulumi project.
+        fs.mkdirSync(project);
+        fs.writeFileSync(path.join(project, "Pulumi.yaml"), YAML.stringify({
+            name: "runner-fleet", main: "index.js", runtime: { name: "nodejs", options: { typescript: false } },
+        }));
+        fs.writeFileSync(path.join(project, "index.js"), `module.exports = require(${JSON.stringify(path.join(ROOT, "bin", "components", "program.js"))}).fleetProgram();\n`);
+        fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "runner-fleet-e2e", private: true }));
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+
+        env = {
+            ...process.env,
+            PATH: `${e.bin}:${process.env.PATH}`,
+            PULUMI_HOME: path.join(dir, "home"),
+            PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: passphrase,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        };
+        fs.mkdirSync(path.join(dir, "state"));
+        pulumi(["login", env.PULUMI_BACKEND_URL as string]);
+        pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(e.bin as string, "pulumi-resource-command")]);
+        pulumi(["stack", "init", "e2e"]);
+        writeConfig(["e2e"]);
+        for (const [key, value] of Object.entries({
+            sshPrivateKey: stackKey, githubRunnerToken: secrets.adminToken, actuatedLicense: secrets.actuatedLicense,
+            actuatedToken: secrets.actuatedToken, dockerHubToken: secrets.registryPassword,
+        })) {
+            pulumi(["config", "set", "--secret", key], value);
+        }
+    });
+
+    after(async () => {
+        hosts.downAll();
+        await world.stop();
+        console.log("\n      engine suite figures:");
+        for (const f of figures) {
+            console.log(`        ${f}`);
+        }
+    });
+
+    it("pulumi up installs the agents and the mirror, and the fake GitHub lists the runner", async () => {
+        timed("pulumi up (first)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 runner-fleet-mirror")).trim().split("\n")).to.deep.equal(["active", "active"]);
+        expect((await hosts.sh(actuated, "systemctl is-active actuated registry-mirror")).trim().split("\n")).to.deep.equal(["active", "active"]);
+        expect([...world.runners.keys()]).to.deep.equal(["runner-1"]);
+        expect(world.count("enroll")).to.equal(1);
+    });
+
+    it("keeps every secret out of the state and out of everything the CLI printed", () => {
+        const state = pulumi(["stack", "export", "--show-secrets=false"]).out;
+        expect(state).to.contain("ciphertext");
+        for (const s of allSecrets()) {
+            expect(state.includes(s), `the state holds ${s.slice(0, 14)}... in clear`).to.equal(false);
+            expect(cliOutput.join("\n").includes(s), `the CLI printed ${s.slice(0, 14)}...`).to.equal(false);
+        }
+    });
+
+    it("previews no change", () => {
+        const r = timed("pulumi preview --expect-no-changes", () => pulumi(["preview", "--expect-no-changes"], undefined, [0, 7]));
+        expect(r.code, r.out.slice(-3000)).to.equal(0);
+    });
+
+    it("runs no command on any host on a second up", async () => {
+        const before = [await stackSessions(runner), await stackSessions(actuated)];
+        timed("pulumi up (second, nothing changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        const after = [await stackSessions(runner), await stackSessions(actuated)];
+        const ran = after.map((n, i) => n - before[i]);
+        figure(`host commands run by the second up: runner ${ran[0]}, actuated ${ran[1]}`);
+        expect(ran).to.deep.equal([0, 0]);
+    });
+
+    it("changing one host's labels updates only that host's agent", async () => {
+        writeConfig(["e2e", "relabelled"]);
+        const out = pulumi(["preview", "--json"]).out;
+        const preview = JSON.parse(out.slice(out.indexOf("{")));
+        const changed = (preview.steps ?? []).filter((s: { op: string }) => s.op !== "same").map((s: { urn: string }) => s.urn.split("::").pop());
+        expect([...new Set(changed)]).to.deep.equal(["fleet-runner-agent-install"]);
+        const before = [await stackSessions(runner), await stackSessions(actuated)];
+        timed("pulumi up (one host's labels changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        const after = [await stackSessions(runner), await stackSessions(actuated)];
+        expect(after[0] - before[0]).to.be.greaterThan(0);
+        expect(after[1] - before[1]).to.equal(0);
+        await waitFor(() => (world.runners.get("runner-1")?.labels ?? []).includes("relabelled"), "the runner to register with its new labels");
+    });
+
+    it("pulumi destroy leaves the hosts without agent or mirror, and no runner in the organization", async () => {
+        timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
+        const left = async (h: Host) => (await hosts.sh(h, "systemctl list-units --all --plain --no-legend 'runner-fleet-*' 'actuated*' 'registry-mirror*' | grep -c loaded || true; ls /etc/runner-fleet 2>/dev/null | wc -l")).trim().split("\n");
+        expect(await left(runner)).to.deep.equal(["0", "0"]);
+        expect(await left(actuated)).to.deep.equal(["0", "0"]);
+        expect(world.runners.size).to.equal(0);
+        for (const s of allSecrets()) {
+            expect(cliOutput.join("\n").includes(s)).to.equal(false);
+        }
+    });
+});
+
+function testhostRoot(): string {
+    const cache = path.join(process.env.RUNNER_FLEET_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "runner-fleet"), "testhost");
+    const root = fs.readdirSync(cache).find(d => /^bookworm-amd64-[0-9a-f]{8}$/.test(d));
+    if (!root) {
+        throw new Error("no amd64 test root; run scripts/e2e/testhost.sh build amd64");
+    }
+    return path.join(cache, root);
+}
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!cond()) {
+        if (Date.now() > until) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await new Promise(r => setTimeout(r, 250));
+    }
+}
