@@ -61,6 +61,10 @@ have() {
     local p
     if p="$(command -v "$1" 2>/dev/null)" && [ "${p}" != "${bin}/$1" ]; then
         log "using $1 already on PATH: ${p}"
+        # Linked, not copied: the printed folder then holds all three.
+        mkdir -p "${bin}"
+        ln -sfn "${p}" "${bin}/$1"
+        rm -f "${bin}/.$1.stamp"
         return 0
     fi
     if [ -x "${bin}/$1" ] && [ "$(cat "${bin}/.$1.stamp" 2>/dev/null)" = "$(stamp_of "$1")" ]; then

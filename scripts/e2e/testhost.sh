@@ -141,15 +141,20 @@ cmd_up() {
 }
 
 cmd_down() {
-    local name="$1" ns="rf-$1" pid
+    local name="$1" ns="rf-$1" pid init
     if [ -f "${run_dir}/${name}.pid" ]; then
         pid="$(cat "${run_dir}/${name}.pid")"
         if kill -0 "${pid}" 2>/dev/null; then
+            # The container's init: killing it ends everything in its PID namespace.
+            init="$(pgrep -P "${pid}" | head -n 1 || true)"
             kill -TERM "${pid}" 2>/dev/null || true
             for _ in $(seq 1 50); do
                 kill -0 "${pid}" 2>/dev/null || break
                 sleep 0.2
             done
+            if [ -n "${init}" ]; then
+                kill -KILL "${init}" 2>/dev/null || true
+            fi
             kill -KILL "${pid}" 2>/dev/null || true
         fi
         rm -f "${run_dir}/${name}.pid" "${run_dir}/${name}.address"
@@ -165,6 +170,8 @@ cmd_down_all() {
         cmd_down "$(basename "${f}" .pid)"
     done
     pkill -f 'systemd-nspawn .*--machine=rf-' 2>/dev/null || true
+    # An emulated (arm64) host whose nspawn died leaves its systemd behind.
+    pkill -KILL -f 'qemu-binfmt/aarch64-binfmt-P /(usr/)?lib/systemd/' 2>/dev/null || true
     for f in /run/netns/rf-*; do
         [ -e "${f}" ] || continue
         ip netns del "$(basename "${f}")" 2>/dev/null || true

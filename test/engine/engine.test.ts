@@ -6,7 +6,7 @@
 // anything the CLI printed.
 
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -58,19 +58,29 @@ describe("the fleet under the real Pulumi engine", function () {
     const allSecrets = () => [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword, passphrase,
         stackKey.split("\n").find(l => l.length > 40 && !l.startsWith("-----")) ?? "no-key-line"];
 
-    function pulumi(args: string[], input?: string, okCodes = [0]): { code: number; out: string } {
-        const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: project, env, input, encoding: "utf8", maxBuffer: 1 << 28 });
-        const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+    /** Runs the CLI without blocking: the test world answers the hosts from this same process. */
+    async function pulumi(args: string[], input?: string, okCodes = [0]): Promise<{ code: number; out: string; stdout: string }> {
+        const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+            const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: project, env });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", d => { stdout += d; });
+            child.stderr.on("data", d => { stderr += d; });
+            child.on("error", reject);
+            child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
+            child.stdin.end(input ?? "");
+        });
+        const out = `${r.stdout}${r.stderr}`;
         cliOutput.push(out);
-        if (!okCodes.includes(r.status ?? -1)) {
-            throw new Error(`pulumi ${args.join(" ")} exited ${r.status}:\n${out.slice(-4000)}`);
+        if (!okCodes.includes(r.code)) {
+            throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${out.slice(-4000)}`);
         }
-        return { code: r.status ?? -1, out };
+        return { code: r.code, out, stdout: r.stdout };
     }
 
-    function timed<T>(label: string, fn: () => T): T {
+    async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
         const t0 = Date.now();
-        const v = fn();
+        const v = await fn();
         figure(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
         return v;
     }
@@ -145,15 +155,15 @@ describe("the fleet under the real Pulumi engine", function () {
             PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
         };
         fs.mkdirSync(path.join(dir, "state"));
-        pulumi(["login", env.PULUMI_BACKEND_URL as string]);
-        pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(e.bin as string, "pulumi-resource-command")]);
-        pulumi(["stack", "init", "e2e"]);
+        await pulumi(["login", env.PULUMI_BACKEND_URL as string]);
+        await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(e.bin as string, "pulumi-resource-command")]);
+        await pulumi(["stack", "init", "e2e"]);
         writeConfig(["e2e"]);
         for (const [key, value] of Object.entries({
             sshPrivateKey: stackKey, githubRunnerToken: secrets.adminToken, actuatedLicense: secrets.actuatedLicense,
             actuatedToken: secrets.actuatedToken, dockerHubToken: secrets.registryPassword,
         })) {
-            pulumi(["config", "set", "--secret", key], value);
+            await pulumi(["config", "set", "--secret", key], value);
         }
     });
 
@@ -167,15 +177,15 @@ describe("the fleet under the real Pulumi engine", function () {
     });
 
     it("pulumi up installs the agents and the mirror, and the fake GitHub lists the runner", async () => {
-        timed("pulumi up (first)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        await timed("pulumi up (first)", () => pulumi(["up", "--yes", "--skip-preview"]));
         expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 runner-fleet-mirror")).trim().split("\n")).to.deep.equal(["active", "active"]);
         expect((await hosts.sh(actuated, "systemctl is-active actuated registry-mirror")).trim().split("\n")).to.deep.equal(["active", "active"]);
         expect([...world.runners.keys()]).to.deep.equal(["runner-1"]);
         expect(world.count("enroll")).to.equal(1);
     });
 
-    it("keeps every secret out of the state and out of everything the CLI printed", () => {
-        const state = pulumi(["stack", "export", "--show-secrets=false"]).out;
+    it("keeps every secret out of the state and out of everything the CLI printed", async () => {
+        const state = (await pulumi(["stack", "export"])).stdout;
         expect(state).to.contain("ciphertext");
         for (const s of allSecrets()) {
             expect(state.includes(s), `the state holds ${s.slice(0, 14)}... in clear`).to.equal(false);
@@ -183,14 +193,14 @@ describe("the fleet under the real Pulumi engine", function () {
         }
     });
 
-    it("previews no change", () => {
-        const r = timed("pulumi preview --expect-no-changes", () => pulumi(["preview", "--expect-no-changes"], undefined, [0, 7]));
+    it("previews no change", async () => {
+        const r = await timed("pulumi preview --expect-no-changes", () => pulumi(["preview", "--expect-no-changes"], undefined, [0, 7]));
         expect(r.code, r.out.slice(-3000)).to.equal(0);
     });
 
     it("runs no command on any host on a second up", async () => {
         const before = [await stackSessions(runner), await stackSessions(actuated)];
-        timed("pulumi up (second, nothing changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        await timed("pulumi up (second, nothing changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
         const after = [await stackSessions(runner), await stackSessions(actuated)];
         const ran = after.map((n, i) => n - before[i]);
         figure(`host commands run by the second up: runner ${ran[0]}, actuated ${ran[1]}`);
@@ -199,12 +209,11 @@ describe("the fleet under the real Pulumi engine", function () {
 
     it("changing one host's labels updates only that host's agent", async () => {
         writeConfig(["e2e", "relabelled"]);
-        const out = pulumi(["preview", "--json"]).out;
-        const preview = JSON.parse(out.slice(out.indexOf("{")));
+        const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
         const changed = (preview.steps ?? []).filter((s: { op: string }) => s.op !== "same").map((s: { urn: string }) => s.urn.split("::").pop());
         expect([...new Set(changed)]).to.deep.equal(["fleet-runner-agent-install"]);
         const before = [await stackSessions(runner), await stackSessions(actuated)];
-        timed("pulumi up (one host's labels changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        await timed("pulumi up (one host's labels changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
         const after = [await stackSessions(runner), await stackSessions(actuated)];
         expect(after[0] - before[0]).to.be.greaterThan(0);
         expect(after[1] - before[1]).to.equal(0);
@@ -212,7 +221,7 @@ describe("the fleet under the real Pulumi engine", function () {
     });
 
     it("pulumi destroy leaves the hosts without agent or mirror, and no runner in the organization", async () => {
-        timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
+        await timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
         const left = async (h: Host) => (await hosts.sh(h, "systemctl list-units --all --plain --no-legend 'runner-fleet-*' 'actuated*' 'registry-mirror*' | grep -c loaded || true; ls /etc/runner-fleet 2>/dev/null | wc -l")).trim().split("\n");
         expect(await left(runner)).to.deep.equal(["0", "0"]);
         expect(await left(actuated)).to.deep.equal(["0", "0"]);
