@@ -14,8 +14,8 @@
 # time on stderr.
 #
 # Exit status: 0 the engine is there; 3 a module is not served by the Go module
-# proxy (each is named with its version; whatever could be built is kept);
-# 1 any other failure.
+# proxy (each is named with its version, and nothing is built); 1 any other
+# failure.
 #
 # Cache: ${ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runner-fleet/engine}/<version>/bin
 set -euo pipefail
@@ -74,28 +74,36 @@ have() {
     return 1
 }
 
-# build NAME MODULE VERSION PACKAGE LDFLAGS: fetches the module from the
-# proxy and builds PACKAGE inside a copy of it, keeping its own go.mod and
-# go.sum (and its non-local replace directives).
-build() {
-    local name="$1" module="$2" version="$3" package="$4" ldflags="$5" dir out started
-    started=$(date +%s)
-    if ! out="$("${GO}" mod download -json "${module}@${version}" 2>&1)" || ! dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"${out}")" || [ -z "${dir}" ]; then
-        log "NOT SERVED by the Go module proxy: ${module}@${version}"
-        log "  $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"${out}" | head -n 1)"
-        missing+=("${module}@${version}")
+# fetch NAME MODULE VERSION: downloads the module from the proxy and records
+# where it is, or records it as missing.
+declare -A source_dir=()
+fetch() {
+    local name="$1" module="$2" version="$3" out dir
+    if out="$("${GO}" mod download -json "${module}@${version}" 2>&1)" &&
+        dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"${out}")" && [ -n "${dir}" ]; then
+        source_dir[${name}]="${dir}"
         return 0
     fi
+    log "NOT SERVED by the Go module proxy: ${module}@${version}"
+    log "  $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"${out}" | head -n 1)"
+    missing+=("${module}@${version}")
+}
+
+# build NAME PACKAGE LDFLAGS: builds PACKAGE inside a copy of the fetched
+# module, keeping its own go.mod and go.sum (and its non-local replaces).
+build() {
+    local name="$1" package="$2" ldflags="$3" started
+    started=$(date +%s)
     rm -rf "${work:?}/${name}"
     mkdir -p "${work}/${name}" "${bin}"
-    cp -R "${dir}/." "${work}/${name}/"
+    cp -R "${source_dir[${name}]}/." "${work}/${name}/"
     chmod -R u+w "${work}/${name}"
     (
         cd "${work}/${name}"
         # Replaces that point at folders of the upstream repository have no meaning outside it.
         "${GO}" mod edit -json | python3 -c 'import json,sys; [print(r["Old"]["Path"]) for r in json.load(sys.stdin).get("Replace") or [] if r["New"]["Path"].startswith(".")]' |
             while read -r old; do "${GO}" mod edit -dropreplace="${old}"; done
-        log "building ${name} from ${module}@${version} ..."
+        log "building ${name} ..."
         CGO_ENABLED=0 GOFLAGS=-mod=mod "${GO}" build -trimpath -tags osusergo,grpcnotrace \
             -ldflags "-s -w ${ldflags}" -o "${bin}/${name}.tmp" "${package}"
     )
@@ -111,15 +119,25 @@ for name in pulumi pulumi-language-nodejs pulumi-resource-command; do
 done
 if [ "${#todo[@]}" -gt 0 ]; then
     GO="$(find_go)"
+    # Every module is fetched before anything is built, so a missing one stops the run early.
     for name in "${todo[@]}"; do
         case "${name}" in
-            pulumi) build pulumi "${PKG_MODULE}" "v${PULUMI_VERSION}" ./cmd/pulumi "-X ${VERSION_VAR}=v${PULUMI_VERSION}" ;;
-            pulumi-language-nodejs) build "${name}" "${LANGHOST_MODULE}" "${LANGHOST_VERSION}" . "-X ${VERSION_VAR}=v${PULUMI_VERSION}" ;;
-            pulumi-resource-command) build "${name}" "${COMMAND_MODULE}" "${COMMAND_VERSION}" ./cmd/pulumi-resource-command "-X ${COMMAND_VERSION_VAR}=${COMMAND_RELEASE}" ;;
+            pulumi) fetch pulumi "${PKG_MODULE}" "v${PULUMI_VERSION}" ;;
+            pulumi-language-nodejs) fetch "${name}" "${LANGHOST_MODULE}" "${LANGHOST_VERSION}" ;;
+            pulumi-resource-command) fetch "${name}" "${COMMAND_MODULE}" "${COMMAND_VERSION}" ;;
         esac
     done
-    rm -rf "${work:?}"
-    log "build took $(($(date +%s) - started))s"
+    if [ "${#missing[@]}" -eq 0 ]; then
+        for name in "${todo[@]}"; do
+            case "${name}" in
+                pulumi) build pulumi ./cmd/pulumi "-X ${VERSION_VAR}=v${PULUMI_VERSION}" ;;
+                pulumi-language-nodejs) build "${name}" . "-X ${VERSION_VAR}=v${PULUMI_VERSION}" ;;
+                pulumi-resource-command) build "${name}" ./cmd/pulumi-resource-command "-X ${COMMAND_VERSION_VAR}=${COMMAND_RELEASE}" ;;
+            esac
+        done
+        rm -rf "${work:?}"
+        log "build took $(($(date +%s) - started))s"
+    fi
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     log "the engine cannot be built here: ${#missing[@]} module(s) not served by the Go module proxy:"
