@@ -16,7 +16,7 @@ import { BuildWorkflow } from "./workflow";
 import {
     buildPlatforms, driftExpectations, fleetProblems, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets,
 } from "./wiring";
-import { RunnerHost } from "./hosts/host";
+import { HostComponent } from "./hosts/host";
 import { EquinixMetalHost } from "./hosts/equinix-metal";
 import { HetznerCloudHost } from "./hosts/hetzner-cloud";
 import { ExistingHost } from "./hosts/existing";
@@ -90,7 +90,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
     /** The validated spec with defaults applied. */
     public readonly spec: FleetSpec;
     public readonly summary: FleetSummary;
-    public readonly runnerHosts: readonly (RunnerHost & pulumi.ComponentResource)[];
+    public readonly runnerHosts: readonly HostComponent[];
     public readonly agents: readonly RunnerAgent[];
     public readonly mirrors: readonly (RegistryMirror | undefined)[];
     /** The GitHub provider for the organization (unless github.manage is false). */

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as metal from "@pulumi/equinix-metal";
 import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
 import { FleetConfigError, hostProblems } from "../config";
-import { RunnerHost, SshArgs, connectHost } from "./host";
+import { HostComponent, SshArgs } from "./host";
 
 /** The OS actuated certifies. */
 export const EQUINIX_OS = "ubuntu_22_04";
@@ -29,17 +29,7 @@ export interface EquinixMetalHostArgs extends SshArgs {
     readonly tags?: readonly string[];
 }
 
-export class EquinixMetalHost extends pulumi.ComponentResource implements RunnerHost {
-    public readonly name: string;
-    public readonly arch: Arch;
-    public readonly kvm = true;
-    public readonly publicIp: pulumi.Output<string>;
-    public readonly connection: RunnerHost["connection"];
-    public readonly ready: pulumi.Resource;
-    public readonly hostId: pulumi.Output<string>;
-    public readonly hostKey: pulumi.Output<string | undefined>;
-    public readonly sshUser: string;
-    public readonly sshPort: number;
+export class EquinixMetalHost extends HostComponent {
     public readonly device: metal.Device;
 
     constructor(name: string, args: EquinixMetalHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -49,38 +39,30 @@ export class EquinixMetalHost extends pulumi.ComponentResource implements Runner
         if (problems.length > 0) {
             throw new FleetConfigError(problems, `EquinixMetalHost "${hostname}"`);
         }
-        super("runner-fleet:index:EquinixMetalHost", name, {}, opts);
         const plan = (args.plan ?? DEFAULT_PLANS["equinix-metal"][args.arch ?? "arm64"]).toLowerCase();
-        this.name = hostname;
-        this.arch = args.arch ?? findPlan("equinix-metal", plan)?.arch ?? "arm64";
-
-        const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
-            projectId: args.projectId,
-            name: `runner-fleet-${hostname}`,
-            publicKey: args.sshPublicKey,
-        }, { parent: this });
-
-        // No user data: changing it replaces a bare-metal server, and the agent
-        // is installed over SSH where it can be updated in place.
-        this.device = new metal.Device(`${name}-device`, {
-            hostname,
-            projectId: args.projectId,
-            metro: args.metro,
-            plan,
-            operatingSystem: EQUINIX_OS,
-            billingCycle: "hourly",
-            hardwareReservationId: args.hardwareReservationId,
-            projectSshKeyIds: [key.id],
-            tags: ["runner-fleet", `arch:${this.arch}`, ...(args.tags ?? [])],
-        }, { parent: this });
-
-        this.publicIp = this.device.accessPublicIpv4;
-        this.hostId = this.device.id;
-        this.sshUser = args.user ?? "root";
-        this.sshPort = args.port ?? 22;
-        ({ connection: this.connection, ready: this.ready, hostKey: this.hostKey } = connectHost(this, name, {
-            hostname, arch: this.arch, address: this.publicIp, hostId: this.hostId, ssh: args, after: [this.device],
-        }));
-        this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, deviceId: this.device.id });
+        const arch = args.arch ?? findPlan("equinix-metal", plan)?.arch ?? "arm64";
+        let device: metal.Device | undefined;
+        super("runner-fleet:index:EquinixMetalHost", name, { hostname, arch, kvm: true, ssh: args }, parent => {
+            const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
+                projectId: args.projectId,
+                name: `runner-fleet-${hostname}`,
+                publicKey: args.sshPublicKey,
+            }, { parent });
+            // No user data: changing it replaces a bare-metal server, and the agent
+            // is installed over SSH where it can be updated in place.
+            device = new metal.Device(`${name}-device`, {
+                hostname,
+                projectId: args.projectId,
+                metro: args.metro,
+                plan,
+                operatingSystem: EQUINIX_OS,
+                billingCycle: "hourly",
+                hardwareReservationId: args.hardwareReservationId,
+                projectSshKeyIds: [key.id],
+                tags: ["runner-fleet", `arch:${arch}`, ...(args.tags ?? [])],
+            }, { parent });
+            return { address: device.accessPublicIpv4, hostId: device.id, after: [device], outputs: { deviceId: device.id } };
+        }, opts);
+        this.device = device as metal.Device;
     }
 }

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Arch, findPlan } from "../catalog";
 import { FleetConfigError, hostProblems } from "../config";
-import { RunnerHost, SshArgs, connectHost } from "./host";
+import { HostComponent, SshArgs } from "./host";
 
 export interface ExistingHostArgs extends SshArgs {
     /** IP address or DNS name. */
@@ -17,18 +17,7 @@ export interface ExistingHostArgs extends SshArgs {
     readonly model?: string;
 }
 
-export class ExistingHost extends pulumi.ComponentResource implements RunnerHost {
-    public readonly name: string;
-    public readonly arch: Arch;
-    public readonly kvm: boolean;
-    public readonly publicIp: pulumi.Output<string>;
-    public readonly connection: RunnerHost["connection"];
-    public readonly ready: pulumi.Resource;
-    public readonly hostId: pulumi.Output<string>;
-    public readonly hostKey: pulumi.Output<string | undefined>;
-    public readonly sshUser: string;
-    public readonly sshPort: number;
-
+export class ExistingHost extends HostComponent {
     constructor(name: string, args: ExistingHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
         const problems = hostProblems({
@@ -39,23 +28,9 @@ export class ExistingHost extends pulumi.ComponentResource implements RunnerHost
         if (problems.length > 0) {
             throw new FleetConfigError(problems, `ExistingHost "${hostname}"`);
         }
-        super("runner-fleet:index:ExistingHost", name, {}, opts);
-        const resolved = resolveExisting(args);
-        this.name = hostname;
-        this.arch = resolved.arch;
-        this.kvm = resolved.kvm;
-        this.publicIp = pulumi.output(args.address);
-        this.hostId = pulumi.output(`existing:${args.address}`);
-        this.sshUser = args.user ?? "root";
-        this.sshPort = args.port ?? 22;
-        ({ connection: this.connection, ready: this.ready, hostKey: this.hostKey } = connectHost(this, name, {
-            hostname, arch: this.arch, address: args.address, hostId: this.hostId, ssh: args,
-        }));
-        this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm });
+        const entry = findPlan("existing", args.model);
+        const arch = (args.arch ?? entry?.arch) as Arch;
+        super("runner-fleet:index:ExistingHost", name, { hostname, arch, kvm: args.kvm ?? entry?.kvm ?? false, ssh: args },
+            () => ({ address: args.address, hostId: `existing:${args.address}` }), opts);
     }
-}
-
-function resolveExisting(args: ExistingHostArgs): { arch: Arch; kvm: boolean } {
-    const entry = findPlan("existing", args.model);
-    return { arch: (args.arch ?? entry?.arch) as Arch, kvm: args.kvm ?? entry?.kvm ?? false };
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
 import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
 import { FleetConfigError, hostProblems } from "../config";
-import { RunnerHost, SshArgs, connectHost } from "./host";
+import { HostComponent, SshArgs } from "./host";
 
 /** The image: Ubuntu 22.04, the release actuated certifies, so both agents share one OS. */
 export const HETZNER_IMAGE = "ubuntu-22.04";
@@ -27,17 +27,7 @@ export interface HetznerCloudHostArgs extends SshArgs {
     readonly labels?: Readonly<Record<string, string>>;
 }
 
-export class HetznerCloudHost extends pulumi.ComponentResource implements RunnerHost {
-    public readonly name: string;
-    public readonly arch: Arch;
-    public readonly kvm = false;
-    public readonly publicIp: pulumi.Output<string>;
-    public readonly connection: RunnerHost["connection"];
-    public readonly ready: pulumi.Resource;
-    public readonly hostId: pulumi.Output<string>;
-    public readonly hostKey: pulumi.Output<string | undefined>;
-    public readonly sshUser: string;
-    public readonly sshPort: number;
+export class HetznerCloudHost extends HostComponent {
     public readonly server: hcloud.Server;
     public readonly firewall: hcloud.Firewall;
 
@@ -48,43 +38,36 @@ export class HetznerCloudHost extends pulumi.ComponentResource implements Runner
         if (problems.length > 0) {
             throw new FleetConfigError(problems, `HetznerCloudHost "${hostname}"`);
         }
-        super("runner-fleet:index:HetznerCloudHost", name, {}, opts);
         const serverType = (args.serverType ?? DEFAULT_PLANS["hetzner-cloud"][args.arch ?? "arm64"]).toLowerCase();
-        this.name = hostname;
-        this.arch = args.arch ?? findPlan("hetzner-cloud", serverType)?.arch ?? "arm64";
-        const labels = { "runner-fleet": hostname, arch: this.arch, ...(args.labels ?? {}) };
-
-        const key = new hcloud.SshKey(`${name}-ssh-key`, {
-            name: `runner-fleet-${hostname}`,
-            publicKey: args.sshPublicKey,
-            labels,
-        }, { parent: this });
-
-        this.firewall = new hcloud.Firewall(`${name}-firewall`, {
-            name: `runner-fleet-${hostname}`,
-            labels,
-            rules: sshOnlyRules(args.adminCidrs),
-        }, { parent: this });
-
-        this.server = new hcloud.Server(`${name}-server`, {
-            name: hostname,
-            serverType,
-            image: HETZNER_IMAGE,
-            location: args.location,
-            sshKeys: [key.id],
-            firewallIds: [this.firewall.id.apply(Number)],
-            publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
-            labels,
-        }, { parent: this });
-
-        this.publicIp = this.server.ipv4Address;
-        this.hostId = this.server.id;
-        this.sshUser = args.user ?? "root";
-        this.sshPort = args.port ?? 22;
-        ({ connection: this.connection, ready: this.ready, hostKey: this.hostKey } = connectHost(this, name, {
-            hostname, arch: this.arch, address: this.publicIp, hostId: this.hostId, ssh: args, after: [this.server],
-        }));
-        this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, serverId: this.server.id });
+        const arch = args.arch ?? findPlan("hetzner-cloud", serverType)?.arch ?? "arm64";
+        const labels = { "runner-fleet": hostname, arch, ...(args.labels ?? {}) };
+        let server: hcloud.Server | undefined;
+        let firewall: hcloud.Firewall | undefined;
+        super("runner-fleet:index:HetznerCloudHost", name, { hostname, arch, kvm: false, ssh: args }, parent => {
+            const key = new hcloud.SshKey(`${name}-ssh-key`, {
+                name: `runner-fleet-${hostname}`,
+                publicKey: args.sshPublicKey,
+                labels,
+            }, { parent });
+            firewall = new hcloud.Firewall(`${name}-firewall`, {
+                name: `runner-fleet-${hostname}`,
+                labels,
+                rules: sshOnlyRules(args.adminCidrs),
+            }, { parent });
+            server = new hcloud.Server(`${name}-server`, {
+                name: hostname,
+                serverType,
+                image: HETZNER_IMAGE,
+                location: args.location,
+                sshKeys: [key.id],
+                firewallIds: [firewall.id.apply(Number)],
+                publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+                labels,
+            }, { parent });
+            return { address: server.ipv4Address, hostId: server.id, after: [server], outputs: { serverId: server.id } };
+        }, opts);
+        this.server = server as hcloud.Server;
+        this.firewall = firewall as hcloud.Firewall;
     }
 }
 

@@ -126,3 +126,51 @@ export function observedHostKey(stdout: string | undefined): string | undefined 
     const m = /^host-key: (\S+ \S+)$/m.exec(stdout ?? "");
     return m ? m[1] : undefined;
 }
+
+/** What a host source provides once its machine exists. */
+export interface ProvisionedMachine {
+    /** Where SSH reaches it. */
+    readonly address: pulumi.Input<string>;
+    /** Changes when the machine is replaced. */
+    readonly hostId: pulumi.Input<string>;
+    /** Resources the wait for SSH must follow (the server itself). */
+    readonly after?: pulumi.Resource[];
+    /** Extra outputs to register. */
+    readonly outputs?: Record<string, unknown>;
+}
+
+/**
+ * The shared shape of every host source: the RunnerHost fields, the SSH
+ * connection and the ready step. A subclass validates its args, then hands
+ * a function that creates its machine (children of the component) and says
+ * where it is.
+ */
+export abstract class HostComponent extends pulumi.ComponentResource implements RunnerHost {
+    public readonly name: string;
+    public readonly arch: Arch;
+    public readonly kvm: boolean;
+    public readonly publicIp: pulumi.Output<string>;
+    public readonly connection: pulumi.Output<ConnectionArgs>;
+    public readonly ready: pulumi.Resource;
+    public readonly hostId: pulumi.Output<string>;
+    public readonly hostKey: pulumi.Output<string | undefined>;
+    public readonly sshUser: string;
+    public readonly sshPort: number;
+
+    protected constructor(type: string, name: string, host: { hostname: string; arch: Arch; kvm: boolean; ssh: SshArgs },
+        provision: (parent: pulumi.ComponentResource) => ProvisionedMachine, opts?: pulumi.ComponentResourceOptions) {
+        super(type, name, {}, opts);
+        const machine = provision(this);
+        this.name = host.hostname;
+        this.arch = host.arch;
+        this.kvm = host.kvm;
+        this.publicIp = pulumi.output(machine.address);
+        this.hostId = pulumi.output(machine.hostId);
+        this.sshUser = host.ssh.user ?? "root";
+        this.sshPort = host.ssh.port ?? 22;
+        ({ connection: this.connection, ready: this.ready, hostKey: this.hostKey } = connectHost(this, name, {
+            hostname: host.hostname, arch: host.arch, address: machine.address, hostId: this.hostId, ssh: host.ssh, after: machine.after,
+        }));
+        this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, ...(machine.outputs ?? {}) });
+    }
+}

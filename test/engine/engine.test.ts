@@ -13,13 +13,10 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { World } from "../host/world";
-import { Host, ROOT, TestHosts, hostSuitePossible, runSecrets, testhost } from "../host/harness";
+import { Figures, Host, ROOT, TestHosts, hostSuitePossible, runSecrets, testhost } from "../host/harness";
 
-const figures: string[] = [];
-function figure(line: string): void {
-    figures.push(line);
-    console.log(`      ${line}`);
-}
+const figures = new Figures();
+const figure = (line: string) => figures.add(line);
 
 /** The engine, from scripts/e2e/engine.sh: its bin folder, or why it cannot be had. */
 function engine(): { bin?: string; why?: string; seconds: number } {
@@ -170,10 +167,7 @@ describe("the fleet under the real Pulumi engine", function () {
     after(async () => {
         hosts.downAll();
         await world.stop();
-        console.log("\n      engine suite figures:");
-        for (const f of figures) {
-            console.log(`        ${f}`);
-        }
+        figures.print("engine suite figures");
     });
 
     it("pulumi up installs the agents and the mirror, and the fake GitHub lists the runner", async () => {

@@ -150,3 +150,20 @@ export async function renderHost(host: Host, privateKey: string, agent: Omit<Run
     }
     return out;
 }
+
+/** The figures a suite prints as it goes and once more at the end. */
+export class Figures {
+    private readonly lines: string[] = [];
+
+    add(line: string): void {
+        this.lines.push(line);
+        console.log(`      ${line}`);
+    }
+
+    print(title: string): void {
+        console.log(`\n      ${title}:`);
+        for (const l of this.lines) {
+            console.log(`        ${l}`);
+        }
+    }
+}

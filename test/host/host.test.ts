@@ -6,14 +6,11 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import { World, WORLD_IP } from "./world";
-import { Host, RenderedCommand, TestHosts, hostSuitePossible, renderHost, runSecrets, testhost } from "./harness";
+import { Figures, Host, RenderedCommand, TestHosts, hostSuitePossible, renderHost, runSecrets, testhost } from "./harness";
 
 const N_PULLS = 5;
-const figures: string[] = [];
-function figure(line: string): void {
-    figures.push(line);
-    console.log(`      ${line}`);
-}
+const figures = new Figures();
+const figure = (line: string) => figures.add(line);
 
 /** A registry pull by the HTTP API (manifest, then every blob, digests checked), run on a host. */
 const PULL_PY = `
@@ -162,10 +159,7 @@ describe("host scripts on real systemd hosts", function () {
     after(async () => {
         hosts.downAll();
         await world.stop();
-        console.log("\n      host suite figures:");
-        for (const f of figures) {
-            console.log(`        ${f}`);
-        }
+        figures.print("host suite figures");
     });
 
     describe("a GitHub runner host with the Docker Hub mirror", () => {
