@@ -192,6 +192,41 @@ describe("the fleet under the real Pulumi engine", function () {
         expect(r.code, r.out.slice(-3000)).to.equal(0);
     });
 
+    /** The drift check on this stack, through the Automation API and OpenSSH. */
+    async function drift(): Promise<{ code: number; report: { status: string; stacks: { cloud: { status: string }; hosts: { host: string; status: string; checks: { check: string; ok: boolean }[] }[] }[] } }> {
+        const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+            const child = spawn(process.execPath, [path.join(ROOT, "bin", "scripts", "drift-check.js"), "--cwd", project, "--stack", "e2e", "--json"], { env });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", d => { stdout += d; });
+            child.stderr.on("data", d => { stderr += d; });
+            child.on("error", reject);
+            child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
+        });
+        cliOutput.push(r.stdout, r.stderr);
+        if (!r.stdout.trim().startsWith("{")) {
+            throw new Error(`the drift check printed no report (exit ${r.code}): ${r.stderr}`);
+        }
+        return { code: r.code, report: JSON.parse(r.stdout) };
+    }
+
+    it("the drift check finds the stack clean, then finds a stopped mirror", async () => {
+        const clean = await timed("drift check (clean)", () => drift());
+        expect(clean.code, JSON.stringify(clean.report)).to.equal(0);
+        expect(clean.report.stacks[0].cloud.status).to.equal("ok");
+        expect(clean.report.stacks[0].hosts.map(h => [h.host, h.status])).to.have.deep.members([["runner", "ok"], ["actuated", "ok"]]);
+        await hosts.sh(runner, "systemctl stop runner-fleet-mirror");
+        try {
+            const drifted = await drift();
+            expect(drifted.code).to.equal(1);
+            const host = drifted.report.stacks[0].hosts.find(h => h.host === "runner");
+            expect(host?.status).to.equal("drift");
+            expect(host?.checks.filter(c => !c.ok).map(c => c.check)).to.deep.equal(["mirror-private"]);
+        } finally {
+            await hosts.sh(runner, "systemctl start runner-fleet-mirror");
+        }
+    });
+
     it("runs no command on any host on a second up", async () => {
         const before = [await stackSessions(runner), await stackSessions(actuated)];
         await timed("pulumi up (second, nothing changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
