@@ -47,6 +47,8 @@ export interface RunnerFleetArgs {
     readonly bootTimeoutMinutes?: number;
     /** Token for the GitHub provider the fleet creates (owner: github.org); GITHUB_TOKEN is used when unset. */
     readonly githubToken?: pulumi.Input<string>;
+    /** What bad input is called in the error, such as "the config of stack prod". Default `RunnerFleet "<name>"`. */
+    readonly errorContext?: string;
 }
 
 /** Per host, what the stack outputs. */
@@ -114,7 +116,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
         const present = new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined));
         const { spec, problems } = checkFleet(args.config, present);
         if (problems.length > 0) {
-            throw new FleetConfigError(problems, `RunnerFleet "${name}"`);
+            throw new FleetConfigError(problems, args.errorContext ?? `RunnerFleet "${name}"`);
         }
         super("runner-fleet:index:RunnerFleet", name, {}, opts);
         this.spec = spec;

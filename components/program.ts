@@ -2,9 +2,8 @@
 // runs it; the offline plan runs the same function under mocks.
 
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, FleetConfigError, RawConfig, parseFleetConfig, requiredSecrets } from "./config";
-import { RunnerFleet } from "./fleet";
-import { fleetProblems } from "./wiring";
+import { CONFIG_KEYS, RawConfig, parseFleetConfig, requiredSecrets } from "./config";
+import { FleetConfigInput, RunnerFleet } from "./fleet";
 
 /** The fleet's resource name in every stack; changing it would replace every resource. */
 export const FLEET_RESOURCE_NAME = "fleet";
@@ -26,12 +25,12 @@ function configKeyIsSet(config: pulumi.Config, key: string): boolean {
 }
 
 /**
- * Reads the fleet's config and secrets from the current stack and validates
- * all of it, throwing one FleetConfigError that lists every problem. Secrets
- * are read with requireSecret only, and only once the config is valid.
- * Registers nothing.
+ * Reads the fleet's config and the secrets it needs from the current stack.
+ * Only secrets that are set are read (with requireSecret); a missing one is
+ * left out, and RunnerFleet reports it with every other problem. Registers
+ * nothing and validates nothing: RunnerFleet does that, once.
  */
-export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()) {
+export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { raw: RawConfig; secrets: Record<string, pulumi.Output<string>> } {
     const raw: RawConfig = {};
     for (const key of CONFIG_KEYS) {
         const text = config.get(key);
@@ -39,25 +38,22 @@ export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()) {
             raw[key] = PLAIN_KEYS.has(key) ? text : parseJsonOr(text);
         }
     }
-    const { spec, problems } = parseFleetConfig(raw);
-    const wanted = requiredSecrets(spec);
-    problems.push(...fleetProblems(spec, new Set(wanted.filter(k => configKeyIsSet(config, k)))));
-    if (problems.length > 0) {
-        throw new FleetConfigError(problems, `the config of stack ${pulumi.getStack()}`);
-    }
     const secrets: Record<string, pulumi.Output<string>> = {};
-    for (const key of wanted) {
-        secrets[key] = config.requireSecret(key);
+    for (const key of requiredSecrets(parseFleetConfig(raw).spec)) {
+        if (configKeyIsSet(config, key)) {
+            secrets[key] = config.requireSecret(key);
+        }
     }
-    return { spec, secrets };
+    return { raw, secrets };
 }
 
 export function fleetProgram() {
     const config = new pulumi.Config();
-    const { spec, secrets } = loadFleetConfig(config);
+    const { raw, secrets } = loadFleetConfig(config);
     const fleet = new RunnerFleet(FLEET_RESOURCE_NAME, {
-        config: spec,
+        config: raw as unknown as FleetConfigInput,
         secrets,
+        errorContext: `the config of stack ${pulumi.getStack()}`,
         bootTimeoutMinutes: config.getNumber("bootTimeoutMinutes"),
         githubToken: new pulumi.Config("github").getSecret("token"),
     });

@@ -55,20 +55,29 @@ describe("the fleet under the real Pulumi engine", function () {
     const allSecrets = () => [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword, passphrase,
         stackKey.split("\n").find(l => l.length > 40 && !l.startsWith("-----")) ?? "no-key-line"];
 
-    /** Runs the CLI without blocking: the test world answers the hosts from this same process. */
-    async function pulumi(args: string[], input?: string, okCodes = [0]): Promise<{ code: number; out: string; stdout: string }> {
-        const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-            const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: project, env });
+    /**
+     * Runs a program without blocking (the test world answers the hosts from
+     * this same process) and keeps what it printed for the secrets check.
+     */
+    function run(command: string, args: string[], input = ""): Promise<{ code: number; stdout: string; stderr: string }> {
+        return new Promise((resolve, reject) => {
+            const child = spawn(command, args, { cwd: project, env });
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", d => { stdout += d; });
             child.stderr.on("data", d => { stderr += d; });
             child.on("error", reject);
-            child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
-            child.stdin.end(input ?? "");
+            child.on("close", code => {
+                cliOutput.push(stdout, stderr);
+                resolve({ code: code ?? -1, stdout, stderr });
+            });
+            child.stdin.end(input);
         });
+    }
+
+    async function pulumi(args: string[], input?: string, okCodes = [0]): Promise<{ code: number; out: string; stdout: string }> {
+        const r = await run("pulumi", [...args, "--non-interactive"], input);
         const out = `${r.stdout}${r.stderr}`;
-        cliOutput.push(out);
         if (!okCodes.includes(r.code)) {
             throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${out.slice(-4000)}`);
         }
@@ -194,16 +203,7 @@ describe("the fleet under the real Pulumi engine", function () {
 
     /** The drift check on this stack, through the Automation API and OpenSSH. */
     async function drift(): Promise<{ code: number; report: { status: string; stacks: { cloud: { status: string }; hosts: { host: string; status: string; checks: { check: string; ok: boolean }[] }[] }[] } }> {
-        const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-            const child = spawn(process.execPath, [path.join(ROOT, "bin", "scripts", "drift-check.js"), "--cwd", project, "--stack", "e2e", "--json"], { env });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", d => { stdout += d; });
-            child.stderr.on("data", d => { stderr += d; });
-            child.on("error", reject);
-            child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
-        });
-        cliOutput.push(r.stdout, r.stderr);
+        const r = await run(process.execPath, [path.join(ROOT, "bin", "scripts", "drift-check.js"), "--cwd", project, "--stack", "e2e", "--json"]);
         if (!r.stdout.trim().startsWith("{")) {
             throw new Error(`the drift check printed no report (exit ${r.code}): ${r.stderr}`);
         }
