@@ -275,8 +275,8 @@ export class RunnerFleet extends pulumi.ComponentResource {
             labelsByArch: this.labelsByArch,
             runsOn: this.runsOn,
             estimatedMonthlyCost: this.estimatedMonthlyCost,
-            workflowYaml: this.workflowYaml,
             drift: this.drift,
+            ...(this.workflow ? { workflowYaml: this.workflowYaml } : {}),
         });
     }
 }

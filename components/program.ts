@@ -57,12 +57,13 @@ export function fleetProgram() {
         bootTimeoutMinutes: config.getNumber("bootTimeoutMinutes"),
         githubToken: new pulumi.Config("github").getSecret("token"),
     });
+    // Only outputs with a value: the engine warns about every undefined one.
     return {
         hosts: fleet.hosts,
         labelsByArch: fleet.labelsByArch,
         runsOn: fleet.runsOn,
         estimatedMonthlyCost: fleet.estimatedMonthlyCost,
-        workflowYaml: fleet.workflowYaml,
         drift: fleet.drift,
+        ...(fleet.workflow ? { workflowYaml: fleet.workflowYaml } : {}),
     };
 }

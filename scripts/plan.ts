@@ -1,8 +1,11 @@
 // Offline plan: what a stack would create, with no credentials and no Pulumi
-// CLI. Evaluates the program for Pulumi.<stack>.yaml under the SDK's mock
-// runtime and prints, per host, every resource, the runner labels per arch
-// and the estimated monthly cost. Secret config values are replaced by
-// placeholders before the program sees them, so nothing secret can be printed.
+// CLI. Evaluates the program `pulumi up` would run (the entry point the
+// Pulumi Node.js language host resolves from Pulumi.yaml and package.json,
+// TypeScript included) for Pulumi.<stack>.yaml under the SDK's mock runtime
+// and prints, per host, every resource, the runner labels per arch and the
+// estimated monthly cost. Secret config values are replaced by placeholders
+// before the program sees them, so nothing secret can be printed. An entry
+// point that registers no resource is not a program, and is refused.
 //
 //   npm run plan -- --stack example [--cwd DIR] [--json]
 //
@@ -13,6 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { FleetHostOutput } from "../components/fleet";
+import { EntryPoint, EntryPointError, pulumiEntryPoint } from "./lib/entry-point";
 import { MockRuntime, RecordedResource, valueOf } from "./lib/mock-runtime";
 
 export interface StackConfig {
@@ -90,29 +94,64 @@ export interface Plan {
     /** The rendered build workflow, when the stack has one. */
     readonly workflowYaml?: string;
     readonly resourceCount: number;
+    /** The file `pulumi up` runs, relative to the project folder, and how Pulumi finds it. */
+    readonly entryPoint: { readonly file: string; readonly via: string };
 }
 
 interface ProgramOutputs {
-    hosts: unknown;
-    labelsByArch: unknown;
-    runsOn: unknown;
-    estimatedMonthlyCost: unknown;
-    workflowYaml: unknown;
+    hosts?: unknown;
+    labelsByArch?: unknown;
+    runsOn?: unknown;
+    estimatedMonthlyCost?: unknown;
+    workflowYaml?: unknown;
+}
+
+/**
+ * Loads the entry point as the language host does: TypeScript through
+ * ts-node (the project's own, else this package's), transpile only; the
+ * module's export is the outputs, or a function returning them.
+ */
+function loadProgram(dir: string, entry: EntryPoint): () => Promise<ProgramOutputs> {
+    if (/\.[cm]?ts$/.test(entry.file)) {
+        const tsconfig = path.join(dir, "tsconfig.json");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const tsNode = require(require.resolve("ts-node", { paths: [dir, __dirname] })) as typeof import("ts-node");
+        tsNode.register({ transpileOnly: true, ...(fs.existsSync(tsconfig) ? { project: tsconfig } : { skipProject: true }) });
+    }
+    return async () => {
+        // Required only now: the program reads config when it runs.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const exported = require(entry.file) as unknown;
+        const value = typeof exported === "function" ? (exported as () => unknown)() : exported;
+        return ((await value) ?? {}) as ProgramOutputs;
+    };
+}
+
+/** The entry point registers no resource: it is not a Pulumi program (a library entry, say). */
+export class NotAProgramError extends Error {
+    constructor(public readonly entry: EntryPoint) {
+        super(`pulumi up would run ${entry.relative} (from ${entry.via}), which registers no resource: it is not a Pulumi program. ` +
+            "Fix: set main in Pulumi.yaml to the program's file, such as main: index.ts");
+        this.name = "NotAProgramError";
+    }
 }
 
 /**
  * Evaluates the program under mocks for one stack. Throws what the program
  * throws (a FleetConfigError for bad config). Call once per process: the
- * program module is evaluated on first import only.
+ * program module is evaluated on first import only. `program` replaces the
+ * project's entry point (the benchmark passes the compiled program).
  */
 export async function planStack(dir: string, stack: string, program?: () => ProgramOutputs): Promise<Plan> {
     const cfg = readStackConfig(dir, stack);
+    const entry = program ? undefined : pulumiEntryPoint(dir);
+    const run = program ? async () => program() : loadProgram(dir, entry as EntryPoint);
     const runtime = new MockRuntime({ project: cfg.project, stack, config: cfg.config, secretKeys: cfg.secretKeys }).install();
-    // Imported only now: the program reads config when it runs.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const run = program ?? (require("../components/program") as { fleetProgram: () => ProgramOutputs }).fleetProgram;
-    const outputs = run();
+    const outputs = await run();
     await runtime.settle();
+    if (entry && runtime.recording().resources.length === 0) {
+        throw new NotAProgramError(entry);
+    }
     const [hosts, labelsByArch, runsOn, cost, workflowYaml] = await Promise.all([
         valueOf(outputs.hosts as never) as Promise<Record<string, Omit<PlanHostGroup, "host" | "resources">>>,
         valueOf(outputs.labelsByArch as never) as Promise<Record<string, readonly string[]>>,
@@ -122,7 +161,11 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     ]);
     await runtime.settle();
     const { resources } = runtime.recording();
-    return { ...groupPlan(cfg.project, stack, resources, hosts), labelsByArch, runsOn, estimatedMonthlyCost: cost, workflowYaml };
+    return {
+        ...groupPlan(cfg.project, stack, resources, hosts ?? {}),
+        labelsByArch: labelsByArch ?? {}, runsOn: runsOn ?? {}, estimatedMonthlyCost: cost ?? {}, workflowYaml,
+        entryPoint: entry ? { file: entry.relative, via: entry.via } : { file: "(given by the caller)", via: "planStack" },
+    };
 }
 
 /** Groups recorded resources under the host whose component they descend from. */
@@ -165,6 +208,7 @@ function money(n: number | null, currency: string | null): string {
 export function formatPlan(plan: Plan): string {
     const out: string[] = [];
     out.push(`Offline plan for stack "${plan.stack}" of ${plan.project}: no credentials used, nothing created.`);
+    out.push(`Program: ${plan.entryPoint.file} (what pulumi up runs, from ${plan.entryPoint.via}).`);
     out.push("Secret config values are shown as placeholders; values only a provider knows are fake.");
     for (const h of plan.hosts) {
         out.push("");
@@ -266,7 +310,8 @@ async function main(): Promise<number> {
             console.error(err.message);
             return 1;
         }
-        console.error(err instanceof UsageError ? err.message : `plan failed: ${err.stack ?? err.message}`);
+        const plain = err instanceof UsageError || err instanceof EntryPointError || err instanceof NotAProgramError;
+        console.error(plain ? err.message : `plan failed: ${err.stack ?? err.message}`);
         return 2;
     }
 }

@@ -1,5 +1,8 @@
 // Test helpers: run code under the recording mock runtime and query what it registered.
 
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { MockRunOptions, MockRuntime, RecordedResource, Recording } from "../scripts/lib/mock-runtime";
 
 export const PROJECT = "runner-fleet";
@@ -59,3 +62,26 @@ export const FAKE = {
     robotKey: "fake-robot-private-key-for-tests-0005",
     githubRunnerToken: "fake-github-runner-token-for-tests-0006",
 } as const;
+
+/** The repository root (tests run from bin/test). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The files that make the repository a Pulumi project: what `pulumi up` reads. */
+export const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts", "node_modules"];
+
+/**
+ * A scratch project folder that links the repository's project files, with
+ * `files` written beside them (a stack file, or a replacement Pulumi.yaml).
+ */
+export function projectDir(files: Record<string, string> = {}): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-project-"));
+    for (const f of PROJECT_FILES) {
+        if (!(f in files)) {
+            fs.symlinkSync(path.join(REPO_ROOT, f), path.join(dir, f));
+        }
+    }
+    for (const [name, text] of Object.entries(files)) {
+        fs.writeFileSync(path.join(dir, name), text);
+    }
+    return dir;
+}

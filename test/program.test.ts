@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { fleetProgram } from "../components/program";
 import { valueOf } from "../scripts/lib/mock-runtime";
 import { readStackConfig } from "../scripts/plan";
-import { FAKE, PROJECT, record, recordFailure, stackConfig } from "./harness";
+import { pulumiEntryPoint } from "../scripts/lib/entry-point";
+import { FAKE, PROJECT, projectDir, record, recordFailure, stackConfig } from "./harness";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PLAN = path.join(ROOT, "bin", "scripts", "plan.js");
@@ -41,6 +41,8 @@ describe("the program", () => {
         expect(components).to.have.members([
             "RunnerFleet fleet", "EquinixMetalHost fleet-arm-metal-1", "HetznerCloudHost fleet-arm-hcloud-1", "ExistingHost fleet-arm-robot-1",
         ]);
+        // Only outputs with a value: the engine warns about each undefined one.
+        expect(Object.keys(result)).to.have.members(["hosts", "labelsByArch", "runsOn", "estimatedMonthlyCost", "drift"]);
         const hosts = await valueOf(result.hosts);
         expect(hosts["arm-robot-1"]).to.deep.include({ address: "203.0.113.10", arch: "arm64", agent: "actuated", labels: ["actuated-arm64"] });
         expect(await valueOf(result.labelsByArch)).to.deep.equal({ arm64: ["actuated-arm64"] });
@@ -51,6 +53,12 @@ describe("the program", () => {
         for (const r of resources.filter(x => x.type === "command:remote:Command")) {
             expect(r.secretInputs.has("connection"), r.name).to.equal(true);
         }
+    });
+
+    it("exports the workflow only when the fleet renders one", async () => {
+        const { result } = await record(() => fleetProgram(), { config: config({ workflow: { image: "docker.io/example-org/app" } }), secretKeys: SECRET_KEYS });
+        expect(Object.keys(result)).to.include("workflowYaml");
+        expect(await valueOf((result as { workflowYaml?: unknown }).workflowYaml as never)).to.contain("jobs:");
     });
 
     it("registers zero resources when the config is invalid, and lists every problem", async () => {
@@ -71,6 +79,28 @@ describe("the program", () => {
         for (const v of Object.values(FAKE)) {
             expect(error.message).to.not.contain(v);
         }
+    });
+});
+
+describe("the project's entry point", () => {
+    it("is the program: Pulumi.yaml and package.json make pulumi up run index.ts, not the library", () => {
+        const entry = pulumiEntryPoint(ROOT);
+        expect(entry.relative).to.equal("index.ts");
+        expect(entry.via).to.equal("Pulumi.yaml main");
+        // The program registers the fleet; the library entry does not.
+        expect(fs.readFileSync(entry.file, "utf8")).to.match(/fleetProgram\(\)/);
+    });
+
+    it("resolves as the Node.js language host does when Pulumi.yaml names no main", () => {
+        const noMain = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8").replace(/^main:.*\n/m, "");
+        const dir = projectDir({ "Pulumi.yaml": noMain });
+        // package.json's exports["."] wins; it exists once bin/ is built.
+        fs.mkdirSync(path.join(dir, "bin", "components"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "bin", "components", "index.js"), "");
+        expect(pulumiEntryPoint(dir)).to.deep.include({ relative: path.join("bin", "components", "index.js"), via: 'package.json exports["."]' });
+        // Before a build, the folder itself is required: Node's index lookup finds index.ts.
+        fs.rmSync(path.join(dir, "bin"), { recursive: true });
+        expect(pulumiEntryPoint(dir)).to.deep.include({ relative: "index.ts", via: "the project folder" });
     });
 });
 
@@ -97,11 +127,29 @@ describe("the offline plan", function () {
     });
 
     function planDir(stackYaml: string): string {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-plan-"));
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stackYaml);
-        return dir;
+        return projectDir({ "Pulumi.bad.yaml": stackYaml });
     }
+
+    it("says which program pulumi up would run", () => {
+        const out = execFileSync(process.execPath, [PLAN, "--stack", "example", "--cwd", ROOT], { encoding: "utf8" });
+        expect(out).to.contain("Program: index.ts (what pulumi up runs, from Pulumi.yaml main)");
+        const json = JSON.parse(execFileSync(process.execPath, [PLAN, "--stack", "example", "--cwd", ROOT, "--json"], { encoding: "utf8" }));
+        expect(json.entryPoint).to.deep.equal({ file: "index.ts", via: "Pulumi.yaml main" });
+    });
+
+    it("refuses a project whose entry point registers nothing (the library entry), naming it and the fix", () => {
+        const example = fs.readFileSync(path.join(ROOT, "Pulumi.example.yaml"), "utf8");
+        const noMain = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8").replace(/^main:.*\n/m, "");
+        // The library entry as package.json names it, whether bin/ was built or not.
+        const dir = projectDir({ "Pulumi.yaml": noMain, "Pulumi.bad.yaml": example });
+        fs.mkdirSync(path.join(dir, "bin", "components"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "bin", "components", "index.js"), `module.exports = require(${JSON.stringify(path.join(ROOT, "bin", "components", "index.js"))});\n`);
+        const r = spawnSync(process.execPath, [PLAN, "--stack", "bad", "--cwd", dir], { encoding: "utf8" });
+        expect(r.status).to.equal(2);
+        expect(r.stderr).to.contain("pulumi up would run bin/components/index.js (from package.json exports[\".\"])")
+            .and.contain("registers no resource").and.contain("main: index.ts");
+        expect(r.stdout).to.equal("");
+    });
 
     it("exits non-zero naming the host and KVM for actuated on Hetzner Cloud", () => {
         const example = fs.readFileSync(path.join(ROOT, "Pulumi.example.yaml"), "utf8");
