@@ -1,9 +1,12 @@
-// The fleet under the real Pulumi engine: the package's own program through
-// the Pulumi CLI and the command provider, on the local backend, against the
-// host suite's test hosts and outside world. up, a preview that must show no
-// change, a second up that runs no command on any host, a label change that
-// touches one host only, destroy; and no secret in clear in the state or in
-// anything the CLI printed.
+// The fleet under the real Pulumi engine: the repository's own project files
+// (Pulumi.yaml, package.json, index.ts and the TypeScript components, copied
+// as they are) through the Pulumi CLI and the command provider, on the local
+// backend, against the host suite's test hosts and outside world, as a user
+// following the README runs them. A first preview that lists every host's
+// resources, up, a preview that must show no change, a second up that runs no
+// command on any host, a label change that touches one host only, destroy; no
+// secret in clear in the state or in anything the CLI printed; and the
+// preview time of fleets of 1, 10 and 50 existing hosts.
 
 import { expect } from "chai";
 import { execFileSync, spawn, spawnSync } from "child_process";
@@ -141,14 +144,9 @@ describe("the fleet under the real Pulumi engine", function () {
             await hosts.sh(h, `mkdir -p /etc/ssh/sshd_config.d; printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/stack_keys\\n' > /etc/ssh/sshd_config.d/stack.conf; printf '%s\\n' '${fs.readFileSync(path.join(dir, "stack_key.pub"), "utf8").trim()}' > /etc/ssh/stack_keys; systemctl reload ssh`);
         }
 
-        // The package's own program, compiled, as a Pulumi project.
-        fs.mkdirSync(project);
-        fs.writeFileSync(path.join(project, "Pulumi.yaml"), YAML.stringify({
-            name: "runner-fleet", main: "index.js", runtime: { name: "nodejs", options: { typescript: false } },
-        }));
-        fs.writeFileSync(path.join(project, "index.js"), `module.exports = require(${JSON.stringify(path.join(ROOT, "bin", "components", "program.js"))}).fleetProgram();\n`);
-        fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "runner-fleet-e2e", private: true }));
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+        // The repository's project files as they are (what a fresh clone has,
+        // TypeScript and all, nothing built), and its installed node_modules.
+        copyProjectFiles(project);
 
         env = {
             ...process.env,
@@ -176,7 +174,21 @@ describe("the fleet under the real Pulumi engine", function () {
     after(async () => {
         hosts.downAll();
         await world.stop();
+        // It holds the stack's private key and state.
+        fs.rmSync(dir, { recursive: true, force: true });
         figures.print("engine suite figures");
+    });
+
+    it("pulumi preview in the project lists every host's resources and warns of nothing", async () => {
+        const r = await timed("pulumi preview (first, as the README says)", () => pulumi(["preview", "--json"]));
+        const preview = JSON.parse(r.stdout) as { steps?: { op: string; urn: string }[]; diagnostics?: { severity: string; message: string }[] };
+        const created = (preview.steps ?? []).filter(s => s.op === "create").map(s => s.urn.split("::").pop() as string);
+        figure(`first preview: ${created.length} resources to create`);
+        for (const host of ["runner", "actuated"]) {
+            expect(created, host).to.include.members([`fleet-${host}`, `fleet-${host}-ready`, `fleet-${host}-agent-install`, `fleet-${host}-mirror-configure`]);
+        }
+        const warnings = (preview.diagnostics ?? []).filter(d => d.severity === "warning").map(d => d.message);
+        expect(warnings, warnings.join("\n")).to.deep.equal([]);
     });
 
     it("pulumi up installs the agents and the mirror, and the fake GitHub lists the runner", async () => {
@@ -249,6 +261,28 @@ describe("the fleet under the real Pulumi engine", function () {
         await waitFor(() => (world.runners.get("runner-1")?.labels ?? []).includes("relabelled"), "the runner to register with its new labels");
     });
 
+    it("previews fleets of 1, 10 and 50 existing hosts (nothing contacted) and reports the time", async () => {
+        for (const n of [1, 10, 50]) {
+            const stack = `scale-${n}`;
+            await pulumi(["stack", "init", stack]);
+            // The e2e stack's config, secrets included, then n example-shaped hosts that nothing contacts in a preview.
+            await pulumi(["config", "cp", "--stack", "e2e", "--dest", stack]);
+            const file = path.join(project, `Pulumi.${stack}.yaml`);
+            const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+            doc.config["runner-fleet:hosts"] = Array.from({ length: n }, (_, i) => i % 2 === 0
+                ? { name: `arm-${i}`, provider: "existing", plan: "rx170", address: `203.0.113.${(i % 250) + 1}` }
+                : { name: `x86-${i}`, provider: "existing", arch: "amd64", kvm: false, agent: "github-runner", address: `198.51.100.${(i % 250) + 1}` });
+            fs.writeFileSync(file, YAML.stringify(doc));
+            const t0 = Date.now();
+            const r = await pulumi(["preview", "--stack", stack, "--json"]);
+            const seconds = (Date.now() - t0) / 1000;
+            const creates = (JSON.parse(r.stdout).steps ?? []).filter((s: { op: string }) => s.op === "create").length;
+            figure(`preview of ${n} existing host(s): ${seconds.toFixed(1)}s, ${creates} resources to create`);
+            expect(creates).to.be.greaterThan(n * 4);
+            await pulumi(["stack", "rm", "--yes", "--force", stack]);
+        }
+    });
+
     it("pulumi destroy leaves the hosts without agent or mirror, and no runner in the organization", async () => {
         await timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
         const left = async (h: Host) => (await hosts.sh(h, "systemctl list-units --all --plain --no-legend 'runner-fleet-*' 'actuated*' 'registry-mirror*' | grep -c loaded || true; ls /etc/runner-fleet 2>/dev/null | wc -l")).trim().split("\n");
@@ -260,6 +294,19 @@ describe("the fleet under the real Pulumi engine", function () {
         }
     });
 });
+
+/** Copies the repository's tracked files (as they are in the work tree) into `dest`, and links its node_modules. */
+function copyProjectFiles(dest: string): void {
+    const files = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+    for (const f of files) {
+        const from = path.join(ROOT, f);
+        if (fs.existsSync(from)) {
+            fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
+            fs.copyFileSync(from, path.join(dest, f));
+        }
+    }
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));
+}
 
 function testhostRoot(): string {
     const cache = path.join(process.env.RUNNER_FLEET_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "runner-fleet"), "testhost");
