@@ -281,6 +281,7 @@ describe("the fleet under the real Pulumi engine", function () {
             expect(creates).to.be.greaterThan(n * 4);
             await pulumi(["stack", "rm", "--yes", "--force", stack]);
         }
+        await pulumi(["stack", "select", "e2e"]);
     });
 
     it("pulumi destroy leaves the hosts without agent or mirror, and no runner in the organization", async () => {
