@@ -7,9 +7,10 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import {
-    AgentKind, DEFAULT_ENDPOINTS, DEFAULT_RUNNER_VERSION, EndpointsSpec, FleetConfigError, Problem, labelProblem,
-} from "./config";
+import { LABEL_FIX, labelProblem } from "./labels";
+import { settingProblems } from "./parse";
+import { Problem, throwIfAny } from "./problems";
+import { AgentKind, AgentSchema, DEFAULTS, EndpointsSpec } from "./settings";
 import { RunnerHost } from "./hosts/host";
 import { secretCommand, secretLines } from "./host-command";
 
@@ -31,7 +32,7 @@ export interface RunnerAgentArgs {
     readonly labels: readonly string[];
     /** The GitHub organization. */
     readonly org: string;
-    /** github-runner: the runner group. Default `Default`. */
+    /** github-runner: the runner group. Default `runner-fleet` (github.runnerGroup's default). */
     readonly runnerGroup?: string;
     /** github-runner: runner services on the host. Default 1. */
     readonly instances?: number;
@@ -80,10 +81,8 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
         if (args.secrets.githubRunnerToken === undefined) {
             add("secrets.githubRunnerToken", "is missing", "pass a token that can manage the organization's self-hosted runners (a secret)");
         }
-        const n = args.instances ?? 1;
-        if (!Number.isInteger(n) || n < 1 || n > 32) {
-            add("instances", `${n} is not from 1 to 32`, "run 1 to 32 runner services per host");
-        }
+        problems.push(...settingProblems(AgentSchema.shape.instances, args.instances, "instances"));
+        problems.push(...settingProblems(AgentSchema.shape.runnerVersion, args.runnerVersion, "runnerVersion"));
     } else {
         add("kind", `"${args.kind}" is not an agent kind`, "use actuated or github-runner");
     }
@@ -93,7 +92,7 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
     args.labels.forEach((l, i) => {
         const p = labelProblem(l);
         if (p) {
-            add(`labels[${i}]`, `the label ${p}`, "use letters, digits, '.', '_' and '-'");
+            add(`labels[${i}]`, `the label ${p}`, LABEL_FIX);
         }
     });
     return problems;
@@ -109,14 +108,11 @@ export class RunnerAgent extends pulumi.ComponentResource {
     public readonly scripts: readonly string[];
 
     constructor(name: string, args: RunnerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
-        const problems = agentProblems(args);
-        if (problems.length > 0) {
-            throw new FleetConfigError(problems, `RunnerAgent "${name}"`);
-        }
+        throwIfAny(agentProblems(args), `RunnerAgent "${name}"`);
         super("runner-fleet:index:RunnerAgent", name, {}, opts);
         this.kind = args.kind;
         const host = args.host;
-        const endpoints = { ...DEFAULT_ENDPOINTS, ...(args.endpoints ?? {}) };
+        const endpoints = { ...DEFAULTS.endpoints, ...(args.endpoints ?? {}) };
 
         const secrets = args.kind === "actuated"
             ? {
@@ -153,13 +149,13 @@ export class RunnerAgent extends pulumi.ComponentResource {
                     GITHUB_ORG: args.org,
                     GITHUB_URL: endpoints.githubUrl,
                     GITHUB_API_URL: endpoints.githubApi,
-                    RUNNER_GROUP: args.runnerGroup ?? "Default",
+                    RUNNER_GROUP: args.runnerGroup ?? DEFAULTS.runnerGroup,
                     LABELS: labels,
-                    INSTANCES: String(args.instances ?? 1),
-                    EPHEMERAL: (args.ephemeral ?? true) ? "1" : "0",
-                    RUNNER_VERSION: args.runnerVersion ?? DEFAULT_RUNNER_VERSION,
+                    INSTANCES: String(args.instances ?? DEFAULTS.agent.instances),
+                    EPHEMERAL: (args.ephemeral ?? DEFAULTS.agent.ephemeral) ? "1" : "0",
+                    RUNNER_VERSION: args.runnerVersion ?? DEFAULTS.agent.runnerVersion,
                     RUNNER_DOWNLOAD_URL: endpoints.runnerDownloads,
-                    INSTALL_DOCKER: (args.installDocker ?? true) ? "1" : "0",
+                    INSTALL_DOCKER: (args.installDocker ?? DEFAULTS.agent.installDocker) ? "1" : "0",
                 },
                 deleteScript: "remove-github-runner.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
                 // A registration token is new on every run; a changed one alone must not reinstall.

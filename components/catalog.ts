@@ -7,9 +7,10 @@
 // budgeting, not quotes: check the provider before ordering.
 // Sources and dates are given beside each table below.
 
-export type Arch = "arm64" | "amd64";
-export type HostProvider = "equinix-metal" | "hetzner-cloud" | "existing";
-export const HOST_PROVIDERS: readonly HostProvider[] = ["equinix-metal", "hetzner-cloud", "existing"];
+export const ARCHES = ["arm64", "amd64"] as const;
+export type Arch = (typeof ARCHES)[number];
+export const HOST_PROVIDERS = ["equinix-metal", "hetzner-cloud", "existing"] as const;
+export type HostProvider = (typeof HOST_PROVIDERS)[number];
 
 export interface CatalogEntry {
     /** The provider's name for the plan or server type. */

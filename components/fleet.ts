@@ -2,49 +2,40 @@
 // from, behind the RunnerHost contract; an agent and a mirror on each; the
 // GitHub organization wiring once; optionally the build workflow. Validates
 // everything before it registers anything. Hosts never wait for each other.
+//
+// The constructor is a list of named steps over one record per host.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
-import {
-    AgentSpec, EndpointsSpec, FleetConfigError, FleetSpec, FleetSummary, GithubSpec, HostSpec, MirrorSpec, RawConfig,
-    SECRET_KEYS, WorkflowSpec, parseFleetConfig, privateKeySecretOf, summarizeFleet,
-} from "./config";
 import { RunnerAgent } from "./agent";
-import { RegistryMirror } from "./registry-mirror";
+import { DriftTarget, driftExpectations } from "./drift-contract";
 import { GithubOrgWiring } from "./github-org";
-import { BuildWorkflow } from "./workflow";
-import {
-    buildPlatforms, driftExpectations, fleetProblems, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets,
-} from "./wiring";
-import { HostComponent } from "./hosts/host";
 import { EquinixMetalHost } from "./hosts/equinix-metal";
-import { HetznerCloudHost } from "./hosts/hetzner-cloud";
 import { ExistingHost } from "./hosts/existing";
-
-/** The fleet in the same shape as the stack config; defaults fill what is left out. */
-export interface FleetConfigInput {
-    readonly hosts: readonly HostSpec[];
-    readonly agent?: Partial<AgentSpec>;
-    readonly mirror?: Partial<MirrorSpec>;
-    readonly github: Partial<GithubSpec> & { readonly org: string };
-    readonly equinixProjectId?: string;
-    readonly adminCidrs?: readonly string[];
-    readonly sshPublicKey?: string;
-    readonly endpoints?: Partial<EndpointsSpec>;
-    readonly workflow?: Partial<WorkflowSpec> & { readonly image: string };
-}
+import { HetznerCloudHost } from "./hosts/hetzner-cloud";
+import { HostComponent } from "./hosts/host";
+import { ParsedFleetConfig, parseFleetConfig } from "./parse";
+import { Problem, throwIfAny } from "./problems";
+import { RegistryMirror } from "./registry-mirror";
+import { buildPlatforms, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets } from "./routing";
+import { FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "./settings";
+import { FleetSummary, HostSummary, privateKeySecretOf, summarizeFleet, summarizeHost } from "./summary";
+import { fleetProblems, fleetWarnings } from "./validate";
+import { BuildWorkflow } from "./workflow";
 
 export interface RunnerFleetArgs {
-    /** What the fleet is made of (see the README's config reference). */
-    readonly config: FleetConfigInput;
+    /**
+     * What the fleet is made of, in the stack config's shape (see the README's
+     * config reference; defaults fill what is left out), or a config the
+     * caller parsed already with parseFleetConfig (the program does).
+     */
+    readonly config: FleetConfigInput | ParsedFleetConfig;
     /**
      * Secret values by config key: `sshPrivateKey` (and any key a host names in
      * `privateKeySecret`), `actuatedLicense`, `actuatedToken`, `dockerHubToken`,
      * `githubRunnerToken`. They are wrapped with pulumi.secret whatever they arrive as.
      */
     readonly secrets: Readonly<Record<string, pulumi.Input<string> | undefined>>;
-    /** Minutes each host may take to answer SSH and finish booting. Default 20. */
-    readonly bootTimeoutMinutes?: number;
     /** Token for the GitHub provider the fleet creates (owner: github.org); GITHUB_TOKEN is used when unset. */
     readonly githubToken?: pulumi.Input<string>;
     /** What bad input is called in the error, such as "the config of stack prod". Default `RunnerFleet "<name>"`. */
@@ -64,37 +55,37 @@ export interface FleetHostOutput {
     readonly currency: string | null;
 }
 
-/** Per host, what the drift check needs to reach it and to compare. No secret: the key is named, not given. */
-export interface DriftTarget {
-    readonly address: string;
-    readonly user: string;
-    readonly port: number;
-    /** The host's SSH key to pin, or null when none is known. */
-    readonly hostKey: string | null;
-    /** The config key holding the SSH private key. */
-    readonly privateKeySecret: string;
-    readonly agent: string;
-    readonly instances: number;
-    readonly mirrorMode: "registry" | "actuated" | "none";
-    readonly mirrorBind: string;
-    /** check.sh's EXPECT: settings hashes and installed files' hashes. */
-    readonly expect: string;
+/** One host of the fleet and everything on it. */
+export interface FleetHost {
+    readonly spec: HostSpec;
+    readonly summary: HostSummary;
+    readonly host: HostComponent;
+    readonly agent: RunnerAgent;
+    readonly mirror?: RegistryMirror;
 }
 
-/** Parses and validates a fleet's input; every problem at once. */
-export function checkFleet(input: FleetConfigInput, secretsPresent: ReadonlySet<string>): { spec: FleetSpec; problems: ReturnType<typeof fleetProblems> } {
-    const { spec, problems } = parseFleetConfig(input as unknown as RawConfig);
-    problems.push(...fleetProblems(spec, secretsPresent));
-    return { spec, problems };
+/** What the organization step made. */
+interface Organization {
+    readonly provider?: github.Provider;
+    readonly wiring?: GithubOrgWiring;
+    readonly registrationToken?: pulumi.Output<string>;
 }
+
+/** Parses (unless parsed) and validates a fleet's input: the spec, or every problem at once. */
+export function checkFleet(config: FleetConfigInput | ParsedFleetConfig, secretsPresent: ReadonlySet<string>): { spec?: FleetSpec; problems: Problem[] } {
+    const parsed = config instanceof ParsedFleetConfig ? config : parseFleetConfig(config);
+    const problems = [...parsed.problems, ...(parsed.spec ? fleetProblems(parsed.spec, secretsPresent) : [])];
+    return { spec: problems.length === 0 ? parsed.spec : undefined, problems };
+}
+
+type Secrets = (key: string) => pulumi.Output<string> | undefined;
 
 export class RunnerFleet extends pulumi.ComponentResource {
     /** The validated spec with defaults applied. */
     public readonly spec: FleetSpec;
     public readonly summary: FleetSummary;
-    public readonly runnerHosts: readonly HostComponent[];
-    public readonly agents: readonly RunnerAgent[];
-    public readonly mirrors: readonly (RegistryMirror | undefined)[];
+    /** Per host: its spec, summary, host component, agent and mirror. */
+    public readonly members: readonly FleetHost[];
     /** The GitHub provider for the organization (unless github.manage is false). */
     public readonly githubProvider?: github.Provider;
     public readonly org?: GithubOrgWiring;
@@ -115,159 +106,25 @@ export class RunnerFleet extends pulumi.ComponentResource {
     constructor(name: string, args: RunnerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const present = new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined));
         const { spec, problems } = checkFleet(args.config, present);
-        if (problems.length > 0) {
-            throw new FleetConfigError(problems, args.errorContext ?? `RunnerFleet "${name}"`);
-        }
+        throwIfAny(problems, args.errorContext ?? `RunnerFleet "${name}"`);
         super("runner-fleet:index:RunnerFleet", name, {}, opts);
-        this.spec = spec;
-        this.summary = summarizeFleet(spec);
-        const secret = (key: string) => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
-
-        // Organization-wide, once.
-        const hasRunners = this.summary.hosts.some(h => h.agent === "github-runner");
-        let registrationToken: pulumi.Output<string> | undefined;
-        if (spec.github.manage) {
-            this.githubProvider = new github.Provider(`${name}-github`, {
-                owner: spec.github.org,
-                token: args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken),
-            }, { parent: this });
-            const orgSecrets: Record<string, pulumi.Input<string>> = {};
-            for (const [secretName, from] of Object.entries(fleetSecretNames(spec))) {
-                const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : secret(SECRET_KEYS.dockerHubToken);
-                if (value !== undefined) {
-                    orgSecrets[secretName] = value;
-                }
-            }
-            this.org = new GithubOrgWiring(`${name}-org`, {
-                org: spec.github.org,
-                visibility: spec.github.visibility,
-                repositories: spec.github.repositories,
-                secrets: orgSecrets,
-                variables: fleetVariables(spec, this.summary),
-                runnerGroup: hasRunners ? {
-                    name: spec.github.runnerGroup,
-                    allowPublicRepositories: spec.github.allowPublicRepositories,
-                    workflows: spec.github.workflows,
-                } : undefined,
-                provider: this.githubProvider,
-            }, { parent: this });
-            registrationToken = hasRunners
-                ? pulumi.secret(github.getActionsOrganizationRegistrationTokenOutput({ provider: this.githubProvider }).token)
-                : undefined;
+        this.spec = spec as FleetSpec;
+        this.summary = summarizeFleet(this.spec);
+        for (const warning of fleetWarnings(this.spec)) {
+            pulumi.log.warn(warning, this);
         }
+        const secret: Secrets = key => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
 
-        // Per host, each chain on its own.
-        this.runnerHosts = spec.hosts.map((host, i) => {
-            const s = this.summary.hosts[i];
-            const ssh = {
-                hostname: host.name,
-                privateKey: pulumi.secret(args.secrets[privateKeySecretOf(host)] as pulumi.Input<string>),
-                user: host.user,
-                port: host.port,
-                bootTimeoutMinutes: args.bootTimeoutMinutes,
-            };
-            const childName = `${name}-${host.name}`;
-            const childOpts = { parent: this };
-            switch (host.provider) {
-                case "equinix-metal":
-                    return new EquinixMetalHost(childName, {
-                        ...ssh, projectId: spec.equinixProjectId as string, metro: host.metro as string, arch: s.arch, plan: s.plan,
-                        sshPublicKey: spec.sshPublicKey as string, hardwareReservationId: host.hardwareReservationId, tags: host.tags,
-                    }, childOpts);
-                case "hetzner-cloud":
-                    return new HetznerCloudHost(childName, {
-                        ...ssh, location: host.location as string, arch: s.arch, serverType: s.plan,
-                        sshPublicKey: spec.sshPublicKey as string, adminCidrs: spec.adminCidrs,
-                    }, childOpts);
-                case "existing":
-                    return new ExistingHost(childName, {
-                        ...ssh, address: host.address as string, arch: s.arch, kvm: s.kvm, model: host.plan, hostKey: host.hostKey,
-                    }, childOpts);
-            }
-        });
+        const org = this.organization(name, secret, args.githubToken);
+        this.githubProvider = org.provider;
+        this.org = org.wiring;
+        this.members = this.spec.hosts.map(host => this.member(name, host, secret, org));
+        this.workflow = this.buildWorkflow(name);
 
-        this.agents = this.runnerHosts.map((host, i) => {
-            const s = this.summary.hosts[i];
-            const runner = s.agent === "github-runner";
-            return new RunnerAgent(`${name}-${host.name}-agent`, {
-                host, kind: s.agent, labels: s.labels, org: spec.github.org, runnerGroup: spec.github.runnerGroup,
-                instances: spec.agent.instances, ephemeral: spec.agent.ephemeral, runnerVersion: spec.agent.runnerVersion,
-                installDocker: spec.agent.installDocker, registrationToken: runner ? registrationToken : undefined,
-                vmDevice: spec.hosts[i].vmDevice, vmDiskSize: spec.agent.vmDiskSize,
-                actuatedMirror: spec.mirror.enabled, dockerHubUsername: spec.mirror.dockerHubUsername,
-                secrets: runner
-                    ? { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) }
-                    : {
-                        actuatedLicense: secret(SECRET_KEYS.actuatedLicense),
-                        actuatedToken: secret(SECRET_KEYS.actuatedToken),
-                        dockerHubToken: secret(SECRET_KEYS.dockerHubToken),
-                    },
-                endpoints: spec.endpoints,
-                // A runner registers into the group, so the group must exist first.
-                after: runner && this.org?.runnerGroup ? [this.org.runnerGroup] : [],
-            }, { parent: host });
-        });
-
-        this.mirrors = this.runnerHosts.map((host, i) => {
-            const s = this.summary.hosts[i];
-            if (!spec.mirror.enabled) {
-                return undefined;
-            }
-            const actuated = s.agent === "actuated";
-            return new RegistryMirror(`${name}-${host.name}-mirror`, {
-                host,
-                mode: actuated ? "actuated" : "registry",
-                bindAddress: spec.mirror.bindAddress,
-                upstream: spec.mirror.upstream,
-                ttl: spec.mirror.ttl,
-                dockerHubUsername: actuated ? undefined : spec.mirror.dockerHubUsername,
-                dockerHubToken: actuated ? undefined : secret(SECRET_KEYS.dockerHubToken),
-                after: [this.agents[i].install],
-            }, { parent: host });
-        });
-
-        if (spec.workflow) {
-            const w = spec.workflow;
-            this.workflow = new BuildWorkflow(`${name}-workflow`, {
-                ...w, org: spec.github.org, platforms: buildPlatforms(spec, this.summary), provider: this.githubProvider,
-            }, { parent: this });
-        }
-
-        this.hosts = pulumi.all(this.runnerHosts.map(h => h.publicIp)).apply(ips => {
-            const out: Record<string, FleetHostOutput> = {};
-            this.summary.hosts.forEach((s, i) => {
-                out[s.name] = {
-                    address: ips[i], arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
-                    mirror: mirrorAddressOf(spec, s.agent) ?? null,
-                    monthlyPrice: s.monthlyPrice ?? null, currency: s.currency ?? null,
-                };
-            });
-            return out;
-        });
-        this.drift = pulumi.all(this.runnerHosts.map(h => pulumi.all([h.publicIp, h.hostKey]))).apply(values => {
-            const out: Record<string, DriftTarget> = {};
-            this.runnerHosts.forEach((h, i) => {
-                const [address, hostKey] = values[i];
-                const agent = this.agents[i];
-                const mirror = this.mirrors[i];
-                const stamps: Record<string, string> = { agent: agent.settingsHash };
-                if (mirror) {
-                    stamps.mirror = mirror.settingsHash;
-                }
-                out[h.name] = {
-                    address, user: h.sshUser, port: h.sshPort, hostKey: hostKey ?? null,
-                    privateKeySecret: privateKeySecretOf(spec.hosts[i]),
-                    agent: agent.kind,
-                    instances: agent.kind === "github-runner" ? spec.agent.instances : 0,
-                    mirrorMode: mirror?.mode ?? "none",
-                    mirrorBind: mirror?.address ?? "",
-                    expect: driftExpectations(["ready.sh", ...agent.scripts, ...(mirror ? ["configure-mirror.sh"] : [])], stamps),
-                };
-            });
-            return out;
-        });
+        this.hosts = this.hostOutputs();
+        this.drift = this.driftOutputs();
         this.labelsByArch = pulumi.output(this.summary.labelsByArch as Record<string, readonly string[]>);
-        this.runsOn = pulumi.output(runsOnSnippets(spec, this.summary));
+        this.runsOn = pulumi.output(runsOnSnippets(this.spec, this.summary));
         this.estimatedMonthlyCost = pulumi.output(this.summary.monthlyTotal);
         this.workflowYaml = pulumi.output(this.workflow?.yaml);
         this.registerOutputs({
@@ -278,5 +135,159 @@ export class RunnerFleet extends pulumi.ComponentResource {
             drift: this.drift,
             ...(this.workflow ? { workflowYaml: this.workflowYaml } : {}),
         });
+    }
+
+    /** Organization-wide, once: the provider, secrets, variables, runner group, and a registration token for github-runner hosts. */
+    private organization(name: string, secret: Secrets, token: pulumi.Input<string> | undefined): Organization {
+        const spec = this.spec;
+        if (!spec.github.manage) {
+            return {};
+        }
+        const hasRunners = this.summary.hosts.some(h => h.agent === "github-runner");
+        const provider = new github.Provider(`${name}-github`, {
+            owner: spec.github.org,
+            token: token === undefined ? undefined : pulumi.secret(token),
+        }, { parent: this });
+        const orgSecrets: Record<string, pulumi.Input<string>> = {};
+        for (const [secretName, from] of Object.entries(fleetSecretNames(spec))) {
+            const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : secret(SECRET_KEYS.dockerHubToken);
+            if (value !== undefined) {
+                orgSecrets[secretName] = value;
+            }
+        }
+        const wiring = new GithubOrgWiring(`${name}-org`, {
+            org: spec.github.org,
+            visibility: spec.github.visibility,
+            repositories: spec.github.repositories,
+            secrets: orgSecrets,
+            variables: fleetVariables(spec, this.summary),
+            runnerGroup: hasRunners ? {
+                name: spec.github.runnerGroup,
+                allowPublicRepositories: spec.github.allowPublicRepositories,
+                workflows: spec.github.workflows,
+            } : undefined,
+            provider,
+        }, { parent: this });
+        const registrationToken = hasRunners
+            ? pulumi.secret(github.getActionsOrganizationRegistrationTokenOutput({ provider }).token)
+            : undefined;
+        return { provider, wiring, registrationToken };
+    }
+
+    /** One host and what runs on it; depends on nothing of any other host. */
+    private member(name: string, spec: HostSpec, secret: Secrets, org: Organization): FleetHost {
+        const summary = summarizeHost(this.spec, spec);
+        const host = this.createHost(`${name}-${spec.name}`, spec, summary, secret);
+        const agent = this.createAgent(`${name}-${spec.name}-agent`, host, spec, summary, secret, org);
+        const mirror = this.createMirror(`${name}-${spec.name}-mirror`, host, summary, agent, secret);
+        return { spec, summary, host, agent, mirror };
+    }
+
+    private createHost(childName: string, host: HostSpec, s: HostSummary, secret: Secrets): HostComponent {
+        const spec = this.spec;
+        const ssh = {
+            hostname: host.name,
+            privateKey: secret(privateKeySecretOf(host)) as pulumi.Output<string>,
+            user: host.user,
+            port: host.port,
+            bootTimeoutMinutes: spec.bootTimeoutMinutes,
+        };
+        const opts = { parent: this };
+        switch (host.provider) {
+            case "equinix-metal":
+                return new EquinixMetalHost(childName, {
+                    ...ssh, projectId: spec.equinixProjectId as string, metro: host.metro as string, arch: s.arch, plan: s.plan,
+                    sshPublicKey: spec.sshPublicKey as string, hardwareReservationId: host.hardwareReservationId, tags: host.tags,
+                }, opts);
+            case "hetzner-cloud":
+                return new HetznerCloudHost(childName, {
+                    ...ssh, location: host.location as string, arch: s.arch, serverType: s.plan,
+                    sshPublicKey: spec.sshPublicKey as string, adminCidrs: spec.adminCidrs,
+                }, opts);
+            case "existing":
+                return new ExistingHost(childName, {
+                    ...ssh, address: host.address as string, arch: s.arch, kvm: s.kvm, model: host.plan, hostKey: host.hostKey,
+                }, opts);
+        }
+    }
+
+    private createAgent(childName: string, host: HostComponent, spec: HostSpec, s: HostSummary, secret: Secrets, org: Organization): RunnerAgent {
+        const fleet = this.spec;
+        const runner = s.agent === "github-runner";
+        return new RunnerAgent(childName, {
+            host, kind: s.agent, labels: s.labels, org: fleet.github.org, runnerGroup: fleet.github.runnerGroup,
+            instances: fleet.agent.instances, ephemeral: fleet.agent.ephemeral, runnerVersion: fleet.agent.runnerVersion,
+            installDocker: fleet.agent.installDocker, registrationToken: runner ? org.registrationToken : undefined,
+            vmDevice: spec.vmDevice, vmDiskSize: fleet.agent.vmDiskSize,
+            actuatedMirror: fleet.mirror.enabled, dockerHubUsername: fleet.mirror.dockerHubUsername,
+            secrets: runner
+                ? { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) }
+                : {
+                    actuatedLicense: secret(SECRET_KEYS.actuatedLicense),
+                    actuatedToken: secret(SECRET_KEYS.actuatedToken),
+                    dockerHubToken: secret(SECRET_KEYS.dockerHubToken),
+                },
+            endpoints: fleet.endpoints,
+            // A runner registers into the group, so the group must exist first.
+            after: runner && org.wiring?.runnerGroup ? [org.wiring.runnerGroup] : [],
+        }, { parent: host });
+    }
+
+    private createMirror(childName: string, host: HostComponent, s: HostSummary, agent: RunnerAgent, secret: Secrets): RegistryMirror | undefined {
+        const mirror = this.spec.mirror;
+        if (!mirror.enabled) {
+            return undefined;
+        }
+        const actuated = s.agent === "actuated";
+        return new RegistryMirror(childName, {
+            host,
+            mode: actuated ? "actuated" : "registry",
+            bindAddress: mirror.bindAddress,
+            upstream: mirror.upstream,
+            ttl: mirror.ttl,
+            dockerHubUsername: actuated ? undefined : mirror.dockerHubUsername,
+            dockerHubToken: actuated ? undefined : secret(SECRET_KEYS.dockerHubToken),
+            after: [agent.install],
+        }, { parent: host });
+    }
+
+    private buildWorkflow(name: string): BuildWorkflow | undefined {
+        const w = this.spec.workflow;
+        if (!w) {
+            return undefined;
+        }
+        return new BuildWorkflow(`${name}-workflow`, {
+            ...w, org: this.spec.github.org, platforms: buildPlatforms(this.spec, this.summary), provider: this.githubProvider,
+        }, { parent: this });
+    }
+
+    private hostOutputs(): pulumi.Output<Record<string, FleetHostOutput>> {
+        return pulumi.all(this.members.map(m => m.host.publicIp.apply((address): [string, FleetHostOutput] => {
+            const s = m.summary;
+            return [s.name, {
+                address, arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
+                mirror: mirrorAddressOf(this.spec, s.agent) ?? null,
+                monthlyPrice: s.monthlyPrice ?? null, currency: s.currency ?? null,
+            }];
+        }))).apply(entries => Object.fromEntries(entries));
+    }
+
+    private driftOutputs(): pulumi.Output<Record<string, DriftTarget>> {
+        return pulumi.all(this.members.map(m => pulumi.all([m.host.publicIp, m.host.hostKey]).apply(([address, hostKey]): [string, DriftTarget] => {
+            const { host, agent, mirror } = m;
+            const stamps: Record<string, string> = { agent: agent.settingsHash };
+            if (mirror) {
+                stamps.mirror = mirror.settingsHash;
+            }
+            return [host.name, {
+                address, user: host.sshUser, port: host.sshPort, hostKey: hostKey ?? null,
+                privateKeySecret: privateKeySecretOf(m.spec),
+                agent: agent.kind,
+                instances: agent.kind === "github-runner" ? this.spec.agent.instances : null,
+                mirrorMode: mirror?.mode ?? null,
+                mirrorBind: mirror?.address ?? null,
+                expect: driftExpectations(["ready.sh", ...agent.scripts, ...(mirror ? ["configure-mirror.sh"] : [])], stamps),
+            }];
+        }))).apply(entries => Object.fromEntries(entries));
     }
 }

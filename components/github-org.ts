@@ -6,10 +6,8 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
-import { FleetConfigError, Problem } from "./config";
-
-export type Visibility = "all" | "private" | "selected";
-export const VISIBILITIES: readonly Visibility[] = ["all", "private", "selected"];
+import { Problem, throwIfAny } from "./problems";
+import { DEFAULTS, VISIBILITIES, Visibility } from "./settings";
 
 export interface RunnerGroupArgs {
     readonly name: string;
@@ -37,40 +35,40 @@ export interface GithubOrgWiringArgs {
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const WORKFLOW_REF = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+\/\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml@.+$/;
 
-/** Every problem of the wiring's args. */
+/** Every problem of the wiring's args, under their own names (the fleet puts `github.` in front). */
 export function githubOrgProblems(a: GithubOrgWiringArgs): Problem[] {
     const problems: Problem[] = [];
     const add = (path: string, message: string, fix: string) => problems.push({ path, message, fix });
-    const visibility = a.visibility ?? "private";
+    const visibility = a.visibility ?? DEFAULTS.visibility;
     if (!VISIBILITIES.includes(visibility)) {
-        add("github.visibility", `"${visibility}" is not a visibility`, `use one of: ${VISIBILITIES.join(", ")}`);
+        add("visibility", `"${visibility}" is not a visibility`, `use one of: ${VISIBILITIES.join(", ")}`);
     }
     const repos = a.repositories ?? [];
     if (visibility === "selected" && repos.length === 0) {
-        add("github.repositories", "visibility is selected and no repository is named", "list the repositories (names in the organization) that may use the fleet");
+        add("repositories", "visibility is selected and no repository is named", "list the repositories (names in the organization) that may use the fleet");
     }
     if (visibility !== "selected" && repos.length > 0) {
-        add("github.repositories", `applies with visibility selected only, not ${visibility}`, "set github.visibility: selected, or remove github.repositories");
+        add("repositories", `applies with visibility selected only, not ${visibility}`, "set github.visibility: selected, or remove github.repositories");
     }
     repos.forEach((r, i) => {
         if (!/^[A-Za-z0-9._-]{1,100}$/.test(r)) {
-            add(`github.repositories[${i}]`, `"${r}" is not a repository name`, "write the name without the owner, such as app");
+            add(`repositories[${i}]`, `"${r}" is not a repository name`, "write the name without the owner, such as app");
         }
     });
     for (const kind of ["secrets", "variables"] as const) {
         for (const name of Object.keys(a[kind] ?? {})) {
             if (!SECRET_NAME.test(name) || name.toUpperCase().startsWith("GITHUB_")) {
-                add(`github.${kind}.${name}`, "is not a name GitHub accepts", "use letters, digits and _, not starting with a digit or GITHUB_");
+                add(`${kind}.${name}`, "is not a name GitHub accepts", "use letters, digits and _, not starting with a digit or GITHUB_");
             }
         }
     }
     (a.runnerGroup?.workflows ?? []).forEach((w, i) => {
         if (!WORKFLOW_REF.test(w)) {
-            add(`github.workflows[${i}]`, `"${w}" is not a workflow reference`, "write owner/repo/.github/workflows/file.yml@refs/heads/main");
+            add(`workflows[${i}]`, `"${w}" is not a workflow reference`, "write owner/repo/.github/workflows/file.yml@refs/heads/main");
         }
     });
     if (a.runnerGroup && a.runnerGroup.name.trim() === "") {
-        add("github.runnerGroup", "is empty", "name the runner group, such as runner-fleet");
+        add("runnerGroup", "is empty", "name the runner group, such as runner-fleet");
     }
     return problems;
 }
@@ -87,12 +85,9 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
     public readonly repositoryIds: pulumi.Output<number[]>;
 
     constructor(name: string, args: GithubOrgWiringArgs, opts?: pulumi.ComponentResourceOptions) {
-        const problems = githubOrgProblems(args);
-        if (problems.length > 0) {
-            throw new FleetConfigError(problems, `GithubOrgWiring "${name}"`);
-        }
+        throwIfAny(githubOrgProblems(args), `GithubOrgWiring "${name}"`);
         super("runner-fleet:index:GithubOrgWiring", name, {}, opts);
-        const visibility = args.visibility ?? "private";
+        const visibility = args.visibility ?? DEFAULTS.visibility;
         const selected = visibility === "selected";
         const invokeOpts = { parent: this, provider: args.provider };
         const childOpts = { parent: this, provider: args.provider };

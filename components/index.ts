@@ -1,17 +1,54 @@
-// runner-fleet: the package entry. Everything a platform repo composes.
+// runner-fleet: the package entry. What a platform repo composes, listed by
+// name; everything else is internal.
 
-export * from "./catalog";
-export * from "./config";
-export { HOST_SCRIPT_DIR, bundleFileHashes, renderRemoteCommand, scriptBundle, scriptHash, shellQuote } from "./remote-script";
-export * from "./hosts/host";
-export * from "./hosts/equinix-metal";
-export * from "./hosts/hetzner-cloud";
-export * from "./hosts/existing";
-export * from "./agent";
-export * from "./registry-mirror";
-export { secretCommand, secretLines } from "./host-command";
-export * from "./github-org";
-export * from "./workflow";
-export * from "./wiring";
-export * from "./fleet";
-export { fleetProgram, loadFleetConfig } from "./program";
+// The whole fleet, and the program that builds it from stack config.
+export { RunnerFleet, checkFleet } from "./fleet";
+export type { RunnerFleetArgs, FleetHost, FleetHostOutput } from "./fleet";
+export { fleetProgram, loadFleetConfig, FLEET_RESOURCE_NAME } from "./program";
+
+// Where hosts come from, behind one contract.
+export { EquinixMetalHost, EQUINIX_OS } from "./hosts/equinix-metal";
+export type { EquinixMetalHostArgs } from "./hosts/equinix-metal";
+export { HetznerCloudHost, HETZNER_IMAGE, sshOnlyRules } from "./hosts/hetzner-cloud";
+export type { HetznerCloudHostArgs } from "./hosts/hetzner-cloud";
+export { ExistingHost } from "./hosts/existing";
+export type { ExistingHostArgs } from "./hosts/existing";
+export { HostComponent, sshConnection, waitForSsh } from "./hosts/host";
+export type { RunnerHost, SshArgs, ProvisionedMachine } from "./hosts/host";
+
+// What runs on a host, given any RunnerHost.
+export { RunnerAgent, agentProblems } from "./agent";
+export type { RunnerAgentArgs, AgentSecrets } from "./agent";
+export { RegistryMirror, mirrorProblems } from "./registry-mirror";
+export type { RegistryMirrorArgs } from "./registry-mirror";
+
+// The GitHub organization and the build workflow.
+export { GithubOrgWiring, githubOrgProblems } from "./github-org";
+export type { GithubOrgWiringArgs, RunnerGroupArgs } from "./github-org";
+export { BuildWorkflow, buildWorkflow, renderWorkflowYaml, DEFAULT_WORKFLOW_PATH } from "./workflow";
+export type { BuildWorkflowArgs, BuildWorkflowOptions, BuildPlatform } from "./workflow";
+
+// The settings: declarations, parsing, validation, what a fleet amounts to.
+export {
+    FleetSchema, HostSchema, AgentSchema, MirrorSchema, GithubSchema, WorkflowSchema, EndpointsSchema,
+    DEFAULTS, SECRET_KEYS, SETTING_KEYS, AGENT_KINDS, VISIBILITIES,
+} from "./settings";
+export type {
+    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, GithubSpec, WorkflowSpec, EndpointsSpec, AgentKind, Visibility,
+} from "./settings";
+export { ParsedFleetConfig, parseFleetConfig } from "./parse";
+export { fleetProblems, fleetWarnings, hostProblems } from "./validate";
+export { summarizeFleet, requiredSecrets } from "./summary";
+export type { FleetSummary, HostSummary } from "./summary";
+export { fleetVariables, runsOnSnippets, runnerVariable, mirrorVariable } from "./routing";
+export { labelProblem } from "./labels";
+export { FleetConfigError, formatProblems } from "./problems";
+export type { Problem } from "./problems";
+
+// Plans, server types and prices.
+export { ARCHES, CATALOG, DEFAULT_PLANS, HOST_PROVIDERS, REGIONS, findPlan } from "./catalog";
+export type { Arch, CatalogEntry, HostProvider } from "./catalog";
+
+// The drift contract, for tools that read a stack's `drift` output.
+export { readDriftTarget } from "./drift-contract";
+export type { DriftTarget } from "./drift-contract";

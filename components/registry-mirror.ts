@@ -7,21 +7,23 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { ACTUATED_MIRROR_ADDRESS, FleetConfigError, Problem, mirrorBindProblem } from "./config";
+import { MirrorMode } from "./drift-contract";
+import { settingProblems } from "./parse";
+import { Problem, throwIfAny } from "./problems";
+import { ACTUATED_MIRROR_ADDRESS } from "./routing";
+import { DEFAULTS, MirrorSchema } from "./settings";
 import { RunnerHost } from "./hosts/host";
 import { secretCommand, secretLines } from "./host-command";
-
-export type MirrorMode = "registry" | "actuated";
 
 export interface RegistryMirrorArgs {
     readonly host: RunnerHost;
     /** `registry`: install and run the mirror; `actuated`: check the one actuated's installer runs. */
     readonly mode: MirrorMode;
-    /** Where it listens: loopback or a private address such as the Docker bridge. Default 127.0.0.1:5000. */
+    /** Where it listens: loopback or a private address such as the Docker bridge. Default: mirror.bindAddress's. */
     readonly bindAddress?: string;
-    /** The registry it caches. Default https://registry-1.docker.io. */
+    /** The registry it caches. Default: mirror.upstream's (Docker Hub). */
     readonly upstream?: string;
-    /** How long cached content is kept. Default 168h. */
+    /** How long cached content is kept. Default: mirror.ttl's. */
     readonly ttl?: string;
     /** Docker Hub user whose token lifts the anonymous pull limit. */
     readonly dockerHubUsername?: string;
@@ -36,10 +38,9 @@ export interface RegistryMirrorArgs {
 export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
     const problems: Problem[] = [];
     if (args.mode === "registry") {
-        const p = mirrorBindProblem(args.bindAddress ?? "127.0.0.1:5000");
-        if (p) {
-            problems.push({ path: "bindAddress", message: p, fix: "bind to loopback (127.0.0.1:5000) or the Docker bridge (172.17.0.1:5000)" });
-        }
+        problems.push(...settingProblems(MirrorSchema.shape.bindAddress, args.bindAddress, "bindAddress"));
+        problems.push(...settingProblems(MirrorSchema.shape.upstream, args.upstream, "upstream"));
+        problems.push(...settingProblems(MirrorSchema.shape.ttl, args.ttl, "ttl"));
         if (args.dockerHubUsername !== undefined && args.dockerHubToken === undefined) {
             problems.push({ path: "dockerHubToken", message: "is missing while dockerHubUsername is set", fix: "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls" });
         }
@@ -57,21 +58,18 @@ export class RegistryMirror extends pulumi.ComponentResource {
     public readonly mode: MirrorMode;
 
     constructor(name: string, args: RegistryMirrorArgs, opts?: pulumi.ComponentResourceOptions) {
-        const problems = mirrorProblems(args);
-        if (problems.length > 0) {
-            throw new FleetConfigError(problems, `RegistryMirror "${name}"`);
-        }
+        throwIfAny(mirrorProblems(args), `RegistryMirror "${name}"`);
         super("runner-fleet:index:RegistryMirror", name, {}, opts);
         this.mode = args.mode;
-        this.address = args.mode === "actuated" ? ACTUATED_MIRROR_ADDRESS : (args.bindAddress ?? "127.0.0.1:5000");
+        this.address = args.mode === "actuated" ? ACTUATED_MIRROR_ADDRESS : (args.bindAddress ?? DEFAULTS.mirror.bindAddress);
         const env: Record<string, string> = args.mode === "actuated"
             ? { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: "actuated" }
             : {
                 RUNNER_FLEET_HOST: args.host.name,
                 MIRROR_MODE: "registry",
                 MIRROR_BIND: this.address,
-                MIRROR_UPSTREAM: args.upstream ?? "https://registry-1.docker.io",
-                MIRROR_TTL: args.ttl ?? "168h",
+                MIRROR_UPSTREAM: args.upstream ?? DEFAULTS.mirror.upstream,
+                MIRROR_TTL: args.ttl ?? DEFAULTS.mirror.ttl,
                 DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
                 RUNTIME_CONFIG: (args.configureRuntime ?? true) ? "1" : "0",
             };

@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import * as YAML from "yaml";
 import { Arch } from "./catalog";
-import { FleetConfigError, Problem, labelProblem } from "./config";
+import { labelProblem } from "./labels";
+import { Problem, throwIfAny } from "./problems";
 
 // ---------------------------------------------------------------------------
 // The shape of a GitHub Actions workflow, as much of it as is rendered here.
@@ -102,35 +103,35 @@ const ACTIONS = {
     download: "actions/download-artifact@v4",
 } as const;
 
-/** Every problem of the workflow's settings. */
+/** Every problem of the workflow's settings, under their own names (the fleet puts `workflow.` in front). */
 export function workflowProblems(o: BuildWorkflowOptions & { readonly repositories?: readonly string[]; readonly path?: string }): Problem[] {
     const problems: Problem[] = [];
     const add = (path: string, message: string, fix: string) => problems.push({ path, message, fix });
     if (!/^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\.[a-z0-9-]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(o.image)) {
-        add("workflow.image", `"${o.image}" is not an image name without a tag`, "write it as registry/owner/name in lower case, such as docker.io/my-org/app");
+        add("image", `"${o.image}" is not an image name without a tag`, "write it as registry/owner/name in lower case, such as docker.io/my-org/app");
     }
     if (o.platforms.length === 0) {
-        add("workflow", "the fleet has no arch to build on", "add hosts to the fleet");
+        add("", "the fleet has no arch to build on", "add hosts to the fleet");
     }
     o.platforms.forEach(p => p.labels.forEach(l => {
         const why = labelProblem(l);
         if (why) {
-            add(`workflow.platforms.${p.arch}`, `the label ${why}`, "fix the fleet's labels");
+            add(`platforms.${p.arch}`, `the label ${why}`, "fix the fleet's labels");
         }
     }));
     for (const tag of o.tags ?? []) {
         if (!/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|\$\{\{[^}]+\}\})$/.test(tag)) {
-            add("workflow.tags", `"${tag}" is not an image tag`, "use letters, digits, '_', '.' and '-' (at most 128), or one ${{ }} expression");
+            add("tags", `"${tag}" is not an image tag`, "use letters, digits, '_', '.' and '-' (at most 128), or one ${{ }} expression");
         }
     }
     (o.repositories ?? []).forEach((r, i) => {
         if (!/^[A-Za-z0-9._-]{1,100}$/.test(r)) {
-            add(`workflow.repositories[${i}]`, `"${r}" is not a repository name`, "name a repository of the organization, without the owner");
+            add(`repositories[${i}]`, `"${r}" is not a repository name`, "name a repository of the organization, without the owner");
         }
     });
     const path = o.path ?? DEFAULT_WORKFLOW_PATH;
     if (!/^\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml$/.test(path)) {
-        add("workflow.path", `"${path}" is not a workflow file`, "use .github/workflows/<name>.yml");
+        add("path", `"${path}" is not a workflow file`, "use .github/workflows/<name>.yml");
     }
     return problems;
 }
@@ -333,10 +334,7 @@ export class BuildWorkflow extends pulumi.ComponentResource {
     public readonly files: readonly github.RepositoryFile[];
 
     constructor(name: string, args: BuildWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
-        const problems = workflowProblems(args);
-        if (problems.length > 0) {
-            throw new FleetConfigError(problems, `BuildWorkflow "${name}"`);
-        }
+        throwIfAny(workflowProblems(args), `BuildWorkflow "${name}"`);
         super("runner-fleet:index:BuildWorkflow", name, {}, opts);
         this.yaml = renderWorkflowYaml(args);
         this.files = (args.repositories ?? []).map(repo => new github.RepositoryFile(`${name}-${repo}`, {

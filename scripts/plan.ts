@@ -96,6 +96,8 @@ export interface Plan {
     readonly resourceCount: number;
     /** The file `pulumi up` runs, relative to the project folder, and how Pulumi finds it. */
     readonly entryPoint: { readonly file: string; readonly via: string };
+    /** What the program logged as warnings (pulumi.log.warn), as `pulumi up` would print them. */
+    readonly warnings: readonly string[];
 }
 
 interface ProgramOutputs {
@@ -147,8 +149,25 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     const entry = program ? undefined : pulumiEntryPoint(dir);
     const run = program ? async () => program() : loadProgram(dir, entry as EntryPoint);
     const runtime = new MockRuntime({ project: cfg.project, stack, config: cfg.config, secretKeys: cfg.secretKeys }).install();
-    const outputs = await run();
-    await runtime.settle();
+    // With no engine to send them to, the SDK prints the program's log warnings with console.warn.
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        const m = /^warning: \[runtime\] ([\s\S]*)$/.exec(text);
+        if (m) {
+            warnings.push(m[1]);
+        } else {
+            warn(...args);
+        }
+    };
+    let outputs: ProgramOutputs;
+    try {
+        outputs = await run();
+        await runtime.settle();
+    } finally {
+        console.warn = warn;
+    }
     if (entry && runtime.recording().resources.length === 0) {
         throw new NotAProgramError(entry);
     }
@@ -165,6 +184,7 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
         ...groupPlan(cfg.project, stack, resources, hosts ?? {}),
         labelsByArch: labelsByArch ?? {}, runsOn: runsOn ?? {}, estimatedMonthlyCost: cost ?? {}, workflowYaml,
         entryPoint: entry ? { file: entry.relative, via: entry.via } : { file: "(given by the caller)", via: "planStack" },
+        warnings,
     };
 }
 
@@ -210,6 +230,9 @@ export function formatPlan(plan: Plan): string {
     out.push(`Offline plan for stack "${plan.stack}" of ${plan.project}: no credentials used, nothing created.`);
     out.push(`Program: ${plan.entryPoint.file} (what pulumi up runs, from ${plan.entryPoint.via}).`);
     out.push("Secret config values are shown as placeholders; values only a provider knows are fake.");
+    for (const w of plan.warnings) {
+        out.push(`WARNING: ${w}`);
+    }
     for (const h of plan.hosts) {
         out.push("");
         out.push(`Host ${h.host}: ${h.provider}, ${h.arch}, agent ${h.agent}, ${money(h.monthlyPrice, h.currency)}`);

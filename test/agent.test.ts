@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { ExistingHost, RegistryMirror, RunnerAgent, RunnerFleet, scriptHash } from "../components";
-import { hostScript } from "../components/remote-script";
+import { ExistingHost, RegistryMirror, RunnerAgent, RunnerFleet } from "../components";
+import { hostScript, scriptHash } from "../components/remote-script";
 import { RecordedResource } from "../scripts/lib/mock-runtime";
 import { FAKE, byType, named, record, recordFailure } from "./harness";
 

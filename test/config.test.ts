@@ -1,30 +1,40 @@
 import { expect } from "chai";
-import {
-    FleetSpec, HostSpec, Problem, labelProblem, parseFleetConfig, requiredSecrets, summarizeFleet, validateFleet,
-} from "../components/config";
 import { CATALOG, findPlan } from "../components/catalog";
+import { checkFleet } from "../components/fleet";
+import { labelProblem } from "../components/labels";
+import { parseFleetConfig } from "../components/parse";
+import { Problem } from "../components/problems";
+import { FleetConfigInput, FleetSpec, HostSpec } from "../components/settings";
+import { requiredSecrets, summarizeFleet } from "../components/summary";
 
 const ALL_SECRETS = new Set(["sshPrivateKey", "actuatedLicense", "actuatedToken", "dockerHubToken", "githubRunnerToken"]);
 
-function fleet(hosts: unknown[], extra: Record<string, unknown> = {}): FleetSpec {
-    const { spec, problems } = parseFleetConfig({
+/** A fleet's input: the hosts and settings given, on top of a valid base. */
+function fleet(hosts: unknown[], extra: Record<string, unknown> = {}): FleetConfigInput {
+    return {
         hosts,
         github: { org: "example-org" },
         equinixProjectId: "00000000-0000-4000-8000-000000000000",
         adminCidrs: ["198.51.100.0/24"],
         sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake",
         ...extra,
-    });
+    } as FleetConfigInput;
+}
+
+/** The parsed spec of an input that must have no field problem. */
+function specOf(input: FleetConfigInput): FleetSpec {
+    const { spec, problems } = parseFleetConfig(input);
     expect(problems, JSON.stringify(problems)).to.deep.equal([]);
-    return spec;
+    return spec as FleetSpec;
 }
 
 const metal = (name: string, more: Partial<HostSpec> = {}) => ({ name, provider: "equinix-metal", plan: "c3.large.arm64", metro: "da", ...more });
 const hcloud = (name: string, more: Partial<HostSpec> = {}) => ({ name, provider: "hetzner-cloud", plan: "cax41", location: "fsn1", agent: "github-runner", ...more });
 const robot = (name: string, more: Partial<HostSpec> = {}) => ({ name, provider: "existing", plan: "rx170", address: "203.0.113.10", ...more });
 
-function problemsOf(spec: FleetSpec, secrets = ALL_SECRETS): Problem[] {
-    return validateFleet(spec, secrets);
+/** Every problem of an input, field checks and fleet checks alike: what RunnerFleet throws. */
+function problemsOf(input: FleetConfigInput, secrets = ALL_SECRETS): Problem[] {
+    return checkFleet(input, secrets).problems;
 }
 
 function only(problems: Problem[], path: string): Problem {
@@ -101,20 +111,19 @@ describe("stack config validation", () => {
     });
 
     it("reports a missing secret with the command that sets it", () => {
-        const spec = fleet([metal("m1")]);
-        const p = only(problemsOf(spec, new Set(["sshPrivateKey", "actuatedToken"])), "actuatedLicense");
+        const p = only(problemsOf(fleet([metal("m1")]), new Set(["sshPrivateKey", "actuatedToken"])), "actuatedLicense");
         expect(p.fix).to.contain("pulumi config set --secret actuatedLicense");
     });
 
     it("needs the Docker Hub token only when a Docker Hub user is set", () => {
-        expect(requiredSecrets(fleet([hcloud("h1")]))).to.deep.equal(["sshPrivateKey", "githubRunnerToken"]);
-        expect(requiredSecrets(fleet([hcloud("h1")], { mirror: { dockerHubUsername: "bot" } }))).to.include("dockerHubToken");
+        expect(requiredSecrets(specOf(fleet([hcloud("h1")])))).to.deep.equal(["sshPrivateKey", "githubRunnerToken"]);
+        expect(requiredSecrets(specOf(fleet([hcloud("h1")], { mirror: { dockerHubUsername: "bot" } })))).to.include("dockerHubToken");
     });
 
     it("needs a per-host key when an existing host names one", () => {
-        const spec = fleet([robot("r1", { privateKeySecret: "robotKey" })]);
-        expect(requiredSecrets(spec)).to.include("robotKey");
-        only(problemsOf(spec), "robotKey");
+        const input = fleet([robot("r1", { privateKeySecret: "robotKey" })]);
+        expect(requiredSecrets(specOf(input))).to.include("robotKey");
+        only(problemsOf(input), "robotKey");
     });
 
     it("accepts a plan it does not know only when the arch is stated", () => {
@@ -129,9 +138,9 @@ describe("stack config validation", () => {
     });
 
     it("reports every problem at once, fleet-wide settings once", () => {
-        const spec = fleet([metal("m1", { metro: "zz" }), metal("m1"), hcloud("h1", { agent: "actuated" }), hcloud("h2", { labels: ["a,b"] })],
+        const input = fleet([metal("m1", { metro: "zz" }), metal("m1"), hcloud("h1", { agent: "actuated" }), hcloud("h2", { labels: ["a,b"] })],
             { sshPublicKey: undefined, adminCidrs: [] });
-        const problems = problemsOf(spec, new Set());
+        const problems = problemsOf(input, new Set());
         const paths = problems.map(p => p.path);
         expect(paths).to.include.members([
             "hosts[0].metro", "hosts[1].name", "hosts[2].agent", "hosts[3].labels[0]", "sshPublicKey", "adminCidrs",
@@ -143,7 +152,7 @@ describe("stack config validation", () => {
 
     it("reports type mistakes in the raw config with their paths", () => {
         const { problems } = parseFleetConfig({ hosts: [{ name: 3, provider: "existing", kvm: "yes", port: "22", colour: "red" }], agent: "actuated" });
-        expect(problems.map(p => p.path)).to.have.members(["hosts[0].name", "hosts[0].kvm", "hosts[0].port", "hosts[0].colour", "agent"]);
+        expect(problems.map(p => p.path)).to.have.members(["hosts[0].name", "hosts[0].kvm", "hosts[0].port", "hosts[0].colour", "agent", "github.org"]);
     });
 
     it("rejects a bad CIDR, a bad host key and a bad port", () => {
@@ -184,7 +193,7 @@ describe("catalog and fleet summary", () => {
     });
 
     it("sums prices per currency and labels per arch", () => {
-        const s = summarizeFleet(fleet([metal("m1"), hcloud("h1"), robot("r1"), robot("r2", { plan: undefined, arch: "amd64", kvm: true, monthlyPrice: 50 })]));
+        const s = summarizeFleet(specOf(fleet([metal("m1"), hcloud("h1"), robot("r1"), robot("r2", { plan: undefined, arch: "amd64", kvm: true, monthlyPrice: 50 })])));
         expect(s.monthlyTotal.USD).to.equal(1825);
         expect(s.monthlyTotal.EUR).to.equal(Math.round((41.49 + 184 + 50) * 100) / 100);
         expect(s.labelsByArch).to.deep.equal({ arm64: ["actuated-arm64"], amd64: ["actuated-amd64"] });

@@ -269,7 +269,7 @@ describe("check.sh against a temporary root", () => {
     it("runs through the drift check's transient command and leaves nothing behind", async () => {
         const { root, bin } = stubbedRoot();
         const before = fs.readdirSync("/tmp").filter(f => f.startsWith("runner-fleet.")).length;
-        const cmd = checkCommand(target("a", { agent: "actuated", mirrorMode: "none", expect: "" }));
+        const cmd = checkCommand(target("a", { agent: "actuated", mirrorMode: null, mirrorBind: null, instances: null, expect: "" }));
         const r = await new Promise<{ code: number | null; out: string }>(resolve => {
             const child = spawn("sh", ["-s"], { env: { PATH: `${bin}:${process.env.PATH}`, ROOT: root } });
             let out = "";

@@ -174,7 +174,7 @@ describe("the multi-arch build workflow", () => {
             org: "o", image: "docker.io/o/app:latest", tags: ["bad tag"], path: "workflow.yml",
             platforms: [{ arch: "amd64", labels: ["x"], actuated: false }],
         }));
-        expect(error.message).to.contain("workflow.image").and.contain("workflow.tags").and.contain("workflow.path");
+        expect(error.message).to.contain("- image:").and.contain("- tags:").and.contain("- path:");
     });
 
     for (const [name, opts] of [

@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as metal from "@pulumi/equinix-metal";
 import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
-import { FleetConfigError, hostProblems } from "../config";
+import { throwIfAny } from "../problems";
+import { hostArgsProblems } from "../validate";
 import { HostComponent, SshArgs } from "./host";
 
 /** The OS actuated certifies. */
@@ -34,35 +35,30 @@ export class EquinixMetalHost extends HostComponent {
 
     constructor(name: string, args: EquinixMetalHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
-        const problems = hostProblems({ name: hostname, provider: "equinix-metal", arch: args.arch, plan: args.plan, metro: args.metro },
-            "args", { defaultAgent: "actuated", sshPublicKeySet: true, equinixProjectSet: true, adminCidrsSet: true });
-        if (problems.length > 0) {
-            throw new FleetConfigError(problems, `EquinixMetalHost "${hostname}"`);
-        }
+        throwIfAny(hostArgsProblems({
+            name: hostname, provider: "equinix-metal", arch: args.arch, plan: args.plan, metro: args.metro, tags: args.tags ? [...args.tags] : undefined, port: args.port, user: args.user,
+        }), `EquinixMetalHost "${hostname}"`);
         const plan = (args.plan ?? DEFAULT_PLANS["equinix-metal"][args.arch ?? "arm64"]).toLowerCase();
         const arch = args.arch ?? findPlan("equinix-metal", plan)?.arch ?? "arm64";
-        let device: metal.Device | undefined;
-        super("runner-fleet:index:EquinixMetalHost", name, { hostname, arch, kvm: true, ssh: args }, parent => {
-            const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
-                projectId: args.projectId,
-                name: `runner-fleet-${hostname}`,
-                publicKey: args.sshPublicKey,
-            }, { parent });
-            // No user data: changing it replaces a bare-metal server, and the agent
-            // is installed over SSH where it can be updated in place.
-            device = new metal.Device(`${name}-device`, {
-                hostname,
-                projectId: args.projectId,
-                metro: args.metro,
-                plan,
-                operatingSystem: EQUINIX_OS,
-                billingCycle: "hourly",
-                hardwareReservationId: args.hardwareReservationId,
-                projectSshKeyIds: [key.id],
-                tags: ["runner-fleet", `arch:${arch}`, ...(args.tags ?? [])],
-            }, { parent });
-            return { address: device.accessPublicIpv4, hostId: device.id, after: [device], outputs: { deviceId: device.id } };
-        }, opts);
-        this.device = device as metal.Device;
+        super("runner-fleet:index:EquinixMetalHost", name, { hostname, arch, kvm: true, ssh: args }, opts);
+        const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
+            projectId: args.projectId,
+            name: `runner-fleet-${hostname}`,
+            publicKey: args.sshPublicKey,
+        }, { parent: this });
+        // No user data: changing it replaces a bare-metal server, and the agent
+        // is installed over SSH where it can be updated in place.
+        this.device = new metal.Device(`${name}-device`, {
+            hostname,
+            projectId: args.projectId,
+            metro: args.metro,
+            plan,
+            operatingSystem: EQUINIX_OS,
+            billingCycle: "hourly",
+            hardwareReservationId: args.hardwareReservationId,
+            projectSshKeyIds: [key.id],
+            tags: ["runner-fleet", `arch:${arch}`, ...(args.tags ?? [])],
+        }, { parent: this });
+        this.connect({ address: this.device.accessPublicIpv4, hostId: this.device.id, after: [this.device], outputs: { deviceId: this.device.id } });
     }
 }

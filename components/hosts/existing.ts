@@ -3,7 +3,8 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { Arch, findPlan } from "../catalog";
-import { FleetConfigError, hostProblems } from "../config";
+import { throwIfAny } from "../problems";
+import { hostArgsProblems } from "../validate";
 import { HostComponent, SshArgs } from "./host";
 
 export interface ExistingHostArgs extends SshArgs {
@@ -20,17 +21,14 @@ export interface ExistingHostArgs extends SshArgs {
 export class ExistingHost extends HostComponent {
     constructor(name: string, args: ExistingHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
-        const problems = hostProblems({
+        throwIfAny(hostArgsProblems({
             name: hostname, provider: "existing", address: args.address, arch: args.arch, kvm: args.kvm, plan: args.model,
             hostKey: typeof args.hostKey === "string" ? args.hostKey : undefined,
-            port: args.port,
-        }, "args", { defaultAgent: "github-runner", sshPublicKeySet: true, equinixProjectSet: true, adminCidrsSet: true });
-        if (problems.length > 0) {
-            throw new FleetConfigError(problems, `ExistingHost "${hostname}"`);
-        }
+            port: args.port, user: args.user,
+        }), `ExistingHost "${hostname}"`);
         const entry = findPlan("existing", args.model);
         const arch = (args.arch ?? entry?.arch) as Arch;
-        super("runner-fleet:index:ExistingHost", name, { hostname, arch, kvm: args.kvm ?? entry?.kvm ?? false, ssh: args },
-            () => ({ address: args.address, hostId: `existing:${args.address}` }), opts);
+        super("runner-fleet:index:ExistingHost", name, { hostname, arch, kvm: args.kvm ?? entry?.kvm ?? false, ssh: args }, opts);
+        this.connect({ address: args.address, hostId: `existing:${args.address}` });
     }
 }

@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
 import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
-import { FleetConfigError, hostProblems } from "../config";
+import { Problem, throwIfAny } from "../problems";
+import { hostArgsProblems } from "../validate";
 import { HostComponent, SshArgs } from "./host";
 
 /** The image: Ubuntu 22.04, the release actuated certifies, so both agents share one OS. */
@@ -33,41 +34,37 @@ export class HetznerCloudHost extends HostComponent {
 
     constructor(name: string, args: HetznerCloudHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
-        const problems = hostProblems({ name: hostname, provider: "hetzner-cloud", arch: args.arch, plan: args.serverType, location: args.location },
-            "args", { defaultAgent: "github-runner", sshPublicKeySet: true, equinixProjectSet: true, adminCidrsSet: args.adminCidrs.length > 0 });
-        if (problems.length > 0) {
-            throw new FleetConfigError(problems, `HetznerCloudHost "${hostname}"`);
+        const problems: Problem[] = hostArgsProblems({ name: hostname, provider: "hetzner-cloud", arch: args.arch, plan: args.serverType, location: args.location, port: args.port, user: args.user });
+        if (args.adminCidrs.length === 0) {
+            problems.push({ path: "args.adminCidrs", message: "is empty, and the firewall opens SSH only to adminCidrs", fix: "list the networks Pulumi and your admins connect from, such as [198.51.100.0/24]" });
         }
+        throwIfAny(problems, `HetznerCloudHost "${hostname}"`);
         const serverType = (args.serverType ?? DEFAULT_PLANS["hetzner-cloud"][args.arch ?? "arm64"]).toLowerCase();
         const arch = args.arch ?? findPlan("hetzner-cloud", serverType)?.arch ?? "arm64";
         const labels = { "runner-fleet": hostname, arch, ...(args.labels ?? {}) };
-        let server: hcloud.Server | undefined;
-        let firewall: hcloud.Firewall | undefined;
-        super("runner-fleet:index:HetznerCloudHost", name, { hostname, arch, kvm: false, ssh: args }, parent => {
-            const key = new hcloud.SshKey(`${name}-ssh-key`, {
-                name: `runner-fleet-${hostname}`,
-                publicKey: args.sshPublicKey,
-                labels,
-            }, { parent });
-            firewall = new hcloud.Firewall(`${name}-firewall`, {
-                name: `runner-fleet-${hostname}`,
-                labels,
-                rules: sshOnlyRules(args.adminCidrs),
-            }, { parent });
-            server = new hcloud.Server(`${name}-server`, {
-                name: hostname,
-                serverType,
-                image: HETZNER_IMAGE,
-                location: args.location,
-                sshKeys: [key.id],
-                firewallIds: [firewall.id.apply(Number)],
-                publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
-                labels,
-            }, { parent });
-            return { address: server.ipv4Address, hostId: server.id, after: [server], outputs: { serverId: server.id } };
-        }, opts);
-        this.server = server as hcloud.Server;
-        this.firewall = firewall as hcloud.Firewall;
+        super("runner-fleet:index:HetznerCloudHost", name, { hostname, arch, kvm: false, ssh: args }, opts);
+        const parent = { parent: this };
+        const key = new hcloud.SshKey(`${name}-ssh-key`, {
+            name: `runner-fleet-${hostname}`,
+            publicKey: args.sshPublicKey,
+            labels,
+        }, parent);
+        this.firewall = new hcloud.Firewall(`${name}-firewall`, {
+            name: `runner-fleet-${hostname}`,
+            labels,
+            rules: sshOnlyRules(args.adminCidrs),
+        }, parent);
+        this.server = new hcloud.Server(`${name}-server`, {
+            name: hostname,
+            serverType,
+            image: HETZNER_IMAGE,
+            location: args.location,
+            sshKeys: [key.id],
+            firewallIds: [this.firewall.id.apply(Number)],
+            publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+            labels,
+        }, parent);
+        this.connect({ address: this.server.ipv4Address, hostId: this.server.id, after: [this.server], outputs: { serverId: this.server.id } });
     }
 }
 

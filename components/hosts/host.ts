@@ -139,38 +139,63 @@ export interface ProvisionedMachine {
     readonly outputs?: Record<string, unknown>;
 }
 
+/** What connecting to a machine adds to a host. */
+interface Connected {
+    readonly publicIp: pulumi.Output<string>;
+    readonly hostId: pulumi.Output<string>;
+    readonly connection: pulumi.Output<ConnectionArgs>;
+    readonly ready: command.remote.Command;
+    readonly hostKey: pulumi.Output<string | undefined>;
+}
+
 /**
  * The shared shape of every host source: the RunnerHost fields, the SSH
- * connection and the ready step. A subclass validates its args, then hands
- * a function that creates its machine (children of the component) and says
- * where it is.
+ * connection and the ready step. A subclass validates its args, calls
+ * super, creates its machine as children of itself (keeping them as its own
+ * fields), then calls `connect` with where the machine is.
  */
 export abstract class HostComponent extends pulumi.ComponentResource implements RunnerHost {
     public readonly name: string;
     public readonly arch: Arch;
     public readonly kvm: boolean;
-    public readonly publicIp: pulumi.Output<string>;
-    public readonly connection: pulumi.Output<ConnectionArgs>;
-    public readonly ready: pulumi.Resource;
-    public readonly hostId: pulumi.Output<string>;
-    public readonly hostKey: pulumi.Output<string | undefined>;
     public readonly sshUser: string;
     public readonly sshPort: number;
+    private readonly ssh: SshArgs;
+    private readonly resourceName: string;
+    private connected?: Connected;
 
     protected constructor(type: string, name: string, host: { hostname: string; arch: Arch; kvm: boolean; ssh: SshArgs },
-        provision: (parent: pulumi.ComponentResource) => ProvisionedMachine, opts?: pulumi.ComponentResourceOptions) {
+        opts?: pulumi.ComponentResourceOptions) {
         super(type, name, {}, opts);
-        const machine = provision(this);
+        this.resourceName = name;
         this.name = host.hostname;
         this.arch = host.arch;
         this.kvm = host.kvm;
-        this.publicIp = pulumi.output(machine.address);
-        this.hostId = pulumi.output(machine.hostId);
+        this.ssh = host.ssh;
         this.sshUser = host.ssh.user ?? "root";
         this.sshPort = host.ssh.port ?? 22;
-        ({ connection: this.connection, ready: this.ready, hostKey: this.hostKey } = connectHost(this, name, {
-            hostname: host.hostname, arch: host.arch, address: machine.address, hostId: this.hostId, ssh: host.ssh, after: machine.after,
-        }));
+    }
+
+    /** Connects to the machine the subclass created: the SSH connection and the ready step. Called once, last. */
+    protected connect(machine: ProvisionedMachine): void {
+        const hostId = pulumi.output(machine.hostId);
+        const c = connectHost(this, this.resourceName, {
+            hostname: this.name, arch: this.arch, address: machine.address, hostId, ssh: this.ssh, after: machine.after,
+        });
+        this.connected = { publicIp: pulumi.output(machine.address), hostId, ...c };
         this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, ...(machine.outputs ?? {}) });
     }
+
+    private machine(): Connected {
+        if (!this.connected) {
+            throw new Error(`host ${this.name}: connect() was not called by its constructor`);
+        }
+        return this.connected;
+    }
+
+    public get publicIp(): pulumi.Output<string> { return this.machine().publicIp; }
+    public get hostId(): pulumi.Output<string> { return this.machine().hostId; }
+    public get connection(): pulumi.Output<ConnectionArgs> { return this.machine().connection; }
+    public get ready(): pulumi.Resource { return this.machine().ready; }
+    public get hostKey(): pulumi.Output<string | undefined> { return this.machine().hostKey; }
 }

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
-import type { DriftTarget } from "../../components/fleet";
+import { readDriftTarget } from "../../components/drift-contract";
 import { CloudChange, HostRunner, HostTarget, RunResult, StackSource } from "./drift";
 
 /** Stacks of the project in `workDir`, through the Pulumi CLI. */
@@ -49,12 +49,13 @@ export class PulumiStackSource implements StackSource {
     async hosts(stack: string): Promise<HostTarget[]> {
         const s = await this.select(stack);
         const outputs = await s.outputs();
-        const drift = outputs.drift?.value as Record<string, DriftTarget> | undefined;
+        const drift = outputs.drift?.value as Record<string, Record<string, unknown>> | undefined;
         if (!drift) {
             throw new Error(`stack ${stack} has no "drift" output; run pulumi up with this version of runner-fleet first`);
         }
         const config = await s.getAllConfig();
-        return Object.entries(drift).map(([name, t]) => {
+        return Object.entries(drift).map(([name, raw]) => {
+            const t = readDriftTarget(raw);
             const key = config[`${this.project}:${t.privateKeySecret}`]?.value;
             if (!key) {
                 throw new Error(`missing credentials: the secret ${t.privateKeySecret} of stack ${stack} is not set or cannot be decrypted (PULUMI_CONFIG_PASSPHRASE?)`);
@@ -77,7 +78,7 @@ export class OpenSshRunner implements HostRunner {
      * Runs `command` as the session's command with `stdin` piped to it, the
      * way the command provider runs a remote command.
      */
-    async exec(t: Omit<HostTarget, "name">, command: string, stdin: string, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
+    async exec(t: Pick<HostTarget, "address" | "user" | "port" | "hostKey" | "privateKey">, command: string, stdin: string, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-ssh-"));
         try {
             const key = path.join(dir, "key");

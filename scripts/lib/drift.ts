@@ -4,7 +4,7 @@
 // runner are passed in, so this runs against fakes in tests and against the
 // Pulumi Automation API and OpenSSH for real (drift-io.ts).
 
-import type { DriftTarget } from "../../components/fleet";
+import { DriftTarget, checkEnvironment } from "../../components/drift-contract";
 import { renderTransientCommand } from "../../components/remote-script";
 
 /** Exit status of the drift check. */
@@ -105,14 +105,7 @@ function worst(statuses: readonly Status[]): Status {
 
 /** The command that runs check.sh on a host, from a temporary folder it removes. */
 export function checkCommand(t: DriftTarget): string {
-    return renderTransientCommand("check.sh", {
-        AGENT: t.agent,
-        INSTANCES: String(t.instances || 1),
-        MIRROR_MODE: t.mirrorMode,
-        MIRROR_BIND: t.mirrorBind || "127.0.0.1:5000",
-        PUBLIC_ADDRESS: t.address,
-        EXPECT: t.expect,
-    });
+    return renderTransientCommand("check.sh", checkEnvironment(t));
 }
 
 /** check.sh's JSON lines. */

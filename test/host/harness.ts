@@ -80,7 +80,6 @@ export class TestHosts {
     exec(host: Host, command: string, stdin = "", timeoutMs = 300_000, signal?: AbortSignal): Promise<RunResult> {
         return this.ssh.exec({
             address: host.address, user: "root", port: 22, hostKey: null, privateKey: this.privateKey,
-            privateKeySecret: "", agent: "", instances: 0, mirrorMode: "none", mirrorBind: "", expect: "",
         }, command, stdin, timeoutMs, signal);
     }
 

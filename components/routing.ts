@@ -1,14 +1,14 @@
-// Pure logic of a whole fleet: every problem at once, and what the fleet
-// tells GitHub (variables, the build workflow's platforms, runs-on snippets).
-// No resources here.
+// Where jobs go: what the fleet tells GitHub and workflows about its runners
+// (organization variables, runs-on snippets, the build workflow's platforms)
+// and where jobs on a host reach its mirror. Pure; no resources.
 
-import { Arch } from "./catalog";
-import {
-    ACTUATED_MIRROR_ADDRESS, ARCHES, FleetSpec, FleetSummary, Problem, summarizeFleet, validateFleet,
-} from "./config";
-import { githubOrgProblems } from "./github-org";
-import { bundleFileHashes } from "./remote-script";
-import { BuildPlatform, nativeCondition, workflowProblems } from "./workflow";
+import { ARCHES, Arch } from "./catalog";
+import { AgentKind, FleetSpec } from "./settings";
+import { FleetSummary } from "./summary";
+import { BuildPlatform, nativeCondition } from "./workflow";
+
+/** Where actuated's own mirror listens: the VM bridge. */
+export const ACTUATED_MIRROR_ADDRESS = "192.168.128.1:5000";
 
 /** The organization variable that names an arch's runner labels (a JSON list). */
 export function runnerVariable(arch: Arch): string {
@@ -21,7 +21,7 @@ export function mirrorVariable(arch: Arch): string {
 }
 
 /** Where jobs on a host reach its mirror, given its agent. */
-export function mirrorAddressOf(spec: FleetSpec, agent: string): string | undefined {
+export function mirrorAddressOf(spec: FleetSpec, agent: AgentKind): string | undefined {
     if (!spec.mirror.enabled) {
         return undefined;
     }
@@ -89,42 +89,4 @@ export function runsOnSnippets(spec: FleetSpec, summary: FleetSummary): Record<s
         }
     }
     return out;
-}
-
-/** Every problem of a fleet: hosts, agents, mirror, GitHub wiring and the workflow. */
-export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<string>): Problem[] {
-    const problems = validateFleet(spec, secretsPresent);
-    const hostsValid = problems.length === 0;
-    problems.push(...githubOrgProblems({
-        org: spec.github.org,
-        visibility: spec.github.visibility,
-        repositories: spec.github.repositories,
-        runnerGroup: { name: spec.github.runnerGroup, workflows: spec.github.workflows },
-    }));
-    if (spec.workflow && spec.workflow.repositories.length > 0 && !spec.github.manage) {
-        problems.push({ path: "workflow.repositories", message: "committing the workflow needs the GitHub provider, and github.manage is false", fix: "set github.manage: true, or drop workflow.repositories and commit the rendered workflow (the workflowYaml output) yourself" });
-    }
-    if (spec.workflow) {
-        const w = spec.workflow;
-        // The platforms come from the hosts; with broken hosts, only the workflow's own settings are checked.
-        const platforms = hostsValid ? buildPlatforms(spec, summarizeFleet(spec)) : [];
-        problems.push(...workflowProblems({ ...w, org: spec.github.org, platforms })
-            .filter(p => hostsValid || p.path !== "workflow"));
-    }
-    return problems;
-}
-
-/**
- * What check.sh compares on a host: the settings hashes the stack declared
- * (`stamp NAME HASH`) and the hash of every installed script (`file PATH HASH`).
- */
-export function driftExpectations(scripts: readonly string[], stamps: Readonly<Record<string, string>>): string {
-    const files: Record<string, string> = {};
-    for (const script of scripts) {
-        Object.assign(files, bundleFileHashes(script));
-    }
-    return [
-        ...Object.entries(stamps).map(([name, hash]) => `stamp ${name} ${hash}`),
-        ...Object.keys(files).sort().map(path => `file ${path} ${files[path]}`),
-    ].join("\n");
 }
