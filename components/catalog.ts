@@ -123,6 +123,18 @@ export const DEFAULT_PLANS: Readonly<Record<Exclude<HostProvider, "existing">, R
     "hetzner-cloud": { arm64: "cax41", amd64: "ccx33" },
 };
 
+/** The arch a cloud host gets when neither it nor its plan says: Arm64, what the fleet is for. */
+export const DEFAULT_ARCH: Arch = "arm64";
+
+/**
+ * A cloud host's plan and arch, from what it states: the plan it names (or
+ * the provider's default for its arch), and the arch it names (or the plan's).
+ */
+export function resolvePlan(provider: Exclude<HostProvider, "existing">, plan: string | undefined, arch: Arch | undefined): { plan: string; arch: Arch } {
+    const chosen = (plan ?? DEFAULT_PLANS[provider][arch ?? DEFAULT_ARCH]).toLowerCase();
+    return { plan: chosen, arch: arch ?? findPlan(provider, chosen)?.arch ?? DEFAULT_ARCH };
+}
+
 /** Looks a plan up for a provider; plan names are case-insensitive. */
 export function findPlan(provider: HostProvider, plan: string | undefined): CatalogEntry | undefined {
     if (plan === undefined) {

@@ -18,7 +18,7 @@ export interface SettingMeta {
     /** How to fix a wrong value (the error's "Fix:"). */
     readonly fix?: string;
     /** The type as the docs name it, where the schema's is too plain (URL, duration, host:port). */
-    readonly type?: string;
+    readonly docType?: string;
     /** The default as the docs state it, where there is no literal one ("required with ..."). */
     readonly defaultText?: string;
     /** Which hosts a host field applies to. */
@@ -135,7 +135,7 @@ export const AgentSchema = z.strictObject({
         description: "every host carries `<labelPrefix>-<arch>`",
         fix: "use letters, digits, '.', '_' and '-', such as actuated",
     }),
-    labels: setting(labelList.default([]), { description: "labels every host carries", fix: LABEL_FIX, type: "list of labels" }),
+    labels: setting(labelList.default([]), { description: "labels every host carries", fix: LABEL_FIX, docType: "list of labels" }),
     instances: setting(z.number().int().min(1).max(32).default(1), {
         description: "github-runner: runner services per host (one job each at a time)",
         fix: "set agent.instances to a whole number from 1 to 32, such as 1 or 4 (each instance runs one job at a time)",
@@ -145,14 +145,14 @@ export const AgentSchema = z.strictObject({
     }),
     runnerVersion: setting(matches(/^\d+\.\d+\.\d+$/, "an actions/runner release").default(DEFAULT_RUNNER_VERSION), {
         description: "github-runner: the actions/runner release installed (it updates itself; updates are never disabled, since a runner that stops updating stops getting jobs about 30 days after a newer release)",
-        fix: "use a version such as 2.329.0, without a leading v", type: "version",
+        fix: "use a version such as 2.329.0, without a leading v", docType: "version",
     }),
     installDocker: setting(z.boolean().default(true), {
         description: "github-runner: install Docker (`docker.io`) and let the runner user use it",
     }),
     vmDiskSize: setting(matches(/^\d+(G|GB|T|TB)$/, "a disk size").optional(), {
         description: "actuated: disk size of each microVM, such as `30GB`", fix: "write a size such as 30GB or 100GB",
-        type: "size", defaultText: "actuated's",
+        docType: "size", defaultText: "actuated's",
     }),
 });
 
@@ -164,15 +164,15 @@ export const MirrorSchema = z.strictObject({
     }),
     ttl: setting(matches(/^(?=.)(\d+h)?(\d+m)?(\d+s)?$/, "a duration").default("168h"), {
         description: "how long the mirror keeps cached content (honoured by distribution 3.x; the 2.8 that Ubuntu 22.04 ships keeps a fixed 168h)",
-        fix: "write a Go duration such as 168h or 72h", type: "duration",
+        fix: "write a Go duration such as 168h or 72h", docType: "duration",
     }),
     bindAddress: setting(checked(mirrorBindProblem).default("127.0.0.1:5000"), {
         description: "where the mirror listens on github-runner hosts: loopback or a private address such as the Docker bridge `172.17.0.1:5000`; anything else is refused",
         fix: "bind the mirror to loopback (127.0.0.1:5000) or the Docker bridge (172.17.0.1:5000); the mirror serves what the Docker Hub account can pull, so it must never face the internet",
-        type: "host:port",
+        docType: "host:port",
     }),
     upstream: setting(url.default("https://registry-1.docker.io"), {
-        description: "the registry the mirror caches", fix: URL_FIX, type: "URL",
+        description: "the registry the mirror caches", fix: URL_FIX, docType: "URL",
     }),
 });
 
@@ -190,7 +190,7 @@ export const GithubSchema = z.strictObject({
         description: "which repositories see the fleet's secrets, variables and runner group",
     }),
     repositories: setting(z.array(z.string()).default([]), {
-        description: "with `selected`: the repositories (names in the organization, resolved to ids)", type: "list of names",
+        description: "with `selected`: the repositories (names in the organization, resolved to ids)", docType: "list of names",
     }),
     allowPublicRepositories: setting(z.boolean().default(false), {
         description: "let public repositories use the runner group: any fork's pull request could then run code on the hosts",
@@ -210,7 +210,7 @@ export const WorkflowSchema = z.strictObject({
         placeholder: "docker.io/unnamed/image",
     }),
     repositories: setting(z.array(z.string()).default([]), {
-        description: "commit the workflow into these repositories (`github.RepositoryFile`); none: render only", type: "list of names",
+        description: "commit the workflow into these repositories (`github.RepositoryFile`); none: render only", docType: "list of names",
     }),
     branch: setting(z.string().optional(), { description: "the branch it is committed to", defaultText: "the repository's default branch" }),
     path: setting(z.string().optional(), { description: "the workflow file", defaultText: "`.github/workflows/multi-arch-image.yml`" }),
@@ -223,19 +223,19 @@ export const WorkflowSchema = z.strictObject({
 });
 
 export const EndpointsSchema = z.strictObject({
-    actuatedInstaller: setting(url.default("https://get.actuated.com"), { description: "actuated's install script", fix: URL_FIX, type: "URL" }),
+    actuatedInstaller: setting(url.default("https://get.actuated.com"), { description: "actuated's install script", fix: URL_FIX, docType: "URL" }),
     runnerDownloads: setting(url.default("https://github.com/actions/runner/releases/download"), {
-        description: "where actions/runner release archives come from", fix: URL_FIX, type: "URL",
+        description: "where actions/runner release archives come from", fix: URL_FIX, docType: "URL",
     }),
-    githubUrl: setting(url.default("https://github.com"), { description: "GitHub's web URL (set with githubApi for GitHub Enterprise Server)", fix: URL_FIX, type: "URL" }),
-    githubApi: setting(url.default("https://api.github.com"), { description: "GitHub's REST API", fix: URL_FIX, type: "URL" }),
+    githubUrl: setting(url.default("https://github.com"), { description: "GitHub's web URL (set with githubApi for GitHub Enterprise Server)", fix: URL_FIX, docType: "URL" }),
+    githubApi: setting(url.default("https://api.github.com"), { description: "GitHub's REST API", fix: URL_FIX, docType: "URL" }),
 });
 
 // ---------------------------------------------------------------------------
 // The whole fleet: the keys under the project's namespace.
 
 export const FleetSchema = z.strictObject({
-    hosts: setting(z.array(HostSchema).default([]), { description: "the hosts (fields below)", type: "list of hosts", defaultText: "(required)" }),
+    hosts: setting(z.array(HostSchema).default([]), { description: "the hosts (fields below)", docType: "list of hosts", defaultText: "(required)" }),
     agent: setting(AgentSchema.prefault({}), { description: "the runner agent" }),
     mirror: setting(MirrorSchema.prefault({}), { description: "the Docker Hub mirror" }),
     github: setting(GithubSchema.prefault({} as z.input<typeof GithubSchema>), { description: "the GitHub organization" }),
@@ -245,7 +245,7 @@ export const FleetSchema = z.strictObject({
         description: "the Equinix Metal project that owns the devices", defaultText: "required with an `equinix-metal` host",
     }),
     adminCidrs: setting(z.array(checked(cidrProblem)).default([]), {
-        description: "who may reach SSH on Hetzner Cloud hosts (Pulumi runs from one of them)", type: "list of CIDRs",
+        description: "who may reach SSH on Hetzner Cloud hosts (Pulumi runs from one of them)", docType: "list of CIDRs",
         defaultText: "required with a `hetzner-cloud` host", fix: "write an address with a prefix length, such as 198.51.100.7/32",
     }),
     sshPublicKey: setting(z.string().optional(), {

@@ -3,7 +3,7 @@
 // which secrets it needs. Pure; used by validation, RunnerFleet's outputs and
 // the offline plan.
 
-import { ARCHES, Arch, DEFAULT_PLANS, HOST_PROVIDERS, HostProvider, findPlan } from "./catalog";
+import { ARCHES, Arch, HOST_PROVIDERS, HostProvider, findPlan, resolvePlan } from "./catalog";
 import { AgentKind, FleetSpec, HostSpec, SECRET_KEYS } from "./settings";
 
 /** What the fleet knows about a host once defaults and the catalog are applied. */
@@ -19,10 +19,9 @@ export interface ResolvedHost {
 
 export function resolveHost(spec: HostSpec, defaultAgent: AgentKind): ResolvedHost {
     const provider = spec.provider;
-    const defaultPlan = provider === "equinix-metal" || provider === "hetzner-cloud"
-        ? DEFAULT_PLANS[provider][spec.arch ?? "arm64"]
-        : undefined;
-    const plan = spec.plan ?? defaultPlan;
+    const plan = provider === "equinix-metal" || provider === "hetzner-cloud"
+        ? resolvePlan(provider, spec.plan, spec.arch).plan
+        : spec.plan;
     const entry = HOST_PROVIDERS.includes(provider) ? findPlan(provider, plan) : undefined;
     const kvm = provider === "existing" ? (spec.kvm ?? entry?.kvm ?? false)
         : provider === "hetzner-cloud" ? false

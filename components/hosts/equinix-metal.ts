@@ -5,7 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as metal from "@pulumi/equinix-metal";
-import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
+import { Arch, resolvePlan } from "../catalog";
 import { throwIfAny } from "../problems";
 import { hostArgsProblems } from "../validate";
 import { HostComponent, SshArgs } from "./host";
@@ -38,8 +38,7 @@ export class EquinixMetalHost extends HostComponent {
         throwIfAny(hostArgsProblems({
             name: hostname, provider: "equinix-metal", arch: args.arch, plan: args.plan, metro: args.metro, tags: args.tags ? [...args.tags] : undefined, port: args.port, user: args.user,
         }), `EquinixMetalHost "${hostname}"`);
-        const plan = (args.plan ?? DEFAULT_PLANS["equinix-metal"][args.arch ?? "arm64"]).toLowerCase();
-        const arch = args.arch ?? findPlan("equinix-metal", plan)?.arch ?? "arm64";
+        const { plan, arch } = resolvePlan("equinix-metal", args.plan, args.arch);
         super("runner-fleet:index:EquinixMetalHost", name, { hostname, arch, kvm: true, ssh: args }, opts);
         const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
             projectId: args.projectId,

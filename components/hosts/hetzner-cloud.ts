@@ -5,7 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
-import { Arch, DEFAULT_PLANS, findPlan } from "../catalog";
+import { Arch, resolvePlan } from "../catalog";
 import { Problem, throwIfAny } from "../problems";
 import { hostArgsProblems } from "../validate";
 import { HostComponent, SshArgs } from "./host";
@@ -39,8 +39,7 @@ export class HetznerCloudHost extends HostComponent {
             problems.push({ path: "args.adminCidrs", message: "is empty, and the firewall opens SSH only to adminCidrs", fix: "list the networks Pulumi and your admins connect from, such as [198.51.100.0/24]" });
         }
         throwIfAny(problems, `HetznerCloudHost "${hostname}"`);
-        const serverType = (args.serverType ?? DEFAULT_PLANS["hetzner-cloud"][args.arch ?? "arm64"]).toLowerCase();
-        const arch = args.arch ?? findPlan("hetzner-cloud", serverType)?.arch ?? "arm64";
+        const { plan: serverType, arch } = resolvePlan("hetzner-cloud", args.serverType, args.arch);
         const labels = { "runner-fleet": hostname, arch, ...(args.labels ?? {}) };
         super("runner-fleet:index:HetznerCloudHost", name, { hostname, arch, kvm: false, ssh: args }, opts);
         const parent = { parent: this };

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { Arch } from "../catalog";
 import { renderRemoteCommand, scriptHash } from "../remote-script";
+import { DEFAULTS } from "../settings";
 
 type ConnectionArgs = command.types.input.remote.ConnectionArgs;
 
@@ -80,7 +81,7 @@ export interface WaitForSshArgs {
  * arch. Named `<host>-ready`, so a timeout names the host.
  */
 export function waitForSsh(name: string, args: WaitForSshArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const minutes = args.bootTimeoutMinutes ?? 20;
+    const minutes = args.bootTimeoutMinutes ?? DEFAULTS.bootTimeoutMinutes;
     const env = {
         RUNNER_FLEET_HOST: args.hostName,
         EXPECTED_ARCH: args.arch,

@@ -284,6 +284,18 @@ describe("the fleet under the real Pulumi engine", function () {
         await pulumi(["stack", "select", "e2e"]);
     });
 
+    it("the real engine tells a secret stored in plain text apart, and the program refuses it", async () => {
+        await pulumi(["stack", "init", "plain"]);
+        await pulumi(["config", "cp", "--stack", "e2e", "--dest", "plain"]);
+        const plainValue = `plain-licence-${randomBytes(6).toString("hex")}`;
+        await pulumi(["config", "set", "--stack", "plain", "actuatedLicense", plainValue]);
+        const r = await pulumi(["preview", "--stack", "plain"], undefined, [255, 1]);
+        expect(r.out).to.contain("actuatedLicense: is a secret stored in plain text").and.contain("pulumi config set --secret actuatedLicense");
+        expect(r.out).to.not.contain(plainValue);
+        await pulumi(["stack", "rm", "--yes", "--force", "plain"]);
+        await pulumi(["stack", "select", "e2e"]);
+    });
+
     it("pulumi destroy leaves the hosts without agent or mirror, and no runner in the organization", async () => {
         await timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
         const left = async (h: Host) => (await hosts.sh(h, "systemctl list-units --all --plain --no-legend 'runner-fleet-*' 'actuated*' 'registry-mirror*' | grep -c loaded || true; ls /etc/runner-fleet 2>/dev/null | wc -l")).trim().split("\n");

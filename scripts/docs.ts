@@ -1,0 +1,29 @@
+// Writes what is derived from the settings' declarations: the README's
+// config reference and schema/stack-config.schema.json. A test fails when
+// either is out of date; run this after changing a setting.
+//
+//   npm run docs
+
+import * as fs from "fs";
+import * as path from "path";
+import { stackFileSchema, withSettingsSection } from "../components/settings-docs";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const SCHEMA_FILE = path.join(ROOT, "schema", "stack-config.schema.json");
+export const README_FILE = path.join(ROOT, "README.md");
+
+/** The files as they should be, by path. */
+export function generatedDocs(): Record<string, string> {
+    return {
+        [README_FILE]: withSettingsSection(fs.readFileSync(README_FILE, "utf8")),
+        [SCHEMA_FILE]: `${JSON.stringify(stackFileSchema(), null, 2)}\n`,
+    };
+}
+
+if (require.main === module) {
+    for (const [file, text] of Object.entries(generatedDocs())) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, text);
+        console.log(`wrote ${path.relative(ROOT, file)}`);
+    }
+}
