@@ -34,7 +34,7 @@ interface Def {
 }
 
 function defOf(schema: z.ZodType): Def {
-    return (schema as unknown as { _zod: { def: Def } })._zod.def;
+    return schema._zod.def as Def;
 }
 
 /** The schemas from the root down to `path`, wrappers (optional, default) included. */
