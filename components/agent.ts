@@ -5,14 +5,18 @@
 //   <name>-install  installs the agent; its delete side removes it and
 //                   deregisters it, so `pulumi destroy` leaves no runner behind.
 
+import { createHash } from "crypto";
+import { readFileSync } from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { LABEL_FIX, labelProblem } from "./labels";
+import { ACTUATED_ARCH_LABEL, LABEL_FIX, kindLabelProblem, labelProblem } from "./labels";
 import { settingProblems } from "./parse";
 import { Problem, throwIfAny } from "./problems";
 import { AgentKind, AgentSchema, DEFAULTS, EndpointsSpec } from "./settings";
 import { RunnerHost } from "./hosts/host";
 import { secretCommand, secretLines } from "./host-command";
+import { shellQuote } from "./remote-script";
 
 export interface AgentSecrets {
     /** actuated: the licence key. */
@@ -52,6 +56,10 @@ export interface RunnerAgentArgs {
     readonly actuatedMirror?: boolean;
     /** actuated: Docker Hub user for the installer's mirror. */
     readonly dockerHubUsername?: string;
+    /** Minutes a re-run of the install waits for running jobs before it enrolls again. Default agent.drainTimeoutMinutes's. */
+    readonly drainTimeoutMinutes?: number;
+    /** actuated: check from where pulumi runs that the agent's port answers on the host's public address. Default true. */
+    readonly probeAgentPort?: boolean;
     readonly secrets: AgentSecrets;
     /** Where the scripts download from and which GitHub they talk to; the real services by default. */
     readonly endpoints?: Partial<EndpointsSpec>;
@@ -87,22 +95,35 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
         add("kind", `"${args.kind}" is not an agent kind`, "use actuated or github-runner");
     }
     if (args.labels.length === 0) {
-        add("labels", "is empty", "give the runner at least its arch label, such as actuated-arm64");
+        add("labels", "is empty", "give the runner at least its arch label: actuated-arm64 or actuated for actuated, <prefix>-<arch> for a plain runner");
     }
     args.labels.forEach((l, i) => {
         const p = labelProblem(l);
         if (p) {
             add(`labels[${i}]`, `the label ${p}`, LABEL_FIX);
         }
+        const k = args.kind === "actuated" || args.kind === "github-runner" ? kindLabelProblem(l, args.kind, args.host.arch) : undefined;
+        if (k) {
+            add(`labels[${i}]`, k, args.kind === "actuated" ? `enroll with ${ACTUATED_ARCH_LABEL[args.host.arch]} and routing labels only` : "use labels that do not start with actuated");
+        }
     });
+    if (args.kind === "actuated" && !args.labels.includes(ACTUATED_ARCH_LABEL[args.host.arch])) {
+        add("labels", `an actuated agent on ${args.host.arch} enrolls with ${ACTUATED_ARCH_LABEL[args.host.arch]}, and it is not among the labels`, `add ${ACTUATED_ARCH_LABEL[args.host.arch]} (agentLabels in labels.ts gives the full list)`);
+    }
     return problems;
 }
 
 export class RunnerAgent extends pulumi.ComponentResource {
     public readonly secretsCommand: command.remote.Command;
     public readonly install: command.remote.Command;
+    /** actuated: what changes in place (the licence, the mirror's Docker Hub login); re-runs when they change, without enrolling again. */
+    public readonly configure?: command.remote.Command;
+    /** actuated: the probe, from where pulumi runs, of the agent's port on the host's public address. */
+    public readonly portProbe?: command.local.Command;
     /** The settings hash the install recorded on the host (for drift checks). */
     public readonly settingsHash: string;
+    /** What the agent's commands record on the host, by stamp name (for drift checks). */
+    public readonly stamps: Readonly<Record<string, string>>;
     public readonly kind: AgentKind;
     /** The scripts this agent leaves in /usr/local/lib/runner-fleet (main scripts; their helpers come along). */
     public readonly scripts: readonly string[];
@@ -128,6 +149,8 @@ export class RunnerAgent extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [host.ready] }).command;
 
         const labels = args.labels.join(",");
+        const mirror = (args.actuatedMirror ?? true) ? "actuated" : "skip";
+        const dockerHubUsername = mirror === "actuated" ? (args.dockerHubUsername ?? "") : "";
         const installed = args.kind === "actuated"
             ? secretCommand(`${name}-install`, {
                 host, script: "install-actuated.sh", secret: true,
@@ -136,9 +159,10 @@ export class RunnerAgent extends pulumi.ComponentResource {
                     LABELS: labels,
                     VM_DEV: args.vmDevice ?? "",
                     BASE_SIZE: args.vmDiskSize ?? "",
-                    MIRROR: (args.actuatedMirror ?? true) ? "actuated" : "skip",
-                    DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
+                    MIRROR: mirror,
+                    DOCKERHUB_USERNAME: dockerHubUsername,
                     ACTUATED_INSTALLER_URL: endpoints.actuatedInstaller,
+                    DRAIN_TIMEOUT: String(60 * (args.drainTimeoutMinutes ?? DEFAULTS.agent.drainTimeoutMinutes)),
                 },
                 deleteScript: "remove-actuated.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
             }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] })
@@ -165,6 +189,52 @@ export class RunnerAgent extends pulumi.ComponentResource {
         this.install = installed.command;
         this.scripts = ["write-secrets.sh", args.kind === "actuated" ? "install-actuated.sh" : "install-github-runner.sh"];
         this.settingsHash = installed.hash;
+        const stamps: Record<string, string> = { agent: installed.hash };
+        if (args.kind === "actuated") {
+            // A new licence or Docker Hub login re-runs this (its stdin changed), not the enrolment.
+            const configured = secretCommand(`${name}-configure`, {
+                host, script: "configure-actuated.sh", secret: true,
+                env: { RUNNER_FLEET_HOST: host.name, MIRROR: mirror, DOCKERHUB_USERNAME: dockerHubUsername },
+                stdin: secretLines({
+                    "actuated-license": args.secrets.actuatedLicense,
+                    "dockerhub-token": dockerHubUsername ? args.secrets.dockerHubToken : undefined,
+                }),
+            }, { parent: this, dependsOn: [this.install] });
+            this.configure = configured.command;
+            stamps["agent-config"] = configured.hash;
+            if (args.probeAgentPort ?? DEFAULTS.agent.probeAgentPort) {
+                this.portProbe = agentPortProbe(`${name}-port`, host, { parent: this, dependsOn: [this.configure] });
+            }
+        }
+        this.stamps = stamps;
         this.registerOutputs({ settingsHash: this.settingsHash });
     }
+}
+
+/** The port actuated's control plane reaches an agent on (docs.actuated.com/install-agent). */
+export const ACTUATED_AGENT_PORT = 443;
+
+/** The operator-side probe (scripts/operator/probe-port.js), as text: the same on every machine that runs pulumi. */
+function probeScript(): string {
+    for (const root of [path.resolve(__dirname, ".."), path.resolve(__dirname, "..", "..")]) {
+        try {
+            return readFileSync(path.join(root, "scripts", "operator", "probe-port.js"), "utf8");
+        } catch {
+            // the next root
+        }
+    }
+    throw new Error("runner-fleet: scripts/operator/probe-port.js is missing from the package");
+}
+
+/**
+ * A step where pulumi runs (not on the host): does the agent's port answer on
+ * the host's public address? Re-runs when the address or the probe changes.
+ */
+export function agentPortProbe(name: string, host: RunnerHost, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const script = probeScript();
+    return new command.local.Command(name, {
+        create: `node -e ${shellQuote(script)}`,
+        environment: { HOST_NAME: host.name, ADDRESS: host.publicIp, PORT: String(ACTUATED_AGENT_PORT) },
+        triggers: [host.publicIp, createHash("sha256").update(script).digest("hex")],
+    }, opts);
 }

@@ -17,9 +17,9 @@ import { HostComponent } from "./hosts/host";
 import { ParsedFleetConfig, parseFleetConfig } from "./parse";
 import { Problem, throwIfAny } from "./problems";
 import { RegistryMirror } from "./registry-mirror";
-import { buildPlatforms, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets } from "./routing";
+import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets } from "./routing";
 import { FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "./settings";
-import { FleetSummary, HostSummary, privateKeySecretOf, summarizeFleet, summarizeHost } from "./summary";
+import { ArchRunners, FleetSummary, HostSummary, privateKeySecretOf, summarizeFleet, summarizeHost } from "./summary";
 import { fleetProblems, fleetWarnings } from "./validate";
 import { BuildWorkflow } from "./workflow";
 
@@ -92,10 +92,10 @@ export class RunnerFleet extends pulumi.ComponentResource {
     public readonly workflow?: BuildWorkflow;
     /** Per host: address, arch, provider, agent, labels, mirror, price. */
     public readonly hosts: pulumi.Output<Record<string, FleetHostOutput>>;
-    /** Per arch, the labels every host of that arch carries. */
-    public readonly labelsByArch: pulumi.Output<Record<string, readonly string[]>>;
-    /** Per arch, ready-to-paste runs-on lines: plain, and fork-safe. */
-    public readonly runsOn: pulumi.Output<Record<string, { plain: string; forkSafe: string }>>;
+    /** Per arch, what runs-on names for each kind of host the arch has (actuated microVMs, plain runners), and the preferred kind. */
+    public readonly labelsByArch: pulumi.Output<Record<string, ArchRunners>>;
+    /** Per arch, the preferred kind's runs-on labels and ready-to-paste lines. */
+    public readonly runsOn: pulumi.Output<Record<string, RunsOn>>;
     /** Estimated monthly cost per currency. */
     public readonly estimatedMonthlyCost: pulumi.Output<Record<string, number>>;
     /** The rendered build workflow, when the fleet has one. */
@@ -123,7 +123,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
 
         this.hosts = this.hostOutputs();
         this.drift = this.driftOutputs();
-        this.labelsByArch = pulumi.output(this.summary.labelsByArch as Record<string, readonly string[]>);
+        this.labelsByArch = pulumi.output(this.summary.labelsByArch as Record<string, ArchRunners>);
         this.runsOn = pulumi.output(runsOnSnippets(this.spec, this.summary));
         this.estimatedMonthlyCost = pulumi.output(this.summary.monthlyTotal);
         this.workflowYaml = pulumi.output(this.workflow?.yaml);
@@ -220,6 +220,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             installDocker: fleet.agent.installDocker, registrationToken: runner ? org.registrationToken : undefined,
             vmDevice: spec.vmDevice, vmDiskSize: fleet.agent.vmDiskSize,
             actuatedMirror: fleet.mirror.enabled, dockerHubUsername: fleet.mirror.dockerHubUsername,
+            drainTimeoutMinutes: fleet.agent.drainTimeoutMinutes, probeAgentPort: fleet.agent.probeAgentPort,
             secrets: runner
                 ? { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) }
                 : {
@@ -275,7 +276,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
     private driftOutputs(): pulumi.Output<Record<string, DriftTarget>> {
         return pulumi.all(this.members.map(m => pulumi.all([m.host.publicIp, m.host.hostKey]).apply(([address, hostKey]): [string, DriftTarget] => {
             const { host, agent, mirror } = m;
-            const stamps: Record<string, string> = { agent: agent.settingsHash };
+            const stamps: Record<string, string> = { ...agent.stamps };
             if (mirror) {
                 stamps.mirror = mirror.settingsHash;
             }

@@ -18,8 +18,9 @@ export function secretCommand(name: string, args: {
     readonly host: RunnerHost;
     readonly script: string;
     readonly env: ScriptEnv;
-    readonly deleteScript: string;
-    readonly deleteEnv: ScriptEnv;
+    /** What `pulumi destroy` (or a replacement) runs first; none for a step whose removal belongs to another. */
+    readonly deleteScript?: string;
+    readonly deleteEnv?: ScriptEnv;
     readonly stdin?: pulumi.Input<string>;
     /** stdin changes that should not re-run the command (a token that is new on every run). */
     readonly ignoreStdin?: boolean;
@@ -32,7 +33,7 @@ export function secretCommand(name: string, args: {
         connection: args.host.connection,
         create,
         update: create,
-        delete: renderRemoteCommand(args.deleteScript, args.deleteEnv),
+        delete: args.deleteScript ? renderRemoteCommand(args.deleteScript, args.deleteEnv ?? {}) : undefined,
         stdin: args.stdin,
         triggers: [hash, args.host.hostId],
         logging: args.secret ? "none" : "stdoutAndStderr",

@@ -1,5 +1,7 @@
-// What GitHub accepts as a runner label. Pure; the settings and the
-// components check labels with it.
+// What GitHub accepts as a runner label, and which labels each kind of host
+// carries. Pure; the settings, the components and the workflow use it.
+
+import type { Arch } from "./catalog";
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const HOSTED_LABEL = /^(ubuntu|windows|macos)-(latest|\d[\w.-]*)$/i;
@@ -28,6 +30,64 @@ export function labelProblem(label: string): string | undefined {
     }
     if (HOSTED_LABEL.test(label)) {
         return `"${label}" is the name of a GitHub-hosted runner image; jobs asking for it would be ambiguous`;
+    }
+    return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Which labels route a job where the user meant. actuated's control plane acts
+// on any job whose runs-on has a label starting with "actuated": it reads the
+// arch and the microVM's size from it (actuated-arm64-8cpu-16gb for Arm,
+// actuated-4cpu-16gb for x86; the bare forms take the server's default size)
+// and matches further labels against those an agent enrolled with
+// (docs.actuated.com: examples/custom-vm-size, examples/gpu, faq, install-agent).
+// So actuated hosts answer exactly that, and plain GitHub-runner hosts never
+// carry a label starting with "actuated": a job asking for a microVM must
+// never land on a shared host where the docker group is root.
+
+
+export type RunnerKind = "actuated" | "github-runner";
+
+/** The label actuated's control plane matches per arch: there is no actuated-amd64. */
+export const ACTUATED_ARCH_LABEL: Readonly<Record<Arch, string>> = { arm64: "actuated-arm64", amd64: "actuated" };
+
+/** A microVM size as actuated reads it from a label: vCPUs then RAM, such as 8cpu-16gb or 0.5cpu-2gb. */
+export const VM_SIZE = /^(\d+|\d*\.\d+)cpu-\d+gb$/;
+
+/** The label a job names to get a microVM of this arch (and size) on an actuated host. */
+export function actuatedLabel(arch: Arch, vmSize?: string): string {
+    return vmSize ? `${ACTUATED_ARCH_LABEL[arch]}-${vmSize}` : ACTUATED_ARCH_LABEL[arch];
+}
+
+/** The per-arch label of plain GitHub-runner hosts. */
+export function plainLabel(prefix: string, arch: Arch): string {
+    return `${prefix}-${arch}`;
+}
+
+/** What every host of a kind and arch carries besides its own labels, as the agent enrolls or registers it. */
+export function agentLabels(kind: RunnerKind, arch: Arch, prefix: string, fleetLabels: readonly string[], hostLabels: readonly string[] = []): string[] {
+    const first = kind === "actuated" ? ACTUATED_ARCH_LABEL[arch] : plainLabel(prefix, arch);
+    return [...new Set([first, ...fleetLabels, ...hostLabels])];
+}
+
+/**
+ * What a job names in runs-on to land on a host of this kind and arch: the
+ * routing label (sized for actuated, when a size is set) and the fleet's
+ * labels, which every such host carries.
+ */
+export function jobLabels(kind: RunnerKind, arch: Arch, prefix: string, fleetLabels: readonly string[], vmSize?: string): string[] {
+    const first = kind === "actuated" ? actuatedLabel(arch, vmSize) : plainLabel(prefix, arch);
+    return [...new Set([first, ...fleetLabels])];
+}
+
+/** Why a label may not be carried by a host of this kind and arch, or undefined. */
+export function kindLabelProblem(label: string, kind: RunnerKind, arch?: Arch): string | undefined {
+    const actuatedish = /^actuated/i.test(label);
+    if (kind === "github-runner" && actuatedish) {
+        return `"${label}" starts with "actuated" on a plain GitHub-runner host: actuated's control plane starts a microVM for every job that asks for such a label, and this shared host, where the docker group is root, could take the job instead`;
+    }
+    if (kind === "actuated" && actuatedish && (arch === undefined || label !== ACTUATED_ARCH_LABEL[arch])) {
+        return `"${label}" is read by actuated's control plane as an arch and size, and an actuated host enrolls with only its own: actuated-arm64 on Arm, actuated on x86 (there is no actuated-amd64); a job asks for a size in runs-on (actuated-arm64-8cpu-16gb), not the host`;
     }
     return undefined;
 }

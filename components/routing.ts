@@ -3,19 +3,25 @@
 // and where jobs on a host reach its mirror. Pure; no resources.
 
 import { ARCHES, Arch } from "./catalog";
-import { AgentKind, FleetSpec } from "./settings";
-import { FleetSummary } from "./summary";
+import { AGENT_KINDS, AgentKind, FleetSpec } from "./settings";
+import { ArchRunners, FleetSummary } from "./summary";
 import { BuildPlatform, nativeCondition } from "./workflow";
 
 /** Where actuated's own mirror listens: the VM bridge. */
 export const ACTUATED_MIRROR_ADDRESS = "192.168.128.1:5000";
 
-/** The organization variable that names an arch's runner labels (a JSON list). */
-export function runnerVariable(arch: Arch): string {
-    return `RUNNER_${arch.toUpperCase()}`;
+/**
+ * The organization variable that names an arch's runner labels (a JSON list):
+ * `RUNNER_ARM64` for the kind the fleet prefers for the arch (actuated, the
+ * isolated one, where it has it), `RUNNER_ARM64_ACTUATED` and
+ * `RUNNER_ARM64_PLAIN` for each kind the arch has.
+ */
+export function runnerVariable(arch: Arch, kind?: AgentKind): string {
+    const suffix = kind === undefined ? "" : kind === "actuated" ? "_ACTUATED" : "_PLAIN";
+    return `RUNNER_${arch.toUpperCase()}${suffix}`;
 }
 
-/** The organization variable that names an arch's mirror address. */
+/** The organization variable that names where jobs on the arch's preferred hosts reach their mirror. */
 export function mirrorVariable(arch: Arch): string {
     return `REGISTRY_MIRROR_${arch.toUpperCase()}`;
 }
@@ -28,20 +34,32 @@ export function mirrorAddressOf(spec: FleetSpec, agent: AgentKind): string | und
     return agent === "actuated" ? ACTUATED_MIRROR_ADDRESS : spec.mirror.bindAddress;
 }
 
+/** The kind of host that builds an arch in the workflow: the setting, or the preferred (isolated) one. */
+export function workflowKind(spec: FleetSpec, runners: ArchRunners): AgentKind {
+    const wanted = spec.workflow?.runners ?? "isolated-first";
+    return wanted === "isolated-first" ? runners.preferred : wanted;
+}
+
 /**
- * The organization variables: per arch, the runner labels (JSON, for
- * `runs-on: ${{ fromJSON(vars.RUNNER_ARM64) }}`) and, where every host of the
- * arch has its mirror at the same address, that address.
+ * The organization variables: per arch, the runner labels per kind and for
+ * the preferred kind (JSON, for `runs-on: ${{ fromJSON(vars.RUNNER_ARM64) }}`)
+ * and, where the preferred kind's hosts of the arch all have their mirror at
+ * the same address, that address.
  */
 export function fleetVariables(spec: FleetSpec, summary: FleetSummary): Record<string, string> {
     const vars: Record<string, string> = {};
     for (const arch of ARCHES) {
-        const labels = summary.labelsByArch[arch];
-        if (!labels) {
+        const runners = summary.labelsByArch[arch];
+        if (!runners) {
             continue;
         }
-        vars[runnerVariable(arch)] = JSON.stringify(labels);
-        const addresses = new Set(summary.hosts.filter(h => h.arch === arch).map(h => mirrorAddressOf(spec, h.agent)));
+        vars[runnerVariable(arch)] = JSON.stringify(runners[runners.preferred]);
+        for (const kind of AGENT_KINDS) {
+            if (runners[kind]) {
+                vars[runnerVariable(arch, kind)] = JSON.stringify(runners[kind]);
+            }
+        }
+        const addresses = new Set(summary.hosts.filter(h => h.arch === arch && h.agent === runners.preferred).map(h => mirrorAddressOf(spec, h.agent)));
         const [only] = [...addresses];
         if (addresses.size === 1 && only !== undefined) {
             vars[mirrorVariable(arch)] = only;
@@ -59,31 +77,55 @@ function isLoopback(address: string): boolean {
     return /^(127\.|localhost:|\[::1\]:)/.test(address);
 }
 
-/** One build platform per arch: its labels, whether its runners are actuated, and a mirror BuildKit can reach. */
+/**
+ * One build platform per arch: the labels of the kind that builds it (see
+ * workflowKind), whether that is actuated, and a mirror BuildKit can reach.
+ * An arch without hosts of a kind the workflow insists on is left out (the
+ * validation reports it).
+ */
 export function buildPlatforms(spec: FleetSpec, summary: FleetSummary): BuildPlatform[] {
-    return ARCHES.filter(a => summary.labelsByArch[a]).map(arch => {
-        const hosts = summary.hosts.filter(h => h.arch === arch);
-        const actuated = hosts.every(h => h.agent === "actuated");
-        const mirrors = new Set(hosts.map(h => mirrorAddressOf(spec, h.agent)));
+    return ARCHES.flatMap(arch => {
+        const runners = summary.labelsByArch[arch];
+        if (!runners) {
+            return [];
+        }
+        const kind = workflowKind(spec, runners);
+        const labels = runners[kind];
+        if (!labels) {
+            return [];
+        }
+        const actuated = kind === "actuated";
+        const mirrors = new Set(summary.hosts.filter(h => h.arch === arch && h.agent === kind).map(h => mirrorAddressOf(spec, h.agent)));
         const [mirror] = [...mirrors];
-        return {
+        return [{
             arch,
-            labels: summary.labelsByArch[arch] ?? [],
+            labels,
             actuated,
             mirror: !actuated && mirrors.size === 1 && mirror !== undefined && !isLoopback(mirror) ? mirror : undefined,
-        };
+        }];
     });
 }
 
-/** Ready-to-paste runs-on lines per arch: plain, and fork-safe (hosted runners outside the organization). */
-export function runsOnSnippets(spec: FleetSpec, summary: FleetSummary): Record<string, { plain: string; forkSafe: string }> {
-    const out: Record<string, { plain: string; forkSafe: string }> = {};
+/** Per arch, the runs-on labels of the preferred kind, whether they give a fresh microVM, and ready-to-paste lines. */
+export interface RunsOn {
+    readonly labels: readonly string[];
+    readonly kind: AgentKind;
+    /** A fresh actuated microVM per job (true), or a shared plain runner host (false). */
+    readonly isolated: boolean;
+    readonly plain: string;
+    readonly forkSafe: string;
+}
+
+/** Ready-to-paste runs-on lines per arch for the preferred kind: plain, and with hosted runners outside the organization. */
+export function runsOnSnippets(spec: FleetSpec, summary: FleetSummary): Record<string, RunsOn> {
+    const out: Record<string, RunsOn> = {};
     for (const arch of ARCHES) {
-        const labels = summary.labelsByArch[arch];
-        if (labels) {
-            const list = `[${labels.join(", ")}]`;
+        const runners = summary.labelsByArch[arch];
+        const labels = runners?.[runners.preferred];
+        if (runners && labels) {
             out[arch] = {
-                plain: `runs-on: ${list}`,
+                labels, kind: runners.preferred, isolated: runners.preferred === "actuated",
+                plain: `runs-on: [${labels.join(", ")}]`,
                 forkSafe: `runs-on: \${{ (${nativeCondition(spec.github.org)}) && fromJSON(vars.${runnerVariable(arch)}) || 'ubuntu-latest' }}`,
             };
         }

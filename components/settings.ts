@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { cidrProblem, mirrorBindProblem } from "./addresses";
 import { ARCHES, HOST_PROVIDERS } from "./catalog";
-import { LABEL_FIX, labelProblem } from "./labels";
+import { LABEL_FIX, VM_SIZE, labelProblem } from "./labels";
 
 /** What the docs and the error messages know of a setting besides its type. */
 export interface SettingMeta {
@@ -129,13 +129,23 @@ export const AgentSchema = z.strictObject({
         description: "the agent every host runs unless the host says otherwise: `actuated` (a Firecracker microVM per job; needs KVM) or `github-runner` (the plain GitHub Actions runner)",
     }),
     labelPrefix: setting(checked(p => {
+        if (/^actuated/i.test(p)) {
+            return `"${p}" starts with "actuated": plain hosts must not carry labels actuated's control plane acts on`;
+        }
         const why = labelProblem(`${p}-arm64`);
         return why === undefined ? undefined : `gives the label ${why}`;
-    }).default("actuated"), {
-        description: "every host carries `<labelPrefix>-<arch>`",
-        fix: "use letters, digits, '.', '_' and '-', such as actuated",
+    }).default("runner-fleet"), {
+        description: "plain GitHub-runner hosts carry `<labelPrefix>-<arch>` (actuated hosts carry what actuated matches: `actuated-arm64`, x86 `actuated`); it may not start with `actuated`",
+        fix: "use letters, digits, '.', '_' and '-', not starting with actuated, such as runner-fleet",
     }),
-    labels: setting(labelList.default([]), { description: "labels every host carries", fix: LABEL_FIX, docType: "list of labels" }),
+    labels: setting(labelList.default([]), {
+        description: "routing labels every host carries besides its arch label (a job adds them to runs-on to pick these hosts); none may start with `actuated`",
+        fix: LABEL_FIX, docType: "list of labels",
+    }),
+    vmSize: setting(matches(VM_SIZE, "a microVM size such as 8cpu-16gb").optional(), {
+        description: "actuated: the microVM size jobs ask for; it shapes the `runsOn` outputs, the `RUNNER_*` variables and the workflow (`actuated-arm64-8cpu-16gb`), never what the hosts enroll with. Unset: the server's default size",
+        fix: "write vCPUs then RAM, such as 8cpu-16gb or 2cpu-8gb", docType: "size", defaultText: "the server's default",
+    }),
     instances: setting(z.number().int().min(1).max(32).default(1), {
         description: "github-runner: runner services per host (one job each at a time)",
         fix: "set agent.instances to a whole number from 1 to 32, such as 1 or 4 (each instance runs one job at a time)",
@@ -146,6 +156,13 @@ export const AgentSchema = z.strictObject({
     runnerVersion: setting(matches(/^\d+\.\d+\.\d+$/, "an actions/runner release").default(DEFAULT_RUNNER_VERSION), {
         description: "github-runner: the actions/runner release installed (it updates itself; updates are never disabled, since a runner that stops updating stops getting jobs about 30 days after a newer release)",
         fix: "use a version such as 2.329.0, without a leading v", docType: "version",
+    }),
+    drainTimeoutMinutes: setting(z.number().int().min(0).max(1440).default(60), {
+        description: "how long a change that re-runs an agent's install waits for running jobs to finish before it enrolls or registers again (an actuated re-enrolment wipes `vmDevice`)",
+        fix: "write a whole number of minutes from 0 to 1440, such as 60",
+    }),
+    probeAgentPort: setting(z.boolean().default(true), {
+        description: "actuated: check from where `pulumi up` runs that each host's agent port (443) answers on its public address, as actuated's control plane needs; set false for hosts exposed another way (an inlets tunnel)",
     }),
     installDocker: setting(z.boolean().default(true), {
         description: "github-runner: install Docker (`docker.io`) and let the runner user use it",
@@ -220,6 +237,9 @@ export const WorkflowSchema = z.strictObject({
     tags: setting(z.array(z.string()).optional(), { description: "tags of the manifest list", defaultText: "the commit SHA" }),
     branches: setting(z.array(z.string()).optional(), { description: "branches whose pushes build and publish", defaultText: "`[main]`" }),
     provenance: setting(z.boolean().optional(), { description: "provenance attestations", defaultText: "`false`" }),
+    runners: setting(z.enum(["isolated-first", "actuated", "github-runner"]).default("isolated-first"), {
+        description: "which hosts build each arch: `isolated-first` takes actuated microVMs where the arch has actuated hosts, else the plain runners; `actuated` or `github-runner` insist on one kind",
+    }),
 });
 
 export const EndpointsSchema = z.strictObject({

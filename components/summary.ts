@@ -4,7 +4,8 @@
 // the offline plan.
 
 import { ARCHES, Arch, HOST_PROVIDERS, HostProvider, findPlan, resolvePlan } from "./catalog";
-import { AgentKind, FleetSpec, HostSpec, SECRET_KEYS } from "./settings";
+import { agentLabels, jobLabels } from "./labels";
+import { AGENT_KINDS, AgentKind, FleetSpec, HostSpec, SECRET_KEYS } from "./settings";
 
 /** What the fleet knows about a host once defaults and the catalog are applied. */
 export interface ResolvedHost {
@@ -60,17 +61,6 @@ export function requiredSecrets(spec: FleetSpec): string[] {
     return [...need];
 }
 
-/** The labels a host registers with: its arch label, the fleet's labels, then its own. */
-export function hostLabels(spec: FleetSpec, host: HostSpec, arch: Arch): string[] {
-    const all = [`${spec.agent.labelPrefix}-${arch}`, ...spec.agent.labels, ...(host.labels ?? [])];
-    return [...new Set(all)];
-}
-
-/** The labels every host of an arch carries: what `runs-on` should name. */
-export function archLabels(spec: FleetSpec, arch: Arch): string[] {
-    return [`${spec.agent.labelPrefix}-${arch}`, ...spec.agent.labels];
-}
-
 export interface HostSummary {
     readonly name: string;
     readonly provider: HostProvider;
@@ -79,16 +69,27 @@ export interface HostSummary {
     readonly region: string | undefined;
     readonly kvm: boolean;
     readonly agent: AgentKind;
+    /** What the agent enrolls or registers with (labels.ts agentLabels). */
     readonly labels: readonly string[];
     /** Estimated monthly price; undefined when the catalog has none and the host states none. */
     readonly monthlyPrice: number | undefined;
     readonly currency: string | undefined;
 }
 
+/** Per arch, what a job names in runs-on to land on each kind of host the arch has, and which kind the fleet prefers. */
+export interface ArchRunners {
+    /** actuated microVMs (a fresh VM per job): the sized label when agent.vmSize is set. */
+    readonly actuated?: readonly string[];
+    /** Plain GitHub runners on shared hosts. */
+    readonly "github-runner"?: readonly string[];
+    /** The isolated kind where the arch has it: actuated, else github-runner. */
+    readonly preferred: AgentKind;
+}
+
 export interface FleetSummary {
     readonly hosts: readonly HostSummary[];
-    /** Per arch present in the fleet, the labels every host of that arch carries. */
-    readonly labelsByArch: Readonly<Partial<Record<Arch, readonly string[]>>>;
+    /** Per arch present in the fleet, the runs-on labels per agent kind. */
+    readonly labelsByArch: Readonly<Partial<Record<Arch, ArchRunners>>>;
     /** Estimated monthly total per currency, over the hosts with a known price. */
     readonly monthlyTotal: Readonly<Record<string, number>>;
     /** Hosts whose price is unknown, left out of the total. */
@@ -101,7 +102,7 @@ export function summarizeHost(spec: FleetSpec, h: HostSpec): HostSummary {
     const arch = r.arch as Arch;
     return {
         name: h.name, provider: h.provider, arch, plan: r.plan, region: r.region, kvm: r.kvm, agent: r.agent,
-        labels: hostLabels(spec, h, arch), monthlyPrice: r.monthlyPrice,
+        labels: agentLabels(r.agent, arch, spec.agent.labelPrefix, spec.agent.labels, h.labels), monthlyPrice: r.monthlyPrice,
         currency: r.monthlyPrice === undefined ? undefined : (r.currency ?? "EUR"),
     };
 }
@@ -109,10 +110,15 @@ export function summarizeHost(spec: FleetSpec, h: HostSpec): HostSummary {
 /** Summarises a fleet spec that validation found no problem with. */
 export function summarizeFleet(spec: FleetSpec): FleetSummary {
     const hosts = spec.hosts.map(h => summarizeHost(spec, h));
-    const labelsByArch: Partial<Record<Arch, readonly string[]>> = {};
+    const labelsByArch: Partial<Record<Arch, ArchRunners>> = {};
     for (const arch of ARCHES) {
-        if (hosts.some(h => h.arch === arch)) {
-            labelsByArch[arch] = archLabels(spec, arch);
+        const kinds = AGENT_KINDS.filter(k => hosts.some(h => h.arch === arch && h.agent === k));
+        if (kinds.length > 0) {
+            const byKind: Partial<Record<AgentKind, readonly string[]>> = {};
+            for (const kind of kinds) {
+                byKind[kind] = jobLabels(kind, arch, spec.agent.labelPrefix, spec.agent.labels, spec.agent.vmSize);
+            }
+            labelsByArch[arch] = { ...byKind, preferred: kinds.includes("actuated") ? "actuated" : "github-runner" };
         }
     }
     const monthlyTotal: Record<string, number> = {};

@@ -8,6 +8,7 @@
 import { DEFAULT_PLANS, REGIONS, findPlan, plansOf } from "./catalog";
 import { opensToEveryone } from "./addresses";
 import { parseWith } from "./parse";
+import { kindLabelProblem } from "./labels";
 import { Problem, Problems, within } from "./problems";
 import { AgentKind, FleetSpec, HostSchema, HostSpec, SECRET_KEYS } from "./settings";
 import { requiredSecrets, resolveHost } from "./summary";
@@ -128,6 +129,7 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
             p.add(key, `the secret ${key} is not set`, `run: pulumi config set --secret ${key} <value>${key === SECRET_KEYS.sshPrivateKey ? " (or: cat key | pulumi config set --secret sshPrivateKey)" : ""}`);
         }
     }
+    p.addAll(labelProblems(spec));
     const hostsValid = p.list.length === 0;
     p.addAll(within("github", githubOrgProblems({
         org: spec.github.org,
@@ -143,6 +145,42 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
         const platforms = hostsValid ? buildPlatforms(spec, summarizeFleet(spec)) : [];
         p.addAll(within("workflow", workflowProblems({ ...spec.workflow, org: spec.github.org, platforms })
             .filter(x => hostsValid || x.path !== "")));
+    }
+    return p.list;
+}
+
+/** Labels against the kind of host that carries them (labels.ts), and the settings that shape them. */
+function labelProblems(spec: FleetSpec): Problem[] {
+    const p = new Problems();
+    spec.agent.labels.forEach((label, i) => {
+        if (/^actuated/i.test(label)) {
+            p.add(`agent.labels[${i}]`, `"${label}" starts with "actuated", and every host carries agent.labels: on a plain GitHub-runner host actuated's control plane would start microVMs for jobs that host takes; on an actuated host the arch label is set already`,
+                "remove it: actuated hosts carry actuated-arm64 or actuated by themselves, and jobs ask for a size in runs-on (agent.vmSize)");
+        }
+    });
+    spec.hosts.forEach((host, i) => {
+        const r = resolveHost(host, spec.agent.kind);
+        (host.labels ?? []).forEach((label, j) => {
+            const why = kindLabelProblem(label, r.agent, r.arch);
+            if (why) {
+                p.add(`hosts[${i}].labels[${j}]`, why, r.agent === "actuated"
+                    ? "remove it: the host enrolls with its arch label by itself; jobs name the size in runs-on (agent.vmSize shapes the fleet's runsOn)"
+                    : "use a routing label that does not start with actuated, or run the actuated agent on this host");
+            }
+        });
+    });
+    const kinds = new Set(spec.hosts.map(h => h.agent ?? spec.agent.kind));
+    if (spec.agent.vmSize !== undefined && !kinds.has("actuated")) {
+        p.add("agent.vmSize", "sizes actuated microVMs, and the fleet has no actuated host", "remove agent.vmSize, or add an actuated host");
+    }
+    const insist = spec.workflow?.runners;
+    if (insist === "actuated" || insist === "github-runner") {
+        const archs = new Set(spec.hosts.map(h => resolveHost(h, spec.agent.kind)).filter(r => r.agent === insist).map(r => r.arch));
+        for (const arch of new Set(spec.hosts.map(h => resolveHost(h, spec.agent.kind).arch))) {
+            if (arch !== undefined && !archs.has(arch)) {
+                p.add("workflow.runners", `is ${insist}, and the fleet has no ${insist} host for ${arch}`, `use isolated-first, or add a ${insist} host for ${arch}`);
+            }
+        }
     }
     return p.list;
 }

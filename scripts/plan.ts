@@ -16,6 +16,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { FleetHostOutput } from "../components/fleet";
+import type { RunsOn } from "../components/routing";
+import type { ArchRunners } from "../components/summary";
 import { EntryPoint, EntryPointError, pulumiEntryPoint } from "./lib/entry-point";
 import { MockRuntime, RecordedResource, valueOf } from "./lib/mock-runtime";
 
@@ -88,8 +90,8 @@ export interface Plan {
     readonly project: string;
     readonly hosts: readonly PlanHostGroup[];
     readonly fleetWide: readonly { type: string; name: string }[];
-    readonly labelsByArch: Record<string, readonly string[]>;
-    readonly runsOn: Record<string, { plain: string; forkSafe: string }>;
+    readonly labelsByArch: Record<string, ArchRunners>;
+    readonly runsOn: Record<string, RunsOn>;
     readonly estimatedMonthlyCost: Record<string, number>;
     /** The rendered build workflow, when the stack has one. */
     readonly workflowYaml?: string;
@@ -173,8 +175,8 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     }
     const [hosts, labelsByArch, runsOn, cost, workflowYaml] = await Promise.all([
         valueOf(outputs.hosts as never) as Promise<Record<string, Omit<PlanHostGroup, "host" | "resources">>>,
-        valueOf(outputs.labelsByArch as never) as Promise<Record<string, readonly string[]>>,
-        valueOf(outputs.runsOn as never) as Promise<Record<string, { plain: string; forkSafe: string }>>,
+        valueOf(outputs.labelsByArch as never) as Promise<Record<string, ArchRunners>>,
+        valueOf(outputs.runsOn as never) as Promise<Record<string, RunsOn>>,
         valueOf(outputs.estimatedMonthlyCost as never) as Promise<Record<string, number>>,
         valueOf(outputs.workflowYaml as never) as Promise<string | undefined>,
     ]);
@@ -249,9 +251,15 @@ export function formatPlan(plan: Plan): string {
         }
     }
     out.push("");
-    out.push("Runner labels per architecture (what runs-on names):");
-    for (const [arch, labels] of Object.entries(plan.labelsByArch)) {
-        out.push(`  ${arch}: ${labels.join(", ")}`);
+    out.push("Runner labels per architecture and kind (what runs-on names):");
+    for (const [arch, runners] of Object.entries(plan.labelsByArch)) {
+        for (const kind of ["actuated", "github-runner"] as const) {
+            const labels = runners[kind];
+            if (labels) {
+                const what = kind === "actuated" ? "actuated microVM, fresh per job (isolated)" : "plain runner on a shared host (trusted repositories only)";
+                out.push(`  ${arch} ${kind}: ${labels.join(", ")}  -- ${what}${runners.preferred === kind ? "; preferred" : ""}`);
+            }
+        }
         const snippet = plan.runsOn[arch];
         if (snippet) {
             out.push(`    ${snippet.plain}`);

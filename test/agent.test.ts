@@ -63,8 +63,10 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         const { resources } = await recordFleet();
         for (const host of ["arm-1", "arm-2", "x86-1"]) {
             const names = commands(resources).map(c => c.name).filter(n => n.startsWith(`fleet-${host}-`));
+            // actuated hosts also get the in-place step (licence, mirror login) after the install.
             expect(names, host).to.have.members([
                 `fleet-${host}-ready`, `fleet-${host}-agent-secrets`, `fleet-${host}-agent-install`, `fleet-${host}-mirror-configure`,
+                ...(host.startsWith("arm") ? [`fleet-${host}-agent-configure`] : []),
             ]);
         }
     });
@@ -103,7 +105,7 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         expect(actuated).to.contain("DOCKERHUB_USERNAME='example-bot'");
         const runner = String(named(resources, "fleet-x86-1-agent-install").inputs.create);
         expect(runner).to.contain("install-github-runner.sh").and.contain("GITHUB_ORG='example-org'")
-            .and.contain("RUNNER_GROUP='runner-fleet'").and.contain("LABELS='actuated-amd64'").and.contain("EPHEMERAL='1'");
+            .and.contain("RUNNER_GROUP='runner-fleet'").and.contain("LABELS='runner-fleet-amd64'").and.contain("EPHEMERAL='1'");
         expect(String(named(resources, "fleet-arm-1-mirror-configure").inputs.create)).to.contain("MIRROR_MODE='actuated'");
         const own = String(named(resources, "fleet-x86-1-mirror-configure").inputs.create);
         expect(own).to.contain("MIRROR_MODE='registry'").and.contain("MIRROR_BIND='127.0.0.1:5000'").and.contain("RUNTIME_CONFIG='1'");
@@ -139,9 +141,12 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
 
     it("has a delete side on every agent and mirror command, run before a replacement is created", async () => {
         const { resources } = await recordFleet();
-        for (const cmd of commands(resources).filter(c => !c.name.endsWith("-ready"))) {
+        for (const cmd of commands(resources).filter(c => !c.name.endsWith("-ready") && !c.name.endsWith("-agent-configure"))) {
             expect(String(cmd.inputs.delete), cmd.name).to.match(/(remove-actuated|remove-github-runner|remove-mirror|write-secrets)\.sh/);
         }
+        // The in-place step removes nothing: the install's delete side removes the agent, and a
+        // replacement of the step (a new Docker Hub user) must not take the agent down first.
+        expect(named(resources, "fleet-arm-1-agent-configure").inputs.delete).to.equal(undefined);
         expect(String(named(resources, "fleet-x86-1-agent-install").inputs.delete)).to.contain("remove-github-runner.sh").and.contain("runner-service.sh");
         expect(String(named(resources, "fleet-arm-1-agent-secrets").inputs.delete)).to.contain("ACTION='remove'");
     });

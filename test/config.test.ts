@@ -196,7 +196,11 @@ describe("catalog and fleet summary", () => {
         const s = summarizeFleet(specOf(fleet([metal("m1"), hcloud("h1"), robot("r1"), robot("r2", { plan: undefined, arch: "amd64", kvm: true, monthlyPrice: 50 })])));
         expect(s.monthlyTotal.USD).to.equal(1825);
         expect(s.monthlyTotal.EUR).to.equal(Math.round((41.49 + 184 + 50) * 100) / 100);
-        expect(s.labelsByArch).to.deep.equal({ arm64: ["actuated-arm64"], amd64: ["actuated-amd64"] });
+        // Per arch and kind: actuated matches actuated-arm64 and, on x86, actuated; plain hosts never carry actuated*.
+        expect(s.labelsByArch).to.deep.equal({
+            arm64: { actuated: ["actuated-arm64"], "github-runner": ["runner-fleet-arm64"], preferred: "actuated" },
+            amd64: { actuated: ["actuated"], preferred: "actuated" },
+        });
         expect(s.hosts.find(h => h.name === "h1")).to.include({ agent: "github-runner", kvm: false });
     });
 });

@@ -79,7 +79,9 @@ describe("GitHub organization wiring", () => {
             .map(v => [v.inputs.variableName, v.inputs.value]));
         expect(vars).to.deep.equal({
             RUNNER_ARM64: '["actuated-arm64"]',
-            RUNNER_AMD64: '["actuated-amd64"]',
+            RUNNER_ARM64_ACTUATED: '["actuated-arm64"]',
+            RUNNER_AMD64: '["runner-fleet-amd64"]',
+            RUNNER_AMD64_PLAIN: '["runner-fleet-amd64"]',
             REGISTRY_MIRROR_ARM64: "192.168.128.1:5000",
             REGISTRY_MIRROR_AMD64: "172.17.0.1:5000",
         });
@@ -134,7 +136,7 @@ describe("the multi-arch build workflow", () => {
         expect(Object.keys(wf.jobs)).to.deep.equal(["build", "merge"]);
         const build = wf.jobs.build;
         expect(build.strategy.matrix.include.map((m: { platform: string; runner: string[]; actuated: boolean }) => [m.platform, m.runner, m.actuated]))
-            .to.deep.equal([["linux/arm64", ["actuated-arm64"], true], ["linux/amd64", ["actuated-amd64"], false]]);
+            .to.deep.equal([["linux/arm64", ["actuated-arm64"], true], ["linux/amd64", ["runner-fleet-amd64"], false]]);
         expect(build["runs-on"]).to.equal(
             "${{ (github.repository_owner == 'example-org' && (github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository)) && matrix.runner || 'ubuntu-latest' }}");
         const push = build.steps.find((s: { id?: string }) => s.id === "build");
@@ -223,16 +225,16 @@ describe("hosts never wait for each other", () => {
         });
     }
 
-    it("has the same longest dependency chain for 1, 10 and 100 hosts", async function () {
+    it("has the same longest dependency chain for 3, 10 and 100 hosts", async function () {
         this.timeout(120000);
         const depths: number[] = [];
-        for (const n of [1, 10, 100]) {
+        for (const n of [3, 10, 100]) {
             const { resources } = await record(() => fleetOf(n));
             depths.push(longestChain(resources));
         }
-        // A Hetzner Cloud host: key and firewall, server, ready, secrets, install (after the runner group), mirror.
+        // An Equinix Metal actuated host: project key, device, ready, secrets, install, configure, the port probe.
         expect(depths).to.deep.equal([depths[0], depths[0], depths[0]]);
-        expect(depths[0]).to.equal(6);
+        expect(depths[0]).to.equal(7);
     });
 });
 

@@ -45,7 +45,9 @@ describe("the program", () => {
         expect(Object.keys(result)).to.have.members(["hosts", "labelsByArch", "runsOn", "estimatedMonthlyCost", "drift"]);
         const hosts = await valueOf(result.hosts);
         expect(hosts["arm-robot-1"]).to.deep.include({ address: "203.0.113.10", arch: "arm64", agent: "actuated", labels: ["actuated-arm64"] });
-        expect(await valueOf(result.labelsByArch)).to.deep.equal({ arm64: ["actuated-arm64"] });
+        expect(await valueOf(result.labelsByArch)).to.deep.equal({
+            arm64: { actuated: ["actuated-arm64"], "github-runner": ["runner-fleet-arm64"], preferred: "actuated" },
+        });
         expect(await valueOf(result.estimatedMonthlyCost)).to.deep.equal({ USD: 1825, EUR: 225.49 });
         // The robot host uses its own key; every connection carries its key as a secret.
         const robotReady = resources.find(r => r.name === "fleet-arm-robot-1-ready")!;
@@ -114,7 +116,14 @@ describe("the offline plan", function () {
         }
         expect(out).to.contain("equinix-metal:index/device:Device  fleet-arm-metal-1-device");
         expect(out).to.contain("hcloud:index/firewall:Firewall  fleet-arm-hcloud-1-firewall");
-        expect(out).to.contain("arm64: actuated-arm64");
+        expect(out).to.contain("arm64 actuated: actuated-arm64-8cpu-16gb").and.contain("arm64 github-runner: runner-fleet-arm64");
+        expect(out).to.contain("amd64 actuated: actuated-8cpu-16gb");
+        // No plain host carries an actuated* label, and there is no actuated-amd64 anywhere.
+        expect(out).to.not.contain("actuated-amd64");
+        const hcloud = out.split("\nHost ").find(b => b.startsWith("arm-hcloud-1"))!;
+        expect(hcloud).to.match(/labels: runner-fleet-arm64\n/);
+        const x86 = out.split("\nHost ").find(b => b.startsWith("x86-robot-1"))!;
+        expect(x86).to.match(/labels: actuated\n/);
         expect(out).to.match(/fleet\s+1825\.00 USD \+ 329\.49 EUR per month/);
         expect(out).to.not.contain("secure");
         expect(out).to.not.contain("v1:");
