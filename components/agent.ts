@@ -160,7 +160,8 @@ export class RunnerAgent extends pulumi.ComponentResource {
                     VM_DEV: args.vmDevice ?? "",
                     BASE_SIZE: args.vmDiskSize ?? "",
                     MIRROR: mirror,
-                    DOCKERHUB_USERNAME: dockerHubUsername,
+                    // Read only to recognise an enrolment made by an earlier runner-fleet (install-actuated.sh).
+                    DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
                     ACTUATED_INSTALLER_URL: endpoints.actuatedInstaller,
                     DRAIN_TIMEOUT: String(60 * (args.drainTimeoutMinutes ?? DEFAULTS.agent.drainTimeoutMinutes)),
                 },

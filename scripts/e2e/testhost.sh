@@ -10,6 +10,13 @@
 #   testhost.sh up NAME N ARCH PUBKEY  boot host NAME at 10.213.0.(10+N), root login with PUBKEY
 #   testhost.sh down NAME              stop it and remove its network
 #   testhost.sh down-all               stop every test host and the bridge (also after a crash)
+#   testhost.sh apt-repo ARCH PKG...   build or reuse a local apt repository with PKG and what it needs
+#                                      that the root lacks, from the Debian mirror; prints its folder
+#
+# The test hosts reach nothing but the bridge, so their apt sources name one
+# repository only: http://10.213.0.1:8080/apt/<arch>/, which the test world
+# serves from the folder apt-repo built. A script that installs a package
+# (sudo, for actuated's installer) does so there as on a real host.
 #
 # The bridge rf-br0 has 10.213.0.1/24: the test world (fake GitHub, artifact
 # server, upstream registry) listens there and nowhere else. The roots are
@@ -23,7 +30,9 @@ bridge=rf-br0
 bridge_ip=10.213.0.1
 suite=bookworm
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-packages=systemd,systemd-sysv,dbus,openssh-server,iproute2,curl,ca-certificates,python3,docker-registry,sudo,procps,tar,gzip,openssl
+# sudo is left out on purpose: a minimal server lacks it, and actuated's installer needs it.
+packages=systemd,systemd-sysv,dbus,openssh-server,iproute2,curl,ca-certificates,python3,docker-registry,procps,tar,gzip,openssl
+world_apt="http://10.213.0.1:8080/apt"
 
 log() { printf 'testhost: %s\n' "$*" >&2; }
 die() {
@@ -60,7 +69,9 @@ cmd_setup() {
 
 # The cached root's name carries a hash of what goes into it: a changed
 # package list builds a new root.
-root_of() { echo "${cache}/${suite}-$1-$(printf '%s' "${packages}" | sha256sum | cut -c1-8)"; }
+# root_rev counts changes to how a root is made beyond its packages.
+root_rev=2
+root_of() { echo "${cache}/${suite}-$1-$(printf '%s %s' "${packages}" "${root_rev}" | sha256sum | cut -c1-8)"; }
 
 cmd_build() {
     local arch="${1:-amd64}" root tmp started
@@ -84,7 +95,14 @@ cmd_build() {
     rm -f "${tmp}/etc/systemd/system/multi-user.target.wants/docker-registry.service"
     mkdir -p "${tmp}/root/.ssh"
     chmod 0700 "${tmp}/root/.ssh"
+    # The only apt source a test host can reach: the world's local repository.
+    printf 'deb [trusted=yes] %s/%s/ ./\n' "${world_apt}" "${arch}" >"${tmp}/etc/apt/sources.list"
+    rm -f "${tmp}"/etc/apt/sources.list.d/*
     echo "runner-fleet-testhost" >"${tmp}/etc/hostname"
+    # As a server has it: its own name resolves locally (sudo looks it up on
+    # every call), and DNS, which no test host can reach, fails at once.
+    printf '127.0.0.1 localhost\n127.0.1.1 runner-fleet-testhost\n::1 localhost ip6-localhost ip6-loopback\n' >"${tmp}/etc/hosts"
+    printf 'nameserver 127.0.0.1\n' >"${tmp}/etc/resolv.conf"
     rm -rf "${root}"
     mv "${tmp}" "${root}"
     touch "${root}/.runner-fleet-ready"
@@ -132,7 +150,7 @@ cmd_up() {
         -D "${root}" --volatile=overlay --machine="${ns}" \
         --network-namespace-path="/run/netns/${ns}" \
         --bind-ro="${key}:/root/.ssh/authorized_keys" \
-        --capability=CAP_NET_ADMIN \
+        --capability=CAP_NET_ADMIN --resolv-conf=off \
         "${extra[@]}" </dev/null >"${boot_log}" 2>&1 &
     echo $! >"${run_dir}/${name}.pid"
     echo "${address}" >"${run_dir}/${name}.address"
@@ -179,12 +197,80 @@ cmd_down_all() {
     ip link del "${bridge}" 2>/dev/null || true
 }
 
+# apt-repo ARCH PKG...: a flat apt repository (Packages and pool/) holding PKG and
+# every dependency the root lacks, downloaded from the mirror and checked
+# against its index. Reused while the root and the list are the same.
+cmd_apt_repo() {
+    local arch="$1" root repo
+    shift
+    root="$(root_of "${arch}")"
+    [ -f "${root}/.runner-fleet-ready" ] || die "no root for ${arch}; run: testhost.sh build ${arch}"
+    repo="${root}.apt-$(printf '%s ' "$@" | sha256sum | cut -c1-8)"
+    if [ ! -f "${repo}/.ready" ]; then
+        rm -rf "${repo}"
+        mkdir -p "${repo}"
+        python3 - "${mirror}" "${suite}" "${arch}" "${root}" "${repo}" "$@" >&2 <<'PY' || die "could not build the apt repository for ${arch}"
+import hashlib, lzma, os, re, sys, urllib.request
+mirror, suite, arch, root, repo, *wanted = sys.argv[1:]
+def stanzas(text):
+    for block in text.split("\n\n"):
+        fields, key = {}, None
+        for line in block.splitlines():
+            if line.startswith((" ", "\t")) and key:
+                fields[key] += "\n" + line
+            elif ":" in line:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        if "Package" in fields:
+            yield fields, block.strip()
+index = lzma.decompress(urllib.request.urlopen(f"{mirror}/dists/{suite}/main/binary-{arch}/Packages.xz", timeout=120).read()).decode()
+available = {f["Package"]: (f, b) for f, b in stanzas(index)}
+provides = {}
+for name, (f, _) in available.items():
+    for p in f.get("Provides", "").split(","):
+        if p.strip():
+            provides.setdefault(p.split("(")[0].strip(), name)
+installed = {f["Package"] for f, _ in stanzas(open(os.path.join(root, "var/lib/dpkg/status")).read()) if f.get("Status", "").endswith("installed") and "not-installed" not in f.get("Status", "")}
+chosen, todo = [], list(wanted)
+while todo:
+    name = todo.pop(0)
+    name = name if name in available else provides.get(name, name)
+    if name in installed or name in chosen:
+        continue
+    if name not in available:
+        sys.exit(f"apt-repo: {name} is not in {suite}/{arch}")
+    chosen.append(name)
+    f, _ = available[name]
+    for field in ("Pre-Depends", "Depends"):
+        for dep in f.get(field, "").split(","):
+            alternatives = [re.sub(r"[ (:].*", "", a.strip()) for a in dep.split("|") if a.strip()]
+            if alternatives and not any(a in installed or provides.get(a) in installed for a in alternatives):
+                todo.append(alternatives[0])
+lines = []
+for name in chosen:
+    f, block = available[name]
+    data = urllib.request.urlopen(f"{mirror}/{f['Filename']}", timeout=300).read()
+    if hashlib.sha256(data).hexdigest() != f["SHA256"]:
+        sys.exit(f"apt-repo: {f['Filename']} does not match the index")
+    dest = os.path.join(repo, f["Filename"])
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    open(dest, "wb").write(data)
+    lines.append(block)
+    print(f"apt-repo: {arch} {name} {f['Version']}")
+open(os.path.join(repo, "Packages"), "w").write("\n\n".join(lines) + "\n")
+PY
+        touch "${repo}/.ready"
+    fi
+    echo "${repo}"
+}
+
 case "${1:-}" in
     setup) cmd_setup ;;
+    apt-repo) cmd_apt_repo "${2:?arch}" "${@:3}" ;;
     build) cmd_build "${2:-amd64}" ;;
     net) net_up ;;
     up) cmd_up "${2:?name}" "${3:?index}" "${4:?arch}" "${5:?public key file}" ;;
     down) cmd_down "${2:?name}" ;;
     down-all) cmd_down_all ;;
-    *) die "usage: testhost.sh setup | build [ARCH] | net | up NAME N ARCH PUBKEY | down NAME | down-all" ;;
+    *) die "usage: testhost.sh setup | build [ARCH] | net | up NAME N ARCH PUBKEY | down NAME | down-all | apt-repo ARCH PKG..." ;;
 esac

@@ -120,5 +120,5 @@ else
 fi
 
 # The installer rewrites its mirror's config without the login: apply it, and the licence, again.
-"$(dirname "$0")/configure-actuated.sh" </dev/null
+SETTINGS_HASH="" "$(dirname "$0")/configure-actuated.sh" </dev/null
 stamp agent "${SETTINGS_HASH:-}"

@@ -106,6 +106,9 @@ export interface RenderedCommand {
     readonly create: string;
     readonly delete: string;
     readonly stdin: string;
+    /** Local commands (run where pulumi runs): their environment. */
+    readonly environment: Record<string, string>;
+    readonly local: boolean;
 }
 
 function rendered(r: RecordedResource): RenderedCommand {
@@ -114,6 +117,8 @@ function rendered(r: RecordedResource): RenderedCommand {
         create: String(r.inputs.create ?? ""),
         delete: String(r.inputs.delete ?? ""),
         stdin: String(r.inputs.stdin ?? ""),
+        environment: (r.inputs.environment ?? {}) as Record<string, string>,
+        local: r.type === "command:local:Command",
     };
 }
 
@@ -144,7 +149,7 @@ export async function renderHost(host: Host, privateKey: string, agent: Omit<Run
         }
     });
     const out: Record<string, RenderedCommand> = {};
-    for (const r of resources.filter(x => x.type === "command:remote:Command")) {
+    for (const r of resources.filter(x => x.type === "command:remote:Command" || x.type === "command:local:Command")) {
         out[r.name.slice(host.name.length + 1)] = rendered(r);
     }
     return out;

@@ -5,10 +5,14 @@
 
 import { expect } from "chai";
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
+import { RunnerAgentArgs } from "../../components";
 import { World, WORLD_IP } from "./world";
 import { Figures, Host, RenderedCommand, TestHosts, hostSuitePossible, renderHost, runSecrets, testhost } from "./harness";
 
 const N_PULLS = 5;
+/** What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer. */
+const APT_PACKAGES = ["sudo"];
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
 
@@ -109,7 +113,7 @@ describe("host scripts on real systemd hosts", function () {
             .then(r => psSamples.push(r.stdout));
         let total = 0;
         try {
-            for (const step of ["ready", "agent-secrets", "agent-install", "mirror-configure"]) {
+            for (const step of ["ready", "agent-secrets", "agent-install", "agent-configure", "mirror-configure"]) {
                 if (cmds[step]) {
                     total += await run(host, cmds[step].create, cmds[step].stdin, `${label} ${step}`);
                 }
@@ -137,6 +141,8 @@ describe("host scripts on real systemd hosts", function () {
         testhost("build", "arm64");
         figure(`test roots ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (debootstrap on a fresh machine, reused after)`);
         testhost("net");
+        // What the hosts install lives in a local apt repository on the bridge (the only place they reach).
+        world.aptRepos = { amd64: testhost("apt-repo", "amd64", ...APT_PACKAGES), arm64: testhost("apt-repo", "arm64", ...APT_PACKAGES) };
         await world.start();
         runner = hosts.boot("runner", 1, "amd64");
         actuated = hosts.boot("actuated", 2, "amd64");
@@ -145,7 +151,7 @@ describe("host scripts on real systemd hosts", function () {
         await Promise.all([runner, actuated, arm].map(h => hosts.waitForSsh(h, 240_000)));
         figure(`three hosts booted and answering SSH in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
         rc = await renderHost(runner, hosts.privateKey, {
-            kind: "github-runner", labels: ["actuated-amd64", "e2e"], org: "example-org", runnerGroup: "native",
+            kind: "github-runner", labels: ["runner-fleet-amd64", "e2e"], org: "example-org", runnerGroup: "native",
             instances: 1, ephemeral: true, runnerVersion: "2.329.0", installDocker: false,
             registrationToken: world.issueRegistrationToken(),
             secrets: { githubRunnerToken: secrets.adminToken },
@@ -170,7 +176,7 @@ describe("host scripts on real systemd hosts", function () {
             figure(`github-runner host, fresh install (ready, secrets, runner, mirror): ${(ms / 1000).toFixed(1)}s`);
             const units = await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 runner-fleet-mirror; systemctl is-enabled docker-registry || true");
             expect(units.trim().split("\n")).to.deep.equal(["active", "active", "masked"]);
-            expect([...world.runners.values()].map(r => [r.name, r.labels, r.group, r.ephemeral])).to.deep.equal([["runner-1", ["actuated-amd64", "e2e"], "native", true]]);
+            expect([...world.runners.values()].map(r => [r.name, r.labels, r.group, r.ephemeral])).to.deep.equal([["runner-1", ["runner-fleet-amd64", "e2e"], "native", true]]);
             expect(world.count("register")).to.equal(1);
             await waitFor(() => world.heartbeats.get("runner-1")?.user === "runner", "the runner to report");
             expect(world.heartbeats.get("runner-1")).to.include({ user: "runner", arch: "x64" });
@@ -298,23 +304,51 @@ describe("host scripts on real systemd hosts", function () {
 
     describe("an actuated host", () => {
         let ac: Record<string, RenderedCommand>;
+        const agentArgs = (over: { labels?: string[]; licence?: string } = {}): Omit<RunnerAgentArgs, "host"> => ({
+            kind: "actuated", labels: over.labels ?? ["actuated"], org: "example-org",
+            actuatedMirror: true, dockerHubUsername: secrets.registryUser, drainTimeoutMinutes: 2,
+            secrets: { actuatedLicense: over.licence ?? secrets.actuatedLicense, actuatedToken: secrets.actuatedToken, dockerHubToken: secrets.registryPassword },
+            endpoints: { actuatedInstaller: `${world.base}/actuated/install.sh` },
+        });
+        /** The operator-side probe as `pulumi up` runs it: here, where the test runs. */
+        const probe = (cmds: Record<string, RenderedCommand>) => spawnSync("sh", ["-c", cmds["agent-port"].create], {
+            encoding: "utf8", env: { ...process.env, ...cmds["agent-port"].environment, TIMEOUT: "3" },
+        });
         before(async () => {
-            ac = await renderHost(actuated, hosts.privateKey, {
-                kind: "actuated", labels: ["actuated-amd64"], org: "example-org",
-                actuatedMirror: true, dockerHubUsername: secrets.registryUser,
-                secrets: { actuatedLicense: secrets.actuatedLicense, actuatedToken: secrets.actuatedToken, dockerHubToken: secrets.registryPassword },
-                endpoints: { actuatedInstaller: `${world.base}/actuated/install.sh` },
-            }, { mode: "actuated" });
+            ac = await renderHost(actuated, hosts.privateKey, agentArgs(), { mode: "actuated" });
         });
 
-        it("installs and enrolls the agent with the licence and token from root-only files; a second run is a no-op", async () => {
+        it("the stand-in installer fails, as get.actuated.com does, on a host without sudo", async () => {
+            const r = await hosts.exec(actuated, "bash -s", `set -u
+                curl -fsS -o /tmp/get.sh ${world.base}/actuated/install.sh
+                cd /tmp && LICENSE=not-a-licence TOKEN=not-a-token HOME=/root bash /tmp/get.sh`, 60_000);
+            expect(r.code, r.stdout).to.not.equal(0);
+            expect(`${r.stdout}${r.stderr}`).to.match(/sudo: (command )?not found/);
+            expect(world.count("enroll")).to.equal(0);
+            await hosts.sh(actuated, "rm -rf /root/.actuated /tmp/get.sh");
+        });
+
+        it("installs sudo from the bridge's apt repository, enrolls once with what actuated matches, and a second run is a no-op", async () => {
             const first = await up(actuated, ac, "actuated first run");
-            expect((await hosts.sh(actuated, "systemctl is-active actuated registry-mirror")).trim().split("\n")).to.deep.equal(["active", "active"]);
-            expect(world.events.filter(e => e.kind === "enroll").map(e => e.detail)).to.deep.equal([{ labels: "actuated-amd64", arch: "amd64", registry: "install" }]);
+            expect((await hosts.sh(actuated, "command -v sudo; systemctl is-active actuated registry-mirror")).trim().split("\n"))
+                .to.deep.equal(["/usr/bin/sudo", "active", "active"]);
+            expect(world.events.some(e => e.kind === "apt" && String(e.detail.file).includes("/sudo_"))).to.equal(true);
+            expect(world.events.filter(e => e.kind === "enroll").map(e => e.detail.labels)).to.deep.equal(["actuated"]);
+            expect(world.count("format")).to.equal(1);
+            // The installer ran with umask 022, not the fleet's 077: the unit the agent wrote is world-readable.
+            expect((await hosts.sh(actuated, "stat -c %a /etc/systemd/system/actuated.service /etc/systemd/system/registry-mirror.service")).trim().split("\n")).to.deep.equal(["644", "644"]);
             const before = await hosts.sh(actuated, STATE_SH);
             const second = await up(actuated, ac, "actuated second run");
             expect(changedLines(before, await hosts.sh(actuated, STATE_SH))).to.deep.equal([]);
             expect(world.count("enroll")).to.equal(1);
+            expect(world.count("format")).to.equal(1);
+            // An agent enrolled by the previous runner-fleet recorded its settings and secrets in
+            // another hash: with the same settings, the upgrade keeps that enrolment.
+            await hosts.sh(actuated, `cd /etc/runner-fleet/secrets/agent
+                { printf '%s\\n' actuated '' '' actuated ${secrets.registryUser} ${world.base}/actuated/install.sh; cat actuated-license actuated-token dockerhub-token; } |
+                  sha256sum | cut -d' ' -f1 > /var/lib/runner-fleet/actuated.applied`);
+            await run(actuated, ac["agent-install"].create, "", "upgrade from the previous version");
+            expect([world.count("enroll"), world.count("format")]).to.deep.equal([1, 1]);
             figure(`actuated host: fresh install ${(first / 1000).toFixed(1)}s, second run ${(second / 1000).toFixed(1)}s`);
             for (const sample of psSamples) {
                 for (const v of [secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword]) {
@@ -323,14 +357,65 @@ describe("host scripts on real systemd hosts", function () {
             }
         });
 
-        it("configures actuated's own mirror on the VM bridge instead of installing a second one", async () => {
-            const units = await hosts.sh(actuated, "systemctl list-units --all --plain --no-legend 'runner-fleet-mirror*' | wc -l");
-            expect(units.trim()).to.equal("0");
+        it("pulls through actuated's mirror with the Docker Hub login the fleet applied (the installer's flags never reach it)", async () => {
+            const units = await hosts.sh(actuated, "systemctl list-units --all --plain --no-legend 'runner-fleet-mirror*' | wc -l; stat -c '%a %U' /etc/registry/config.yml; grep -c '^  username: \"hubuser\"' /etc/registry/config.yml");
+            expect(units.trim().split("\n")).to.deep.equal(["0", "600 root", "1"]);
             const before = new Map(world.blobCounts);
+            const beforeAuth = new Map(world.authenticatedBlobCounts);
             const r = await hosts.exec(actuated, "python3 - https://192.168.128.1:5000 library/hello 1", PULL_PY_INPUT(""), 60_000);
             expect(r.code, r.stderr).to.equal(0);
             const fetched = world.imageBlobs.map(b => (world.blobCounts.get(b) ?? 0) - (before.get(b) ?? 0));
-            expect(Math.min(...fetched), "the pull went through actuated's mirror to the upstream, with the Docker Hub login").to.be.at.least(1);
+            const authenticated = world.imageBlobs.map(b => (world.authenticatedBlobCounts.get(b) ?? 0) - (beforeAuth.get(b) ?? 0));
+            figure(`actuated's mirror, first pull: upstream blob fetches ${fetched.join(", ")}, of which with the Docker Hub login ${authenticated.join(", ")}`);
+            expect(Math.min(...fetched), "the pull went through actuated's mirror to the upstream").to.be.at.least(1);
+            expect(authenticated, "every upstream fetch carried the login, none was anonymous").to.deep.equal(fetched);
+        });
+
+        it("listens on 443 for the control plane; the probe from where pulumi runs passes, and both checks fail when the port is closed", async () => {
+            const open = probe(ac);
+            expect(open.status, open.stderr).to.equal(0);
+            await hosts.sh(actuated, "systemctl stop actuated");
+            try {
+                const closed = probe(ac);
+                expect(closed.status).to.equal(1);
+                expect(closed.stderr).to.contain(`host actuated: ${actuated.address}:443`).and.contain("Open TCP 443");
+                const r = await hosts.exec(actuated, ac["agent-configure"].create, ac["agent-configure"].stdin, 120_000);
+                expect(r.code).to.not.equal(0);
+                expect(r.stderr).to.contain("does not listen on port 443");
+            } finally {
+                await hosts.sh(actuated, "systemctl start actuated");
+            }
+        });
+
+        it("applies a new licence in place: the agent restarts with it, with no new enrolment and no wipe", async () => {
+            const licence = `${secrets.actuatedLicense}-rotated`;
+            const next = await renderHost(actuated, hosts.privateKey, agentArgs({ licence }), { mode: "actuated" });
+            // What pulumi up would re-run: the steps whose stdin changed, not the enrolment.
+            expect(next["agent-install"].create).to.equal(ac["agent-install"].create);
+            expect(next["agent-configure"].stdin).to.not.equal(ac["agent-configure"].stdin);
+            const enrolled = world.count("enroll");
+            const formatted = world.count("format");
+            await run(actuated, next["agent-secrets"].create, next["agent-secrets"].stdin, "rotated secrets");
+            await run(actuated, next["agent-configure"].create, next["agent-configure"].stdin, "rotated configure");
+            const want = createHash("sha256").update(licence).digest("hex").slice(0, 16);
+            await waitUntil(() => world.heartbeats.get("actuated")?.licence === want, "the agent to report the new licence");
+            expect([world.count("enroll"), world.count("format")]).to.deep.equal([enrolled, formatted]);
+            ac = next;
+        });
+
+        it("enrolls again on a label change, wiping VM_DEV, once running microVMs have finished", async () => {
+            const next = await renderHost(actuated, hosts.privateKey, agentArgs({ labels: ["actuated", "gpu"], licence: `${secrets.actuatedLicense}-rotated` }), { mode: "actuated" });
+            expect(next["agent-install"].create).to.not.equal(ac["agent-install"].create);
+            // A job's microVM, for as long as the drain should wait.
+            await hosts.sh(actuated, "cp /bin/sleep /usr/local/bin/firecracker; (setsid /usr/local/bin/firecracker 8 >/dev/null 2>&1 &)");
+            const t0 = Date.now();
+            await run(actuated, next["agent-install"].create, next["agent-install"].stdin, "relabelled install");
+            const took = (Date.now() - t0) / 1000;
+            figure(`actuated host, label change: re-enrolled in ${took.toFixed(1)}s, after waiting for a running microVM`);
+            expect(took).to.be.at.least(5);
+            expect(world.events.filter(e => e.kind === "enroll").map(e => e.detail.labels)).to.deep.equal(["actuated", "actuated,gpu"]);
+            expect(world.count("format")).to.equal(2);
+            ac = next;
         });
 
         it("removes the agent", async () => {
@@ -343,7 +428,7 @@ describe("host scripts on real systemd hosts", function () {
     describe("an arm64 host (Debian arm64 under QEMU)", () => {
         it("passes the arch check and installs the arm64 runner", async () => {
             const cmds = await renderHost(arm, hosts.privateKey, {
-                kind: "github-runner", labels: ["actuated-arm64"], org: "example-org", runnerVersion: "2.329.0", installDocker: false,
+                kind: "github-runner", labels: ["runner-fleet-arm64"], org: "example-org", runnerVersion: "2.329.0", installDocker: false,
                 registrationToken: world.issueRegistrationToken(), secrets: { githubRunnerToken: secrets.adminToken },
                 endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
             });
@@ -359,7 +444,7 @@ describe("host scripts on real systemd hosts", function () {
 
         it("refuses an amd64 install on it, naming the host and both arches", async () => {
             const cmds = await renderHost({ ...arm, arch: "amd64" }, hosts.privateKey, {
-                kind: "github-runner", labels: ["actuated-amd64"], org: "example-org", runnerVersion: "2.329.0",
+                kind: "github-runner", labels: ["runner-fleet-amd64"], org: "example-org", runnerVersion: "2.329.0",
                 registrationToken: "unused", secrets: { githubRunnerToken: secrets.adminToken },
             });
             const r = await hosts.exec(arm, cmds.ready.create, "", 120_000);
@@ -384,6 +469,16 @@ function changedLines(a: string, b: string): string[] {
 async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 180_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!(await cond())) {
+        if (Date.now() > until) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await new Promise(r => setTimeout(r, 250));
+    }
+}
+
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!cond()) {
         if (Date.now() > until) {
             throw new Error(`timed out waiting for ${what}`);
         }

@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import { agentBundle, fakeArkade, fakeArkadeGet, fakeGetSh } from "./fake-actuated";
 
 export const WORLD_IP = "10.213.0.1";
 export const HTTP_PORT = 8080;
@@ -103,88 +104,6 @@ while true; do
 done
 `;
 
-function fakeInstaller(base: string, hubUpstream: string): string {
-    return `#!/usr/bin/env bash
-# Fake actuated installer for the runner-fleet host suite: reads the same
-# variables as get.actuated.com (LICENSE, TOKEN, LABELS, VM_DEV, BASE_SIZE,
-# SKIP_REGISTRY, DOCKER_USERNAME, DOCKER_PASSWORD), installs an agent
-# service and enrolls it.
-set -euo pipefail
-: "\${LICENSE:?LICENSE is required}" "\${TOKEN:?TOKEN is required}"
-umask 077
-mkdir -p "\${HOME}/.actuated"
-printf '%s' "\${LICENSE}" > "\${HOME}/.actuated/LICENSE"
-case "$(uname -m)" in aarch64) arch=arm64 ;; *) arch=amd64 ;; esac
-curl -fsS -o /usr/local/bin/agent.part "${base}/actuated/agent-\${arch}"
-chmod 0755 /usr/local/bin/agent.part
-mv /usr/local/bin/agent.part /usr/local/bin/agent
-umask 022
-cat > /etc/default/actuated <<EOF
-AGENT_LABELS=\${LABELS:-}
-AGENT_VM_DEV=\${VM_DEV:-}
-AGENT_BASE_SIZE=\${BASE_SIZE:-}
-EOF
-hdr="$(mktemp)"; chmod 600 "$hdr"
-printf 'Authorization: Bearer %s\\n' "\${TOKEN}" > "$hdr"
-curl -fsS -H @"$hdr" -X POST "${base}/_fake/actuated/enroll?labels=\${LABELS:-}&arch=\${arch}&registry=\${SKIP_REGISTRY:-install}" >/dev/null
-rm -f "$hdr"
-cat > /etc/systemd/system/actuated.service <<EOF
-[Unit]
-Description=fake actuated agent
-[Service]
-EnvironmentFile=/etc/default/actuated
-ExecStart=/usr/local/bin/agent
-Restart=always
-[Install]
-WantedBy=multi-user.target
-EOF
-# Like actuated's installer: a Docker Hub mirror on the VM bridge, with TLS,
-# authenticated when DOCKER_USERNAME and DOCKER_PASSWORD are set.
-if [ "\${SKIP_REGISTRY:-}" != true ]; then
-  ip addr add 192.168.128.1/32 dev lo 2>/dev/null || true
-  mkdir -p /etc/registry /var/lib/registry
-  if [ ! -f /etc/registry/server.crt ]; then
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=192.168.128.1 \
-      -addext subjectAltName=IP:192.168.128.1 -keyout /etc/registry/server.key -out /etc/registry/server.crt 2>/dev/null
-  fi
-  umask 077
-  {
-    echo "version: 0.1"
-    echo "storage: { filesystem: { rootdirectory: /var/lib/registry } }"
-    echo "http: { addr: 192.168.128.1:5000, tls: { certificate: /etc/registry/server.crt, key: /etc/registry/server.key } }"
-    if [ -n "\${DOCKER_USERNAME:-}" ]; then
-      echo "proxy: { remoteurl: ${hubUpstream}, username: \"\${DOCKER_USERNAME}\", password: \"\${DOCKER_PASSWORD}\" }"
-    else
-      echo "proxy: { remoteurl: ${hubUpstream} }"
-    fi
-  } > /etc/registry/config.yml
-  umask 022
-  cat > /etc/systemd/system/registry-mirror.service <<EOF
-[Unit]
-Description=fake actuated registry mirror
-After=actuated.service
-[Service]
-ExecStart=/usr/bin/docker-registry serve /etc/registry/config.yml
-Restart=always
-RestartSec=2
-[Install]
-WantedBy=multi-user.target
-EOF
-fi
-systemctl daemon-reload
-systemctl enable --now actuated.service
-if [ "\${SKIP_REGISTRY:-}" != true ]; then systemctl enable --now registry-mirror.service; fi
-echo "actuated agent installed"
-`;
-}
-
-function fakeAgent(base: string, arch: string): string {
-    return `#!/usr/bin/env bash
-# Fake actuated agent: stays up and reports.
-while true; do curl -fsS -X POST "${base}/_fake/actuated/heartbeat?user=$(id -un)&arch=${arch}" >/dev/null || true; sleep 2; done
-`;
-}
-
 function runnerTarball(dir: string, arch: "x64" | "arm64"): Buffer {
     const src = fs.mkdtempSync(path.join(os.tmpdir(), `fake-runner-${arch}-`));
     fs.writeFileSync(path.join(src, "config.sh"), FAKE_CONFIG_SH, { mode: 0o755 });
@@ -252,12 +171,18 @@ export class World {
     public readonly events: WorldEvent[] = [];
     public readonly requests: string[] = [];
     public readonly runners = new Map<string, RunnerRecord>();
-    public readonly heartbeats = new Map<string, { user: string; arch: string; at: number }>();
+    public readonly heartbeats = new Map<string, { user: string; arch: string; at: number; licence?: string; id?: string }>();
+    /** Upstream blob requests served with a Docker Hub login (not anonymously), by digest. */
+    public readonly authenticatedBlobCounts = new Map<string, number>();
+    /** Local apt repositories on the bridge, by arch: folders with Packages and the .debs (testhost.sh apt-repo). */
+    public aptRepos: Record<string, string> = {};
     /** Upstream blob requests served, by digest. */
     public readonly blobCounts = new Map<string, number>();
     public imageBlobs: string[] = [];
     private jobsFor = new Set<string>();
-    private hubTokens = new Set<string>();
+    /** Docker Hub tokens handed out, and whether a login got them (Docker Hub hands out anonymous ones too). */
+    private hubTokens = new Map<string, "user" | "anonymous">();
+    private bundle?: Buffer;
     private issued = new Set<string>();
     private nextId = 1;
     private servers: http.Server[] = [];
@@ -340,11 +265,34 @@ export class World {
             return;
         }
         if (req.method === "GET" && p === "/actuated/install.sh") {
-            res.end(fakeInstaller(this.base, this.upstream));
+            res.end(fakeGetSh(this.base));
             return;
         }
-        if (req.method === "GET" && (m = /^\/actuated\/agent-(amd64|arm64)$/.exec(p))) {
-            res.end(fakeAgent(this.base, m[1]));
+        if (req.method === "GET" && p === "/actuated/bundle.tar.gz") {
+            this.bundle ??= agentBundle(this.dir, this.base);
+            res.end(this.bundle);
+            return;
+        }
+        if (req.method === "GET" && p === "/arkade/get.sh") {
+            res.end(fakeArkadeGet(this.base));
+            return;
+        }
+        if (req.method === "GET" && p === "/arkade/arkade") {
+            res.end(fakeArkade(this.base, this.upstream));
+            return;
+        }
+        if (req.method === "GET" && (m = /^\/apt\/(amd64|arm64)\/(Packages|pool\/[A-Za-z0-9._%+~/-]+\.deb)$/.exec(p)) && this.aptRepos[m[1]]) {
+            // apt asks for sudo_1.9.13p3-1+deb12u4 as ...-1%2bdeb12u4.
+            const rel = decodeURIComponent(m[2]);
+            if (rel.includes("..")) {
+                return this.json(res, 400, { message: "no" });
+            }
+            const file = path.join(this.aptRepos[m[1]], rel);
+            if (!fs.existsSync(file)) {
+                return this.json(res, 404, { message: "no such package file" });
+            }
+            this.events.push({ kind: "apt", detail: { arch: m[1], file: rel } });
+            res.end(fs.readFileSync(file));
             return;
         }
 
@@ -413,11 +361,22 @@ export class World {
             if (auth !== `Bearer ${this.secrets.actuatedToken}`) {
                 return this.json(res, 401, { message: "bad actuated token" });
             }
-            this.events.push({ kind: "enroll", detail: Object.fromEntries(url.searchParams) });
-            return this.json(res, 200, { ok: true });
+            // Every enrolment is a new agent (get.sh enrolls on every run).
+            const id = `agent-${this.nextId++}`;
+            this.events.push({ kind: "enroll", detail: { ...Object.fromEntries(url.searchParams), id } });
+            res.end(id);
+            return;
+        }
+        if (p === "/_fake/actuated/format") {
+            this.events.push({ kind: "format", detail: Object.fromEntries(url.searchParams) });
+            res.end("ok");
+            return;
         }
         if (p === "/_fake/actuated/heartbeat") {
-            this.heartbeats.set("actuated", { user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: Date.now() });
+            this.heartbeats.set("actuated", {
+                user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: Date.now(),
+                licence: url.searchParams.get("licence") ?? "", id: url.searchParams.get("id") ?? "",
+            });
             res.end("ok");
             return;
         }
@@ -429,11 +388,14 @@ export class World {
         const url = new URL(req.url ?? "/", this.upstream);
         const basic = `Basic ${Buffer.from(`${this.secrets.registryUser}:${this.secrets.registryPassword}`).toString("base64")}`;
         if (url.pathname === "/token") {
-            if (req.headers.authorization !== basic) {
+            // Like auth.docker.io: a login gets a user's token, wrong credentials a 401,
+            // and no credentials an anonymous token (public images, a lower rate limit).
+            const given = req.headers.authorization;
+            if (given !== undefined && given !== basic) {
                 return this.json(res, 401, { details: "incorrect username or password" });
             }
             const token = `fake-hub-token-${randomBytes(12).toString("hex")}`;
-            this.hubTokens.add(token);
+            this.hubTokens.set(token, given === basic ? "user" : "anonymous");
             return this.json(res, 200, { token, access_token: token, expires_in: 300 });
         }
         const bearer = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
@@ -446,6 +408,9 @@ export class World {
         const m = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
         if (m && req.method === "GET") {
             this.blobCounts.set(m[1], (this.blobCounts.get(m[1]) ?? 0) + 1);
+            if (this.hubTokens.get(bearer) === "user") {
+                this.authenticatedBlobCounts.set(m[1], (this.authenticatedBlobCounts.get(m[1]) ?? 0) + 1);
+            }
         }
         const upstream = http.request({
             host: WORLD_IP, port: REGISTRY_PORT, method: req.method, path: req.url,
