@@ -10,6 +10,7 @@
 #   testhost.sh up NAME N ARCH PUBKEY  boot host NAME at 10.213.0.(10+N), root login with PUBKEY
 #   testhost.sh down NAME              stop it and remove its network
 #   testhost.sh down-all               stop every test host and the bridge (also after a crash)
+#   testhost.sh root [ARCH]            print the folder of the root build uses
 #   testhost.sh apt-repo ARCH PKG...   build or reuse a local apt repository with PKG and what it needs
 #                                      that the root lacks, from the Debian mirror; prints its folder
 #
@@ -267,6 +268,7 @@ PY
 case "${1:-}" in
     setup) cmd_setup ;;
     apt-repo) cmd_apt_repo "${2:?arch}" "${@:3}" ;;
+    root) root_of "${2:-amd64}" ;;
     build) cmd_build "${2:-amd64}" ;;
     net) net_up ;;
     up) cmd_up "${2:?name}" "${3:?index}" "${4:?arch}" "${5:?public key file}" ;;

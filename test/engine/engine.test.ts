@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { World } from "../host/world";
-import { Figures, Host, ROOT, TestHosts, hostSuitePossible, runSecrets, testhost } from "../host/harness";
+import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost } from "../host/harness";
 
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
@@ -131,6 +131,7 @@ describe("the fleet under the real Pulumi engine", function () {
         testhost("setup");
         testhost("build", "amd64");
         testhost("net");
+        world.aptRepos = aptRepos("amd64");
         await world.start();
         runner = hosts.boot("runner", 1, "amd64");
         actuated = hosts.boot("actuated", 2, "amd64");
@@ -322,12 +323,7 @@ function copyProjectFiles(dest: string): void {
 }
 
 function testhostRoot(): string {
-    const cache = path.join(process.env.RUNNER_FLEET_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "runner-fleet"), "testhost");
-    const root = fs.readdirSync(cache).find(d => /^bookworm-amd64-[0-9a-f]{8}$/.test(d));
-    if (!root) {
-        throw new Error("no amd64 test root; run scripts/e2e/testhost.sh build amd64");
-    }
-    return path.join(cache, root);
+    return testhost("root", "amd64");
 }
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {

@@ -21,6 +21,14 @@ export function testhost(...args: string[]): string {
     return execFileSync("bash", [TESTHOST, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
 }
 
+/** What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer. */
+export const APT_PACKAGES = ["sudo"];
+
+/** The local apt repositories the test world serves on the bridge, per arch (testhost.sh apt-repo). */
+export function aptRepos(...arches: ("amd64" | "arm64")[]): Record<string, string> {
+    return Object.fromEntries(arches.map(a => [a, testhost("apt-repo", a, ...APT_PACKAGES)]));
+}
+
 /** Whether this machine can run the suite, and why not. */
 export function hostSuitePossible(): string | undefined {
     if (process.getuid?.() !== 0) {

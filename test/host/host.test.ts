@@ -8,11 +8,9 @@ import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import { RunnerAgentArgs } from "../../components";
 import { World, WORLD_IP } from "./world";
-import { Figures, Host, RenderedCommand, TestHosts, hostSuitePossible, renderHost, runSecrets, testhost } from "./harness";
+import { Figures, Host, RenderedCommand, TestHosts, aptRepos, hostSuitePossible, renderHost, runSecrets, testhost } from "./harness";
 
 const N_PULLS = 5;
-/** What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer. */
-const APT_PACKAGES = ["sudo"];
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
 
@@ -142,7 +140,7 @@ describe("host scripts on real systemd hosts", function () {
         figure(`test roots ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (debootstrap on a fresh machine, reused after)`);
         testhost("net");
         // What the hosts install lives in a local apt repository on the bridge (the only place they reach).
-        world.aptRepos = { amd64: testhost("apt-repo", "amd64", ...APT_PACKAGES), arm64: testhost("apt-repo", "arm64", ...APT_PACKAGES) };
+        world.aptRepos = aptRepos("amd64", "arm64");
         await world.start();
         runner = hosts.boot("runner", 1, "amd64");
         actuated = hosts.boot("actuated", 2, "amd64");
