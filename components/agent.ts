@@ -5,9 +5,6 @@
 //   <name>-install  installs the agent; its delete side removes it and
 //                   deregisters it, so `pulumi destroy` leaves no runner behind.
 
-import { createHash } from "crypto";
-import { readFileSync } from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ACTUATED_ARCH_LABEL, LABEL_FIX, kindLabelProblem, labelProblem } from "./labels";
@@ -16,7 +13,8 @@ import { Problem, throwIfAny } from "./problems";
 import { AgentKind, AgentSchema, DEFAULTS, EndpointsSpec } from "./settings";
 import { RunnerHost } from "./hosts/host";
 import { secretCommand, secretLines } from "./host-command";
-import { shellQuote } from "./remote-script";
+import { agentPortProbe, runnerRegistration } from "./operator-command";
+import { scriptHash } from "./remote-script";
 
 export interface AgentSecrets {
     /** actuated: the licence key. */
@@ -25,7 +23,14 @@ export interface AgentSecrets {
     readonly actuatedToken?: pulumi.Input<string>;
     /** actuated: Docker Hub access token for the installer's own mirror (with `dockerHubUsername`). */
     readonly dockerHubToken?: pulumi.Input<string>;
-    /** github-runner: a token allowed to manage the organization's self-hosted runners, kept root-only on the host to register ephemeral runners again and to remove them at destroy. */
+    /**
+     * github-runner: the operator's token, allowed to manage the organization's
+     * self-hosted runners. It is used where pulumi runs, to mint each
+     * install's registration token and to remove the host's runners at
+     * destroy; GITHUB_TOKEN where pulumi runs when unset. Only with
+     * `ephemeral: true` (opt-in; refused where jobs can become root) is it
+     * kept on the host, to register again after every job.
+     */
     readonly githubRunnerToken?: pulumi.Input<string>;
 }
 
@@ -40,14 +45,17 @@ export interface RunnerAgentArgs {
     readonly runnerGroup?: string;
     /** github-runner: runner services on the host. Default 1. */
     readonly instances?: number;
-    /** github-runner: one job per registration. Default true. */
+    /**
+     * github-runner: one job per registration. Default false: the runner keeps
+     * its registration and cleans the job's workspace, containers and images
+     * after each job. true needs a minting credential on the host, so it is
+     * refused with installDocker (the docker group is root).
+     */
     readonly ephemeral?: boolean;
     /** github-runner: the actions/runner release. */
     readonly runnerVersion?: string;
     /** github-runner: install Docker for the jobs. Default true. */
     readonly installDocker?: boolean;
-    /** github-runner: a registration token, such as github.getActionsOrganizationRegistrationTokenOutput().token. Kept secret. Without one, the host asks the API for one with githubRunnerToken. */
-    readonly registrationToken?: pulumi.Input<string>;
     /** actuated: block device for microVM disks (wiped). */
     readonly vmDevice?: string;
     /** actuated: disk size of each microVM, such as 30GB. */
@@ -86,8 +94,13 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
             add("secrets.dockerHubToken", "is missing while dockerHubUsername is set", "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls");
         }
     } else if (args.kind === "github-runner") {
-        if (args.secrets.githubRunnerToken === undefined) {
-            add("secrets.githubRunnerToken", "is missing", "pass a token that can manage the organization's self-hosted runners (a secret)");
+        const ephemeral = args.ephemeral ?? DEFAULTS.agent.ephemeral;
+        if (ephemeral && (args.installDocker ?? DEFAULTS.agent.installDocker)) {
+            add("ephemeral", "keeps a token that can register the organization's runners on the host, and with Docker installed every job can read it (the docker group is root)",
+                "leave ephemeral false (the default: one registration, cleaned between jobs), or set installDocker: false");
+        }
+        if (ephemeral && args.secrets.githubRunnerToken === undefined) {
+            add("secrets.githubRunnerToken", "is missing, and ephemeral runners register again after every job with it", "pass the token (a secret), or leave ephemeral false");
         }
         problems.push(...settingProblems(AgentSchema.shape.instances, args.instances, "instances"));
         problems.push(...settingProblems(AgentSchema.shape.runnerVersion, args.runnerVersion, "runnerVersion"));
@@ -120,6 +133,10 @@ export class RunnerAgent extends pulumi.ComponentResource {
     public readonly configure?: command.remote.Command;
     /** actuated: the probe, from where pulumi runs, of the agent's port on the host's public address. */
     public readonly portProbe?: command.local.Command;
+    /** github-runner: removes the host's registrations from the organization at destroy (where pulumi runs). */
+    public runners?: command.local.Command;
+    /** github-runner: mints the install's registration token (where pulumi runs). */
+    public registrationToken?: command.local.Command;
     /** The settings hash the install recorded on the host (for drift checks). */
     public readonly settingsHash: string;
     /** What the agent's commands record on the host, by stamp name (for drift checks). */
@@ -141,7 +158,8 @@ export class RunnerAgent extends pulumi.ComponentResource {
                 "actuated-token": args.secrets.actuatedToken,
                 "dockerhub-token": (args.actuatedMirror ?? true) && args.dockerHubUsername !== undefined ? args.secrets.dockerHubToken : undefined,
             }
-            : { "github-runner-token": args.secrets.githubRunnerToken };
+            // A plain host holds no organization credential unless ephemeral was opted into (then no Docker).
+            : { "github-runner-token": (args.ephemeral ?? DEFAULTS.agent.ephemeral) ? args.secrets.githubRunnerToken : undefined };
         this.secretsCommand = secretCommand(`${name}-secrets`, {
             host, script: "write-secrets.sh", env: { SECRET_SET: "agent" },
             deleteScript: "write-secrets.sh", deleteEnv: { SECRET_SET: "agent", ACTION: "remove" },
@@ -167,26 +185,7 @@ export class RunnerAgent extends pulumi.ComponentResource {
                 },
                 deleteScript: "remove-actuated.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
             }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] })
-            : secretCommand(`${name}-install`, {
-                host, script: "install-github-runner.sh", secret: true,
-                env: {
-                    RUNNER_FLEET_HOST: host.name,
-                    GITHUB_ORG: args.org,
-                    GITHUB_URL: endpoints.githubUrl,
-                    GITHUB_API_URL: endpoints.githubApi,
-                    RUNNER_GROUP: args.runnerGroup ?? DEFAULTS.runnerGroup,
-                    LABELS: labels,
-                    INSTANCES: String(args.instances ?? DEFAULTS.agent.instances),
-                    EPHEMERAL: (args.ephemeral ?? DEFAULTS.agent.ephemeral) ? "1" : "0",
-                    RUNNER_VERSION: args.runnerVersion ?? DEFAULTS.agent.runnerVersion,
-                    RUNNER_DOWNLOAD_URL: endpoints.runnerDownloads,
-                    INSTALL_DOCKER: (args.installDocker ?? DEFAULTS.agent.installDocker) ? "1" : "0",
-                },
-                deleteScript: "remove-github-runner.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
-                // A registration token is new on every run; a changed one alone must not reinstall.
-                stdin: args.registrationToken === undefined ? undefined : secretLines({ "registration-token": args.registrationToken }),
-                ignoreStdin: true,
-            }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] });
+            : this.plainRunner(name, args, endpoints);
         this.install = installed.command;
         this.scripts = ["write-secrets.sh", args.kind === "actuated" ? "install-actuated.sh" : "install-github-runner.sh"];
         this.settingsHash = installed.hash;
@@ -210,32 +209,42 @@ export class RunnerAgent extends pulumi.ComponentResource {
         this.stamps = stamps;
         this.registerOutputs({ settingsHash: this.settingsHash });
     }
-}
 
-/** The port actuated's control plane reaches an agent on (docs.actuated.com/install-agent). */
-export const ACTUATED_AGENT_PORT = 443;
-
-/** The operator-side probe (scripts/operator/probe-port.js), as text: the same on every machine that runs pulumi. */
-function probeScript(): string {
-    for (const root of [path.resolve(__dirname, ".."), path.resolve(__dirname, "..", "..")]) {
-        try {
-            return readFileSync(path.join(root, "scripts", "operator", "probe-port.js"), "utf8");
-        } catch {
-            // the next root
-        }
+    /**
+     * The plain runner: its registration token is minted where pulumi runs,
+     * exactly when the install runs (runnerRegistration), and reaches the
+     * host on stdin; the host keeps no organization credential.
+     */
+    private plainRunner(name: string, args: RunnerAgentArgs, endpoints: EndpointsSpec): { command: command.remote.Command; hash: string } {
+        const host = args.host;
+        const instances = args.instances ?? DEFAULTS.agent.instances;
+        const env = {
+            RUNNER_FLEET_HOST: host.name,
+            GITHUB_ORG: args.org,
+            GITHUB_URL: endpoints.githubUrl,
+            GITHUB_API_URL: endpoints.githubApi,
+            RUNNER_GROUP: args.runnerGroup ?? DEFAULTS.runnerGroup,
+            LABELS: args.labels.join(","),
+            INSTANCES: String(instances),
+            EPHEMERAL: (args.ephemeral ?? DEFAULTS.agent.ephemeral) ? "1" : "0",
+            RUNNER_VERSION: args.runnerVersion ?? DEFAULTS.agent.runnerVersion,
+            RUNNER_DOWNLOAD_URL: endpoints.runnerDownloads,
+            INSTALL_DOCKER: (args.installDocker ?? DEFAULTS.agent.installDocker) ? "1" : "0",
+            DRAIN_TIMEOUT: String(60 * (args.drainTimeoutMinutes ?? DEFAULTS.agent.drainTimeoutMinutes)),
+        };
+        const after = [this.secretsCommand, ...(args.after ?? [])];
+        const registration = runnerRegistration(name, {
+            host, org: args.org, githubApi: endpoints.githubApi, instances,
+            operatorToken: args.secrets.githubRunnerToken, installHash: scriptHash("install-github-runner.sh", env),
+        }, { parent: this, dependsOn: after });
+        this.runners = registration.runners;
+        this.registrationToken = registration.token;
+        return secretCommand(`${name}-install`, {
+            host, script: "install-github-runner.sh", secret: true, env,
+            deleteScript: "remove-github-runner.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
+            // Minted for this install; a new one alone (it is new whenever the step runs) must not reinstall.
+            stdin: pulumi.secret(registration.token.stdout),
+            ignoreStdin: true,
+        }, { parent: this, dependsOn: [...after, registration.token] });
     }
-    throw new Error("runner-fleet: scripts/operator/probe-port.js is missing from the package");
-}
-
-/**
- * A step where pulumi runs (not on the host): does the agent's port answer on
- * the host's public address? Re-runs when the address or the probe changes.
- */
-export function agentPortProbe(name: string, host: RunnerHost, opts: pulumi.CustomResourceOptions): command.local.Command {
-    const script = probeScript();
-    return new command.local.Command(name, {
-        create: `node -e ${shellQuote(script)}`,
-        environment: { HOST_NAME: host.name, ADDRESS: host.publicIp, PORT: String(ACTUATED_AGENT_PORT) },
-        triggers: [host.publicIp, createHash("sha256").update(script).digest("hex")],
-    }, opts);
 }

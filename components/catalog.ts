@@ -152,3 +152,56 @@ export function plansOf(provider: HostProvider): string[] {
 function round2(n: number): number {
     return Math.round(n * 100) / 100;
 }
+
+// ---------------------------------------------------------------------------
+// actions/runner releases the fleet knows of, newest first: the tags' dates in
+// actions/runner, read on 2026-11-25 (no network call at run time). GitHub
+// stops queueing jobs to a runner that has not installed a newer release
+// within 30 days of it (docs.github.com: "Runner software updates on
+// self-hosted runners"); the runners update themselves unless told not to.
+
+export interface RunnerRelease {
+    readonly version: string;
+    /** YYYY-MM-DD */
+    readonly date: string;
+}
+
+export const RUNNER_RELEASES: readonly RunnerRelease[] = [
+    { version: "2.336.0", date: "2026-07-20" },
+    { version: "2.335.1", date: "2026-06-08" },
+    { version: "2.335.0", date: "2026-06-08" },
+    { version: "2.334.0", date: "2026-04-21" },
+    { version: "2.333.1", date: "2026-03-27" },
+    { version: "2.333.0", date: "2026-03-18" },
+    { version: "2.329.0", date: "2025-10-14" },
+];
+
+/** GitHub's grace for a runner that has not updated, in days. */
+export const RUNNER_UPDATE_GRACE_DAYS = 30;
+
+function compareVersions(a: string, b: string): number {
+    const pa = a.split(".").map(Number);
+    const pb = b.split(".").map(Number);
+    for (let i = 0; i < 3; i++) {
+        if ((pa[i] ?? 0) !== (pb[i] ?? 0)) {
+            return (pa[i] ?? 0) - (pb[i] ?? 0);
+        }
+    }
+    return 0;
+}
+
+/**
+ * Where an installed runner stands against the releases the fleet knows of:
+ * the newest, whether it is older, and the days left before GitHub stops
+ * sending it jobs (30 days after the first newer release; negative: past).
+ */
+export function runnerStanding(installed: string, today: Date): { newest: RunnerRelease; outdated: boolean; daysLeft: number | null } {
+    const newest = RUNNER_RELEASES[0];
+    const newer = RUNNER_RELEASES.filter(r => compareVersions(r.version, installed) > 0);
+    if (newer.length === 0) {
+        return { newest, outdated: false, daysLeft: null };
+    }
+    const first = newer[newer.length - 1];
+    const deadline = Date.parse(`${first.date}T00:00:00Z`) + RUNNER_UPDATE_GRACE_DAYS * 86_400_000;
+    return { newest, outdated: true, daysLeft: Math.floor((deadline - today.getTime()) / 86_400_000) };
+}

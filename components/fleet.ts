@@ -53,6 +53,8 @@ export interface FleetHostOutput {
     readonly mirror: string | null;
     readonly monthlyPrice: number | null;
     readonly currency: string | null;
+    /** What on the host a job could use beyond its own runner, or null: the opt-in that keeps githubRunnerToken there. */
+    readonly exposed: string | null;
 }
 
 /** One host of the fleet and everything on it. */
@@ -68,7 +70,6 @@ export interface FleetHost {
 interface Organization {
     readonly provider?: github.Provider;
     readonly wiring?: GithubOrgWiring;
-    readonly registrationToken?: pulumi.Output<string>;
 }
 
 /** Parses (unless parsed) and validates a fleet's input: the spec, or every problem at once. */
@@ -86,6 +87,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
     public readonly summary: FleetSummary;
     /** Per host: its spec, summary, host component, agent and mirror. */
     public readonly members: readonly FleetHost[];
+    private readonly githubToken?: pulumi.Output<string>;
     /** The GitHub provider for the organization (unless github.manage is false). */
     public readonly githubProvider?: github.Provider;
     public readonly org?: GithubOrgWiring;
@@ -114,6 +116,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             pulumi.log.warn(warning, this);
         }
         const secret: Secrets = key => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
+        this.githubToken = args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken);
 
         const org = this.organization(name, secret, args.githubToken);
         this.githubProvider = org.provider;
@@ -168,10 +171,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             } : undefined,
             provider,
         }, { parent: this });
-        const registrationToken = hasRunners
-            ? pulumi.secret(github.getActionsOrganizationRegistrationTokenOutput({ provider }).token)
-            : undefined;
-        return { provider, wiring, registrationToken };
+        return { provider, wiring };
     }
 
     /** One host and what runs on it; depends on nothing of any other host. */
@@ -217,12 +217,13 @@ export class RunnerFleet extends pulumi.ComponentResource {
         return new RunnerAgent(childName, {
             host, kind: s.agent, labels: s.labels, org: fleet.github.org, runnerGroup: fleet.github.runnerGroup,
             instances: fleet.agent.instances, ephemeral: fleet.agent.ephemeral, runnerVersion: fleet.agent.runnerVersion,
-            installDocker: fleet.agent.installDocker, registrationToken: runner ? org.registrationToken : undefined,
+            installDocker: fleet.agent.installDocker,
             vmDevice: spec.vmDevice, vmDiskSize: fleet.agent.vmDiskSize,
             actuatedMirror: fleet.mirror.enabled, dockerHubUsername: fleet.mirror.dockerHubUsername,
             drainTimeoutMinutes: fleet.agent.drainTimeoutMinutes, probeAgentPort: fleet.agent.probeAgentPort,
             secrets: runner
-                ? { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) }
+                // The operator's token: the stack's githubRunnerToken, else the GitHub provider's; else GITHUB_TOKEN where pulumi runs.
+                ? { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) ?? this.githubToken }
                 : {
                     actuatedLicense: secret(SECRET_KEYS.actuatedLicense),
                     actuatedToken: secret(SECRET_KEYS.actuatedToken),
@@ -269,6 +270,9 @@ export class RunnerFleet extends pulumi.ComponentResource {
                 address, arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
                 mirror: mirrorAddressOf(this.spec, s.agent) ?? null,
                 monthlyPrice: s.monthlyPrice ?? null, currency: s.currency ?? null,
+                exposed: s.agent === "github-runner" && this.spec.agent.ephemeral
+                    ? "keeps githubRunnerToken (agent.ephemeral), which can register the organization's runners: anything that becomes root here can use it"
+                    : null,
             }];
         }))).apply(entries => Object.fromEntries(entries));
     }

@@ -8,7 +8,7 @@
 
 import { z } from "zod";
 import { cidrProblem, mirrorBindProblem } from "./addresses";
-import { ARCHES, HOST_PROVIDERS } from "./catalog";
+import { ARCHES, HOST_PROVIDERS, RUNNER_RELEASES } from "./catalog";
 import { LABEL_FIX, VM_SIZE, labelProblem } from "./labels";
 
 /** What the docs and the error messages know of a setting besides its type. */
@@ -121,8 +121,8 @@ export const HostSchema = z.strictObject({
 // ---------------------------------------------------------------------------
 // Fleet-wide sections.
 
-/** The actions/runner release installed unless agent.runnerVersion says otherwise. */
-export const DEFAULT_RUNNER_VERSION = "2.329.0";
+/** The actions/runner release installed unless agent.runnerVersion says otherwise: the newest the catalog knows. */
+export const DEFAULT_RUNNER_VERSION = RUNNER_RELEASES[0].version;
 
 export const AgentSchema = z.strictObject({
     kind: setting(z.enum(AGENT_KINDS).default("actuated"), {
@@ -150,12 +150,13 @@ export const AgentSchema = z.strictObject({
         description: "github-runner: runner services per host (one job each at a time)",
         fix: "set agent.instances to a whole number from 1 to 32, such as 1 or 4 (each instance runs one job at a time)",
     }),
-    ephemeral: setting(z.boolean().default(true), {
-        description: "github-runner: one job per registration, registered again after each job",
+    ephemeral: setting(z.boolean().default(false), {
+        description: "github-runner: one job per registration. Off (the default), each runner keeps its registration and the job's workspace, containers and images are cleaned after every job; on, the host keeps `githubRunnerToken` to register again after every job, which is refused with `installDocker` (every job could read it: the docker group is root) and marked EXPOSED in the plan",
+        fix: "leave ephemeral false, or set installDocker: false",
     }),
     runnerVersion: setting(matches(/^\d+\.\d+\.\d+$/, "an actions/runner release").default(DEFAULT_RUNNER_VERSION), {
-        description: "github-runner: the actions/runner release installed (it updates itself; updates are never disabled, since a runner that stops updating stops getting jobs about 30 days after a newer release)",
-        fix: "use a version such as 2.329.0, without a leading v", docType: "version",
+        description: "github-runner: the actions/runner release installed (it updates itself; updates are never disabled, since a runner that stops updating stops getting jobs 30 days after a newer release); the default is the newest release the catalog knows, and the drift check reports an older one",
+        fix: "use a release such as 2.336.0, without a leading v", docType: "version",
     }),
     drainTimeoutMinutes: setting(z.number().int().min(0).max(1440).default(60), {
         description: "how long a change that re-runs an agent's install waits for running jobs to finish before it enrolls or registers again (an actuated re-enrolment wipes `vmDevice`)",
@@ -216,7 +217,7 @@ export const GithubSchema = z.strictObject({
         description: "restrict the runner group to these workflows (`owner/repo/.github/workflows/file.yml@refs/heads/main`)",
     }),
     manage: setting(z.boolean().default(true), {
-        description: "manage the organization with `@pulumi/github`; with `false` no GitHub resource is created, the runner group must exist, and hosts ask the API for registration tokens with `githubRunnerToken`",
+        description: "manage the organization with `@pulumi/github`; with `false` no GitHub resource is created and the runner group must exist (registration tokens are minted where `pulumi` runs either way)",
     }),
 });
 
@@ -322,7 +323,7 @@ export const SECRET_DOCS: Readonly<Record<string, string>> = {
     actuatedLicense: "any host runs the actuated agent",
     actuatedToken: "any host runs the actuated agent",
     dockerHubToken: "`mirror.dockerHubUsername` is set",
-    githubRunnerToken: "any host runs the GitHub runner: a token with the organization permission \"Self-hosted runners: read and write\" (fine-grained) or `admin:org` (classic). It is kept root-only on those hosts to register ephemeral runners again after each job and to remove them at destroy.",
+    githubRunnerToken: "any host runs the GitHub runner (else the GitHub provider's token, else `GITHUB_TOKEN` where `pulumi` runs): a token with the organization permission \"Self-hosted runners: read and write\" (fine-grained) or `admin:org` (classic). It is used where `pulumi` runs, to mint each install's registration token and to remove the host's runners at destroy; it reaches a host only with `agent.ephemeral: true`.",
 };
 
 /** Whether a top-level setting is plain text in the stack file (the rest arrive as JSON). */

@@ -51,7 +51,8 @@ export function requiredSecrets(spec: FleetSpec): string[] {
         if ((h.agent ?? spec.agent.kind) === "actuated") {
             need.add(SECRET_KEYS.actuatedLicense);
             need.add(SECRET_KEYS.actuatedToken);
-        } else {
+        } else if (spec.agent.ephemeral) {
+            // Kept on the host to register again after every job; otherwise the token may come from the environment.
             need.add(SECRET_KEYS.githubRunnerToken);
         }
     }

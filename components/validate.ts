@@ -170,6 +170,10 @@ function labelProblems(spec: FleetSpec): Problem[] {
         });
     });
     const kinds = new Set(spec.hosts.map(h => h.agent ?? spec.agent.kind));
+    if (spec.agent.ephemeral && spec.agent.installDocker && kinds.has("github-runner")) {
+        p.add("agent.ephemeral", "keeps githubRunnerToken, which can register the organization's runners, on every plain host, and with Docker installed every job can read it (the docker group is root)",
+            "leave ephemeral false (one registration per runner, cleaned between jobs), or set installDocker: false");
+    }
     if (spec.agent.vmSize !== undefined && !kinds.has("actuated")) {
         p.add("agent.vmSize", "sizes actuated microVMs, and the fleet has no actuated host", "remove agent.vmSize, or add an actuated host");
     }

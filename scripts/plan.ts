@@ -239,6 +239,9 @@ export function formatPlan(plan: Plan): string {
         out.push("");
         out.push(`Host ${h.host}: ${h.provider}, ${h.arch}, agent ${h.agent}, ${money(h.monthlyPrice, h.currency)}`);
         out.push(`  labels: ${h.labels.join(", ")}`);
+        if (h.exposed) {
+            out.push(`  EXPOSED: ${h.exposed}`);
+        }
         for (const r of h.resources) {
             out.push(`  + ${r.type}  ${r.name}`);
         }

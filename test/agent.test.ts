@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { ExistingHost, RegistryMirror, RunnerAgent, RunnerFleet } from "../components";
 import { hostScript, scriptHash } from "../components/remote-script";
-import { RecordedResource } from "../scripts/lib/mock-runtime";
+import { MINTED_REGISTRATION_TOKEN, RecordedResource } from "../scripts/lib/mock-runtime";
 import { FAKE, byType, named, record, recordFailure } from "./harness";
 
 const SECRETS = {
@@ -12,7 +12,7 @@ const SECRETS = {
     dockerHubToken: FAKE.dockerHubToken,
     githubRunnerToken: "fake-github-runner-token-for-tests-0006",
 };
-const REGISTRATION = "fake-registration-token-for-tests-0007";
+const REGISTRATION = MINTED_REGISTRATION_TOKEN;
 const ALL_SECRET_VALUES = [...Object.values(SECRETS), REGISTRATION];
 
 function fleetArgs(hostLabels: Record<string, string[]> = {}) {
@@ -105,7 +105,7 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         expect(actuated).to.contain("DOCKERHUB_USERNAME='example-bot'");
         const runner = String(named(resources, "fleet-x86-1-agent-install").inputs.create);
         expect(runner).to.contain("install-github-runner.sh").and.contain("GITHUB_ORG='example-org'")
-            .and.contain("RUNNER_GROUP='runner-fleet'").and.contain("LABELS='runner-fleet-amd64'").and.contain("EPHEMERAL='1'");
+            .and.contain("RUNNER_GROUP='runner-fleet'").and.contain("LABELS='runner-fleet-amd64'").and.contain("EPHEMERAL='0'");
         expect(String(named(resources, "fleet-arm-1-mirror-configure").inputs.create)).to.contain("MIRROR_MODE='actuated'");
         const own = String(named(resources, "fleet-x86-1-mirror-configure").inputs.create);
         expect(own).to.contain("MIRROR_MODE='registry'").and.contain("MIRROR_BIND='127.0.0.1:5000'").and.contain("RUNTIME_CONFIG='1'");
@@ -171,6 +171,48 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         // ignoreChanges is not on the wire under mocks; the trigger must not depend on the token either.
         const install = named(resources, "fleet-x86-1-agent-install");
         expect(JSON.stringify(install.inputs.triggers)).to.not.contain(REGISTRATION);
+    });
+
+    it("mints the registration token where pulumi runs, exactly when the install runs, and keeps no organization credential on a plain host", async () => {
+        const { resources } = await recordFleet();
+        const token = named(resources, "fleet-x86-1-agent-token");
+        const runners = named(resources, "fleet-x86-1-agent-runners");
+        const install = named(resources, "fleet-x86-1-agent-install");
+        expect([token.type, runners.type]).to.deep.equal(["command:local:Command", "command:local:Command"]);
+        // The operator's token goes to the local steps' environment only, as a secret, and the mint logs nothing.
+        const env = token.inputs.environment as Record<string, string>;
+        expect(env).to.include({ ACTION: "mint", HOST_NAME: "x86-1", GITHUB_ORG: "example-org", INSTANCES: "1" });
+        expect(env.RUNNER_FLEET_GITHUB_TOKEN).to.equal(FAKE.githubRunnerToken);
+        expect(token.secretInputs.has("environment")).to.equal(true);
+        expect(token.inputs.logging).to.equal("none");
+        expect(token.additionalSecretOutputs).to.include.members(["stdout", "stderr"]);
+        expect(String(token.inputs.create)).to.contain("registration-token").and.contain("node -e");
+        // Minted exactly when the install runs: the install's own settings hash is among its triggers.
+        const installHash = (install.inputs.triggers as string[])[0];
+        expect(token.inputs.triggers as string[]).to.include(installHash);
+        // Removal at destroy: the operator's token, where pulumi runs, after the install is gone.
+        expect(String(runners.inputs.delete)).to.contain("actions/runners/${r.id}");
+        expect((runners.inputs.environment as Record<string, string>).ACTION).to.equal("remove");
+        expect([...install.dependencies]).to.include(token.urn);
+        expect([...token.dependencies]).to.include(runners.urn);
+        // The install reads the minted token on stdin, as a secret.
+        expect(install.secretInputs.has("stdin")).to.equal(true);
+        // Nothing that can register or remove runners is sent to the host.
+        const secrets = String(named(resources, "fleet-x86-1-agent-secrets").inputs.stdin);
+        expect(secrets).to.not.contain("github-runner-token");
+        for (const cmd of commands(resources).filter(c => c.name.startsWith("fleet-x86-1-"))) {
+            expect(JSON.stringify(cmd.inputs), cmd.name).to.not.contain(FAKE.githubRunnerToken);
+            expect(JSON.stringify(cmd.inputs), cmd.name).to.not.contain(Buffer.from(FAKE.githubRunnerToken).toString("base64"));
+        }
+    });
+
+    it("refuses ephemeral runners with Docker: the host would keep a token every job can read", async () => {
+        const { error, resources } = await recordFailure(() => new RunnerFleet("fleet", {
+            config: { github: { org: "example-org" }, agent: { ephemeral: true }, hosts: [{ name: "x86-1", provider: "existing", arch: "amd64", kvm: false, agent: "github-runner", address: "192.0.2.9" }] },
+            secrets: { sshPrivateKey: FAKE.sshPrivateKey, githubRunnerToken: FAKE.githubRunnerToken },
+        }));
+        expect(resources).to.have.length(0);
+        expect(error.message).to.contain("agent.ephemeral").and.contain("docker group is root").and.contain("installDocker: false");
     });
 
     it("changes the trigger when a script changes", () => {

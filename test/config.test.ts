@@ -116,7 +116,9 @@ describe("stack config validation", () => {
     });
 
     it("needs the Docker Hub token only when a Docker Hub user is set", () => {
-        expect(requiredSecrets(specOf(fleet([hcloud("h1")])))).to.deep.equal(["sshPrivateKey", "githubRunnerToken"]);
+        // githubRunnerToken is the operator's (it may come from GITHUB_TOKEN where pulumi runs); a host needs it only when ephemeral.
+        expect(requiredSecrets(specOf(fleet([hcloud("h1")])))).to.deep.equal(["sshPrivateKey"]);
+        expect(requiredSecrets(specOf(fleet([hcloud("h1")], { agent: { ephemeral: true, installDocker: false } })))).to.deep.equal(["sshPrivateKey", "githubRunnerToken"]);
         expect(requiredSecrets(specOf(fleet([hcloud("h1")], { mirror: { dockerHubUsername: "bot" } })))).to.include("dockerHubToken");
     });
 

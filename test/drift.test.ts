@@ -5,7 +5,9 @@ import * as os from "os";
 import * as path from "path";
 import {
     CloudChange, DriftReport, EXIT, HostRunner, HostTarget, RunResult, StackSource, checkCommand, driftCheck, formatMarkdown, formatTable,
+    judgeRunnerVersions,
 } from "../scripts/lib/drift";
+import { RUNNER_RELEASES } from "../components/catalog";
 import { parseDriftArgs } from "../scripts/drift-check";
 import { actionlint } from "./github.test";
 
@@ -235,7 +237,7 @@ describe("check.sh against a temporary root", () => {
         const clean = runCheck(root, bin, env);
         expect(clean.status, clean.stderr).to.equal(0);
         expect(clean.checks.map((c: { check: string }) => c.check)).to.deep.equal([
-            "agent-service-1", "runner-registered-1", "agent-service-2", "runner-registered-2",
+            "agent-service-1", "runner-registered-1", "runner-version-1", "agent-service-2", "runner-registered-2", "runner-version-2",
             "mirror-private", "mirror-public-closed", "settings-agent", "file:/usr/local/lib/runner-fleet/ready.sh",
         ]);
 
@@ -289,5 +291,28 @@ describe("the scheduled drift workflow", () => {
         const r = actionlint(text);
         expect(r.out).to.equal("");
         expect(r.status).to.equal(0);
+    });
+});
+
+describe("runner versions in the drift check", () => {
+    const check = (version: string) => ({ check: "runner-version-1", ok: true, detail: version });
+
+    it("passes the newest release the catalog knows", () => {
+        const [c] = judgeRunnerVersions([check(RUNNER_RELEASES[0].version)], new Date("2026-11-25T00:00:00Z"));
+        expect(c.ok).to.equal(true);
+    });
+
+    it("reports an older runner as drift, with the days GitHub still sends it jobs", () => {
+        // 2.335.1's first newer release is 2.336.0 of 2026-07-20: jobs stop 30 days later, 2026-08-19.
+        const [soon] = judgeRunnerVersions([check("2.335.1")], new Date("2026-08-09T00:00:00Z"));
+        expect(soon.ok).to.equal(false);
+        expect(soon.detail).to.contain("older than 2.336.0").and.contain("in 10 day(s)");
+        const [past] = judgeRunnerVersions([check("2.329.0")], new Date("2026-11-25T00:00:00Z"));
+        expect(past.detail).to.match(/stopped sending it jobs \d+ day\(s\) ago/);
+    });
+
+    it("leaves other checks and unknown versions alone", () => {
+        const other = { check: "agent-service-1", ok: true, detail: "active" };
+        expect(judgeRunnerVersions([other, check("unknown")], new Date())).to.deep.equal([other, check("unknown")]);
     });
 });

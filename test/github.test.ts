@@ -232,18 +232,20 @@ describe("hosts never wait for each other", () => {
             const { resources } = await record(() => fleetOf(n));
             depths.push(longestChain(resources));
         }
-        // An Equinix Metal actuated host: project key, device, ready, secrets, install, configure, the port probe.
+        // A Hetzner Cloud plain host: key and firewall, server, ready, secrets, the operator's runners and token
+        // steps, install, mirror (an actuated host: ..., install, configure, the port probe: 7).
         expect(depths).to.deep.equal([depths[0], depths[0], depths[0]]);
-        expect(depths[0]).to.equal(7);
+        expect(depths[0]).to.equal(8);
     });
 });
 
 describe("a fleet that leaves the organization alone (github.manage: false)", () => {
-    it("creates no GitHub provider or resources, and lets hosts fetch their own registration tokens", async () => {
+    it("creates no GitHub provider or resources; the registration token is still minted where pulumi runs", async () => {
         const { resources } = await record(() => twoArch({ manage: false }, { image: "docker.io/example-org/app" }));
         expect(resources.filter(r => r.type.startsWith("github:") || r.type === "pulumi:providers:github")).to.deep.equal([]);
         const install = named(resources, "fleet-x86-1-agent-install");
-        expect(install.inputs).to.not.have.property("stdin");
+        expect([...install.dependencies]).to.include(named(resources, "fleet-x86-1-agent-token").urn);
+        expect(install.secretInputs.has("stdin")).to.equal(true);
         expect([...install.dependencies].some(d => d.includes("runner-group"))).to.equal(false);
     });
 

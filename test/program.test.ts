@@ -169,6 +169,17 @@ describe("the offline plan", function () {
         expect(r.stdout).to.equal("");
     });
 
+    it("marks a plain host that keeps an organization credential (ephemeral opt-in) as EXPOSED", () => {
+        const example = fs.readFileSync(path.join(ROOT, "Pulumi.example.yaml"), "utf8")
+            .replace("    vmSize: 8cpu-16gb\n", "    vmSize: 8cpu-16gb\n    ephemeral: true\n    installDocker: false\n");
+        const r = spawnSync(process.execPath, [PLAN, "--stack", "bad", "--cwd", planDir(example)], { encoding: "utf8" });
+        expect(r.status, r.stderr).to.equal(0);
+        const hcloud = r.stdout.split("\nHost ").find(b => b.startsWith("arm-hcloud-1"))!;
+        expect(hcloud).to.contain("EXPOSED: keeps githubRunnerToken");
+        const metal = r.stdout.split("\nHost ").find(b => b.startsWith("arm-metal-1"))!;
+        expect(metal).to.not.contain("EXPOSED");
+    });
+
     it("exits 2 with the stacks it can see when the stack file is missing", () => {
         const r = spawnSync(process.execPath, [PLAN, "--stack", "nope", "--cwd", ROOT], { encoding: "utf8" });
         expect(r.status).to.equal(2);

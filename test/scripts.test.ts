@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { scriptBundle } from "../components/remote-script";
 
 const HOST = path.resolve(__dirname, "..", "..", "scripts", "host");
 const TOKEN = "fake-hub-token-for-tests \"quoted\" \\ back";
@@ -147,13 +148,13 @@ describe("host scripts", () => {
             const root = tempRoot();
             const r = run("install-github-runner.sh", {
                 ROOT: root, RENDER_ONLY: "1", RUNNER_FLEET_HOST: "x86-1", GITHUB_ORG: "example-org", RUNNER_GROUP: "native",
-                LABELS: "actuated-amd64,gpu", INSTANCES: "2", RUNNER_VERSION: "2.329.0",
+                LABELS: "runner-fleet-amd64,gpu", INSTANCES: "2", RUNNER_VERSION: "2.329.0",
             }, `registration-token ${b64("fake-registration-token-0007")}\n`);
             expect(r.status, r.out).to.equal(0);
             expect(r.out).to.not.contain("fake-registration-token");
             const envFile = fs.readFileSync(path.join(root, "etc/runner-fleet/runner.env"), "utf8");
-            expect(envFile).to.contain("GITHUB_ORG=example-org\n").and.contain("RUNNER_GROUP=native\n").and.contain("LABELS=actuated-amd64,gpu\n")
-                .and.contain("EPHEMERAL=1\n").and.contain("GITHUB_API_URL=https://api.github.com\n");
+            expect(envFile).to.contain("GITHUB_ORG=example-org\n").and.contain("RUNNER_GROUP=native\n").and.contain("LABELS=runner-fleet-amd64,gpu\n")
+                .and.contain("EPHEMERAL=0\n").and.contain("GITHUB_API_URL=https://api.github.com\n");
             expect(envFile).to.match(/RUNNER_ARCHIVE=\/var\/cache\/runner-fleet\/actions-runner-linux-(x64|arm64)-2\.329\.0\.tar\.gz/);
             expect(envFile).to.not.contain("fake-registration-token");
             const unit = fs.readFileSync(path.join(root, "etc/systemd/system/runner-fleet-runner@.service"), "utf8");
@@ -207,5 +208,13 @@ describe("host scripts", () => {
             expect(r.status).to.equal(1);
             expect(r.out).to.contain("host h1 is " + machine).and.contain("declares it " + other);
         });
+    });
+});
+
+describe("what each install ships", () => {
+    it("ships every script a command runs: the runner's supervisor and job clean-up, actuated's in-place step", () => {
+        const names = (s: string) => scriptBundle(s).map(f => f.name);
+        expect(names("install-github-runner.sh")).to.include.members(["common.sh", "runner-service.sh", "job-cleanup.sh"]);
+        expect(names("install-actuated.sh")).to.include.members(["common.sh", "configure-actuated.sh"]);
     });
 });

@@ -64,9 +64,11 @@ describe("the settings' declarations", () => {
         ];
         const files = [...sourceFiles(path.join(REPO_ROOT, "components")), ...sourceFiles(path.join(REPO_ROOT, "scripts"))]
             .filter(f => !f.endsWith(path.join("components", "settings.ts")));
+        // The runner version's default is the newest of the catalog's dated release table, which holds it.
+        const table = path.join(REPO_ROOT, "components", "catalog.ts");
         for (const file of files) {
             const text = fs.readFileSync(file, "utf8");
-            for (const literal of literals) {
+            for (const literal of literals.filter(l => !(file === table && l === DEFAULTS.agent.runnerVersion))) {
                 expect(text.includes(literal), `${path.relative(REPO_ROOT, file)} writes the default ${literal} again`).to.equal(false);
             }
         }

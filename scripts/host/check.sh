@@ -43,6 +43,14 @@ case "${agent}" in
             else
                 report "runner-registered-${i}" false "instance ${i} has no registration"
             fi
+            # The version that runs (the runner updates itself): its own answer, else the one unpacked.
+            dir="/opt/runner-fleet/runner-${i}"
+            version="$("${dir}/bin/Runner.Listener" --version 2>/dev/null | head -n 1 || true)"
+            case "${version}" in
+                [0-9]*.[0-9]*.[0-9]*) ;;
+                *) version="$(cat "${dir}/.runner-fleet-version" 2>/dev/null || true)" ;;
+            esac
+            report "runner-version-${i}" true "${version:-unknown}" # judged by the drift check against the catalog
         done
         ;;
     *)

@@ -3,30 +3,39 @@
 # arch, registered to the organization in the fleet's runner group with the
 # fleet's labels, as INSTANCES systemd services (runner-fleet-runner@N). Jobs run
 # as an unprivileged user; a root supervisor (runner-service.sh) registers each
-# instance, ephemeral by default, and registers it again after every job.
+# instance and runs it.
+#
+# No organization credential is kept here. Each run gets a registration token
+# minted for it where pulumi runs (on stdin); it registers the instances whose
+# registration is missing or out of date, and is removed once they have
+# registered. Runners keep their registration; job-cleanup.sh cleans up after
+# every job. Only EPHEMERAL=1 (an opt-in the config refuses with Docker) keeps
+# github-runner-token to register again after each job.
+#
+# A change that restarts or re-registers an instance first waits for its
+# running job to finish (at most DRAIN_TIMEOUT seconds).
 #
 # Settings (environment):
 #   RUNNER_FLEET_HOST    the host's name; instances are named <host>-<N>
 #   GITHUB_ORG           the organization
 #   GITHUB_URL           default https://github.com
-#   GITHUB_API_URL       default https://api.github.com
+#   GITHUB_API_URL       default https://api.github.com (EPHEMERAL=1 only)
 #   RUNNER_GROUP         the runner group (default: Default)
 #   LABELS               comma-separated labels (no default labels are added)
 #   INSTANCES            runner services on this host (default 1)
-#   EPHEMERAL            1 (default): one job per registration
+#   EPHEMERAL            0 (default): one registration per runner; 1: one job per registration
 #   RUNNER_VERSION       actions/runner release, such as 2.329.0
 #   RUNNER_DOWNLOAD_URL  release base URL (default https://github.com/actions/runner/releases/download)
 #   RUNNER_SHA256        expected sha256 of the release archive (optional)
 #   RUNNER_USER          the unprivileged user jobs run as (default runner)
 #   INSTALL_DOCKER       1 (default): install Docker and let the runner user use it
+#   DRAIN_TIMEOUT        seconds to wait for a running job before restarting its runner (default 3600)
 #   SETTINGS_HASH        the hash the stack declared (recorded for drift checks)
-# Stdin: "registration-token <base64>", a fresh token from the organization
-# (kept root-only in /etc/runner-fleet/secrets/registration/).
-# Secrets (files in /etc/runner-fleet/secrets/agent): github-runner-token, to
-# get later registration and removal tokens.
+# Stdin: "registration-token <base64>", minted for this run (kept root-only in
+# /etc/runner-fleet/secrets/registration/ until the instances registered).
 #
-# Run by hand: sudo env RUNNER_FLEET_HOST=x GITHUB_ORG=my-org LABELS=a RUNNER_VERSION=2.329.0 \
-#   /usr/local/lib/runner-fleet/install-github-runner.sh </dev/null
+# Run by hand: printf 'registration-token %s\n' "$(printf %s "$TOKEN" | base64 -w0)" |
+#   sudo env RUNNER_FLEET_HOST=x GITHUB_ORG=my-org LABELS=a RUNNER_VERSION=2.329.0 /usr/local/lib/runner-fleet/install-github-runner.sh
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -39,7 +48,7 @@ base_url="${RUNNER_DOWNLOAD_URL:-https://github.com/actions/runner/releases/down
 case "${instances}" in '' | *[!0-9]*) die "INSTANCES must be a number" ;; esac
 
 # The registration token lives apart from write-secrets.sh's folder, which
-# holds only what the agent-secrets command sends.
+# holds only what the agent-secrets command sends; it is removed once used.
 read_secrets "${SECRETS_DIR}/registration" >/dev/null
 
 case "$(host_arch)" in
@@ -59,13 +68,16 @@ GITHUB_URL=${GITHUB_URL:-https://github.com}
 GITHUB_API_URL=${GITHUB_API_URL:-https://api.github.com}
 RUNNER_GROUP=${RUNNER_GROUP:-Default}
 LABELS=${LABELS:-}
-EPHEMERAL=${EPHEMERAL:-1}
+EPHEMERAL=${EPHEMERAL:-0}
 RUNNER_USER=${runner_user}
 RUNNER_VERSION=${version}
 RUNNER_ARCHIVE=/var/cache/runner-fleet/${archive_name}
 ENV
 )"
 
+# As actions/runner's own unit stops its runner: the supervisor turns SIGTERM
+# into a SIGINT for the listener and waits STOP_GRACE seconds; systemd kills
+# what is left only after TimeoutStopSec, later still.
 unit_changed="$(
     write_file "${ROOT}/etc/systemd/system/runner-fleet-runner@.service" 0644 <<'UNIT'
 [Unit]
@@ -75,11 +87,13 @@ Wants=network-online.target
 
 [Service]
 EnvironmentFile=/etc/runner-fleet/runner.env
+Environment=STOP_GRACE=30
 ExecStart=/usr/local/lib/runner-fleet/runner-service.sh %i
 Restart=always
 RestartSec=5
 KillMode=mixed
-TimeoutStopSec=120
+KillSignal=SIGTERM
+TimeoutStopSec=60
 
 [Install]
 WantedBy=multi-user.target
@@ -96,6 +110,21 @@ for tool in curl python3 tar; do
 done
 [ "${#missing[@]}" -eq 0 ] || apt_install curl ca-certificates python3 tar
 
+# What the runner's .NET needs (actions/runner installdependencies.sh knows no
+# libicu or libssl newer than its release and reports success anyway): the
+# newest libicu the OS has, Kerberos, zlib, OpenSSL. Done only when there.
+runner_deps() {
+    ldconfig -p | grep -q 'libicuuc\.so' && ldconfig -p | grep -q 'libssl\.so' && return 0
+    local icu ssl
+    apt_get_locked update -q >/dev/null 2>&1 || true
+    icu="$(apt-cache pkgnames libicu 2>/dev/null | grep -E '^libicu[0-9]+$' | sort -V | tail -n 1)"
+    ssl="$(apt-cache pkgnames libssl 2>/dev/null | grep -E '^libssl(3t64|3|1\.1)$' | sort -V | tail -n 1)"
+    [ -n "${icu}" ] || die "host ${host}: no libicu package in this OS's apt sources; the runner cannot start without ICU"
+    apt_install "${icu}" libkrb5-3 zlib1g ${ssl:+"${ssl}"}
+    ldconfig -p | grep -q 'libicuuc\.so' || die "host ${host}: ${icu} installed but libicuuc is not there"
+}
+runner_deps
+
 if ! id "${runner_user}" >/dev/null 2>&1; then
     useradd --system --create-home --home-dir "/home/${runner_user}" --shell /bin/bash "${runner_user}"
     log "created user ${runner_user}"
@@ -106,6 +135,10 @@ if [ "${INSTALL_DOCKER:-1}" = 1 ]; then
     id -nG "${runner_user}" | grep -qw docker || usermod -aG docker "${runner_user}"
 fi
 
+# The supervisor the units run (installed beside this script).
+service="$(dirname "$0")/runner-service.sh"
+[ -x "${service}" ] || die "${service} is missing; the install ships it"
+
 if [ ! -s "${archive}" ]; then
     download "${base_url}/v${version}/${archive_name}" "${archive}" ||
         die "could not download ${archive_name} from ${base_url}"
@@ -115,33 +148,56 @@ if [ -n "${RUNNER_SHA256:-}" ]; then
         die "${archive_name} does not match RUNNER_SHA256; remove ${archive} and run again"
 fi
 
+# job_running N: whether instance N's runner is running a job (its Runner.Worker; actions/runner JobDispatcher.cs).
+job_running() { pgrep -f "/opt/runner-fleet/runner-$1/bin/Runner.Worker" >/dev/null 2>&1; }
+
+# A restart first lets a running job finish.
+drain() {
+    local n="$1" waited=0 limit="${DRAIN_TIMEOUT:-3600}"
+    while job_running "${n}"; do
+        [ "${waited}" -lt "${limit}" ] ||
+            die "runner ${host}-${n} is still running a job after ${limit}s; run pulumi up again when it is done, or raise agent.drainTimeoutMinutes"
+        [ "${waited}" -eq 0 ] && log "waiting for the job on runner ${host}-${n} to finish (at most ${limit}s)"
+        sleep 2
+        waited=$((waited + 2))
+    done
+}
+
 restart=unchanged
 if [ "${env_changed}" = changed ] || [ "${unit_changed}" = changed ]; then
     restart=changed
     systemctl daemon-reload
 fi
 for i in $(seq 1 "${instances}"); do
+    if [ "${restart}" = changed ] && systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
+        drain "${i}"
+    fi
     systemd_apply "runner-fleet-runner@${i}.service" "${restart}"
 done
 
-# Fewer instances than before: stop and deregister the extra ones.
+# Fewer instances than before: stop the extra ones (their registrations are
+# removed where pulumi runs, with the operator's token).
 for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runner@*.service' | awk '{print $1}'); do
     n="${unit#runner-fleet-runner@}"
     n="${n%.service}"
     if [ "${n}" -gt "${instances}" ] 2>/dev/null; then
+        drain "${n}"
         systemctl disable --now --quiet "${unit}" || true
-        "$(dirname "$0")/runner-service.sh" "${n}" deregister
+        rm -rf "/opt/runner-fleet/runner-${n}" "${STATE_DIR}/runner-${n}.registered"
     fi
 done
 
-# Each instance must have registered before this counts as done.
+# Each instance must have registered with these settings before this counts as done.
+wanted="$(sha256sum "${ROOT}/etc/runner-fleet/runner.env" | cut -d' ' -f1)"
 for i in $(seq 1 "${instances}"); do
     for _ in $(seq 1 60); do
-        [ -f "${STATE_DIR}/runner-${i}.registered" ] && break
+        [ "$(cat "${STATE_DIR}/runner-${i}.registered" 2>/dev/null)" = "${wanted}" ] && break
         sleep 2
     done
-    [ -f "${STATE_DIR}/runner-${i}.registered" ] ||
+    [ "$(cat "${STATE_DIR}/runner-${i}.registered" 2>/dev/null)" = "${wanted}" ] ||
         die "runner ${host}-${i} did not register within 120s; see journalctl -u runner-fleet-runner@${i}"
 done
+# Used: the registration token does not stay on the host.
+rm -f "${SECRETS_DIR}/registration/registration-token"
 stamp agent "${SETTINGS_HASH:-}"
 log "GitHub Actions runner on ${host}: ${instances} instance(s) registered to ${org}"

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# remove-github-runner.sh: stops every runner instance on this host, removes
-# each from the organization (so pulumi destroy leaves no runner listed), and
-# removes the services, the unpacked runners and the runner user. Docker stays.
+# remove-github-runner.sh: stops every runner instance on this host (each
+# listener gets SIGINT and time to cancel and report its job, as
+# runner-service.sh does), and removes the services, the unpacked runners,
+# the registration files and the runner user. Docker stays.
+#
+# The registrations in the organization are removed where pulumi runs, with
+# the operator's token (the <host>-agent-runners step), after this: no
+# credential that could remove them is kept on the host.
 #
 # Settings: /etc/runner-fleet/runner.env; RUNNER_FLEET_HOST for messages.
 # Run by hand: sudo /usr/local/lib/runner-fleet/remove-github-runner.sh
@@ -15,19 +20,9 @@ if [ ! -f "${env_file}" ]; then
 fi
 # shellcheck disable=SC1090
 . "${env_file}"
-export RUNNER_FLEET_HOST GITHUB_ORG GITHUB_API_URL RUNNER_USER
 
-instances=""
 for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runner@*.service' | awk '{print $1}'); do
-    n="${unit#runner-fleet-runner@}"
-    instances="${instances} ${n%.service}"
     systemctl disable --now --quiet "${unit}" || true
-done
-for d in /opt/runner-fleet/runner-*; do
-    [ -d "${d}" ] && instances="${instances} ${d##*-}"
-done
-for n in $(tr ' ' '\n' <<<"${instances}" | sort -un); do
-    "$(dirname "$0")/runner-service.sh" "${n}" deregister
 done
 
 rm -f /etc/systemd/system/runner-fleet-runner@.service "${env_file}"

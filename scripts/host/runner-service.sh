@@ -1,53 +1,52 @@
 #!/usr/bin/env bash
-# runner-service.sh N [deregister]: the root supervisor of runner instance N,
-# run by runner-fleet-runner@N.service. It unpacks the runner, registers it
-# (the token goes to config.sh in ACTIONS_RUNNER_INPUT_TOKEN, never on a
-# command line), runs it as the unprivileged runner user, and after an
-# ephemeral runner's one job registers it again with a fresh token.
-# With "deregister" it removes instance N from GitHub and from the disk.
+# runner-service.sh N: the root supervisor of runner instance N, run by
+# runner-fleet-runner@N.service. It unpacks the runner, registers it when its
+# registration is missing or was made with other settings (the token goes to
+# config.sh in ACTIONS_RUNNER_INPUT_TOKEN, never on a command line), and runs
+# it as the unprivileged runner user.
 #
-# Settings: /etc/runner-fleet/runner.env (written by install-github-runner.sh).
+# Stopping, as actions/runner's own service does (src/Misc/layoutbin:
+# actions.runner.service.template, runsvc.sh, RunnerService.js): systemd's
+# SIGTERM becomes a SIGINT to Runner.Listener only, which cancels a running
+# job, lets the worker report it, and exits; SIGKILL comes only if it has not
+# exited STOP_GRACE seconds later.
+#
+# The registration token comes from install-github-runner.sh (minted where
+# pulumi runs, root-only, used once). Only with EPHEMERAL=1 does the host keep
+# github-runner-token, to register again with the API after every job.
+#
+# Settings: /etc/runner-fleet/runner.env (written by install-github-runner.sh);
+# STOP_GRACE (default 30).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-i="${1:?usage: runner-service.sh N [deregister]}"
-action="${2:-run}"
+i="${1:?usage: runner-service.sh N}"
 # shellcheck disable=SC1091
 [ -n "${GITHUB_ORG:-}" ] || . /etc/runner-fleet/runner.env
 name="${RUNNER_FLEET_HOST}-${i}"
 dir="/opt/runner-fleet/runner-${i}"
 registered="${STATE_DIR}/runner-${i}.registered"
 user="${RUNNER_USER:-runner}"
+grace="${STOP_GRACE:-30}"
+hook="$(dirname "$0")/job-cleanup.sh"
+# What a registration was made with: runner.env's settings.
+wanted="$(sha256sum /etc/runner-fleet/runner.env | cut -d' ' -f1)"
 
-as_runner() { runuser -u "${user}" -- "$@"; }
+# Runs a command as the runner user (exported variables pass, as the token does, never as arguments).
+as_runner() {
+    HOME="/home/${user}" USER="${user}" LOGNAME="${user}" setpriv --reuid "${user}" --regid "${user}" --init-groups -- "$@"
+}
 
-# A registration token: the one the stack sent, while it is fresh (they last
-# an hour), else a new one from the API.
+# A registration token: the one this install was sent; with EPHEMERAL=1 and
+# the sent one used up, a new one from the API.
 registration_token() {
     local sent="${SECRETS_DIR}/registration/registration-token"
-    if [ -s "${sent}" ] && [ -n "$(find "${sent}" -mmin -50 2>/dev/null)" ]; then
+    if [ -s "${sent}" ]; then
         cat "${sent}"
-        return 0
+    elif [ "${EPHEMERAL:-0}" = 1 ]; then
+        github_api POST "/orgs/${GITHUB_ORG}/actions/runners/registration-token" | json_field token
     fi
-    github_api POST "/orgs/${GITHUB_ORG}/actions/runners/registration-token" | json_field token
 }
-
-deregister() {
-    local ids id
-    ids="$(github_api GET "/orgs/${GITHUB_ORG}/actions/runners?per_page=100&name=${name}" |
-        python3 -c 'import json,sys; n=sys.argv[1]; print(" ".join(str(r["id"]) for r in json.load(sys.stdin).get("runners", []) if r.get("name") == n))' "${name}")" ||
-        die "could not list runners of ${GITHUB_ORG} to remove ${name}"
-    for id in ${ids}; do
-        github_api DELETE "/orgs/${GITHUB_ORG}/actions/runners/${id}" >/dev/null || die "could not remove runner ${name} (${id})"
-        log "removed runner ${name} (${id}) from ${GITHUB_ORG}"
-    done
-    rm -rf "${dir}" "${registered}"
-}
-
-if [ "${action}" = deregister ]; then
-    deregister
-    exit 0
-fi
 
 unpack() {
     if [ -x "${dir}/run.sh" ] && [ "$(cat "${dir}/.runner-fleet-version" 2>/dev/null)" = "${RUNNER_VERSION}" ]; then
@@ -58,36 +57,65 @@ unpack() {
     tar -xzf "${RUNNER_ARCHIVE}" -C "${dir}"
     echo "${RUNNER_VERSION}" >"${dir}/.runner-fleet-version"
     chown -R "${user}:" "${dir}"
-    # The runner's own installer adds what .NET needs (libicu on Arm64 Ubuntu).
-    if [ -x "${dir}/bin/installdependencies.sh" ] && [ ! -f "${STATE_DIR}/runner-deps.done" ]; then
-        retry "${RETRIES}" "${dir}/bin/installdependencies.sh" >/dev/null && touch "${STATE_DIR}/runner-deps.done"
-    fi
 }
 
 configure() {
     local args=(--unattended --url "${GITHUB_URL}/${GITHUB_ORG}" --name "${name}" --labels "${LABELS}"
         --runnergroup "${RUNNER_GROUP}" --no-default-labels --replace --work _work)
-    [ "${EPHEMERAL:-1}" = 1 ] && args+=(--ephemeral)
+    [ "${EPHEMERAL:-0}" = 1 ] && args+=(--ephemeral)
     ACTIONS_RUNNER_INPUT_TOKEN="$(registration_token)"
-    [ -n "${ACTIONS_RUNNER_INPUT_TOKEN}" ] || die "no registration token for ${name}"
-    export ACTIONS_RUNNER_INPUT_TOKEN
-    (cd "${dir}" && as_runner ./config.sh "${args[@]}") >&2
+    [ -n "${ACTIONS_RUNNER_INPUT_TOKEN}" ] ||
+        die "no registration token for ${name}: it is minted where pulumi runs when the install runs; run pulumi up --replace on this host's agent-install"
+    rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams"
+    (cd "${dir}" && export ACTIONS_RUNNER_INPUT_TOKEN && as_runner ./config.sh "${args[@]}") >&2
     unset ACTIONS_RUNNER_INPUT_TOKEN
+    # The job-completed hook (actions/runner reads .env at start): a kept registration is cleaned between jobs.
+    printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${hook}" >"${dir}/.env"
+    chown "${user}:" "${dir}/.env"
+    printf '%s\n' "${wanted}" >"${dir}/.runner-fleet-registration"
 }
+
+child=""
+stop() {
+    trap - TERM INT
+    if [ -n "${child}" ] && kill -0 "${child}" 2>/dev/null; then
+        local listener
+        listener="$(pgrep -g "${child}" -x Runner.Listener | head -n 1 || true)"
+        log "stopping runner ${name}: SIGINT to ${listener:+Runner.Listener }${listener:-${child}}"
+        kill -INT "${listener:-${child}}" 2>/dev/null || true
+        for _ in $(seq 1 "${grace}"); do
+            kill -0 "${child}" 2>/dev/null || exit 0
+            sleep 1
+        done
+        log "runner ${name} did not stop within ${grace}s of SIGINT; killing it"
+        kill -KILL -- "-${child}" 2>/dev/null || true
+    fi
+    exit 0
+}
+trap stop TERM INT
 
 mkdir -p "${STATE_DIR}"
 while true; do
     unpack
-    if [ ! -f "${dir}/.runner" ]; then
+    if [ ! -f "${dir}/.runner" ] || [ "$(cat "${dir}/.runner-fleet-registration" 2>/dev/null)" != "${wanted}" ]; then
         configure
     fi
-    touch "${registered}"
+    printf '%s\n' "${wanted}" >"${registered}"
     rc=0
-    (cd "${dir}" && as_runner ./run.sh) || rc=$?
-    if [ "${EPHEMERAL:-1}" != 1 ]; then
+    cd "${dir}"
+    # With job control on, the runner gets a process group of its own (so its
+    # Runner.Listener can be found) and, unlike a plain background command,
+    # does not start with SIGINT ignored: it must be able to take the SIGINT.
+    set -m
+    HOME="/home/${user}" USER="${user}" LOGNAME="${user}" setpriv --reuid "${user}" --regid "${user}" --init-groups -- ./run.sh &
+    child=$!
+    set +m
+    wait "${child}" || rc=$?
+    child=""
+    if [ "${EPHEMERAL:-0}" != 1 ]; then
         exit "${rc}"
     fi
-    # An ephemeral runner's registration ends with its job: start clean.
+    # An ephemeral runner's registration ends with its job: register again.
     rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams"
     sleep 1
 done

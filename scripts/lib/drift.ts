@@ -5,6 +5,7 @@
 // Pulumi Automation API and OpenSSH for real (drift-io.ts).
 
 import { DriftTarget, checkEnvironment } from "../../components/drift-contract";
+import { runnerStanding } from "../../components/catalog";
 import { renderTransientCommand } from "../../components/remote-script";
 
 /** Exit status of the drift check. */
@@ -128,6 +129,28 @@ export function parseChecks(stdout: string): CheckResult[] {
     return out;
 }
 
+/**
+ * check.sh reports each runner's installed version (runner-version-N); this
+ * judges it against the releases the catalog knows: older than the newest is
+ * drift, with the days GitHub still sends it jobs.
+ */
+export function judgeRunnerVersions(checks: readonly CheckResult[], today: Date): CheckResult[] {
+    return checks.map(c => {
+        const version = c.detail;
+        if (!/^runner-version-\d+$/.test(c.check) || !/^\d+\.\d+\.\d+$/.test(version)) {
+            return c;
+        }
+        const s = runnerStanding(version, today);
+        if (!s.outdated) {
+            return { ...c, ok: true, detail: `${version}, the newest release known (${s.newest.version}, ${s.newest.date})` };
+        }
+        const left = s.daysLeft === null ? "" : s.daysLeft >= 0
+            ? `; GitHub stops sending it jobs in ${s.daysLeft} day(s) unless it updates`
+            : `; GitHub stopped sending it jobs ${-s.daysLeft} day(s) ago`;
+        return { ...c, ok: false, detail: `${version} is older than ${s.newest.version} (${s.newest.date})${left}` };
+    });
+}
+
 /** Never lets a secret through into a report: hides each value that appears. */
 function scrub(text: string, secrets: readonly string[]): string {
     let out = text;
@@ -150,11 +173,11 @@ export async function checkHost(t: HostTarget, runner: HostRunner, timeoutMs: nu
     if (r.timedOut) {
         return { ...base, status: "error", checks: [], error: `no answer within ${Math.round(timeoutMs / 1000)}s` };
     }
-    const checks = parseChecks(r.stdout);
-    if (r.code === 0 && checks.every(c => c.ok)) {
+    const checks = judgeRunnerVersions(parseChecks(r.stdout), new Date());
+    if (checks.every(c => c.ok) && r.code === 0) {
         return { ...base, status: "ok", checks };
     }
-    if (r.code === 3 || (checks.length > 0 && checks.some(c => !c.ok))) {
+    if (r.code === 3 || r.code === 0 || (checks.length > 0 && checks.some(c => !c.ok))) {
         return { ...base, status: "drift", checks };
     }
     const why = (r.stderr.trim().split("\n").pop() ?? "").slice(0, 300);

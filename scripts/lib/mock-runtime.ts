@@ -67,8 +67,11 @@ export function unwrapSecrets(v: unknown): unknown {
 
 type Outputs = (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
 
+/** What the fake operator-side mint step (github-runners.js, ACTION=mint) prints, as a registration token. */
+export const MINTED_REGISTRATION_TOKEN = "registration-token-minted-where-pulumi-runs";
+
 /** Fake outputs that providers would compute, so dependents see plausible values. */
-export const defaultOutputs: Outputs = (type, name) => {
+export const defaultOutputs: Outputs = (type, name, inputs) => {
     const n = hashByte(name);
     switch (type) {
         case "equinix-metal:index/device:Device":
@@ -77,17 +80,18 @@ export const defaultOutputs: Outputs = (type, name) => {
             return { ipv4Address: `203.0.113.${n}`, ipv6Address: `2001:db8::${n.toString(16)}` };
         case "command:remote:Command":
             return { stdout: "", stderr: "" };
+        case "command:local:Command": {
+            const env = (inputs.environment ?? {}) as Record<string, unknown>;
+            const minted = `registration-token ${Buffer.from(MINTED_REGISTRATION_TOKEN).toString("base64")}\n`;
+            return { stdout: env.ACTION === "mint" ? minted : "", stderr: "" };
+        }
         default:
             return {};
     }
 };
 
 /** Answers for provider functions the fleet calls, with obviously fake values. */
-export const defaultCalls: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
-    "github:index/getActionsOrganizationRegistrationToken:getActionsOrganizationRegistrationToken": () => ({
-        token: "registration-token-fetched-at-deploy-time", expiresAt: 0,
-    }),
-};
+export const defaultCalls: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {};
 
 function hashByte(s: string): number {
     let h = 7;
@@ -175,7 +179,7 @@ export class MockRuntime {
         const mocks: pulumi.runtime.Mocks = {
             newResource: (args) => ({
                 id: args.custom === false ? undefined : `${args.name}-id`,
-                state: { ...args.inputs, ...outputs(args.type, args.name, args.inputs) },
+                state: { ...args.inputs, ...outputs(args.type, args.name, unwrapSecrets(args.inputs) as Record<string, unknown>) },
             }),
             call: (args) => {
                 const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;

@@ -55,8 +55,21 @@ describe("the fleet under the real Pulumi engine", function () {
     const cliOutput: string[] = [];
     let runner: Host;
     let actuated: Host;
-    const allSecrets = () => [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword, passphrase,
-        stackKey.split("\n").find(l => l.length > 40 && !l.startsWith("-----")) ?? "no-key-line"];
+    /**
+     * Every secret as it could leak: in clear, and base64-encoded as the fleet
+     * sends it on stdin ("name base64" lines). For the stack's SSH key, a line
+     * of its private part (the first body lines of an unencrypted ed25519
+     * key are the same for every key) and the start of its base64 encoding.
+     */
+    const allSecrets = () => {
+        const body = stackKey.split("\n").filter(l => l && !l.startsWith("-----"));
+        const keyLine = body.length > 3 ? body[3] : "no-key-line";
+        const values = [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword, passphrase];
+        return [
+            ...values, ...values.map(v => Buffer.from(v).toString("base64")),
+            keyLine, Buffer.from(stackKey).toString("base64").slice(0, 60),
+        ];
+    };
 
     /**
      * Runs a program without blocking (the test world answers the hosts from

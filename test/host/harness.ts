@@ -21,8 +21,8 @@ export function testhost(...args: string[]): string {
     return execFileSync("bash", [TESTHOST, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
 }
 
-/** What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer. */
-export const APT_PACKAGES = ["sudo"];
+/** What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer, ICU for the runner's .NET. */
+export const APT_PACKAGES = ["sudo", "libicu72", "libkrb5-3"];
 
 /** The local apt repositories the test world serves on the bridge, per arch (testhost.sh apt-repo). */
 export function aptRepos(...arches: ("amd64" | "arm64")[]): Record<string, string> {

@@ -4,9 +4,9 @@
 // Prints its figures: install times, re-run times, upstream blob fetches.
 
 import { expect } from "chai";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
-import { RunnerAgentArgs } from "../../components";
+import { RegistryMirrorArgs, RunnerAgentArgs } from "../../components";
 import { World, WORLD_IP } from "./world";
 import { Figures, Host, RenderedCommand, TestHosts, aptRepos, hostSuitePossible, renderHost, runSecrets, testhost } from "./harness";
 
@@ -95,6 +95,17 @@ describe("host scripts on real systemd hosts", function () {
     const psSamples: string[] = [];
     const SECRET_VALUES = [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword];
 
+    const runnerArgs = (): Omit<RunnerAgentArgs, "host"> => ({
+        kind: "github-runner", labels: ["runner-fleet-amd64", "e2e"], org: "example-org", runnerGroup: "native",
+        instances: 1, runnerVersion: "2.329.0", installDocker: false, drainTimeoutMinutes: 2,
+        secrets: { githubRunnerToken: secrets.adminToken },
+        endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
+    });
+    const runnerMirror = (): Omit<RegistryMirrorArgs, "host"> => ({
+        mode: "registry", bindAddress: "127.0.0.1:5000", upstream: world.upstream,
+        dockerHubUsername: secrets.registryUser, dockerHubToken: secrets.registryPassword, configureRuntime: true,
+    });
+
     async function run(host: Host, cmd: string, stdin: string, label: string, signal?: AbortSignal): Promise<number> {
         const t0 = Date.now();
         const r = await hosts.exec(host, cmd, stdin, 600_000, signal);
@@ -104,7 +115,16 @@ describe("host scripts on real systemd hosts", function () {
         return Date.now() - t0;
     }
 
-    /** Runs the host's install chain (secrets, install, mirror) as `pulumi up` would, sampling `ps` meanwhile. */
+    /** The operator's side: mints the install's registration token, where pulumi would run (here). */
+    async function mint(cmds: Record<string, RenderedCommand>): Promise<string> {
+        const r = await runLocal(cmds["agent-token"].create, cmds["agent-token"].environment);
+        if (r.code !== 0) {
+            throw new Error(`minting a registration token failed: ${r.stderr}`);
+        }
+        return r.stdout;
+    }
+
+    /** Runs the host's install chain as `pulumi up` would (the operator's steps here), sampling `ps` meanwhile. */
     async function up(host: Host, cmds: Record<string, RenderedCommand>, label: string): Promise<number> {
         const sampler = new AbortController();
         const sampling = hosts.exec(host, "bash -s", "while :; do ps -eo user=,args=; echo --; sleep 0.1; done", 600_000, sampler.signal)
@@ -113,7 +133,8 @@ describe("host scripts on real systemd hosts", function () {
         try {
             for (const step of ["ready", "agent-secrets", "agent-install", "agent-configure", "mirror-configure"]) {
                 if (cmds[step]) {
-                    total += await run(host, cmds[step].create, cmds[step].stdin, `${label} ${step}`);
+                    const stdin = step === "agent-install" && cmds["agent-token"] ? await mint(cmds) : cmds[step].stdin;
+                    total += await run(host, cmds[step].create, stdin, `${label} ${step}`);
                 }
             }
         } finally {
@@ -123,10 +144,17 @@ describe("host scripts on real systemd hosts", function () {
         return total;
     }
 
+    /** What `pulumi destroy` runs: the host's delete sides, then the operator's removal of its registrations. */
     async function down(host: Host, cmds: Record<string, RenderedCommand>): Promise<void> {
         for (const step of ["mirror-configure", "agent-install", "agent-secrets"]) {
             if (cmds[step]) {
                 await run(host, cmds[step].delete, "", `delete ${step}`);
+            }
+        }
+        if (cmds["agent-runners"]) {
+            const r = await runLocal(cmds["agent-runners"].delete, cmds["agent-runners"].environment);
+            if (r.code !== 0) {
+                throw new Error(`removing the host's runners failed: ${r.stderr}`);
             }
         }
     }
@@ -148,16 +176,7 @@ describe("host scripts on real systemd hosts", function () {
         const t1 = Date.now();
         await Promise.all([runner, actuated, arm].map(h => hosts.waitForSsh(h, 240_000)));
         figure(`three hosts booted and answering SSH in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
-        rc = await renderHost(runner, hosts.privateKey, {
-            kind: "github-runner", labels: ["runner-fleet-amd64", "e2e"], org: "example-org", runnerGroup: "native",
-            instances: 1, ephemeral: true, runnerVersion: "2.329.0", installDocker: false,
-            registrationToken: world.issueRegistrationToken(),
-            secrets: { githubRunnerToken: secrets.adminToken },
-            endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
-        }, {
-            mode: "registry", bindAddress: "127.0.0.1:5000", upstream: world.upstream,
-            dockerHubUsername: secrets.registryUser, dockerHubToken: secrets.registryPassword, configureRuntime: true,
-        });
+        rc = await renderHost(runner, hosts.privateKey, runnerArgs(), runnerMirror());
     });
 
     after(async () => {
@@ -174,12 +193,15 @@ describe("host scripts on real systemd hosts", function () {
             figure(`github-runner host, fresh install (ready, secrets, runner, mirror): ${(ms / 1000).toFixed(1)}s`);
             const units = await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 runner-fleet-mirror; systemctl is-enabled docker-registry || true");
             expect(units.trim().split("\n")).to.deep.equal(["active", "active", "masked"]);
-            expect([...world.runners.values()].map(r => [r.name, r.labels, r.group, r.ephemeral])).to.deep.equal([["runner-1", ["runner-fleet-amd64", "e2e"], "native", true]]);
+            expect([...world.runners.values()].map(r => [r.name, r.labels, r.group, r.ephemeral])).to.deep.equal([["runner-1", ["runner-fleet-amd64", "e2e"], "native", false]]);
+            // The root had no ICU; the fake config.sh, as the real one, refuses to register without it.
+            expect((await hosts.sh(runner, "ldconfig -p | grep -c 'libicuuc\\.so' || true")).trim()).to.not.equal("0");
+            expect(world.events.some(e => e.kind === "apt" && String(e.detail.file).includes("/libicu72_"))).to.equal(true);
             expect(world.count("register")).to.equal(1);
             await waitFor(() => world.heartbeats.get("runner-1")?.user === "runner", "the runner to report");
             expect(world.heartbeats.get("runner-1")).to.include({ user: "runner", arch: "x64" });
-            // The runner itself (bash ./run.sh), not the root supervisor that started it with runuser.
-            const owners = await hosts.sh(runner, "ps -eo user=,args= | awk '$2 ~ /bash$/ && $3 == \"./run.sh\" {print $1}' | sort -u; stat -c %U /opt/runner-fleet/runner-1/.runner");
+            // The runner itself (its Runner.Listener), not the root supervisor that started it.
+            const owners = await hosts.sh(runner, "ps -o user= -p \"$(pgrep -x Runner.Listener | head -n 1)\"; stat -c %U /opt/runner-fleet/runner-1/.runner");
             expect(owners.trim().split("\n")).to.deep.equal(["runner", "runner"]);
             firstState = await hosts.sh(runner, STATE_SH);
         });
@@ -238,14 +260,79 @@ describe("host scripts on real systemd hosts", function () {
             expect(world.count("register")).to.equal(1);
         });
 
-        it("registers again after an ephemeral runner's job, with a token from the API", async () => {
-            // The token the stack sent is an hour old by now: the next registration needs a fresh one from the API.
-            await hosts.sh(runner, "touch -d '-2 hours' /etc/runner-fleet/secrets/registration/registration-token");
-            const tokens = world.count("token");
-            world.giveJob("runner-1");
-            await waitFor(() => world.count("register") === 2 && world.runners.has("runner-1"), "the runner to register again");
-            expect(world.count("token")).to.be.greaterThan(tokens);
-            expect(world.runners.size).to.equal(1);
+        it("keeps its registration through a job, and cleans the job's workspace after it", async () => {
+            const id = world.runners.get("runner-1")?.id;
+            const reports = world.jobReports.length;
+            world.giveJob("runner-1", 1);
+            await waitFor(() => world.jobReports.length > reports, "the job to be reported");
+            expect(world.jobReports[world.jobReports.length - 1]).to.deep.include({ name: "runner-1", result: "Succeeded" });
+            expect(world.runners.get("runner-1")?.id, "the same registration").to.equal(id);
+            expect((await hosts.sh(runner, "ls -A /opt/runner-fleet/runner-1/_work/app/app 2>/dev/null | wc -l")).trim(), "the job's files").to.equal("0");
+        });
+
+        it("holds no organization credential: not in any file, process environment or the journal, and sends none", async () => {
+            // Every registration token the API issued has been used by now; the operator's token never came.
+            const search = [secrets.adminToken, ...world.issued.keys()];
+            const hits = (await hosts.exec(runner, "bash -s", `
+                printf '%s\\n' ${search.map(s => `'${s}'`).join(" ")} > /run/patterns
+                grep -rlF -f /run/patterns / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null | grep -v '^/run/patterns$'
+                for e in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$e" 2>/dev/null; done | grep -cF -f /run/patterns | sed 's/^/environ-lines: /'
+                journalctl --no-pager -o cat 2>/dev/null | grep -cF -f /run/patterns | sed 's/^/journal-lines: /'
+                cat /root/.bash_history /home/*/.bash_history 2>/dev/null | grep -cF -f /run/patterns | sed 's/^/history-lines: /'
+                rm -f /run/patterns`, 120_000)).stdout.trim().split("\n");
+            figure(`plain host searched for the operator token and ${search.length - 1} issued registration token(s): ${hits.join("; ")}`);
+            expect(hits.filter(l => l.startsWith("/")), "files").to.deep.equal([]);
+            expect(hits).to.include.members(["environ-lines: 0", "journal-lines: 0", "history-lines: 0"]);
+            for (const sample of psSamples) {
+                expect(sample.includes(secrets.adminToken), "a process listing showed the operator token").to.equal(false);
+            }
+            const fromHost = world.apiLog.filter(r => r.from.endsWith(runner.address));
+            expect(fromHost.filter(r => r.auth === "operator"), "requests from the host with the operator token").to.deep.equal([]);
+            expect(fromHost.map(r => r.auth)).to.include("registration");
+        });
+
+        it("waits for a running job before a settings change re-registers the runner", async () => {
+            const changed = await renderHost(runner, hosts.privateKey, { ...runnerArgs(), labels: ["runner-fleet-amd64", "e2e", "relabelled"] }, runnerMirror());
+            const reports = world.jobReports.length;
+            world.giveJob("runner-1", 8);
+            await waitFor(async () => (await hosts.exec(runner, "pgrep -f runner-1/bin/Runner.Worker", "", 10_000)).code === 0, "the job to start");
+            const t0 = Date.now();
+            await run(runner, changed["agent-install"].create, await mint(changed), "relabel during a job");
+            const took = (Date.now() - t0) / 1000;
+            figure(`plain host, label change during an 8 s job: the install waited and finished in ${took.toFixed(1)}s`);
+            expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
+            expect(world.runners.get("runner-1")?.labels).to.include("relabelled");
+            expect(world.signals.filter(s => s.name === "runner-1")).to.have.length(0);
+        });
+
+        it("ends a running job cleanly when its runner stops: SIGINT, the job reported, never SIGKILL first", async () => {
+            const reports = world.jobReports.length;
+            world.giveJob("runner-1", 60);
+            await waitFor(async () => (await hosts.exec(runner, "pgrep -f runner-1/bin/Runner.Worker", "", 10_000)).code === 0, "the job to start");
+            await hosts.sh(runner, "systemctl stop runner-fleet-runner@1");
+            expect(world.signals.slice(-1)).to.deep.equal([{ name: "runner-1", sig: "INT" }]);
+            expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Failed", reason: "shutdown" }]);
+            const journal = await hosts.sh(runner, "journalctl -u runner-fleet-runner@1 --no-pager -o cat | tail -5");
+            expect(journal).to.not.contain("killing it");
+            await hosts.sh(runner, "systemctl start runner-fleet-runner@1");
+        });
+
+        it("registers on a replacement after the first token expired, with a token minted for it", async () => {
+            world.tokenLifetimeMs = 2000;
+            try {
+                const stale = await mint(rc);
+                await new Promise(r => setTimeout(r, 2500));
+                await down(runner, rc);
+                await run(runner, rc["agent-secrets"].create, rc["agent-secrets"].stdin, "secrets");
+                const old = await hosts.exec(runner, rc["agent-install"].create, stale, 300_000);
+                expect(old.code, "an install with an expired token").to.not.equal(0);
+                expect(world.count("expired-token")).to.be.greaterThan(0);
+                const registered = world.count("register");
+                await run(runner, rc["agent-install"].create, await mint(rc), "replacement with a fresh token");
+                expect(world.count("register")).to.equal(registered + 1);
+            } finally {
+                world.tokenLifetimeMs = 3600_000;
+            }
         });
 
         it("converges after a run killed half-way", async () => {
@@ -253,7 +340,7 @@ describe("host scripts on real systemd hosts", function () {
             await run(runner, rc["agent-secrets"].create, rc["agent-secrets"].stdin, "secrets");
             const abort = new AbortController();
             let finished = false;
-            const install = run(runner, rc["agent-install"].create, rc["agent-install"].stdin, "interrupted install", abort.signal)
+            const install = run(runner, rc["agent-install"].create, await mint(rc), "interrupted install", abort.signal)
                 .finally(() => { finished = true; });
             await waitFor(async () => finished ||
                 (await hosts.exec(runner, "test -f /etc/systemd/system/runner-fleet-runner@.service", "", 10_000)).code === 0, "the install to get half-way");
@@ -427,7 +514,7 @@ describe("host scripts on real systemd hosts", function () {
         it("passes the arch check and installs the arm64 runner", async () => {
             const cmds = await renderHost(arm, hosts.privateKey, {
                 kind: "github-runner", labels: ["runner-fleet-arm64"], org: "example-org", runnerVersion: "2.329.0", installDocker: false,
-                registrationToken: world.issueRegistrationToken(), secrets: { githubRunnerToken: secrets.adminToken },
+                secrets: { githubRunnerToken: secrets.adminToken },
                 endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
             });
             const downloads = world.events.filter(e => e.kind === "download").length;
@@ -443,7 +530,7 @@ describe("host scripts on real systemd hosts", function () {
         it("refuses an amd64 install on it, naming the host and both arches", async () => {
             const cmds = await renderHost({ ...arm, arch: "amd64" }, hosts.privateKey, {
                 kind: "github-runner", labels: ["runner-fleet-amd64"], org: "example-org", runnerVersion: "2.329.0",
-                registrationToken: "unused", secrets: { githubRunnerToken: secrets.adminToken },
+                secrets: { githubRunnerToken: secrets.adminToken },
             });
             const r = await hosts.exec(arm, cmds.ready.create, "", 120_000);
             expect(r.code).to.equal(1);
@@ -472,6 +559,19 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, tim
         }
         await new Promise(r => setTimeout(r, 250));
     }
+}
+
+/** A local command (command.local) as the provider runs it: sh -c, its environment added. Async: the world answers it. */
+function runLocal(command: string, environment: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("sh", ["-c", command], { env: { ...process.env, ...environment } });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", d => { stdout += d; });
+        child.stderr.on("data", d => { stderr += d; });
+        child.on("error", reject);
+        child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
+    });
 }
 
 async function waitUntil(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {

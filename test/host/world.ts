@@ -51,19 +51,37 @@ function sha256(b: Buffer | string): string {
 }
 
 // ---------------------------------------------------------------------------
-// The fake artifacts. Their contract is the real one's, as far as runner-fleet
-// relies on it: config.sh takes --url/--name/--labels/--runnergroup/
-// --ephemeral/--no-default-labels/--replace and the token in
-// ACTIONS_RUNNER_INPUT_TOKEN, refuses root, writes .runner; run.sh stays up and
-// reports to the service; config.sh remove deregisters.
+// The fake actions/runner release. Each behaviour follows actions/runner
+// (AR, src/Misc/layoutroot and src/Runner.Listener at v2.336.0) where
+// runner-fleet depends on it:
+//  - config.sh refuses root unless RUNNER_ALLOW_RUNASROOT is set ("Must not
+//    run with sudo"; AR config.sh);
+//  - config.sh fails without ICU ("Libicu's dependencies is missing for
+//    Dotnet Core 6.0"; AR config.sh checks ldconfig for libicu);
+//  - inputs come from ACTIONS_RUNNER_INPUT_<NAME> (AR CommandSettings.cs);
+//    an existing name without --replace fails ("A runner exists with the same
+//    name"); --ephemeral: one job, then the registration is gone;
+//  - run.sh runs the listener in the foreground (AR run.sh, run-helper.sh);
+//    the listener runs a job in a child bin/Runner.Worker (AR
+//    JobDispatcher.cs), runs ACTIONS_RUNNER_HOOK_JOB_COMPLETED from .env after
+//    it, and on SIGINT or SIGTERM shuts the job down, reports it and exits 0
+//    (AR Runner.cs, JobDispatcher.cs: "completed with result: Canceled";
+//    the worker marks the job failed with a shutdown annotation).
+// The stand-in reports to the world what it does (registration, jobs, the
+// signals it got) so the suite can see it; a listener that is SIGKILLed
+// reports nothing, as GitHub then only learns of it when the job times out.
+// One guard is the suite's own, not the runner's: --token on the command
+// line is refused (the fleet must pass it through the environment).
 
 const FAKE_CONFIG_SH = `#!/usr/bin/env bash
 # Fake actions/runner config.sh for the runner-fleet host suite.
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ "$(id -u)" = 0 ]; then echo "Must not run with sudo" >&2; exit 1; fi
-if [ "\${1:-}" = remove ]; then rm -f .runner .credentials; exit 0; fi
-url="" name="" labels="" group="Default" ephemeral=false
+if [ "$(id -u)" = 0 ] && [ -z "\${RUNNER_ALLOW_RUNASROOT:-}" ]; then echo "Must not run with sudo" >&2; exit 1; fi
+if ! ldconfig -NXv 2>/dev/null | grep -q libicu; then
+  echo "Libicu's dependencies is missing for Dotnet Core 6.0" >&2; exit 1
+fi
+url="" name="" labels="" group="Default" ephemeral=false replace=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --url) url="$2"; shift ;;
@@ -72,42 +90,89 @@ while [ $# -gt 0 ]; do
     --runnergroup) group="$2"; shift ;;
     --work) shift ;;
     --ephemeral) ephemeral=true ;;
-    --unattended|--no-default-labels|--replace|--disableupdate) ;;
-    --token) echo "token on the command line" >&2; exit 2 ;;
+    --replace) replace=true ;;
+    --unattended|--no-default-labels|--disableupdate) ;;
+    --token) echo "token on the command line (the suite's guard)" >&2; exit 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 token="\${ACTIONS_RUNNER_INPUT_TOKEN:?no token}"
+unset ACTIONS_RUNNER_INPUT_TOKEN
 base="\${url%/*}"; org="\${url##*/}"
 hdr="$(mktemp)"; chmod 600 "$hdr"
 printf 'Authorization: RemoteAuth %s\\n' "$token" > "$hdr"
-body="$(python3 -c 'import json,sys; print(json.dumps({"name":sys.argv[1],"labels":sys.argv[2].split(","),"group":sys.argv[3],"ephemeral":sys.argv[4]=="true","org":sys.argv[5]}))' "$name" "$labels" "$group" "$ephemeral" "$org")"
-curl -fsS -H @"$hdr" -H 'Content-Type: application/json' -d "$body" "$base/_fake/runners/register" > .runner.tmp
+body="$(python3 -c 'import json,sys; print(json.dumps({"name":sys.argv[1],"labels":sys.argv[2].split(","),"group":sys.argv[3],"ephemeral":sys.argv[4]=="true","org":sys.argv[5],"replace":sys.argv[6]=="true"}))' "$name" "$labels" "$group" "$ephemeral" "$org" "$replace")"
+if ! curl -sS -o .runner.tmp -w '%{http_code}' -H @"$hdr" -H 'Content-Type: application/json' -d "$body" "$base/_fake/runners/register" > .status; then
+  rm -f "$hdr"; echo "could not reach GitHub" >&2; exit 1
+fi
 rm -f "$hdr"
+if [ "$(cat .status)" != 200 ]; then echo "Http response code: $(cat .status) $(cat .runner.tmp)" >&2; rm -f .status .runner.tmp; exit 1; fi
+rm -f .status
 mv .runner.tmp .runner
-printf '{"base":"%s","name":"%s"}\\n' "$base" "$name" > .credentials
+printf '{"base":"%s","name":"%s","ephemeral":%s}\\n' "$base" "$name" "$ephemeral" > .credentials
 echo "runner $name registered"
 `;
 
 const FAKE_RUN_SH = `#!/usr/bin/env bash
-# Fake actions/runner run.sh: stays up and reports who runs it; ends after a
-# job when the service hands one out (ephemeral runners end with their job).
-set -euo pipefail
+# Fake actions/runner run.sh: the listener in the foreground.
 cd "$(dirname "$0")"
+if [ "$(id -u)" = 0 ] && [ -z "\${RUNNER_ALLOW_RUNASROOT:-}" ]; then echo "Must not run interactively with sudo" >&2; exit 1; fi
+exec ./bin/Runner.Listener run
+`;
+
+const FAKE_LISTENER = `#!/usr/bin/env bash
+# Fake bin/Runner.Listener: reports to the service, runs a job in a child
+# bin/Runner.Worker, and shuts a running job down on SIGINT or SIGTERM.
+cd "$(dirname "$0")/.."
 base="$(python3 -c 'import json; print(json.load(open(".credentials"))["base"])')"
 name="$(python3 -c 'import json; print(json.load(open(".credentials"))["name"])')"
+ephemeral="$(python3 -c 'import json; print(str(json.load(open(".credentials"))["ephemeral"]).lower())')"
+hook="$(sed -n 's/^ACTIONS_RUNNER_HOOK_JOB_COMPLETED=//p' .env 2>/dev/null || true)"
+worker=""
+report() { curl -fsS -X POST "$base/_fake/runners/$name/$1" >/dev/null 2>&1 || true; }
+shutdown() {
+  report "signal?sig=$1"
+  if [ -n "$worker" ] && kill -0 "$worker" 2>/dev/null; then
+    kill -INT "$worker" 2>/dev/null; wait "$worker" 2>/dev/null
+    report "report?result=Failed&reason=shutdown"
+  fi
+  exit 0
+}
+trap 'shutdown INT' INT
+trap 'shutdown TERM' TERM
 while true; do
   answer="$(curl -fsS -X POST "$base/_fake/runners/$name/heartbeat?user=$(id -un)&pid=$$&arch=$(cat .fake-arch)" || true)"
-  if [ "$answer" = job ]; then echo "ran a job"; exit 0; fi
-  sleep 1
+  case "$answer" in
+    job:*)
+      mkdir -p _work/app/app && echo "left by the job" > _work/app/app/output.txt
+      "$PWD/bin/Runner.Worker" spawnclient "\${answer#job:}" 0 &
+      worker=$!
+      wait "$worker"; rc=$?
+      while kill -0 "$worker" 2>/dev/null; do wait "$worker"; rc=$?; done
+      worker=""
+      report "report?result=$([ "$rc" = 0 ] && echo Succeeded || echo Failed)"
+      if [ -n "$hook" ]; then GITHUB_WORKSPACE="$PWD/_work/app/app" RUNNER_TEMP="$PWD/_work/_temp" "$hook" >/dev/null 2>&1 || true; fi
+      if [ "$ephemeral" = true ]; then rm -f .runner .credentials; exit 0; fi ;;
+  esac
+  sleep 1 & wait $!
 done
+`;
+
+/** The fake worker: the job, as long as the world said (its first argument here). */
+const FAKE_WORKER = `#!/usr/bin/env bash
+# Fake bin/Runner.Worker: a job that lasts as long as the world said.
+trap 'exit 130' INT TERM
+sleep "\${2:-1}" & wait $!
 `;
 
 function runnerTarball(dir: string, arch: "x64" | "arm64"): Buffer {
     const src = fs.mkdtempSync(path.join(os.tmpdir(), `fake-runner-${arch}-`));
     fs.writeFileSync(path.join(src, "config.sh"), FAKE_CONFIG_SH, { mode: 0o755 });
     fs.writeFileSync(path.join(src, "run.sh"), FAKE_RUN_SH, { mode: 0o755 });
+    fs.mkdirSync(path.join(src, "bin"));
+    fs.writeFileSync(path.join(src, "bin", "Runner.Listener"), FAKE_LISTENER, { mode: 0o755 });
+    fs.writeFileSync(path.join(src, "bin", "Runner.Worker"), FAKE_WORKER, { mode: 0o755 });
     fs.writeFileSync(path.join(src, ".fake-arch"), `${arch}\n`);
     const out = path.join(dir, `runner-${arch}.tar.gz`);
     execFileSync("tar", ["-czf", out, "-C", src, "."]);
@@ -179,13 +244,28 @@ export class World {
     /** Upstream blob requests served, by digest. */
     public readonly blobCounts = new Map<string, number>();
     public imageBlobs: string[] = [];
-    private jobsFor = new Set<string>();
+    private jobsFor = new Map<string, number>();
+    /** How long a registration or removal token lasts: an hour at GitHub (docs.github.com, self-hosted runners REST API). */
+    public tokenLifetimeMs = 3600_000;
+    /** Every API request: who sent it (the test world sees the host's address) and with which credential. */
+    public readonly apiLog: { method: string; path: string; from: string; auth: "operator" | "registration" | "other" | "none" }[] = [];
+    /** Jobs the fake runners reported, in order. */
+    public readonly jobReports: { name: string; result: string; reason: string }[] = [];
+    /** Signals the fake listeners got. */
+    public readonly signals: { name: string; sig: string }[] = [];
     /** Docker Hub tokens handed out, and whether a login got them (Docker Hub hands out anonymous ones too). */
     private hubTokens = new Map<string, "user" | "anonymous">();
     private bundle?: Buffer;
-    private issued = new Set<string>();
+    /** Registration tokens handed out, with when they expire. */
+    public readonly issued = new Map<string, number>();
     private nextId = 1;
     private servers: http.Server[] = [];
+    private busy = new Set<string>();
+
+    /** Whether a runner reported in the last 5 s. */
+    online(name: string): boolean {
+        return Date.now() - (this.heartbeats.get(name)?.at ?? 0) < 5000;
+    }
     private registry?: ChildProcess;
     private readonly dir: string;
     private readonly tarballs: Record<string, Buffer>;
@@ -198,14 +278,14 @@ export class World {
     /** A registration token the fake API accepts, as @pulumi/github would hand one out. */
     issueRegistrationToken(): string {
         const t = `fake-reg-${randomBytes(8).toString("hex")}`;
-        this.issued.add(t);
+        this.issued.set(t, Date.now() + this.tokenLifetimeMs);
         this.events.push({ kind: "token", detail: { via: "pulumi" } });
         return t;
     }
 
-    /** Makes the runner named `name` end after one job (as an ephemeral runner would). */
-    giveJob(name: string): void {
-        this.jobsFor.add(name);
+    /** Hands the runner named `name` a job that lasts `seconds`. */
+    giveJob(name: string, seconds = 1): void {
+        this.jobsFor.set(name, seconds);
     }
 
     count(kind: string): number {
@@ -298,14 +378,19 @@ export class World {
 
         // The fake GitHub API (GITHUB_API_URL = base + /api).
         const admin = auth === `Bearer ${this.secrets.adminToken}`;
+        if (p.startsWith("/api/") || p === "/_fake/runners/register") {
+            const kind = admin ? "operator" : auth.startsWith("RemoteAuth ") ? "registration" : auth ? "other" : "none";
+            this.apiLog.push({ method: req.method ?? "", path: p, from: req.socket.remoteAddress ?? "", auth: kind });
+        }
         if ((m = /^\/api\/orgs\/([^/]+)\/actions\/runners\/(registration|remove)-token$/.exec(p)) && req.method === "POST") {
             if (!admin) {
                 return this.json(res, 401, { message: "Bad credentials" });
             }
             const t = `fake-${m[2]}-${randomBytes(8).toString("hex")}`;
-            this.issued.add(t);
+            const expires = Date.now() + this.tokenLifetimeMs;
+            this.issued.set(t, expires);
             this.events.push({ kind: "token", detail: { via: "api", type: m[2] } });
-            return this.json(res, 201, { token: t, expires_at: new Date(Date.now() + 3600_000).toISOString() });
+            return this.json(res, 201, { token: t, expires_at: new Date(expires).toISOString() });
         }
         if ((m = /^\/api\/orgs\/([^/]+)\/actions\/runners$/.exec(p)) && req.method === "GET") {
             if (!admin) {
@@ -313,7 +398,8 @@ export class World {
             }
             const name = url.searchParams.get("name");
             const list = [...this.runners.values()].filter(r => r.org === m![1] && (!name || r.name === name));
-            return this.json(res, 200, { total_count: list.length, runners: list.map(r => ({ id: r.id, name: r.name, labels: r.labels.map(l => ({ name: l })) })) });
+            const runners = list.map(r => ({ id: r.id, name: r.name, status: this.online(r.name) ? "online" : "offline", busy: this.busy.has(r.name), labels: r.labels.map(l => ({ id: 0, name: l, type: "custom" })) }));
+            return this.json(res, 200, { total_count: runners.length, runners });
         }
         if ((m = /^\/api\/orgs\/([^/]+)\/actions\/runners\/(\d+)$/.exec(p)) && req.method === "DELETE") {
             if (!admin) {
@@ -323,6 +409,9 @@ export class World {
             const r = [...this.runners.values()].find(x => x.id === id);
             if (!r) {
                 return this.json(res, 404, { message: "Not Found" });
+            }
+            if (this.busy.has(r.name)) {
+                return this.json(res, 422, { message: `Runner ${r.name} is still running a job` });
             }
             this.runners.delete(r.name);
             this.events.push({ kind: "remove", detail: { name: r.name } });
@@ -334,10 +423,18 @@ export class World {
         // What the fake runner and agent report.
         if (p === "/_fake/runners/register" && req.method === "POST") {
             const token = auth.replace(/^RemoteAuth /, "");
-            if (!this.issued.has(token)) {
+            const expires = this.issued.get(token);
+            if (expires === undefined) {
                 return this.json(res, 401, { message: "invalid registration token" });
             }
-            const b = JSON.parse(body.toString()) as Omit<RunnerRecord, "id">;
+            if (Date.now() > expires) {
+                this.events.push({ kind: "expired-token", detail: {} });
+                return this.json(res, 401, { message: "registration token expired" });
+            }
+            const b = JSON.parse(body.toString()) as Omit<RunnerRecord, "id"> & { replace?: boolean };
+            if (this.runners.has(b.name) && !b.replace) {
+                return this.json(res, 400, { message: `A runner exists with the same name ${b.name}.` });
+            }
             const record = { ...b, id: this.nextId++ };
             this.runners.set(b.name, record);
             this.events.push({ kind: "register", detail: { name: b.name } });
@@ -345,16 +442,29 @@ export class World {
         }
         if ((m = /^\/_fake\/runners\/([^/]+)\/heartbeat$/.exec(p))) {
             this.heartbeats.set(m[1], { user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: Date.now() });
-            if (this.jobsFor.delete(m[1])) {
+            const seconds = this.jobsFor.get(m[1]);
+            if (seconds !== undefined && this.runners.has(m[1])) {
+                this.jobsFor.delete(m[1]);
+                this.busy.add(m[1]);
+                this.events.push({ kind: "job", detail: { name: m[1] } });
+                res.end(`job:${seconds}`);
+                return;
+            }
+            res.end("idle");
+            return;
+        }
+        if ((m = /^\/_fake\/runners\/([^/]+)\/(report|signal)$/.exec(p))) {
+            if (m[2] === "signal") {
+                this.signals.push({ name: m[1], sig: url.searchParams.get("sig") ?? "" });
+            } else {
+                this.busy.delete(m[1]);
+                this.jobReports.push({ name: m[1], result: url.searchParams.get("result") ?? "", reason: url.searchParams.get("reason") ?? "" });
                 // Like GitHub, an ephemeral runner's registration ends with its job.
                 if (this.runners.get(m[1])?.ephemeral) {
                     this.runners.delete(m[1]);
                 }
-                this.events.push({ kind: "job", detail: { name: m[1] } });
-                res.end("job");
-                return;
             }
-            res.end("idle");
+            res.end("ok");
             return;
         }
         if (p === "/_fake/actuated/enroll") {
