@@ -80,7 +80,7 @@ stop() {
     trap - TERM INT
     if [ -n "${child}" ] && kill -0 "${child}" 2>/dev/null; then
         local listener
-        listener="$(pgrep -g "${child}" -x Runner.Listener | head -n 1 || true)"
+        listener="$(pgrep -g "${child}" -f 'bin/Runner\.Listener' | head -n 1 || true)"
         log "stopping runner ${name}: SIGINT to ${listener:+Runner.Listener }${listener:-${child}}"
         kill -INT "${listener:-${child}}" 2>/dev/null || true
         for _ in $(seq 1 "${grace}"); do

@@ -134,7 +134,8 @@ report() { curl -fsS -X POST "$base/_fake/runners/$name/$1" >/dev/null 2>&1 || t
 shutdown() {
   report "signal?sig=$1"
   if [ -n "$worker" ] && kill -0 "$worker" 2>/dev/null; then
-    kill -INT "$worker" 2>/dev/null; wait "$worker" 2>/dev/null
+    # The real listener tells the worker over its IPC channel (RunnerShutdown); here, SIGTERM.
+    kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null
     report "report?result=Failed&reason=shutdown"
   fi
   exit 0
@@ -162,7 +163,7 @@ done
 /** The fake worker: the job, as long as the world said (its first argument here). */
 const FAKE_WORKER = `#!/usr/bin/env bash
 # Fake bin/Runner.Worker: a job that lasts as long as the world said.
-trap 'exit 130' INT TERM
+trap 'exit 130' TERM
 sleep "\${2:-1}" & wait $!
 `;
 
