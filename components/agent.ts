@@ -243,7 +243,8 @@ export class RunnerAgent extends pulumi.ComponentResource {
             host, script: "install-github-runner.sh", secret: true, env,
             deleteScript: "remove-github-runner.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
             // Minted for this install; a new one alone (it is new whenever the step runs) must not reinstall.
-            stdin: pulumi.secret(registration.token.stdout),
+            // The provider trims stdout's last newline (pulumi-command, local/commandOutputs.go); the host reads whole lines.
+            stdin: pulumi.secret(registration.token.stdout.apply(s => s.endsWith("\n") ? s : `${s}\n`)),
             ignoreStdin: true,
         }, { parent: this, dependsOn: [...after, registration.token] });
     }

@@ -45,7 +45,7 @@ case "${agent}" in
             fi
             # The version that runs (the runner updates itself): its own answer, else the one unpacked.
             dir="/opt/runner-fleet/runner-${i}"
-            version="$("${dir}/bin/Runner.Listener" --version 2>/dev/null | head -n 1 || true)"
+            version="$(timeout 10 "${dir}/bin/Runner.Listener" --version 2>/dev/null | head -n 1 || true)"
             case "${version}" in
                 [0-9]*.[0-9]*.[0-9]*) ;;
                 *) version="$(cat "${dir}/.runner-fleet-version" 2>/dev/null || true)" ;;

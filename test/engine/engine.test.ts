@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { World } from "../host/world";
-import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost } from "../host/harness";
+import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost, waitFor } from "../host/harness";
 
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
@@ -120,7 +120,7 @@ describe("the fleet under the real Pulumi engine", function () {
         doc.config = {
             ...(doc.config ?? {}),
             "runner-fleet:github": { org: "example-org", runnerGroup: "native", manage: false },
-            "runner-fleet:agent": { installDocker: false, runnerVersion: "2.329.0" },
+            "runner-fleet:agent": { installDocker: false },
             "runner-fleet:mirror": { dockerHubUsername: secrets.registryUser, upstream: world.upstream },
             "runner-fleet:endpoints": {
                 actuatedInstaller: `${world.base}/actuated/install.sh`, runnerDownloads: `${world.base}/actions-runner`,
@@ -241,6 +241,9 @@ describe("the fleet under the real Pulumi engine", function () {
         expect(clean.code, JSON.stringify(clean.report)).to.equal(0);
         expect(clean.report.stacks[0].cloud.status).to.equal("ok");
         expect(clean.report.stacks[0].hosts.map(h => [h.host, h.status])).to.have.deep.members([["runner", "ok"], ["actuated", "ok"]]);
+        // The runner's installed version, read on the host, against the newest release the catalog knows.
+        const version = clean.report.stacks[0].hosts.find(h => h.host === "runner")?.checks.find(c => c.check === "runner-version-1") as { detail?: string } | undefined;
+        expect(version?.detail).to.contain("the newest release known");
         await hosts.sh(runner, "systemctl stop runner-fleet-mirror");
         try {
             const drifted = await drift();
@@ -338,14 +341,4 @@ function copyProjectFiles(dest: string): void {
 
 function testhostRoot(): string {
     return testhost("root", "amd64");
-}
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > until) {
-            throw new Error(`timed out waiting for ${what}`);
-        }
-        await new Promise(r => setTimeout(r, 250));
-    }
 }

@@ -179,3 +179,14 @@ export class Figures {
         }
     }
 }
+
+/** Waits until `cond` holds (it may be async), failing after `timeoutMs` with what was awaited. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 180_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!(await cond())) {
+        if (Date.now() > until) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await new Promise(r => setTimeout(r, 250));
+    }
+}

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import { RegistryMirrorArgs, RunnerAgentArgs } from "../../components";
 import { World, WORLD_IP } from "./world";
-import { Figures, Host, RenderedCommand, TestHosts, aptRepos, hostSuitePossible, renderHost, runSecrets, testhost } from "./harness";
+import { Figures, Host, RenderedCommand, TestHosts, aptRepos, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
 
 const N_PULLS = 5;
 const figures = new Figures();
@@ -121,7 +121,10 @@ describe("host scripts on real systemd hosts", function () {
         if (r.code !== 0) {
             throw new Error(`minting a registration token failed: ${r.stderr}`);
         }
-        return r.stdout;
+        // As the command provider hands stdout on (pulumi-command provider/pkg/provider/local/commandOutputs.go
+        // trims its last newline), and as RunnerAgent turns it into the install's stdin.
+        const stdout = r.stdout.replace(/\n$/, "");
+        return stdout.endsWith("\n") ? stdout : `${stdout}\n`;
     }
 
     /** Runs the host's install chain as `pulumi up` would (the operator's steps here), sampling `ps` meanwhile. */
@@ -484,7 +487,7 @@ describe("host scripts on real systemd hosts", function () {
             await run(actuated, next["agent-secrets"].create, next["agent-secrets"].stdin, "rotated secrets");
             await run(actuated, next["agent-configure"].create, next["agent-configure"].stdin, "rotated configure");
             const want = createHash("sha256").update(licence).digest("hex").slice(0, 16);
-            await waitUntil(() => world.heartbeats.get("actuated")?.licence === want, "the agent to report the new licence");
+            await waitFor(() => world.heartbeats.get("actuated")?.licence === want, "the agent to report the new licence");
             expect([world.count("enroll"), world.count("format")]).to.deep.equal([enrolled, formatted]);
             ac = next;
         });
@@ -552,16 +555,6 @@ function changedLines(a: string, b: string): string[] {
     return [...[...as].filter(l => !bs.has(l)).map(l => `- ${l}`), ...[...bs].filter(l => !as.has(l)).map(l => `+ ${l}`)];
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 180_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!(await cond())) {
-        if (Date.now() > until) {
-            throw new Error(`timed out waiting for ${what}`);
-        }
-        await new Promise(r => setTimeout(r, 250));
-    }
-}
-
 /** A local command (command.local) as the provider runs it: sh -c, its environment added. Async: the world answers it. */
 function runLocal(command: string, environment: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
@@ -573,14 +566,4 @@ function runLocal(command: string, environment: Record<string, string>): Promise
         child.on("error", reject);
         child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
     });
-}
-
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > until) {
-            throw new Error(`timed out waiting for ${what}`);
-        }
-        await new Promise(r => setTimeout(r, 250));
-    }
 }

@@ -124,6 +124,8 @@ exec ./bin/Runner.Listener run
 const FAKE_LISTENER = `#!/usr/bin/env bash
 # Fake bin/Runner.Listener: reports to the service, runs a job in a child
 # bin/Runner.Worker, and shuts a running job down on SIGINT or SIGTERM.
+# --version prints the release and exits (AR src/Runner.Listener/Program.cs).
+if [ "\${1:-}" = --version ]; then cat "$(dirname "$0")/.version"; exit 0; fi
 cd "$(dirname "$0")/.."
 base="$(python3 -c 'import json; print(json.load(open(".credentials"))["base"])')"
 name="$(python3 -c 'import json; print(json.load(open(".credentials"))["name"])')"
@@ -167,15 +169,16 @@ trap 'exit 130' TERM
 sleep "\${2:-1}" & wait $!
 `;
 
-function runnerTarball(dir: string, arch: "x64" | "arm64"): Buffer {
+function runnerTarball(dir: string, arch: "x64" | "arm64", version: string): Buffer {
     const src = fs.mkdtempSync(path.join(os.tmpdir(), `fake-runner-${arch}-`));
     fs.writeFileSync(path.join(src, "config.sh"), FAKE_CONFIG_SH, { mode: 0o755 });
     fs.writeFileSync(path.join(src, "run.sh"), FAKE_RUN_SH, { mode: 0o755 });
     fs.mkdirSync(path.join(src, "bin"));
     fs.writeFileSync(path.join(src, "bin", "Runner.Listener"), FAKE_LISTENER, { mode: 0o755 });
     fs.writeFileSync(path.join(src, "bin", "Runner.Worker"), FAKE_WORKER, { mode: 0o755 });
+    fs.writeFileSync(path.join(src, "bin", ".version"), `${version}\n`);
     fs.writeFileSync(path.join(src, ".fake-arch"), `${arch}\n`);
-    const out = path.join(dir, `runner-${arch}.tar.gz`);
+    const out = path.join(dir, `runner-${arch}-${version}.tar.gz`);
     execFileSync("tar", ["-czf", out, "-C", src, "."]);
     fs.rmSync(src, { recursive: true, force: true });
     return fs.readFileSync(out);
@@ -269,11 +272,12 @@ export class World {
     }
     private registry?: ChildProcess;
     private readonly dir: string;
-    private readonly tarballs: Record<string, Buffer>;
+    /** Fake runner releases built on demand, by arch and version. */
+    private readonly tarballs = new Map<string, Buffer>();
 
     constructor(public readonly secrets: WorldSecrets) {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-world-"));
-        this.tarballs = { x64: runnerTarball(this.dir, "x64"), arm64: runnerTarball(this.dir, "arm64") };
+
     }
 
     /** A registration token the fake API accepts, as @pulumi/github would hand one out. */
@@ -340,9 +344,13 @@ export class World {
         let m: RegExpExecArray | null;
 
         // Artifacts.
-        if (req.method === "GET" && (m = /^\/actions-runner\/v[\d.]+\/actions-runner-linux-(x64|arm64)-[\d.]+\.tar\.gz$/.exec(p))) {
-            this.events.push({ kind: "download", detail: { arch: m[1] } });
-            res.end(this.tarballs[m[1]]);
+        if (req.method === "GET" && (m = /^\/actions-runner\/v[\d.]+\/actions-runner-linux-(x64|arm64)-([\d.]+)\.tar\.gz$/.exec(p))) {
+            this.events.push({ kind: "download", detail: { arch: m[1], version: m[2] } });
+            const key = `${m[1]}-${m[2]}`;
+            if (!this.tarballs.has(key)) {
+                this.tarballs.set(key, runnerTarball(this.dir, m[1] as "x64" | "arm64", m[2]));
+            }
+            res.end(this.tarballs.get(key));
             return;
         }
         if (req.method === "GET" && p === "/actuated/install.sh") {
