@@ -163,6 +163,7 @@ drain() {
     done
 }
 
+rm -f "${STATE_DIR}"/runner-*.failed
 restart=unchanged
 if [ "${env_changed}" = changed ] || [ "${unit_changed}" = changed ]; then
     restart=changed
@@ -192,6 +193,9 @@ wanted="$(sha256sum "${ROOT}/etc/runner-fleet/runner.env" | cut -d' ' -f1)"
 for i in $(seq 1 "${instances}"); do
     for _ in $(seq 1 60); do
         [ "$(cat "${STATE_DIR}/runner-${i}.registered" 2>/dev/null)" = "${wanted}" ] && break
+        if [ -s "${STATE_DIR}/runner-${i}.failed" ]; then
+            die "runner ${host}-${i} could not register: $(cat "${STATE_DIR}/runner-${i}.failed")"
+        fi
         sleep 2
     done
     [ "$(cat "${STATE_DIR}/runner-${i}.registered" 2>/dev/null)" = "${wanted}" ] ||

@@ -26,6 +26,7 @@ i="${1:?usage: runner-service.sh N}"
 name="${RUNNER_FLEET_HOST}-${i}"
 dir="/opt/runner-fleet/runner-${i}"
 registered="${STATE_DIR}/runner-${i}.registered"
+failed="${STATE_DIR}/runner-${i}.failed"
 user="${RUNNER_USER:-runner}"
 grace="${STOP_GRACE:-30}"
 hook="$(dirname "$0")/job-cleanup.sh"
@@ -66,9 +67,16 @@ configure() {
     ACTIONS_RUNNER_INPUT_TOKEN="$(registration_token)"
     [ -n "${ACTIONS_RUNNER_INPUT_TOKEN}" ] ||
         die "no registration token for ${name}: it is minted where pulumi runs when the install runs; run pulumi up --replace on this host's agent-install"
-    rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams"
-    (cd "${dir}" && export ACTIONS_RUNNER_INPUT_TOKEN && as_runner ./config.sh "${args[@]}") >&2
+    rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams" "${failed}"
+    local out rc=0
+    out="$(cd "${dir}" && export ACTIONS_RUNNER_INPUT_TOKEN && as_runner ./config.sh "${args[@]}" 2>&1)" || rc=$?
     unset ACTIONS_RUNNER_INPUT_TOKEN
+    printf '%s\n' "${out}" >&2
+    if [ "${rc}" -ne 0 ]; then
+        # The install waits for this instance: tell it at once why registration failed.
+        printf 'config.sh exited %s: %s\n' "${rc}" "$(tail -n 1 <<<"${out}")" >"${failed}"
+        die "runner ${name} did not register: $(tail -n 1 <<<"${out}")"
+    fi
     # The job-completed hook (actions/runner reads .env at start): a kept registration is cleaned between jobs.
     printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${hook}" >"${dir}/.env"
     chown "${user}:" "${dir}/.env"
