@@ -189,12 +189,15 @@ for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runne
 done
 
 # Each instance must have registered with these settings before this counts as done.
+token_file="${SECRETS_DIR}/registration/registration-token"
 wanted="$(sha256sum "${ROOT}/etc/runner-fleet/runner.env" | cut -d' ' -f1)"
 for i in $(seq 1 "${instances}"); do
     for _ in $(seq 1 60); do
         [ "$(cat "${STATE_DIR}/runner-${i}.registered" 2>/dev/null)" = "${wanted}" ] && break
-        if [ -s "${STATE_DIR}/runner-${i}.failed" ]; then
-            die "runner ${host}-${i} could not register: $(cat "${STATE_DIR}/runner-${i}.failed")"
+        # A failure with this run's token (not an earlier attempt's) ends the wait.
+        if [ -s "${STATE_DIR}/runner-${i}.failed" ] && [ -s "${token_file}" ] &&
+            [ "$(cut -d' ' -f1 "${STATE_DIR}/runner-${i}.failed")" = "$(sha256sum <"${token_file}" | cut -c1-16)" ]; then
+            die "runner ${host}-${i} could not register: $(cut -d' ' -f2- "${STATE_DIR}/runner-${i}.failed")"
         fi
         sleep 2
     done
@@ -202,6 +205,6 @@ for i in $(seq 1 "${instances}"); do
         die "runner ${host}-${i} did not register within 120s; see journalctl -u runner-fleet-runner@${i}"
 done
 # Used: the registration token does not stay on the host.
-rm -f "${SECRETS_DIR}/registration/registration-token"
+rm -f "${token_file}"
 stamp agent "${SETTINGS_HASH:-}"
 log "GitHub Actions runner on ${host}: ${instances} instance(s) registered to ${org}"

@@ -70,11 +70,13 @@ configure() {
     rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams" "${failed}"
     local out rc=0
     out="$(cd "${dir}" && export ACTIONS_RUNNER_INPUT_TOKEN && as_runner ./config.sh "${args[@]}" 2>&1)" || rc=$?
+    local ACTIONS_RUNNER_INPUT_TOKEN_USED="${ACTIONS_RUNNER_INPUT_TOKEN}"
     unset ACTIONS_RUNNER_INPUT_TOKEN
     printf '%s\n' "${out}" >&2
     if [ "${rc}" -ne 0 ]; then
-        # The install waits for this instance: tell it at once why registration failed.
-        printf 'config.sh exited %s: %s\n' "${rc}" "$(tail -n 1 <<<"${out}")" >"${failed}"
+        # The install waits for this instance: tell it at once why registration failed, and with which token.
+        printf '%s config.sh exited %s: %s\n' "$(printf '%s' "${ACTIONS_RUNNER_INPUT_TOKEN_USED}" | sha256sum | cut -c1-16)" \
+            "${rc}" "$(tail -n 1 <<<"${out}")" >"${failed}"
         die "runner ${name} did not register: $(tail -n 1 <<<"${out}")"
     fi
     # The job-completed hook (actions/runner reads .env at start): a kept registration is cleaned between jobs.
