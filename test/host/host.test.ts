@@ -326,6 +326,8 @@ describe("host scripts on real systemd hosts", function () {
             try {
                 const stale = await mint(rc);
                 await new Promise(r => setTimeout(r, 2500));
+                // The next token lasts as GitHub's do (an hour); the first has run out.
+                world.tokenLifetimeMs = 3600_000;
                 await down(runner, rc);
                 await run(runner, rc["agent-secrets"].create, rc["agent-secrets"].stdin, "secrets");
                 const old = await hosts.exec(runner, rc["agent-install"].create, stale, 300_000);
