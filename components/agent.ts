@@ -134,9 +134,9 @@ export class RunnerAgent extends pulumi.ComponentResource {
     /** actuated: the probe, from where pulumi runs, of the agent's port on the host's public address. */
     public readonly portProbe?: command.local.Command;
     /** github-runner: removes the host's registrations from the organization at destroy (where pulumi runs). */
-    public runners?: command.local.Command;
+    public readonly runners?: command.local.Command;
     /** github-runner: mints the install's registration token (where pulumi runs). */
-    public registrationToken?: command.local.Command;
+    public readonly registrationToken?: command.local.Command;
     /** The settings hash the install recorded on the host (for drift checks). */
     public readonly settingsHash: string;
     /** What the agent's commands record on the host, by stamp name (for drift checks). */
@@ -169,8 +169,10 @@ export class RunnerAgent extends pulumi.ComponentResource {
         const labels = args.labels.join(",");
         const mirror = (args.actuatedMirror ?? true) ? "actuated" : "skip";
         const dockerHubUsername = mirror === "actuated" ? (args.dockerHubUsername ?? "") : "";
-        const installed = args.kind === "actuated"
-            ? secretCommand(`${name}-install`, {
+        const drainTimeout = String(60 * (args.drainTimeoutMinutes ?? DEFAULTS.agent.drainTimeoutMinutes));
+        let installed: { command: command.remote.Command; hash: string };
+        if (args.kind === "actuated") {
+            installed = secretCommand(`${name}-install`, {
                 host, script: "install-actuated.sh", secret: true,
                 env: {
                     RUNNER_FLEET_HOST: host.name,
@@ -181,11 +183,16 @@ export class RunnerAgent extends pulumi.ComponentResource {
                     // Read only to recognise an enrolment made by an earlier runner-fleet (install-actuated.sh).
                     DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
                     ACTUATED_INSTALLER_URL: endpoints.actuatedInstaller,
-                    DRAIN_TIMEOUT: String(60 * (args.drainTimeoutMinutes ?? DEFAULTS.agent.drainTimeoutMinutes)),
+                    DRAIN_TIMEOUT: drainTimeout,
                 },
                 deleteScript: "remove-actuated.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
-            }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] })
-            : this.plainRunner(name, args, endpoints);
+            }, { parent: this, dependsOn: [this.secretsCommand, ...(args.after ?? [])] });
+        } else {
+            const plain = this.plainRunner(name, args, endpoints, drainTimeout);
+            installed = plain.install;
+            this.runners = plain.runners;
+            this.registrationToken = plain.token;
+        }
         this.install = installed.command;
         this.scripts = ["write-secrets.sh", args.kind === "actuated" ? "install-actuated.sh" : "install-github-runner.sh"];
         this.settingsHash = installed.hash;
@@ -215,7 +222,9 @@ export class RunnerAgent extends pulumi.ComponentResource {
      * exactly when the install runs (runnerRegistration), and reaches the
      * host on stdin; the host keeps no organization credential.
      */
-    private plainRunner(name: string, args: RunnerAgentArgs, endpoints: EndpointsSpec): { command: command.remote.Command; hash: string } {
+    private plainRunner(name: string, args: RunnerAgentArgs, endpoints: EndpointsSpec, drainTimeout: string): {
+        install: { command: command.remote.Command; hash: string }; runners: command.local.Command; token: command.local.Command;
+    } {
         const host = args.host;
         const instances = args.instances ?? DEFAULTS.agent.instances;
         const env = {
@@ -230,16 +239,14 @@ export class RunnerAgent extends pulumi.ComponentResource {
             RUNNER_VERSION: args.runnerVersion ?? DEFAULTS.agent.runnerVersion,
             RUNNER_DOWNLOAD_URL: endpoints.runnerDownloads,
             INSTALL_DOCKER: (args.installDocker ?? DEFAULTS.agent.installDocker) ? "1" : "0",
-            DRAIN_TIMEOUT: String(60 * (args.drainTimeoutMinutes ?? DEFAULTS.agent.drainTimeoutMinutes)),
+            DRAIN_TIMEOUT: drainTimeout,
         };
         const after = [this.secretsCommand, ...(args.after ?? [])];
         const registration = runnerRegistration(name, {
             host, org: args.org, githubApi: endpoints.githubApi, instances,
             operatorToken: args.secrets.githubRunnerToken, installHash: scriptHash("install-github-runner.sh", env),
         }, { parent: this, dependsOn: after });
-        this.runners = registration.runners;
-        this.registrationToken = registration.token;
-        return secretCommand(`${name}-install`, {
+        const install = secretCommand(`${name}-install`, {
             host, script: "install-github-runner.sh", secret: true, env,
             deleteScript: "remove-github-runner.sh", deleteEnv: { RUNNER_FLEET_HOST: host.name },
             // Minted for this install; a new one alone (it is new whenever the step runs) must not reinstall.
@@ -247,5 +254,6 @@ export class RunnerAgent extends pulumi.ComponentResource {
             stdin: pulumi.secret(registration.token.stdout.apply(s => s.endsWith("\n") ? s : `${s}\n`)),
             ignoreStdin: true,
         }, { parent: this, dependsOn: [...after, registration.token] });
+        return { install, runners: registration.runners, token: registration.token };
     }
 }

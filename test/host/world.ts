@@ -280,14 +280,6 @@ export class World {
 
     }
 
-    /** A registration token the fake API accepts, as @pulumi/github would hand one out. */
-    issueRegistrationToken(): string {
-        const t = `fake-reg-${randomBytes(8).toString("hex")}`;
-        this.issued.set(t, Date.now() + this.tokenLifetimeMs);
-        this.events.push({ kind: "token", detail: { via: "pulumi" } });
-        return t;
-    }
-
     /** Hands the runner named `name` a job that lasts `seconds`. */
     giveJob(name: string, seconds = 1): void {
         this.jobsFor.set(name, seconds);
@@ -508,7 +500,8 @@ export class World {
         const basic = `Basic ${Buffer.from(`${this.secrets.registryUser}:${this.secrets.registryPassword}`).toString("base64")}`;
         if (url.pathname === "/token") {
             // Like auth.docker.io: a login gets a user's token, wrong credentials a 401,
-            // and no credentials an anonymous token (public images, a lower rate limit).
+            // and no credentials an anonymous token for public images, with a lower rate limit
+            // (distribution.github.io/distribution/spec/auth/token/; docs.docker.com/docker-hub/usage/).
             const given = req.headers.authorization;
             if (given !== undefined && given !== basic) {
                 return this.json(res, 401, { details: "incorrect username or password" });
