@@ -154,6 +154,37 @@ function round2(n: number): number {
 }
 
 // ---------------------------------------------------------------------------
+// The Docker Hub mirror's registry: the CNCF distribution registry 3, from the
+// project's GitHub releases (registry_<version>_linux_<arch>.tar.gz, holding
+// registry, LICENSE and README.md: distribution/distribution Dockerfile, stage
+// releaser). The sha256 of each archive is pinned here and checked on the host
+// before anything of it runs: the values the project publishes beside each
+// archive (<archive>.sha256), as the official registry:3.1 image's build checks
+// them (docker-library/repo-info repos/registry/remote/3.1.md).
+//
+// Why 3 and not the distribution 2.8 that Debian and Ubuntu package
+// (docker-registry; no Debian or Ubuntu release ships 3.x): 2.8's proxy fetches
+// every missed blob twice from the upstream and keeps content a fixed seven days (it
+// has no proxy.ttl); 3's serves the first client and fills its cache from one
+// fetch, honours proxy.ttl and counts hits and misses. README "The Docker Hub
+// mirror" gives the trade-off and the host suite's figures.
+
+export interface MirrorRegistryRelease {
+    /** The release, without a leading v. */
+    readonly version: string;
+    /** sha256 of registry_<version>_linux_<arch>.tar.gz, by arch. */
+    readonly sha256: Readonly<Record<Arch, string>>;
+}
+
+export const MIRROR_REGISTRY_RELEASE: MirrorRegistryRelease = {
+    version: "3.1.2",
+    sha256: {
+        amd64: "40df2224d410f72ae425c3371873b078bbdbda3b8b612be9571f0e6751f3acc8",
+        arm64: "09d26f88d2c0f161bd1b8bfc6c123571cc3d291dcca8af5477b3cacc4ec95e73",
+    },
+};
+
+// ---------------------------------------------------------------------------
 // actions/runner releases the fleet knows of, newest first: the tags' dates in
 // actions/runner, read on 2026-11-25 (no network call at run time). GitHub
 // stops queueing jobs to a runner that has not installed a newer release

@@ -247,6 +247,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             bindAddress: mirror.bindAddress,
             upstream: mirror.upstream,
             ttl: mirror.ttl,
+            downloads: this.spec.endpoints.mirrorDownloads,
             dockerHubUsername: actuated ? undefined : mirror.dockerHubUsername,
             dockerHubToken: actuated ? undefined : secret(SECRET_KEYS.dockerHubToken),
             after: [agent.install],

@@ -46,8 +46,8 @@ export { FleetConfigError, formatProblems } from "./problems";
 export type { Problem } from "./problems";
 
 // Plans, server types and prices.
-export { ARCHES, CATALOG, DEFAULT_PLANS, HOST_PROVIDERS, REGIONS, findPlan } from "./catalog";
-export type { Arch, CatalogEntry, HostProvider } from "./catalog";
+export { ARCHES, CATALOG, DEFAULT_PLANS, HOST_PROVIDERS, MIRROR_REGISTRY_RELEASE, REGIONS, findPlan } from "./catalog";
+export type { Arch, CatalogEntry, HostProvider, MirrorRegistryRelease } from "./catalog";
 
 // The drift contract, for tools that read a stack's `drift` output.
 export { readDriftTarget } from "./drift-contract";

@@ -1,7 +1,8 @@
 // RegistryMirror: a Docker Hub pull-through cache on one host, so that jobs
 // behind one egress address stop hitting Docker Hub's rate limit. The CNCF
-// distribution registry in proxy mode, bound to a private address only, with
-// Docker and containerd pointed at it. On actuated hosts the agent's
+// distribution registry 3 in proxy mode (a release archive whose sha256 the
+// catalog pins), bound to a private address only, with Docker and containerd
+// pointed at it. On actuated hosts the agent's
 // installer already runs such a mirror on the VM bridge (192.168.128.1:5000):
 // there this only checks that it answers, and installs no second one.
 
@@ -11,7 +12,8 @@ import { MirrorMode } from "./drift-contract";
 import { settingProblems } from "./parse";
 import { Problem, throwIfAny } from "./problems";
 import { ACTUATED_MIRROR_ADDRESS } from "./routing";
-import { DEFAULTS, MirrorSchema } from "./settings";
+import { DEFAULTS, EndpointsSchema, MirrorSchema } from "./settings";
+import { MIRROR_REGISTRY_RELEASE, MirrorRegistryRelease } from "./catalog";
 import { RunnerHost } from "./hosts/host";
 import { secretCommand, secretLines } from "./host-command";
 
@@ -25,6 +27,10 @@ export interface RegistryMirrorArgs {
     readonly upstream?: string;
     /** How long cached content is kept. Default: mirror.ttl's. */
     readonly ttl?: string;
+    /** Where the registry's release archives come from. Default: endpoints.mirrorDownloads's. */
+    readonly downloads?: string;
+    /** The registry release and its archives' sha256, for a build of your own. Default: the catalog's. */
+    readonly release?: MirrorRegistryRelease;
     /** Docker Hub user whose token lifts the anonymous pull limit. */
     readonly dockerHubUsername?: string;
     /** Docker Hub access token; kept secret. */
@@ -41,6 +47,20 @@ export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
         problems.push(...settingProblems(MirrorSchema.shape.bindAddress, args.bindAddress, "bindAddress"));
         problems.push(...settingProblems(MirrorSchema.shape.upstream, args.upstream, "upstream"));
         problems.push(...settingProblems(MirrorSchema.shape.ttl, args.ttl, "ttl"));
+        problems.push(...settingProblems(EndpointsSchema.shape.mirrorDownloads, args.downloads, "downloads"));
+        if (args.release !== undefined) {
+            if (!/^\d+\.\d+\.\d+$/.test(args.release.version)) {
+                problems.push({ path: "release.version", message: `"${args.release.version}" is not a release version`, fix: "write the version without a leading v, such as 3.1.2" });
+            }
+            for (const [arch, hash] of Object.entries(args.release.sha256 ?? {})) {
+                if (!/^[0-9a-f]{64}$/.test(hash)) {
+                    problems.push({ path: `release.sha256.${arch}`, message: "is not a sha256", fix: "write the archive's sha256 as 64 lowercase hex digits" });
+                }
+            }
+            if (!/^[0-9a-f]{64}$/.test(args.release.sha256?.[args.host.arch] ?? "")) {
+                problems.push({ path: `release.sha256.${args.host.arch}`, message: `is missing for host ${args.host.name} (${args.host.arch})`, fix: `give the sha256 of registry_${args.release.version}_linux_${args.host.arch}.tar.gz` });
+            }
+        }
         if (args.dockerHubUsername !== undefined && args.dockerHubToken === undefined) {
             problems.push({ path: "dockerHubToken", message: "is missing while dockerHubUsername is set", fix: "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls" });
         }
@@ -61,6 +81,7 @@ export class RegistryMirror extends pulumi.ComponentResource {
         throwIfAny(mirrorProblems(args), `RegistryMirror "${name}"`);
         super("runner-fleet:index:RegistryMirror", name, {}, opts);
         this.mode = args.mode;
+        const release = args.release ?? MIRROR_REGISTRY_RELEASE;
         this.address = args.mode === "actuated" ? ACTUATED_MIRROR_ADDRESS : (args.bindAddress ?? DEFAULTS.mirror.bindAddress);
         const env: Record<string, string> = args.mode === "actuated"
             ? { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: "actuated" }
@@ -70,6 +91,9 @@ export class RegistryMirror extends pulumi.ComponentResource {
                 MIRROR_BIND: this.address,
                 MIRROR_UPSTREAM: args.upstream ?? DEFAULTS.mirror.upstream,
                 MIRROR_TTL: args.ttl ?? DEFAULTS.mirror.ttl,
+                MIRROR_VERSION: release.version,
+                MIRROR_SHA256: release.sha256[args.host.arch],
+                MIRROR_DOWNLOAD_URL: args.downloads ?? DEFAULTS.endpoints.mirrorDownloads,
                 DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
                 RUNTIME_CONFIG: (args.configureRuntime ?? true) ? "1" : "0",
             };

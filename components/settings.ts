@@ -181,8 +181,8 @@ export const MirrorSchema = z.strictObject({
         fix: "write the Docker Hub user name, or remove the setting for anonymous pulls",
     }),
     ttl: setting(matches(/^(?=.)(\d+h)?(\d+m)?(\d+s)?$/, "a duration").default("168h"), {
-        description: "how long the mirror keeps cached content (honoured by distribution 3.x; the 2.8 that Ubuntu 22.04 ships keeps a fixed 168h)",
-        fix: "write a Go duration such as 168h or 72h", docType: "duration",
+        description: "github-runner hosts: how long the mirror keeps a blob or manifest after fetching it from the upstream (distribution 3's `proxy.ttl`; expired content is deleted and fetched again on the next pull); `0s` keeps everything until the mirror is removed. actuated's own mirror keeps its own",
+        fix: "write a Go duration such as 168h, 72h or 30m, or 0s to keep content forever", docType: "duration",
     }),
     bindAddress: setting(checked(mirrorBindProblem).default("127.0.0.1:5000"), {
         description: "where the mirror listens on github-runner hosts: loopback or a private address such as the Docker bridge `172.17.0.1:5000`; anything else is refused",
@@ -247,6 +247,10 @@ export const EndpointsSchema = z.strictObject({
     actuatedInstaller: setting(url.default("https://get.actuated.com"), { description: "actuated's install script", fix: URL_FIX, docType: "URL" }),
     runnerDownloads: setting(url.default("https://github.com/actions/runner/releases/download"), {
         description: "where actions/runner release archives come from", fix: URL_FIX, docType: "URL",
+    }),
+    mirrorDownloads: setting(url.default("https://github.com/distribution/distribution/releases/download"), {
+        description: "where the mirror's registry archives come from (`v<version>/registry_<version>_linux_<arch>.tar.gz`, checked against the sha256 the package pins)",
+        fix: URL_FIX, docType: "URL",
     }),
     githubUrl: setting(url.default("https://github.com"), { description: "GitHub's web URL (set with githubApi for GitHub Enterprise Server)", fix: URL_FIX, docType: "URL" }),
     githubApi: setting(url.default("https://api.github.com"), { description: "GitHub's REST API", fix: URL_FIX, docType: "URL" }),

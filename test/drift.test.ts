@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    CloudChange, DriftReport, EXIT, HostRunner, HostTarget, RunResult, StackSource, checkCommand, driftCheck, formatMarkdown, formatTable,
+    CloudChange, DriftReport, EXIT, HostRunner, HostTarget, RunResult, StackSource, checkCommand, driftCheck, parseChecks, formatMarkdown, formatTable,
     judgeRunnerVersions,
 } from "../scripts/lib/drift";
 import { RUNNER_RELEASES } from "../components/catalog";
@@ -202,7 +202,7 @@ describe("check.sh against a temporary root", () => {
         const bin = path.join(root, "stub-bin");
         fs.mkdirSync(bin);
         fs.writeFileSync(path.join(bin, "systemctl"), `#!/bin/sh\n[ "$1" = is-active ] || exit 0\nu="$2"; [ "$u" = --quiet ] && u="$3"\nif [ -f "${root}/active/$u" ]; then echo active; exit 0; fi\necho inactive; exit 3\n`, { mode: 0o755 });
-        fs.writeFileSync(path.join(bin, "curl"), `#!/bin/sh\nfor a in "$@"; do case "$a" in http*) url="$a" ;; esac; done\nhp=$(echo "$url" | sed -E 's#^https?://([^/]+)/.*#\\1#')\n[ -f "${root}/up/$hp" ] && exit 0\nexit 7\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(bin, "curl"), `#!/bin/sh\nfor a in "$@"; do case "$a" in http*) url="$a" ;; esac; done\nhp=$(echo "$url" | sed -E 's#^https?://([^/]+)/.*#\\1#')\n[ -f "${root}/up/$hp" ] && { cat "${root}/up/$hp"; exit 0; }\nexit 7\n`, { mode: 0o755 });
         fs.mkdirSync(path.join(root, "active"));
         fs.mkdirSync(path.join(root, "up"));
         const install = (file: string, text: string) => {
@@ -216,7 +216,7 @@ describe("check.sh against a temporary root", () => {
         const r = spawnSync("bash", [path.join(HOST_DIR, "check.sh")], {
             env: { PATH: `${bin}:${process.env.PATH}`, ROOT: root, ...env }, encoding: "utf8",
         });
-        return { status: r.status, checks: r.stdout.trim().split("\n").filter(Boolean).map(l => JSON.parse(l)), stderr: r.stderr };
+        return { status: r.status, checks: r.stdout.trim().split("\n").filter(Boolean).map(l => JSON.parse(l)), stderr: r.stderr, stdout: r.stdout };
     }
 
     it("passes on a host that matches, and names each thing that drifted", () => {
@@ -225,6 +225,9 @@ describe("check.sh against a temporary root", () => {
             fs.writeFileSync(path.join(root, "active", u), "");
         }
         fs.writeFileSync(path.join(root, "up", "127.0.0.1:5000"), "");
+        // The registry's expvar page on its debug port (distribution/distribution registry/proxy/proxymetrics.go).
+        const counts = (requests: number, hits: number) => ({ Requests: requests, Hits: hits, Misses: requests - hits, BytesPulled: 1, BytesPushed: 2 });
+        fs.writeFileSync(path.join(root, "up", "127.0.0.1:5001"), JSON.stringify({ cmdline: ["registry"], registry: { proxy: { blobs: counts(40, 30), manifests: counts(10, 0) } } }));
         install("var/lib/runner-fleet/agent.hash", "abc\n");
         install("var/lib/runner-fleet/runner-1.registered", "");
         install("var/lib/runner-fleet/runner-2.registered", "");
@@ -238,8 +241,16 @@ describe("check.sh against a temporary root", () => {
         expect(clean.status, clean.stderr).to.equal(0);
         expect(clean.checks.map((c: { check: string }) => c.check)).to.deep.equal([
             "agent-service-1", "runner-registered-1", "runner-version-1", "agent-service-2", "runner-registered-2", "runner-version-2",
-            "mirror-private", "mirror-public-closed", "settings-agent", "file:/usr/local/lib/runner-fleet/ready.sh",
+            "mirror-private", "mirror-cache", "mirror-public-closed", "settings-agent", "file:/usr/local/lib/runner-fleet/ready.sh",
         ]);
+        const cache = clean.checks.find((c: { check: string }) => c.check === "mirror-cache");
+        expect(cache).to.deep.equal({
+            check: "mirror-cache", ok: true,
+            detail: "blobs 30 of 40 from the cache (75%), 10 fetched upstream; manifests 0 of 10 from the cache (0%), 10 fetched upstream",
+            figures: { since: "", blobs: { requests: 40, hits: 30, misses: 10 }, manifests: { requests: 10, hits: 0, misses: 10 }, hitRatio: 0.75 },
+        });
+        // The drift check carries them per host.
+        expect(parseChecks(clean.stdout).find(c => c.check === "mirror-cache")?.figures).to.deep.equal({ ...cache.figures, hitRatio: 0.75 });
 
         // Break four things: a service, the mirror's public exposure, a stamp, a file.
         fs.rmSync(path.join(root, "active", "runner-fleet-runner@2.service"));
@@ -251,6 +262,12 @@ describe("check.sh against a temporary root", () => {
         const failed = bad.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { check: string }) => c.check);
         // A stopped ephemeral instance between jobs holds no registration either.
         expect(failed).to.deep.equal(["agent-service-2", "runner-registered-2", "mirror-public-closed", "settings-agent", "file:/usr/local/lib/runner-fleet/ready.sh"]);
+
+        // A mirror without the figures (distribution 2.8, from before) drifts, and says why.
+        fs.rmSync(path.join(root, "up", "127.0.0.1:5001"));
+        const old = runCheck(root, bin, env).checks.find((c: { check: string }) => c.check === "mirror-cache");
+        expect(old).to.deep.include({ ok: false });
+        expect(old.detail).to.contain("no hit and miss figures on http://127.0.0.1:5001/debug/vars");
     });
 
     it("checks actuated's service and its mirror on the VM bridge", () => {

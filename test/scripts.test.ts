@@ -64,14 +64,40 @@ describe("host scripts", () => {
     describe("configure-mirror.sh", () => {
         const env = (root: string, more: Record<string, string> = {}) => ({
             ROOT: root, RENDER_ONLY: "1", MIRROR_MODE: "registry", MIRROR_BIND: "127.0.0.1:5000",
-            DOCKERHUB_USERNAME: "example-bot", MIRROR_TTL: "72h", RUNTIME_CONFIG: "1", SETTINGS_HASH: "a".repeat(64), ...more,
+            DOCKERHUB_USERNAME: "example-bot", MIRROR_TTL: "72h", RUNTIME_CONFIG: "1", SETTINGS_HASH: "a".repeat(64),
+            MIRROR_VERSION: "3.1.2", MIRROR_SHA256: "b".repeat(64), ...more,
         });
+        /** A PATH with stand-ins for the host's container engines: `dockerd`, and `containerd --version` as Debian 12's answers. */
+        const engines = (containerdVersion: string | null, docker = true): Record<string, string> => {
+            const bin = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-bin-"));
+            if (docker) {
+                fs.writeFileSync(path.join(bin, "dockerd"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+            }
+            if (containerdVersion) {
+                fs.writeFileSync(path.join(bin, "containerd"), `#!/bin/sh\necho "containerd github.com/containerd/containerd ${containerdVersion}~ds1 ${containerdVersion}~ds1-1+deb12u3"\n`, { mode: 0o755 });
+            }
+            return { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+        };
+        /** containerd's config.toml as Debian 12's containerd package ships it. */
+        const DEBIAN_CONTAINERD = [
+            "version = 2", "", "[plugins]", '  [plugins."io.containerd.grpc.v1.cri"]', '    [plugins."io.containerd.grpc.v1.cri".cni]',
+            '      bin_dir = "/usr/lib/cni"', '      conf_dir = "/etc/cni/net.d"', '  [plugins."io.containerd.internal.v1.opt"]', '    path = "/var/lib/containerd/opt"', "",
+        ].join("\n");
+        const withContainerdConfig = (text: string): string => {
+            const root = tempRoot();
+            fs.mkdirSync(path.join(root, "etc/containerd"), { recursive: true });
+            fs.writeFileSync(path.join(root, "etc/containerd/config.toml"), text);
+            return root;
+        };
+        const read = (root: string, file: string) => fs.readFileSync(path.join(root, file), "utf8");
 
         it("renders a root-only proxy config, a systemd unit and the runtime config", () => {
             const root = tempRoot();
             fs.mkdirSync(path.join(root, "etc/docker"), { recursive: true });
             fs.writeFileSync(path.join(root, "etc/docker/daemon.json"), JSON.stringify({ "log-driver": "json-file", "registry-mirrors": ["https://mirror.example"] }));
-            const r = run("configure-mirror.sh", env(root), `dockerhub-token ${b64(TOKEN)}\n`);
+            fs.mkdirSync(path.join(root, "etc/containerd"), { recursive: true });
+            fs.writeFileSync(path.join(root, "etc/containerd/config.toml"), DEBIAN_CONTAINERD);
+            const r = run("configure-mirror.sh", { ...env(root), ...engines("1.6.20") }, `dockerhub-token ${b64(TOKEN)}\n`);
             expect(r.status, r.out).to.equal(0);
             expect(r.out).to.not.contain("fake-hub-token");
 
@@ -79,6 +105,8 @@ describe("host scripts", () => {
             expect(mode(configFile)).to.equal("600");
             const config = YAML.parse(fs.readFileSync(configFile, "utf8"));
             expect(config.http.addr).to.equal("127.0.0.1:5000");
+            // Its hit and miss figures: loopback only, the next port.
+            expect(config.http.debug).to.deep.equal({ addr: "127.0.0.1:5001", prometheus: { enabled: true, path: "/metrics" } });
             expect(config.proxy).to.deep.equal({ remoteurl: "https://registry-1.docker.io", username: "example-bot", password: TOKEN, ttl: "72h" });
             expect(config.storage.delete.enabled).to.equal(true);
             expect(config.storage.filesystem.rootdirectory).to.equal("/var/lib/runner-fleet/mirror");
@@ -88,13 +116,18 @@ describe("host scripts", () => {
             expect(fs.readFileSync(secretFile, "utf8")).to.equal(TOKEN);
 
             const unit = fs.readFileSync(path.join(root, "etc/systemd/system/runner-fleet-mirror.service"), "utf8");
-            expect(unit).to.contain("User=docker-registry");
+            expect(unit).to.contain("User=runner-fleet-mirror\n");
             expect(unit).to.contain("LoadCredential=config.yml:/etc/runner-fleet/mirror/config.yml");
-            expect(unit).to.contain("ExecStart=/usr/bin/docker-registry serve ${CREDENTIALS_DIRECTORY}/config.yml");
+            expect(unit).to.contain("ExecStart=/opt/runner-fleet/registry-3.1.2/registry serve ${CREDENTIALS_DIRECTORY}/config.yml");
+            expect(unit).to.contain("Environment=OTEL_TRACES_EXPORTER=none\n").and.contain("TimeoutStartSec=infinity\n");
+            expect(unit).to.match(/\nExecStartPre=\/\S+\/mirror-wait-upstream\.sh https:\/\/registry-1\.docker\.io\n/);
             expect(unit).to.not.contain("fake-hub-token");
 
             const hosts = fs.readFileSync(path.join(root, "etc/containerd/certs.d/docker.io/hosts.toml"), "utf8");
             expect(hosts).to.contain('server = "https://registry-1.docker.io"').and.contain('[host."http://127.0.0.1:5000"]');
+            // Debian's config kept line for line, with the CRI registry's config_path after it.
+            expect(read(root, "etc/containerd/config.toml")).to.equal(
+                `${DEBIAN_CONTAINERD}\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n`);
             const daemon = JSON.parse(fs.readFileSync(path.join(root, "etc/docker/daemon.json"), "utf8"));
             expect(daemon).to.deep.equal({ "log-driver": "json-file", "registry-mirrors": ["http://127.0.0.1:5000", "https://mirror.example"] });
             expect(fs.readFileSync(path.join(root, "var/lib/runner-fleet/mirror.hash"), "utf8").trim()).to.equal("a".repeat(64));
@@ -102,9 +135,11 @@ describe("host scripts", () => {
 
         it("rewrites nothing on a second run with the same input", () => {
             const root = tempRoot();
-            expect(run("configure-mirror.sh", env(root), `dockerhub-token ${b64(TOKEN)}\n`).status).to.equal(0);
+            const e = { ...env(root), ...engines("1.6.20") };
+            expect(run("configure-mirror.sh", e, `dockerhub-token ${b64(TOKEN)}\n`).status).to.equal(0);
+            expect(Object.keys(snapshot(root))).to.include.members(["etc/containerd/config.toml", "etc/docker/daemon.json"]);
             const before = snapshot(root);
-            const r = run("configure-mirror.sh", env(root), `dockerhub-token ${b64(TOKEN)}\n`);
+            const r = run("configure-mirror.sh", e, `dockerhub-token ${b64(TOKEN)}\n`);
             expect(r.status, r.out).to.equal(0);
             expect(snapshot(root)).to.deep.equal(before);
         });
@@ -132,6 +167,64 @@ describe("host scripts", () => {
                 const r = run("configure-mirror.sh", env(root, { MIRROR_BIND: bind }), `dockerhub-token ${b64(TOKEN)}\n`);
                 expect(r.status).to.equal(1);
                 expect(r.out).to.contain("not a loopback or private address");
+                expect(Object.keys(snapshot(root))).to.deep.equal([]);
+            });
+        }
+
+        it("writes containerd's config_path in the section its version reads, keeping what is there", () => {
+            const certs = 'config_path = "/etc/containerd/certs.d"';
+            const cases: [string, string | null, (t: string) => void][] = [
+                // No config: containerd 1.x reads a version 2 file, 2.x a version 3 one.
+                ["1.7.34", null, t => expect(t).to.match(/\nversion = 2\n\n\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n  config_path = "\/etc\/containerd\/certs\.d"\n$/)],
+                ["2.2.7", null, t => expect(t).to.match(/\nversion = 3\n\n\[plugins\."io\.containerd\.cri\.v1\.images"\.registry\]\n  config_path = "\/etc\/containerd\/certs\.d"\n$/)],
+                // 2.2's own default lists two folders, which its transfer-service pull does not search: one folder is set.
+                ["2.2.7", 'version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/etc/containerd/certs.d:/etc/docker/certs.d"\n[plugins."io.containerd.cri.v1.images".pinned_images]\n  sandbox = "x"\n',
+                    t => expect(t).to.equal(`version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  ${certs}\n[plugins."io.containerd.cri.v1.images".pinned_images]\n  sandbox = "x"\n`)],
+            ];
+            for (const [version, text, check] of cases) {
+                const root = text === null ? tempRoot() : withContainerdConfig(text);
+                const r = run("configure-mirror.sh", { ...env(root, { DOCKERHUB_USERNAME: "" }), ...engines(version) });
+                expect(r.status, r.out).to.equal(0);
+                check(read(root, "etc/containerd/config.toml"));
+                expect(read(root, "etc/containerd/certs.d/docker.io/hosts.toml")).to.contain('[host."http://127.0.0.1:5000"]');
+            }
+        });
+
+        it("leaves containerd's config alone where no CRI client reads it, and writes no certs.d then", () => {
+            const dockerCe = 'disabled_plugins = ["cri"]\n\n#root = "/var/lib/containerd"\n';
+            const mirrors = `${DEBIAN_CONTAINERD}[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://mirror.example"]\n`;
+            for (const [text, why] of [[dockerCe, "disables the CRI plugin"], [mirrors, "sets the CRI registry's mirrors or configs"]]) {
+                const root = withContainerdConfig(text);
+                const r = run("configure-mirror.sh", { ...env(root, { DOCKERHUB_USERNAME: "" }), ...engines("1.7.27") });
+                expect(r.status, r.out).to.equal(0);
+                expect(r.out).to.contain(why);
+                expect(read(root, "etc/containerd/config.toml")).to.equal(text);
+                expect(fs.existsSync(path.join(root, "etc/containerd/certs.d/docker.io/hosts.toml"))).to.equal(false);
+            }
+        });
+
+        it("writes nothing for Docker or containerd on a host without them, and takes back a hosts.toml an earlier version left", () => {
+            const root = tempRoot();
+            const stale = path.join(root, "etc/containerd/certs.d/docker.io/hosts.toml");
+            fs.mkdirSync(path.dirname(stale), { recursive: true });
+            fs.writeFileSync(stale, "# Written by runner-fleet: pull Docker Hub images through the host's mirror.\n");
+            const r = run("configure-mirror.sh", { ...env(root, { DOCKERHUB_USERNAME: "" }), ...engines(null, false) });
+            expect(r.status, r.out).to.equal(0);
+            expect(fs.existsSync(stale)).to.equal(false);
+            expect(fs.existsSync(path.join(root, "etc/docker/daemon.json"))).to.equal(false);
+            expect(fs.existsSync(path.join(root, "etc/containerd/config.toml"))).to.equal(false);
+        });
+
+        for (const [key, value, message] of [
+            ["MIRROR_SHA256", "", "MIRROR_SHA256 must be the sha256 of the registry archive"],
+            ["MIRROR_SHA256", "abc", "MIRROR_SHA256 must be 64 hex digits"],
+            ["MIRROR_VERSION", "latest", "MIRROR_VERSION must be a registry release such as 3.1.2, not 'latest'"],
+        ]) {
+            it(`refuses ${key}=${JSON.stringify(value)}, writing nothing`, () => {
+                const root = tempRoot();
+                const r = run("configure-mirror.sh", env(root, { [key]: value, DOCKERHUB_USERNAME: "" }));
+                expect(r.status).to.equal(1);
+                expect(r.out).to.contain(message);
                 expect(Object.keys(snapshot(root))).to.deep.equal([]);
             });
         }

@@ -13,6 +13,9 @@
 #   testhost.sh root [ARCH]            print the folder of the root build uses
 #   testhost.sh apt-repo ARCH PKG...   build or reuse a local apt repository with PKG and what it needs
 #                                      that the root lacks, from the Debian mirror; prints its folder
+#   testhost.sh registry VERSION ARCH  build or reuse the distribution registry's release archive
+#                                      (registry_<v>_linux_<arch>.tar.gz) from the Go module proxy; prints its path
+#   testhost.sh crictl VERSION ARCH    build or reuse crictl from the Go module proxy; prints its path
 #
 # The test hosts reach nothing but the bridge, so their apt sources name one
 # repository only: http://10.213.0.1:8080/apt/<arch>/, which the test world
@@ -265,8 +268,56 @@ PY
     echo "${repo}"
 }
 
+# go_build MODULE/CMD VERSION ARCH OUT [LDFLAGS]: a static binary from the Go module proxy.
+go_build() {
+    local pkg="$1" version="$2" arch="$3" out="$4" ldflags="${5:-}" work
+    command -v go >/dev/null || die "building ${pkg} needs Go (the go command)"
+    work="$(mktemp -d)"
+    log "building ${pkg}@${version} for ${arch} from the Go module proxy"
+    (
+        cd "${work}"
+        go mod init runner-fleet-testhost-build >/dev/null 2>&1
+        GOFLAGS=-mod=mod go get "${pkg}@${version}" >/dev/null 2>&1
+        CGO_ENABLED=0 GOOS=linux GOARCH="${arch}" GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w ${ldflags}" -o "${out}" "${pkg}"
+    ) || {
+        rm -rf "${work}"
+        die "could not build ${pkg}@${version}"
+    }
+    rm -rf "${work}"
+}
+
+# The archive as distribution's release builds it (Dockerfile, stage releaser:
+# registry, LICENSE and README.md at the top; the version in the binary).
+cmd_registry() {
+    local version="$1" arch="$2" dir archive mod src
+    dir="${cache}/go/registry-${version}-${arch}"
+    archive="${dir}/registry_${version}_linux_${arch}.tar.gz"
+    if [ ! -f "${archive}" ]; then
+        rm -rf "${dir}"
+        mkdir -p "${dir}/files"
+        mod=github.com/distribution/distribution/v3
+        go_build "${mod}/cmd/registry" "v${version}" "${arch}" "${dir}/files/registry" \
+            "-X ${mod}/version.version=v${version} -X ${mod}/version.mainpkg=${mod}"
+        src="$(cd "${dir}" && GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' "${mod}@v${version}" 2>/dev/null)"
+        cp "${src}/LICENSE" "${src}/README.md" "${dir}/files/"
+        chmod 0644 "${dir}/files/LICENSE" "${dir}/files/README.md"
+        tar -czf "${archive}.part" -C "${dir}/files" LICENSE README.md registry
+        mv "${archive}.part" "${archive}"
+    fi
+    echo "${archive}"
+}
+
+cmd_crictl() {
+    local version="$1" arch="$2" out
+    out="${cache}/go/crictl-${version}-${arch}"
+    [ -x "${out}" ] || go_build sigs.k8s.io/cri-tools/cmd/crictl "v${version}" "${arch}" "${out}"
+    echo "${out}"
+}
+
 case "${1:-}" in
     setup) cmd_setup ;;
+    registry) cmd_registry "${2:?version}" "${3:?arch}" ;;
+    crictl) cmd_crictl "${2:?version}" "${3:?arch}" ;;
     apt-repo) cmd_apt_repo "${2:?arch}" "${@:3}" ;;
     root) root_of "${2:-amd64}" ;;
     build) cmd_build "${2:-amd64}" ;;

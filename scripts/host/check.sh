@@ -2,6 +2,8 @@
 # check.sh: tells whether this host still runs what the stack installed,
 # changing nothing. One JSON object per line on stdout:
 #   {"check": "...", "ok": true|false, "detail": "..."}
+# and, for the mirror-cache line, "figures": {"since", "blobs": {"requests",
+# "hits", "misses"}, "manifests": {...}, "hitRatio"} (blob hits per request).
 # Exit status: 0 everything matches, 3 something drifted, 2 bad settings.
 #
 # Settings (environment):
@@ -23,6 +25,34 @@ report() {
     python3 -c 'import json,sys; print(json.dumps({"check": sys.argv[1], "ok": sys.argv[2] == "true", "detail": sys.argv[3]}))' \
         "${name}" "${ok}" "${detail}"
     [ "${ok}" = true ] || failed=1
+}
+
+# mirror_figures DEBUG_ADDR: the mirror's hits and misses since it started, from
+# its expvar page (distribution/distribution registry/proxy/proxymetrics.go:
+# registry.proxy.blobs and .manifests, each Requests, Hits, Misses), as a
+# mirror-cache line with the figures beside the detail.
+mirror_figures() {
+    local vars since
+    vars="$(curl -fsS --max-time 5 "http://$1/debug/vars" 2>/dev/null || true)"
+    since="$(systemctl show -p ActiveEnterTimestamp --value runner-fleet-mirror.service 2>/dev/null || true)"
+    printf '%s' "${vars}" | python3 -c '
+import json, sys
+addr, since = sys.argv[1], sys.argv[2]
+try:
+    proxy = json.load(sys.stdin)["registry"]["proxy"]
+except Exception:
+    print(json.dumps({"check": "mirror-cache", "ok": False, "detail": "no hit and miss figures on http://%s/debug/vars (a mirror from before runner-fleet ran distribution 3)" % addr}))
+    sys.exit(0)
+figures = {"since": since}
+parts = []
+for kind in ("blobs", "manifests"):
+    m = proxy.get(kind, {})
+    req, hits, misses = int(m.get("Requests", 0)), int(m.get("Hits", 0)), int(m.get("Misses", 0))
+    figures[kind] = {"requests": req, "hits": hits, "misses": misses}
+    parts.append("%s %d of %d from the cache%s, %d fetched upstream" % (kind, hits, req, " (%d%%)" % round(100 * hits / req) if req else "", misses))
+figures["hitRatio"] = round(figures["blobs"]["hits"] / figures["blobs"]["requests"], 4) if figures["blobs"]["requests"] else None
+print(json.dumps({"check": "mirror-cache", "ok": True, "detail": "; ".join(parts) + (" since " + since if since else ""), "figures": figures}))
+' "$1" "${since}"
 }
 unit_state() { systemctl is-active "$1" 2>/dev/null || true; }
 
@@ -65,6 +95,9 @@ case "${MIRROR_MODE:-registry}" in
     registry)
         if curl -fsS --max-time 5 -o /dev/null "http://${bind}/v2/"; then
             report mirror-private true "answers /v2/ on ${bind}"
+            line="$(mirror_figures "127.0.0.1:$((port + 1))")"
+            echo "${line}"
+            case "${line}" in *'"ok": false'*) failed=1 ;; esac
         else
             report mirror-private false "does not answer /v2/ on ${bind}"
         fi

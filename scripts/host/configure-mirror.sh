@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # configure-mirror.sh: a Docker Hub pull-through cache on this host (the CNCF
-# distribution registry in proxy mode), bound to a private address only, and
-# the container runtime pointed at it. On actuated hosts the agent's installer
-# runs its own mirror on the VM bridge; there this script only checks it.
+# distribution registry 3 in proxy mode, from its release archive, checked
+# against the sha256 the stack pins), bound to a private address only, and
+# the host's container clients pointed at it. On actuated hosts the agent's
+# installer runs its own mirror on the VM bridge; there this script only checks it.
 #
 # Settings (environment):
 #   MIRROR_MODE         registry (install and run the mirror) or actuated (check actuated's own)
 #   MIRROR_BIND         host:port to listen on; loopback or a private address (default 127.0.0.1:5000)
 #   MIRROR_UPSTREAM     the registry to cache (default https://registry-1.docker.io)
-#   MIRROR_TTL          how long cached content is kept (default 168h)
+#   MIRROR_TTL          how long a fetched blob or manifest is kept (proxy.ttl; 0s: forever; default 168h)
+#   MIRROR_VERSION      the registry release (such as 3.1.2)
+#   MIRROR_SHA256       sha256 of registry_<version>_linux_<arch>.tar.gz for this host's arch
+#   MIRROR_DOWNLOAD_URL where the archives are (default https://github.com/distribution/distribution/releases/download)
 #   MIRROR_STORAGE      cache directory (default /var/lib/runner-fleet/mirror)
 #   DOCKERHUB_USERNAME  Docker Hub user for authenticated pulls; its token comes on stdin
-#   RUNTIME_CONFIG      1: point Docker (registry-mirrors) and containerd (hosts.toml) at the mirror
+#   RUNTIME_CONFIG      1: point Docker (registry-mirrors) and containerd (certs.d) at the mirror
 #   SETTINGS_HASH       the hash the stack declared for these settings (recorded for drift checks)
 # Stdin: "dockerhub-token <base64>" when DOCKERHUB_USERNAME is set; nothing else.
 #
-# Run by hand: sudo env MIRROR_MODE=registry /usr/local/lib/runner-fleet/configure-mirror.sh </dev/null
+# The mirror's own figures (requests, hits, misses since it started) are on
+# http://127.0.0.1:<port + 1>/debug/vars (registry.proxy); check.sh reports them.
+#
+# Run by hand: sudo env MIRROR_MODE=registry MIRROR_VERSION=3.1.2 MIRROR_SHA256=... /usr/local/lib/runner-fleet/configure-mirror.sh </dev/null
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -23,7 +30,11 @@ mode="${MIRROR_MODE:-registry}"
 bind="${MIRROR_BIND:-127.0.0.1:5000}"
 upstream="${MIRROR_UPSTREAM:-https://registry-1.docker.io}"
 ttl="${MIRROR_TTL:-168h}"
+version="${MIRROR_VERSION:-}"
+want_sha="${MIRROR_SHA256:-}"
+downloads="${MIRROR_DOWNLOAD_URL:-https://github.com/distribution/distribution/releases/download}"
 storage="${MIRROR_STORAGE:-/var/lib/runner-fleet/mirror}"
+user=runner-fleet-mirror
 username="${DOCKERHUB_USERNAME:-}"
 secrets="${SECRETS_DIR}/mirror"
 config="${ROOT}/etc/runner-fleet/mirror/config.yml"
@@ -32,6 +43,8 @@ unit="${ROOT}/etc/systemd/system/runner-fleet-mirror.service"
 bind_host="${bind%:*}"
 bind_host="${bind_host#[}"
 bind_host="${bind_host%]}"
+# The mirror's debug server (its hit and miss figures): loopback only, the next port.
+debug_addr="127.0.0.1:$((${bind##*:} + 1))"
 
 check_v2() {
     local url="$1"
@@ -54,19 +67,65 @@ fi
 is_private_bind "${bind_host}" ||
     die "MIRROR_BIND ${bind} is not a loopback or private address; the mirror serves whatever the Docker Hub account can pull, so it must never face the internet"
 
+case "${version}" in
+    [0-9]*.[0-9]*.[0-9]*) ;;
+    *) die "MIRROR_VERSION must be a registry release such as 3.1.2, not '${version}'" ;;
+esac
+case "${want_sha}" in
+    *[!0-9a-f]* | "") die "MIRROR_SHA256 must be the sha256 of the registry archive for this host's arch" ;;
+esac
+[ "${#want_sha}" = 64 ] || die "MIRROR_SHA256 must be 64 hex digits"
+
 changed_secrets="$(read_secrets "${secrets}")"
 token="$(secret dockerhub-token "${secrets}")"
 if [ -n "${username}" ] && [ -z "${token}" ]; then
     die "DOCKERHUB_USERNAME is set but no dockerhub-token came on stdin"
 fi
 
+# The registry binary: the release archive, checked against the pinned sha256
+# before anything of it runs, unpacked into a folder of its own per release.
+release_dir="/opt/runner-fleet/registry-${version}"
+registry_bin="${release_dir}/registry"
+binary_changed=unchanged
 if ! rendering; then
-    command -v docker-registry >/dev/null 2>&1 || apt_install docker-registry
     command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
-    # The package's own service listens on every interface with its default
-    # config; it never runs here.
-    systemctl disable --now --quiet docker-registry.service 2>/dev/null || true
-    systemctl mask --quiet docker-registry.service 2>/dev/null || true
+    if [ "$(cat "${release_dir}/.archive-sha256" 2>/dev/null)" != "${want_sha}" ] || [ ! -x "${registry_bin}" ]; then
+        arch="$(host_arch)"
+        archive_name="registry_${version}_linux_${arch}.tar.gz"
+        archive="/var/cache/runner-fleet/${archive_name}"
+        download "${downloads}/v${version}/${archive_name}" "${archive}" ||
+            die "could not download ${archive_name} from ${downloads}"
+        if ! echo "${want_sha}  ${archive}" | sha256sum -c --quiet - >/dev/null 2>&1; then
+            have="$(sha256sum "${archive}" | cut -d' ' -f1)"
+            rm -f "${archive}"
+            die "${archive_name} from ${downloads} has sha256 ${have}, not the pinned ${want_sha}; nothing was installed"
+        fi
+        rm -rf "${release_dir}.new"
+        mkdir -p "${release_dir}.new"
+        # The archive holds registry, LICENSE and README.md at its top (distribution/distribution Dockerfile, stage releaser).
+        tar -xzf "${archive}" -C "${release_dir}.new" --no-same-owner registry LICENSE ||
+            die "${archive_name} holds no registry binary"
+        "${release_dir}.new/registry" --version >/dev/null 2>&1 ||
+            die "the registry in ${archive_name} does not run on this host ($(uname -m))"
+        printf '%s\n' "${want_sha}" >"${release_dir}.new/.archive-sha256"
+        chmod 0755 "${release_dir}.new" "${release_dir}.new/registry"
+        rm -rf "${release_dir}"
+        mv "${release_dir}.new" "${release_dir}"
+        rm -f "${archive}"
+        binary_changed=changed
+        log "registry ${version} (${arch}) installed in ${release_dir}"
+    fi
+    # The registry runs as a user of its own that owns the cache and nothing else.
+    if ! id "${user}" >/dev/null 2>&1; then
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "${user}"
+        log "created user ${user}"
+    fi
+    # Debian's and Ubuntu's docker-registry (distribution 2.8), if present, never runs:
+    # its own service listens on every interface with its default config.
+    if systemctl cat docker-registry.service >/dev/null 2>&1; then
+        systemctl disable --now --quiet docker-registry.service 2>/dev/null || true
+        systemctl mask --quiet docker-registry.service 2>/dev/null || true
+    fi
 fi
 
 yaml_quote() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
@@ -81,12 +140,19 @@ config_changed="$(
         echo "storage:"
         echo "  filesystem:"
         echo "    rootdirectory: ${storage}"
+        # Expiry deletes through the storage's delete; without it the TTL only logs an error
+        # (distribution/distribution registry/proxy/scheduler/scheduler.go, docs/content/recipes/mirror.md).
         echo "  delete:"
         echo "    enabled: true"
         echo "  cache:"
         echo "    blobdescriptor: inmemory"
         echo "http:"
         echo "  addr: ${bind}"
+        echo "  debug:"
+        echo "    addr: ${debug_addr}"
+        echo "    prometheus:"
+        echo "      enabled: true"
+        echo "      path: /metrics"
         echo "  headers:"
         echo "    X-Content-Type-Options: [nosniff]"
         echo "proxy:"
@@ -104,19 +170,30 @@ config_changed="$(
     } | write_file "${config}" 0600
 )"
 
+# The registry reads the upstream's /v2/ once at start and panics when it gets
+# no answer (registry/proxy/proxyauth.go getAuthURLs, registry/handlers/app.go);
+# the unit waits for the upstream first, so a host that boots without network
+# waits quietly instead of restarting the registry every few seconds.
+wait_upstream="$(dirname "$0")/mirror-wait-upstream.sh"
+[ -x "${wait_upstream}" ] || rendering || die "${wait_upstream} is missing; the install ships it"
+wait_upstream="$(readlink -f "${wait_upstream}")"
 unit_changed="$(
     write_file "${unit}" 0644 <<UNIT
 [Unit]
-Description=runner-fleet Docker Hub pull-through mirror on ${bind}
+Description=runner-fleet Docker Hub pull-through mirror on ${bind} (distribution registry ${version})
 After=network-online.target docker.service
 Wants=network-online.target
 
 [Service]
-User=docker-registry
-Group=docker-registry
+User=${user}
+Group=${user}
 # systemd hands the root-only config to the service; nothing else can read it.
 LoadCredential=config.yml:/etc/runner-fleet/mirror/config.yml
-ExecStart=/usr/bin/docker-registry serve \${CREDENTIALS_DIRECTORY}/config.yml
+# The release's tracing exports to localhost:4318 unless told not to (its Dockerfile sets this too).
+Environment=OTEL_TRACES_EXPORTER=none
+ExecStartPre=${wait_upstream} ${upstream}
+TimeoutStartSec=infinity
+ExecStart=${registry_bin} serve \${CREDENTIALS_DIRECTORY}/config.yml
 Restart=on-failure
 RestartSec=3
 NoNewPrivileges=yes
@@ -132,29 +209,148 @@ UNIT
 
 mkdir -p "${ROOT}${storage}"
 if ! rendering; then
-    chown docker-registry:docker-registry "${ROOT}${storage}"
+    # The cache a 2.8 mirror left (owned by docker-registry) is kept: 3 reads the same layout.
+    if [ "$(stat -c %U "${storage}")" != "${user}" ]; then
+        chown -R "${user}:${user}" "${storage}"
+    fi
+    chmod 0750 "${storage}"
 fi
 
 restart=unchanged
-if [ "${config_changed}" = changed ] || [ "${unit_changed}" = changed ] || [ "${changed_secrets}" != 0 ]; then
+if [ "${config_changed}" = changed ] || [ "${unit_changed}" = changed ] || [ "${binary_changed}" = changed ] || [ "${changed_secrets}" != 0 ]; then
     restart=changed
 fi
+if ! rendering && ! curl -sS --max-time 10 -o /dev/null "${upstream}/v2/" 2>/dev/null; then
+    die "the upstream ${upstream} does not answer /v2/ from this host; the mirror waits for it before it starts (journalctl -u runner-fleet-mirror)"
+fi
 systemd_apply runner-fleet-mirror.service "${restart}"
+if ! rendering; then
+    for old in /opt/runner-fleet/registry-*; do
+        [ "${old}" = "${release_dir}" ] || [ ! -d "${old}" ] || rm -rf "${old}"
+    done
+fi
+
+# containerd_config MAJOR: sets the CRI plugin's registry config_path to
+# /etc/containerd/certs.d in ROOT/etc/containerd/config.toml, keeping every
+# other line. containerd 1.x reads certs.d only with it (docs/cri/config.md);
+# 2.2 defaults to a list of two folders, which its transfer-service pull does
+# not search (containerd/containerd#12808), so it is set to one folder there
+# too. Prints "changed", "unchanged" or "skipped: why" (nothing written).
+containerd_config() {
+    local file="${ROOT}/etc/containerd/config.toml" desired result
+    desired="$(mktemp)"
+    if ! python3 - "$1" "${file}" >"${desired}" <<'PY'; then
+import re, sys
+major, path = int(sys.argv[1]), sys.argv[2]
+CERTS = '"/etc/containerd/certs.d"'
+try:
+    text = open(path).read()
+except FileNotFoundError:
+    text = None
+if text is None:
+    ver = 3 if major >= 2 else 2
+    text = "# Written by runner-fleet configure-mirror.sh: containerd's defaults, and the registry hosts in certs.d.\nversion = %d\n" % ver
+else:
+    top = re.split(r"(?m)^\s*\[", text, maxsplit=1)[0]
+    m = re.search(r"(?m)^\s*version\s*=\s*(\d+)", top)
+    ver = int(m.group(1)) if m else 1
+top = re.split(r"(?m)^\s*\[", text, maxsplit=1)[0]
+disabled = re.search(r"(?ms)^\s*disabled_plugins\s*=\s*\[(.*?)\]", top)
+if disabled and re.search(r'"(cri|io\.containerd\.grpc\.v1\.cri|io\.containerd\.cri\.v1\.images)"', disabled.group(1)):
+    print("skipped: %s disables the CRI plugin (as Docker's containerd.io package ships it), so no containerd client reads a registry config" % path)
+    sys.exit(0)
+if ver not in (2, 3):
+    print("skipped: %s is a version %d config; write config_path into it by hand" % (path, ver))
+    sys.exit(0)
+cri = "io.containerd.grpc.v1.cri" if ver == 2 else "io.containerd.cri.v1.images"
+head = re.escape('[plugins."%s".registry' % cri)
+if re.search(r"(?m)^\s*" + head + r"\.(mirrors|configs)", text):
+    print("skipped: %s sets the CRI registry's mirrors or configs, which containerd refuses beside config_path; move them to certs.d" % path)
+    sys.exit(0)
+lines = text.splitlines()
+start = next((i for i, l in enumerate(lines) if re.match(r"^\s*" + head + r"\]\s*(#.*)?$", l)), None)
+if start is None:
+    lines += ["", '[plugins."%s".registry]' % cri, "  config_path = " + CERTS]
+else:
+    end = next((i for i in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[i])), len(lines))
+    at = next((i for i in range(start + 1, end) if re.match(r"^\s*config_path\s*=", lines[i])), None)
+    if at is None:
+        lines.insert(start + 1, "  config_path = " + CERTS)
+    else:
+        lines[at] = re.sub(r"=.*$", "= " + CERTS, lines[at])
+out = "\n".join(lines) + "\n"
+try:
+    import tomllib  # Python 3.11+: make sure containerd will read what is written
+    parsed = tomllib.loads(out)
+    assert parsed["plugins"][cri]["registry"]["config_path"] == "/etc/containerd/certs.d"
+except ImportError:
+    pass
+except Exception as e:
+    print("skipped: %s could not be edited safely (%s); set the CRI registry's config_path to /etc/containerd/certs.d by hand" % (path, e))
+    sys.exit(0)
+sys.stdout.write(out)
+PY
+        rm -f "${desired}"
+        echo "skipped: the containerd config editor failed"
+        return 0
+    fi
+    if grep -q '^skipped: ' "${desired}"; then
+        cat "${desired}"
+    else
+        write_file "${file}" 0644 <"${desired}"
+    fi
+    rm -f "${desired}"
+}
 
 mirror_url="http://${bind}"
+hosts_toml="${ROOT}/etc/containerd/certs.d/docker.io/hosts.toml"
 if [ "${RUNTIME_CONFIG:-0}" = 1 ]; then
-    # containerd clients with config_path (CRI, nerdctl) read this; no restart needed.
-    write_file "${ROOT}/etc/containerd/certs.d/docker.io/hosts.toml" 0644 >/dev/null <<TOML
-# Written by runner-fleet: pull Docker Hub images through the host's mirror.
+    # Docker: registry-mirrors (the classic store, the containerd store and the
+    # BuildKit inside dockerd all take it; moby/moby daemon/hosts.go).
+    if command -v dockerd >/dev/null 2>&1; then
+        docker_changed="$(docker_mirror add "${mirror_url}")"
+        if [ "${docker_changed}" = changed ] && ! rendering && systemctl is-active --quiet docker.service; then
+            systemctl restart docker.service
+            log "docker.service: restarted to use the mirror"
+        fi
+    fi
+    # containerd: its CRI plugin (crictl, kubelet) with config_path, and nerdctl, read certs.d.
+    containerd_version="$(containerd --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1 || true)"
+    if [ -n "${containerd_version}" ]; then
+        containerd_changed="$(containerd_config "${containerd_version%%.*}")"
+        case "${containerd_changed}" in
+            skipped:*)
+                log "containerd ${containerd_version}: ${containerd_changed#skipped: }"
+                if command -v nerdctl >/dev/null 2>&1; then
+                    write_file "${hosts_toml}" 0644 >/dev/null <<TOML
+# Written by runner-fleet: pull Docker Hub images through the host's mirror (nerdctl reads it).
 server = "https://registry-1.docker.io"
 
 [host."${mirror_url}"]
   capabilities = ["pull", "resolve"]
 TOML
-    docker_changed="$(docker_mirror add "${mirror_url}")"
-    if [ "${docker_changed}" = changed ] && ! rendering && systemctl is-active --quiet docker.service; then
-        systemctl restart docker.service
-        log "docker.service: restarted to use the mirror"
+                else
+                    rm -f "${hosts_toml}"
+                fi
+                ;;
+            *)
+                write_file "${hosts_toml}" 0644 >/dev/null <<TOML
+# Written by runner-fleet: pull Docker Hub images through the host's mirror
+# (containerd's CRI plugin with config_path, and nerdctl, read it).
+server = "https://registry-1.docker.io"
+
+[host."${mirror_url}"]
+  capabilities = ["pull", "resolve"]
+TOML
+                if [ "${containerd_changed}" = changed ] && ! rendering && systemctl is-active --quiet containerd.service; then
+                    systemctl restart containerd.service
+                    log "containerd.service: restarted to read certs.d"
+                fi
+                ;;
+        esac
+    elif [ -f "${hosts_toml}" ] && grep -q '^# Written by runner-fleet' "${hosts_toml}"; then
+        # An earlier runner-fleet wrote it on a host without containerd: nothing reads it.
+        rm -f "${hosts_toml}"
     fi
 fi
 

@@ -51,6 +51,17 @@ export interface CheckResult {
     readonly check: string;
     readonly ok: boolean;
     readonly detail: string;
+    /** Figures beside the detail: the mirror-cache check's hits and misses. */
+    readonly figures?: MirrorCacheFigures;
+}
+
+/** The mirror's own counts since it started (check.sh, from the registry's expvar page). */
+export interface MirrorCacheFigures {
+    readonly since: string;
+    readonly blobs: { readonly requests: number; readonly hits: number; readonly misses: number };
+    readonly manifests: { readonly requests: number; readonly hits: number; readonly misses: number };
+    /** Blob requests answered from the cache, 0 to 1; null before the first. */
+    readonly hitRatio: number | null;
 }
 
 export type Status = "ok" | "drift" | "error";
@@ -60,6 +71,8 @@ export interface HostReport {
     readonly address: string;
     readonly status: Status;
     readonly checks: readonly CheckResult[];
+    /** The mirror's hits and misses since it started, where the host runs runner-fleet's mirror. */
+    readonly mirror?: MirrorCacheFigures;
     readonly error?: string;
 }
 
@@ -109,6 +122,26 @@ export function checkCommand(t: DriftTarget): string {
     return renderTransientCommand("check.sh", checkEnvironment(t));
 }
 
+function counts(v: unknown): { requests: number; hits: number; misses: number } | undefined {
+    const o = v as Record<string, unknown> | undefined;
+    const n = (k: string) => (typeof o?.[k] === "number" && Number.isFinite(o[k]) ? o[k] as number : undefined);
+    const requests = n("requests"), hits = n("hits"), misses = n("misses");
+    return requests === undefined || hits === undefined || misses === undefined ? undefined : { requests, hits, misses };
+}
+
+/** The mirror-cache figures of a check.sh line, when they are whole. */
+function mirrorFigures(v: unknown): MirrorCacheFigures | undefined {
+    const o = v as Record<string, unknown> | undefined;
+    const blobs = counts(o?.blobs), manifests = counts(o?.manifests);
+    if (!blobs || !manifests) {
+        return undefined;
+    }
+    return {
+        since: String(o?.since ?? ""), blobs, manifests,
+        hitRatio: blobs.requests > 0 ? blobs.hits / blobs.requests : null,
+    };
+}
+
 /** check.sh's JSON lines. */
 export function parseChecks(stdout: string): CheckResult[] {
     const out: CheckResult[] = [];
@@ -120,7 +153,8 @@ export function parseChecks(stdout: string): CheckResult[] {
         try {
             const v = JSON.parse(text) as CheckResult;
             if (typeof v.check === "string" && typeof v.ok === "boolean") {
-                out.push({ check: v.check, ok: v.ok, detail: String(v.detail ?? "") });
+                const figures = mirrorFigures(v.figures);
+                out.push({ check: v.check, ok: v.ok, detail: String(v.detail ?? ""), ...(figures ? { figures } : {}) });
             }
         } catch {
             // not one of check.sh's lines
@@ -174,15 +208,17 @@ export async function checkHost(t: HostTarget, runner: HostRunner, timeoutMs: nu
         return { ...base, status: "error", checks: [], error: `no answer within ${Math.round(timeoutMs / 1000)}s` };
     }
     const checks = judgeRunnerVersions(parseChecks(r.stdout), new Date());
+    const mirror = checks.find(c => c.check === "mirror-cache")?.figures;
+    const withMirror = { ...base, ...(mirror ? { mirror } : {}) };
     if (checks.every(c => c.ok) && r.code === 0) {
-        return { ...base, status: "ok", checks };
+        return { ...withMirror, status: "ok", checks };
     }
     if (r.code === 3 || r.code === 0 || (checks.length > 0 && checks.some(c => !c.ok))) {
-        return { ...base, status: "drift", checks };
+        return { ...withMirror, status: "drift", checks };
     }
     const why = (r.stderr.trim().split("\n").pop() ?? "").slice(0, 300);
     return {
-        ...base, status: "error", checks,
+        ...withMirror, status: "error", checks,
         error: scrub(r.code === 255 ? `unreachable over SSH: ${why}` : `check failed (exit ${r.code}): ${why}`, [t.privateKey]),
     };
 }
@@ -232,9 +268,17 @@ export async function driftCheck(source: StackSource, runner: HostRunner, option
 
 const MARK: Record<Status, string> = { ok: "ok", drift: "DRIFT", error: "ERROR" };
 
+/** The mirror's figures in a few words: "mirror: 12 of 15 blob requests from the cache (80%), 3 fetched upstream". */
+export function mirrorLine(m: MirrorCacheFigures): string {
+    const b = m.blobs;
+    const ratio = m.hitRatio === null ? "" : ` (${Math.round(m.hitRatio * 100)}%)`;
+    return `mirror: ${b.hits} of ${b.requests} blob requests from the cache${ratio}, ${b.misses} fetched upstream${m.since ? ` since ${m.since}` : ""}`;
+}
+
 function hostLine(h: HostReport): string {
     const failed = h.checks.filter(c => !c.ok).map(c => `${c.check}: ${c.detail}`);
-    return h.error ?? (failed.length ? failed.join("; ") : `${h.checks.length} checks pass`);
+    const line = h.error ?? (failed.length ? failed.join("; ") : `${h.checks.length} checks pass`);
+    return h.mirror ? `${line}; ${mirrorLine(h.mirror)}` : line;
 }
 
 /** A table for people. */

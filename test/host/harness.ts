@@ -24,9 +24,12 @@ export function testhost(...args: string[]): string {
 /** What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer, ICU for the runner's .NET. */
 export const APT_PACKAGES = ["sudo", "libicu72", "libkrb5-3"];
 
+/** What the amd64 runner host has besides, as a server with containers has them: Docker and containerd (Debian's). */
+export const CLIENT_PACKAGES = ["docker.io", "containerd"];
+
 /** The local apt repositories the test world serves on the bridge, per arch (testhost.sh apt-repo). */
 export function aptRepos(...arches: ("amd64" | "arm64")[]): Record<string, string> {
-    return Object.fromEntries(arches.map(a => [a, testhost("apt-repo", a, ...APT_PACKAGES)]));
+    return Object.fromEntries(arches.map(a => [a, testhost("apt-repo", a, ...APT_PACKAGES, ...(a === "amd64" ? CLIENT_PACKAGES : []))]));
 }
 
 /** Whether this machine can run the suite, and why not. */

@@ -6,11 +6,19 @@
 import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
-import { RegistryMirrorArgs, RunnerAgentArgs } from "../../components";
+import * as fs from "fs";
+import * as path from "path";
+import { MIRROR_REGISTRY_RELEASE, RegistryMirrorArgs, RunnerAgentArgs } from "../../components";
+import { HostTarget, checkHost, formatTable } from "../../scripts/lib/drift";
+import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
 import { Figures, Host, RenderedCommand, TestHosts, aptRepos, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
 
 const N_PULLS = 5;
+/** sigs.k8s.io/cri-tools, from the Go module proxy. */
+const CRICTL_VERSION = "1.34.0";
+/** Distribution 2.8, Debian's docker-registry, run beside the fleet's mirror for the figures (anonymous; a port of its own). */
+const COMPARE_BIND = "127.0.0.1:5005";
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
 
@@ -57,7 +65,7 @@ set -u
 for d in /etc/runner-fleet /etc/systemd/system /usr/local/lib/runner-fleet /var/lib/runner-fleet /opt/runner-fleet /etc/docker /etc/containerd /home; do
   [ -d "$d" ] && find "$d" -path /var/lib/runner-fleet/mirror -prune -o -type f -printf '%p %i %T@ ' -exec sh -c 'sha256sum "$1" | cut -c1-16' _ {} \\;
 done | sort
-for u in runner-fleet-runner@1 runner-fleet-mirror actuated docker-registry; do
+for u in runner-fleet-runner@1 runner-fleet-mirror actuated docker-registry docker containerd; do
   printf 'unit %s %s %s\\n' "$u" "$(systemctl is-active "$u" 2>/dev/null)" "$(systemctl show -p InvocationID --value "$u" 2>/dev/null)"
 done
 `;
@@ -101,9 +109,14 @@ describe("host scripts on real systemd hosts", function () {
         secrets: { githubRunnerToken: secrets.adminToken },
         endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
     });
-    const runnerMirror = (): Omit<RegistryMirrorArgs, "host"> => ({
+    /** The registry archive built from the Go module proxy as distribution's release builds it, and its sha256. */
+    let registryArchive = "";
+    const runnerMirror = (more: Partial<RegistryMirrorArgs> = {}): Omit<RegistryMirrorArgs, "host"> => ({
         mode: "registry", bindAddress: "127.0.0.1:5000", upstream: world.upstream,
         dockerHubUsername: secrets.registryUser, dockerHubToken: secrets.registryPassword, configureRuntime: true,
+        downloads: `${world.base}/distribution`,
+        release: { version: MIRROR_REGISTRY_RELEASE.version, sha256: { ...MIRROR_REGISTRY_RELEASE.sha256, amd64: sha256File(registryArchive) } },
+        ...more,
     });
 
     async function run(host: Host, cmd: string, stdin: string, label: string, signal?: AbortSignal): Promise<number> {
@@ -172,6 +185,10 @@ describe("host scripts on real systemd hosts", function () {
         testhost("net");
         // What the hosts install lives in a local apt repository on the bridge (the only place they reach).
         world.aptRepos = aptRepos("amd64", "arm64");
+        // The mirror's registry as GitHub releases serves it, and crictl (a CRI client, for containerd's side).
+        registryArchive = testhost("registry", MIRROR_REGISTRY_RELEASE.version, "amd64");
+        world.registryArchives = { [path.basename(registryArchive)]: registryArchive };
+        world.tools = { crictl: testhost("crictl", CRICTL_VERSION, "amd64") };
         await world.start();
         runner = hosts.boot("runner", 1, "amd64");
         actuated = hosts.boot("actuated", 2, "amd64");
@@ -190,8 +207,56 @@ describe("host scripts on real systemd hosts", function () {
 
     describe("a GitHub runner host with the Docker Hub mirror", () => {
         let firstState = "";
+        const mirrorVars = async (addr = "127.0.0.1:5001") =>
+            JSON.parse(await hosts.sh(runner, `curl -fsS http://${addr}/debug/vars`)).registry.proxy as Record<"blobs" | "manifests", { Requests: number; Hits: number; Misses: number }>;
+        const pullPy = async (base: string, repo: string) => {
+            const r = await hosts.exec(runner, `python3 - ${base} ${repo} 1`, PULL_PY_INPUT(""), 60_000);
+            if (r.code !== 0) {
+                const journal = await hosts.sh(runner, "journalctl -u runner-fleet-mirror -u rf-compare --no-pager -o cat | tail -20");
+                throw new Error(`pull of ${repo} from ${base} failed: ${r.stderr}\n${journal}`);
+            }
+        };
+        /** Upstream blob fetches for `n` pulls of `repo` through the mirror at `base`, per blob (config, layer 1, layer 2). */
+        const pulls = async (base: string, repo: string, n: number) => {
+            const before = new Map(world.blobCounts);
+            for (let i = 0; i < n; i++) {
+                await pullPy(base, repo);
+            }
+            return world.blobDelta(repo, before);
+        };
+        /** Distribution 2.8 (Debian's docker-registry, in the test root) as a transient unit with the fleet's proxy settings, anonymous. */
+        const startCompare = async (ttl: string) => {
+            await hosts.sh(runner, [
+                "systemctl stop rf-compare 2>/dev/null; systemctl reset-failed rf-compare 2>/dev/null",
+                "rm -rf /var/tmp/rf-compare; mkdir -p /var/tmp/rf-compare",
+                `printf '%s\\n' 'version: 0.1' 'log: { level: info, formatter: text }' ` +
+                `'storage: { filesystem: { rootdirectory: /var/tmp/rf-compare }, delete: { enabled: true } }' ` +
+                `'http: { addr: "${COMPARE_BIND}", debug: { addr: "127.0.0.1:5006" } }' ` +
+                `'proxy: { remoteurl: "${world.upstream}", ttl: ${ttl} }' > /var/tmp/rf-compare.yml`,
+                "systemd-run --unit rf-compare --quiet /usr/bin/docker-registry serve /var/tmp/rf-compare.yml",
+                `for i in $(seq 1 50); do curl -fsS -o /dev/null http://${COMPARE_BIND}/v2/ && break; sleep 0.2; done`,
+            ].join("\n"));
+        };
 
         it("installs the runner and the mirror; the runner registers once and runs as an unprivileged user", async () => {
+            // As a server with containers has them: Docker and containerd from the distribution (the bridge's
+            // apt repository), Docker on vfs without networking (nspawn), containerd with a setting of its own kept.
+            const clients = await hosts.exec(runner, "bash -s", [
+                "set -e",
+                "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io containerd >/dev/null 2>&1",
+                `printf '%s\\n' '{"storage-driver": "vfs", "iptables": false, "ip6tables": false, "ip-forward": false, "bridge": "none"}' > /etc/docker/daemon.json`,
+                `printf '\\n[plugins."io.containerd.grpc.v1.cri".containerd]\\n  snapshotter = "native"\\n' >> /etc/containerd/config.toml`,
+                "systemctl reset-failed docker 2>/dev/null || true",
+                "systemctl restart containerd docker",
+                `curl -fsS -o /usr/local/bin/crictl ${world.base}/tools/crictl && chmod 0755 /usr/local/bin/crictl`,
+                `printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\\nimage-endpoint: unix:///run/containerd/containerd.sock\\n' > /etc/crictl.yaml`,
+                "systemctl is-active docker containerd",
+                // Before the mirror neither can pull: the host reaches nothing but the bridge.
+                "if timeout 60 docker pull -q library/clients:1 >/dev/null 2>&1; then echo docker-pulled; else echo docker-failed; fi",
+                "if timeout 60 crictl pull docker.io/library/clients:1 >/dev/null 2>&1; then echo crictl-pulled; else echo crictl-failed; fi",
+            ].join("\n"), 600_000);
+            expect(clients.stdout.trim().split("\n"), clients.stderr).to.deep.equal(["active", "active", "docker-failed", "crictl-failed"]);
+
             const ms = await up(runner, rc, "first run");
             figure(`github-runner host, fresh install (ready, secrets, runner, mirror): ${(ms / 1000).toFixed(1)}s`);
             const units = await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 runner-fleet-mirror; systemctl is-enabled docker-registry || true");
@@ -209,51 +274,109 @@ describe("host scripts on real systemd hosts", function () {
             firstState = await hosts.sh(runner, STATE_SH);
         });
 
-        it("serves /v2/ on its private address only", async () => {
+        it("runs distribution 3 from the release archive checked against its sha256, as a user of its own", async () => {
+            const v = MIRROR_REGISTRY_RELEASE.version;
+            expect(world.events.filter(e => e.kind === "registry-download").map(e => e.detail)).to.deep.equal([{ version: v, arch: "amd64" }]);
+            const facts = await hosts.sh(runner, [
+                `/opt/runner-fleet/registry-${v}/registry --version | awk '{print $3}'`,
+                "ps -o user= -p \"$(systemctl show -p MainPID --value runner-fleet-mirror)\"",
+                "stat -c %U /var/lib/runner-fleet/mirror",
+                "ls /var/cache/runner-fleet | grep -c registry_ || true",
+            ].join("\n"));
+            expect(facts.trim().split("\n")).to.deep.equal([`v${v}`, "runner-fleet-mirror", "runner-fleet-mirror", "0"]);
+            // An archive that does not match the pinned sha256 is refused before anything of it runs.
+            const wrong = await renderHost(runner, hosts.privateKey, runnerArgs(),
+                runnerMirror({ release: { version: "3.1.1", sha256: { ...MIRROR_REGISTRY_RELEASE.sha256, amd64: "0".repeat(64) } } }));
+            world.registryArchives["registry_3.1.1_linux_amd64.tar.gz"] = registryArchive;
+            const r = await hosts.exec(runner, wrong["mirror-configure"].create, wrong["mirror-configure"].stdin, 120_000);
+            delete world.registryArchives["registry_3.1.1_linux_amd64.tar.gz"];
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.contain(`has sha256 ${sha256File(registryArchive)}, not the pinned ${"0".repeat(64)}; nothing was installed`);
+            expect((await hosts.sh(runner, "ls -d /opt/runner-fleet/registry-*; systemctl is-active runner-fleet-mirror")).trim().split("\n"))
+                .to.deep.equal([`/opt/runner-fleet/registry-${v}`, "active"]);
+        });
+
+        it("serves /v2/ on its private address only, and its figures on loopback only", async () => {
             expect((await hosts.sh(runner, "curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:5000/v2/")).trim()).to.equal("200");
-            const outside = spawnSync("curl", ["-sS", "--max-time", "3", `http://${runner.address}:5000/v2/`], { encoding: "utf8" });
-            expect(outside.status, "port 5000 on the host's own address").to.not.equal(0);
-            expect(outside.stderr).to.match(/refused|Failed to connect/);
+            for (const port of [5000, 5001]) {
+                const outside = spawnSync("curl", ["-sS", "--max-time", "3", `http://${runner.address}:${port}/`], { encoding: "utf8" });
+                expect(outside.status, `port ${port} on the host's own address`).to.not.equal(0);
+                expect(outside.stderr).to.match(/refused|Failed to connect/);
+            }
             const config = await hosts.sh(runner, "stat -c '%a %U' /etc/runner-fleet/mirror/config.yml /etc/runner-fleet/secrets/mirror/dockerhub-token");
             expect(config.trim().split("\n")).to.deep.equal(["600 root", "600 root"]);
         });
 
-        it(`fetches each blob from the upstream a fixed number of times, however many pulls go through the mirror`, async () => {
-            const snapshot = () => new Map(world.blobCounts);
-            const delta = (before: Map<string, number>) => world.imageBlobs.map(b => (world.blobCounts.get(b) ?? 0) - (before.get(b) ?? 0));
-            const pull = async (base: string, auth: string) => {
-                const r = await hosts.exec(runner, `python3 - ${base} library/hello 1`, PULL_PY_INPUT(auth), 60_000);
-                if (r.code !== 0) {
-                    const journal = await hosts.sh(runner, "journalctl -u runner-fleet-mirror --no-pager -o cat | tail -20");
-                    throw new Error(`pull from ${base} failed: ${r.stderr}\n${journal}`);
-                }
-            };
-            const beforeMirror = snapshot();
+        it(`fetches each blob from the upstream once for ${N_PULLS} and for ${2 * N_PULLS} pulls (distribution 2.8 beside it)`, async () => {
+            const first = await pulls("http://127.0.0.1:5000", "library/hello", N_PULLS);
+            const more = await pulls("http://127.0.0.1:5000", "library/hello", N_PULLS);
+            await startCompare("168h");
+            const oldFirst = await pulls(`http://${COMPARE_BIND}`, "library/hello", N_PULLS);
+            const oldMore = await pulls(`http://${COMPARE_BIND}`, "library/hello", N_PULLS);
+            const direct = new Map(world.blobCounts);
             for (let i = 0; i < N_PULLS; i++) {
-                await pull("http://127.0.0.1:5000", "");
+                const r = await hosts.exec(runner, `python3 - http://${WORLD_IP}:5002 library/hello 1`, PULL_PY_INPUT(`${secrets.registryUser}:${secrets.registryPassword}`), 60_000);
+                expect(r.code, r.stderr).to.equal(0);
             }
-            const viaMirror = delta(beforeMirror);
-            const beforeMore = snapshot();
-            for (let i = 0; i < N_PULLS; i++) {
-                await pull("http://127.0.0.1:5000", "");
-            }
-            const viaMirrorMore = delta(beforeMore);
-            const beforeDirect = snapshot();
-            for (let i = 0; i < N_PULLS; i++) {
-                await pull(`http://${WORLD_IP}:5002`, `${secrets.registryUser}:${secrets.registryPassword}`);
-            }
-            const direct = delta(beforeDirect);
-            figure(`upstream blob fetches (config, layer 1, layer 2) for ${N_PULLS} pulls: through the mirror ${viaMirror.join(", ")}, ` +
-                `${N_PULLS} more through the mirror ${viaMirrorMore.join(", ")}; direct ${direct.join(", ")}`);
-            // distribution 2.8 (Debian's and Ubuntu's) fetches a missed blob twice, once to store it and once
-            // to serve the first client; after that the mirror answers every pull by itself.
-            for (const n of viaMirror) {
-                expect(n).to.be.within(1, 2);
-            }
-            expect(viaMirrorMore).to.deep.equal([0, 0, 0]);
-            expect(direct).to.deep.equal([N_PULLS, N_PULLS, N_PULLS]);
+            const sum = (a: number[], b: number[]) => a.map((n, i) => n + b[i]);
+            figure(`upstream blob fetches (config, layer 1, layer 2), distribution ${MIRROR_REGISTRY_RELEASE.version} (the fleet's): ` +
+                `${N_PULLS} pulls ${first.join(", ")}; ${2 * N_PULLS} pulls ${sum(first, more).join(", ")}`);
+            figure(`upstream blob fetches (config, layer 1, layer 2), distribution 2.8 (Debian's docker-registry): ` +
+                `${N_PULLS} pulls ${oldFirst.join(", ")}; ${2 * N_PULLS} pulls ${sum(oldFirst, oldMore).join(", ")}`);
+            figure(`upstream blob fetches for ${N_PULLS} pulls without a mirror: ${world.blobDelta("library/hello", direct).join(", ")}`);
+            expect(first).to.deep.equal([1, 1, 1]);
+            expect(more).to.deep.equal([0, 0, 0]);
+            expect(world.blobDelta("library/hello", direct)).to.deep.equal([N_PULLS, N_PULLS, N_PULLS]);
+            const vars = await mirrorVars();
+            const old = await mirrorVars("127.0.0.1:5006");
+            figure(`after ${2 * N_PULLS} pulls, the fleet's mirror counts blobs ${vars.blobs.Requests} requests, ${vars.blobs.Hits} hits, ${vars.blobs.Misses} misses; ` +
+                `2.8 counts ${old.blobs.Requests} requests, ${old.blobs.Hits} "hits", ${old.blobs.Misses} misses (it counts every request a hit)`);
+            expect(vars.blobs).to.include({ Requests: 6 * N_PULLS, Hits: 6 * N_PULLS - 3, Misses: 3 });
         });
 
+        it("is the mirror of Docker and of containerd's CRI: both pull through it, counted at the upstream", async () => {
+            const before = new Map(world.blobCounts);
+            const vars0 = await mirrorVars();
+            const r = await hosts.exec(runner, "bash -s", [
+                "set -e",
+                `grep -A1 'io.containerd.grpc.v1.cri".registry]' /etc/containerd/config.toml | tail -n 1`,
+                `grep -c 'snapshotter = "native"' /etc/containerd/config.toml`,
+                `python3 -c 'import json; c = json.load(open("/etc/docker/daemon.json")); print(c["registry-mirrors"], c["storage-driver"])'`,
+                "timeout 120 docker pull -q library/clients:1",
+                "timeout 120 crictl pull docker.io/library/clients:1 | sed 's/sha256:[0-9a-f]*/<digest>/'",
+            ].join("\n"), 300_000);
+            expect(r.code, r.stderr).to.equal(0);
+            const fetched = world.blobDelta("library/clients", before);
+            const vars1 = await mirrorVars();
+            expect(r.stdout.trimEnd().split("\n")).to.deep.equal([
+                '  config_path = "/etc/containerd/certs.d"', "1", "['http://127.0.0.1:5000'] vfs", "docker.io/library/clients:1", "Image is up to date for <digest>",
+            ]);
+            figure(`Docker's, then containerd's (crictl) pull of an uncached image: upstream blob fetches ${fetched.join(", ")}; ` +
+                `the mirror's blob misses +${vars1.blobs.Misses - vars0.blobs.Misses}, hits +${vars1.blobs.Hits - vars0.blobs.Hits}`);
+            expect(fetched).to.deep.equal([1, 1, 1]);
+            // Docker fetched the three blobs through the mirror (misses); containerd got what it lacked from its cache (hits).
+            expect(vars1.blobs.Misses - vars0.blobs.Misses).to.equal(3);
+            expect(vars1.blobs.Hits - vars0.blobs.Hits).to.be.at.least(2);
+        });
+
+        it("reports its hit ratio: check.sh's mirror-cache line and the drift check's output per host", async () => {
+            const target: HostTarget = {
+                name: "runner", address: runner.address, user: "root", port: 22, hostKey: null, privateKeySecret: "sshPrivateKey",
+                privateKey: hosts.privateKey, agent: "github-runner", instances: 1, mirrorMode: "registry", mirrorBind: "127.0.0.1:5000", expect: "",
+            };
+            const report = await checkHost(target, new OpenSshRunner(), 60_000);
+            const vars = await mirrorVars();
+            // The stand-in runner is 2.329.0, older than the catalog's newest: that check alone drifts.
+            expect(report.checks.filter(c => !c.ok).map(c => c.check), JSON.stringify(report.checks)).to.deep.equal(["runner-version-1"]);
+            expect(report.checks.find(c => c.check === "mirror-cache")?.ok).to.equal(true);
+            expect(report.mirror?.blobs).to.deep.equal({ requests: vars.blobs.Requests, hits: vars.blobs.Hits, misses: vars.blobs.Misses });
+            expect(report.mirror?.hitRatio).to.equal(vars.blobs.Hits / vars.blobs.Requests);
+            const table = formatTable({ status: report.status, exitCode: 3, stacks: [{ stack: "e2e", status: report.status, cloud: { status: "ok", changes: [] }, hosts: [report] }] });
+            const line = table.split("\n").find(l => l.includes(" host ")) ?? "";
+            figure(`drift check, the runner host: ${line.replace(/\s+/g, " ").trim()}`);
+            expect(line).to.contain(`mirror: ${vars.blobs.Hits} of ${vars.blobs.Requests} blob requests from the cache ` +
+                `(${Math.round(100 * vars.blobs.Hits / vars.blobs.Requests)}%), ${vars.blobs.Misses} fetched upstream since `);
+        });
         it("changes nothing on a second run: no file rewritten, no service restarted", async () => {
             const before = await hosts.sh(runner, STATE_SH);
             const ms = await up(runner, rc, "second run");
@@ -381,13 +504,77 @@ describe("host scripts on real systemd hosts", function () {
             expect(patterns).to.not.equal("");
         });
 
+        it("expires what it fetched once mirror.ttl has passed, and fetches it again (distribution 2.8 keeps it)", async () => {
+            const ttl = "20s";
+            // Cached (again: a test above reinstalled the mirror) before the change.
+            await pullPy("http://127.0.0.1:5000", "library/hello");
+            const short = await renderHost(runner, hosts.privateKey, runnerArgs(), runnerMirror({ ttl }));
+            await run(runner, short["mirror-configure"].create, short["mirror-configure"].stdin, `mirror.ttl ${ttl}`);
+            await startCompare(ttl);
+            const t0 = Date.now();
+            const first = await pulls("http://127.0.0.1:5000", "library/ttl", 1);
+            const oldFirst = await pulls(`http://${COMPARE_BIND}`, "library/compare", 1);
+            // Cached before the change: an entry keeps the expiry it was scheduled with (registry/proxy/scheduler/scheduler.go).
+            const earlier = await pulls("http://127.0.0.1:5000", "library/hello", 1);
+            const blobFiles = world.images["library/ttl"].map(d => `/var/lib/runner-fleet/mirror/docker/registry/v2/blobs/sha256/${d.slice(7, 9)}/${d.slice(7)}/data`);
+            expect((await hosts.sh(runner, `ls ${blobFiles.join(" ")} | wc -l`)).trim()).to.equal("3");
+            await waitFor(async () => (await hosts.sh(runner, `ls ${blobFiles.join(" ")} 2>/dev/null | wc -l`)).trim() === "0", "the mirror to delete the expired blobs", 120_000);
+            const expiredAfter = (Date.now() - t0) / 1000;
+            const again = await pulls("http://127.0.0.1:5000", "library/ttl", 1);
+            const oldAgain = await pulls(`http://${COMPARE_BIND}`, "library/compare", 1);
+            figure(`mirror.ttl ${ttl}, distribution ${MIRROR_REGISTRY_RELEASE.version}: upstream blob fetches on the first pull ${first.join(", ")}, ` +
+                `blobs deleted ${expiredAfter.toFixed(0)}s after it, on the pull after that ${again.join(", ")}; content cached before the change: ${earlier.join(", ")}`);
+            figure(`proxy ttl ${ttl}, distribution 2.8: first pull ${oldFirst.join(", ")}; a pull ${expiredAfter.toFixed(0)}s later ${oldAgain.join(", ")} (it has no ttl: 168h fixed)`);
+            expect(first).to.deep.equal([1, 1, 1]);
+            expect(again).to.deep.equal([1, 1, 1]);
+            expect(earlier).to.deep.equal([0, 0, 0]);
+            expect(expiredAfter).to.be.at.least(20);
+            await hosts.sh(runner, "systemctl stop rf-compare; rm -rf /var/tmp/rf-compare /var/tmp/rf-compare.yml");
+            await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "mirror.ttl back");
+        });
+
+        it("waits for an upstream that is down at start instead of restarting in a loop (both registries alone panic)", async () => {
+            world.upstreamDown = true;
+            try {
+                // Each registry by itself, with the upstream down: what a unit without the wait would restart.
+                const alone = await hosts.sh(runner, [
+                    `printf '%s\\n' 'version: 0.1' 'storage: { filesystem: { rootdirectory: /var/tmp/rf-alone } }' 'http: { addr: "127.0.0.1:5007" }' 'proxy: { remoteurl: "${world.upstream}" }' > /var/tmp/rf-alone.yml`,
+                    `for bin in /opt/runner-fleet/registry-${MIRROR_REGISTRY_RELEASE.version}/registry /usr/bin/docker-registry; do`,
+                    "  s=$(date +%s%N); OTEL_TRACES_EXPORTER=none timeout 30 \"$bin\" serve /var/tmp/rf-alone.yml >/var/tmp/rf-alone.log 2>&1; rc=$?",
+                    "  echo \"$bin exit=$rc after=$(( ($(date +%s%N) - s) / 1000000 ))ms $(grep -m1 -o 'panic: .*' /var/tmp/rf-alone.log | cut -c1-60)\"",
+                    "done",
+                    "rm -rf /var/tmp/rf-alone /var/tmp/rf-alone.yml /var/tmp/rf-alone.log",
+                ].join("\n"));
+                for (const line of alone.trim().split("\n")) {
+                    figure(`upstream down at start, the registry alone: ${line}`);
+                    expect(line).to.match(/exit=2 .*panic: Get /);
+                }
+                await hosts.sh(runner, "systemctl restart --no-block runner-fleet-mirror");
+                await new Promise(r => setTimeout(r, 25_000));
+                const waiting = await hosts.sh(runner, "for p in ActiveState SubState NRestarts; do systemctl show -p $p --value runner-fleet-mirror; done; journalctl -u runner-fleet-mirror --since -30s --no-pager -o cat | grep -c 'does not answer /v2/ yet' || true");
+                figure(`upstream down at start, the fleet's unit 25s later: ${waiting.trim().split("\n").join(" ")} (state, sub-state, restarts, lines said)`);
+                expect(waiting.trim().split("\n")).to.deep.equal(["activating", "start-pre", "0", "1"]);
+            } finally {
+                world.upstreamDown = false;
+            }
+            const t0 = Date.now();
+            await waitFor(async () => (await hosts.sh(runner, "systemctl is-active runner-fleet-mirror || true")).trim() === "active", "the mirror to start", 60_000);
+            figure(`upstream back: the mirror started ${((Date.now() - t0) / 1000).toFixed(0)}s later`);
+            expect((await hosts.sh(runner, "systemctl show -p NRestarts --value runner-fleet-mirror")).trim()).to.equal("0");
+            await pullPy("http://127.0.0.1:5000", "library/hello");
+        });
+
         it("removes the services and deregisters from the organization", async () => {
             await down(runner, rc);
             const left = await hosts.sh(runner, `
                 systemctl list-units --all --plain --no-legend 'runner-fleet-*' | wc -l
                 find /etc/runner-fleet /opt/runner-fleet /var/lib/runner-fleet /usr/local/lib/runner-fleet /etc/systemd/system/runner-fleet-* 2>/dev/null | wc -l
-                id runner 2>/dev/null | wc -l`);
-            expect(left.trim().split("\n")).to.deep.equal(["0", "0", "0"]);
+                id runner 2>/dev/null | wc -l
+                id runner-fleet-mirror 2>/dev/null | wc -l
+                ls /etc/containerd/certs.d/docker.io 2>/dev/null | wc -l
+                python3 -c 'import json; print(json.load(open("/etc/docker/daemon.json")).get("registry-mirrors", []))'
+                systemctl is-active docker containerd`);
+            expect(left.trim().split("\n")).to.deep.equal(["0", "0", "0", "0", "0", "[]", "active", "active"]);
             expect(world.runners.size).to.equal(0);
             expect(world.count("remove")).to.be.greaterThan(0);
         });
@@ -574,4 +761,8 @@ function runLocal(command: string, environment: Record<string, string>): Promise
         child.on("error", reject);
         child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
     });
+}
+
+function sha256File(file: string): string {
+    return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }

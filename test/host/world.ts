@@ -23,6 +23,8 @@ export const WORLD_IP = "10.213.0.1";
 export const HTTP_PORT = 8080;
 export const REGISTRY_PORT = 5001;
 export const COUNTING_PORT = 5002;
+/** The images the upstream serves, each with tag 1: one per kind of measurement, so each starts uncached. */
+export const UPSTREAM_IMAGES = ["library/hello", "library/compare", "library/clients", "library/ttl"] as const;
 
 export interface RunnerRecord {
     id: number;
@@ -198,9 +200,9 @@ function tarOf(files: Record<string, string>): Buffer {
     return tar;
 }
 
-/** Writes an OCI image layout with a small two-layer image and returns its path. */
-export function buildImageLayout(dir: string): { layout: string; blobs: string[] } {
-    const layout = path.join(dir, "image");
+/** Writes an OCI image layout with a small two-layer image (its own random data) and returns its path. */
+export function buildImageLayout(dir: string, name = "image"): { layout: string; blobs: string[] } {
+    const layout = path.join(dir, name);
     const blobsDir = path.join(layout, "blobs", "sha256");
     fs.mkdirSync(blobsDir, { recursive: true });
     const put = (b: Buffer) => {
@@ -247,7 +249,17 @@ export class World {
     public aptRepos: Record<string, string> = {};
     /** Upstream blob requests served, by digest. */
     public readonly blobCounts = new Map<string, number>();
+    /** Upstream manifest GETs served, by reference (tag or digest). */
+    public readonly manifestCounts = new Map<string, number>();
+    /** While true the upstream drops every connection. */
+    public upstreamDown = false;
+    /** Release archives of the mirror's registry, by file name: served as GitHub releases serves them. */
+    public registryArchives: Record<string, string> = {};
+    /** Files served under /tools/, by name (test-only tools such as crictl). */
+    public tools: Record<string, string> = {};
     public imageBlobs: string[] = [];
+    /** Every image the upstream serves (library/hello:1 and the others), by repository: config, layer 1, layer 2. */
+    public readonly images: Record<string, string[]> = {};
     private jobsFor = new Map<string, number>();
     /** How long a registration or removal token lasts: an hour at GitHub (docs.github.com, self-hosted runners REST API). */
     public tokenLifetimeMs = 3600_000;
@@ -292,8 +304,18 @@ export class World {
     async start(): Promise<void> {
         await this.listen(HTTP_PORT, (req, res, body) => this.handle(req, res, body));
         await this.startRegistry();
-        await this.listen(COUNTING_PORT, (req, res, body) => this.proxy(req, res, body));
-        this.imageBlobs = this.pushImage();
+        const front = await this.listen(COUNTING_PORT, (req, res, body) => this.proxy(req, res, body));
+        // An upstream that is down: every connection dropped before a byte of HTTP, as a host
+        // without a route sees it (curl and Go's http.Get fail; no status comes back).
+        front.on("connection", socket => {
+            if (this.upstreamDown) {
+                socket.destroy();
+            }
+        });
+        for (const repo of UPSTREAM_IMAGES) {
+            this.images[repo] = this.pushImage(repo);
+        }
+        this.imageBlobs = this.images["library/hello"];
     }
 
     async stop(): Promise<void> {
@@ -302,7 +324,7 @@ export class World {
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 
-    private listen(port: number, handler: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void): Promise<void> {
+    private listen(port: number, handler: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void): Promise<http.Server> {
         const server = http.createServer((req, res) => {
             const chunks: Buffer[] = [];
             req.on("data", c => chunks.push(c));
@@ -318,7 +340,7 @@ export class World {
         this.servers.push(server);
         return new Promise((resolve, reject) => {
             server.once("error", reject);
-            server.listen(port, WORLD_IP, () => resolve());
+            server.listen(port, WORLD_IP, () => resolve(server));
         });
     }
 
@@ -343,6 +365,22 @@ export class World {
                 this.tarballs.set(key, runnerTarball(this.dir, m[1] as "x64" | "arm64", m[2]));
             }
             res.end(this.tarballs.get(key));
+            return;
+        }
+        // distribution's release assets: https://github.com/distribution/distribution/releases/download/v<v>/registry_<v>_linux_<arch>.tar.gz
+        if (req.method === "GET" && (m = /^\/distribution\/v([\d.]+)\/(registry_\1_linux_(amd64|arm64)\.tar\.gz)$/.exec(p))) {
+            const file = this.registryArchives[m[2]];
+            this.events.push({ kind: "registry-download", detail: { version: m[1], arch: m[3] } });
+            if (!file) {
+                res.statusCode = 404;
+                res.end("Not Found");
+                return;
+            }
+            res.end(fs.readFileSync(file));
+            return;
+        }
+        if (req.method === "GET" && (m = /^\/tools\/([a-z]+)$/.exec(p)) && this.tools[m[1]]) {
+            res.end(fs.readFileSync(this.tools[m[1]]));
             return;
         }
         if (req.method === "GET" && p === "/actuated/install.sh") {
@@ -518,6 +556,10 @@ export class World {
             return this.json(res, 401, { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] });
         }
         const m = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
+        const manifest = /\/manifests\/([^/]+)$/.exec(url.pathname);
+        if (manifest && req.method === "GET") {
+            this.manifestCounts.set(manifest[1], (this.manifestCounts.get(manifest[1]) ?? 0) + 1);
+        }
         if (m && req.method === "GET") {
             this.blobCounts.set(m[1], (this.blobCounts.get(m[1]) ?? 0) + 1);
             if (this.hubTokens.get(bearer) === "user") {
@@ -567,14 +609,19 @@ export class World {
         throw new Error(`the upstream registry did not start: ${err}`);
     }
 
-    private pushImage(): string[] {
-        const { layout, blobs } = buildImageLayout(this.dir);
+    /** How many upstream blob fetches each of an image's blobs had since `before` (a copy of blobCounts). */
+    blobDelta(repo: string, before: ReadonlyMap<string, number>): number[] {
+        return this.images[repo].map(b => (this.blobCounts.get(b) ?? 0) - (before.get(b) ?? 0));
+    }
+
+    private pushImage(repo: string): string[] {
+        const { layout, blobs } = buildImageLayout(this.dir, repo.replace(/\W/g, "-"));
         const credsFile = path.join(this.dir, "auth.json");
         const auth = Buffer.from(`${this.secrets.registryUser}:${this.secrets.registryPassword}`).toString("base64");
         fs.writeFileSync(credsFile, JSON.stringify({ auths: { [`${WORLD_IP}:${REGISTRY_PORT}`]: { auth } } }), { mode: 0o600 });
         // As Docker Hub serves most images: Docker's schema 2 manifest.
         execFileSync("skopeo", ["copy", "--quiet", "--format", "v2s2", "--dest-tls-verify=false", "--dest-authfile", credsFile,
-            `oci:${layout}:1`, `docker://${WORLD_IP}:${REGISTRY_PORT}/library/hello:1`], { stdio: ["ignore", "ignore", "pipe"] });
+            `oci:${layout}:1`, `docker://${WORLD_IP}:${REGISTRY_PORT}/${repo}:1`], { stdio: ["ignore", "ignore", "pipe"] });
         return blobs;
     }
 }
