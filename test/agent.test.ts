@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { ExistingHost, RegistryMirror, RunnerAgent, RunnerFleet } from "../components";
+import { ExistingHost, MIRROR_REGISTRY_RELEASE, RegistryMirror, RunnerAgent, RunnerFleet } from "../components";
 import { hostScript, scriptHash } from "../components/remote-script";
 import { MINTED_REGISTRATION_TOKEN, RecordedResource } from "../scripts/lib/mock-runtime";
 import { FAKE, byType, named, record, recordFailure } from "./harness";
@@ -242,6 +242,24 @@ describe("RunnerAgent and RegistryMirror on their own", () => {
         expect(error.message).to.contain("bindAddress").and.contain("every address");
         const pub = await recordFailure(() => new RegistryMirror("m", { host: existing(true), mode: "registry", bindAddress: "203.0.113.5:5000" }));
         expect(pub.error.message).to.contain("not a loopback or private address");
+    });
+
+    it("installs the catalog's registry release with the sha256 of the host's arch, from endpoints.mirrorDownloads", async () => {
+        const { resources } = await record(() => new RegistryMirror("m", { host: existing(true), mode: "registry", downloads: "https://artifacts.example/distribution" }));
+        const create = String(named(resources, "m-configure").inputs.create);
+        expect(create).to.contain(`MIRROR_VERSION='${MIRROR_REGISTRY_RELEASE.version}'`)
+            .and.contain(`MIRROR_SHA256='${MIRROR_REGISTRY_RELEASE.sha256.arm64}'`)
+            .and.contain("MIRROR_DOWNLOAD_URL='https://artifacts.example/distribution'");
+        expect(create).to.not.contain(MIRROR_REGISTRY_RELEASE.sha256.amd64);
+    });
+
+    it("refuses a registry release of one's own without a sha256 for the host's arch, naming the field", async () => {
+        const { error, resources } = await recordFailure(() => new RegistryMirror("m", {
+            host: existing(true), mode: "registry", release: { version: "v3.1.2", sha256: { amd64: "a".repeat(64), arm64: "" } },
+        }));
+        expect(error.message).to.contain("release.version").and.contain("without a leading v")
+            .and.contain("release.sha256.arm64").and.contain("registry_v3.1.2_linux_arm64.tar.gz");
+        expect(resources.filter(r => r.name.startsWith("m"))).to.have.length(0);
     });
 
     it("accepts the Docker bridge and logs a mirror without secrets", async () => {
