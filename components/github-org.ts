@@ -92,8 +92,7 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
         const invokeOpts = { parent: this, provider: args.provider };
         const childOpts = { parent: this, provider: args.provider };
         this.repositoryIds = selected
-            ? pulumi.all((args.repositories ?? []).map(r =>
-                github.getRepositoryOutput({ fullName: `${args.org}/${r}` }, invokeOpts).repoId))
+            ? pulumi.all((args.repositories ?? []).map((r, i) => orgRepository(args.org, r, `github.repositories[${i}]`, invokeOpts).repoId))
             : pulumi.output([]);
 
         this.secrets = Object.entries(args.secrets ?? {}).map(([secretName, value]) => {
@@ -133,4 +132,21 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
         }
         this.registerOutputs({ repositoryIds: this.repositoryIds });
     }
+}
+
+/**
+ * A repository of the organization, by name. GitHub's data source answers a
+ * repository it cannot find (misspelled, or out of the token's reach) with
+ * empty fields instead of an error (integrations/terraform-provider-github,
+ * data_source_github_repository.go: a 404 clears the id); this fails instead,
+ * naming the setting and the repository.
+ */
+export function orgRepository(org: string, name: string, setting: string, opts: pulumi.InvokeOutputOptions): pulumi.Output<github.GetRepositoryResult> {
+    return github.getRepositoryOutput({ fullName: `${org}/${name}` }, opts).apply(r => {
+        if (!r.repoId) {
+            throw new Error(`runner-fleet: ${setting}: GitHub has no repository ${org}/${name} that the token can read; ` +
+                "check the name (without the owner) and that the token may read the repository");
+        }
+        return r;
+    });
 }

@@ -25,8 +25,8 @@ export type { RegistryMirrorArgs } from "./registry-mirror";
 // The GitHub organization and the build workflow.
 export { GithubOrgWiring, githubOrgProblems } from "./github-org";
 export type { GithubOrgWiringArgs, RunnerGroupArgs } from "./github-org";
-export { BuildWorkflow, buildWorkflow, renderWorkflowYaml, DEFAULT_WORKFLOW_PATH } from "./workflow";
-export type { BuildWorkflowArgs, BuildWorkflowOptions, BuildPlatform } from "./workflow";
+export { ACTIONS, BuildWorkflow, buildWorkflow, dockerfileOf, fleetRouting, publishCondition, renderWorkflowYaml, DEFAULT_WORKFLOW_PATH } from "./workflow";
+export type { BuildCache, BuildWorkflowArgs, BuildWorkflowOptions, BuildPlatform, Provenance } from "./workflow";
 
 // The settings: declarations, parsing, validation, what a fleet amounts to.
 export {

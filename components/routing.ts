@@ -5,7 +5,7 @@
 import { ARCHES, Arch } from "./catalog";
 import { AGENT_KINDS, AgentKind, FleetSpec } from "./settings";
 import { ArchRunners, FleetSummary } from "./summary";
-import { BuildPlatform, nativeCondition } from "./workflow";
+import { BuildPlatform, fleetRouting } from "./workflow";
 
 /** Where actuated's own mirror listens: the VM bridge. */
 export const ACTUATED_MIRROR_ADDRESS = "192.168.128.1:5000";
@@ -113,10 +113,14 @@ export interface RunsOn {
     /** A fresh actuated microVM per job (true), or a shared plain runner host (false). */
     readonly isolated: boolean;
     readonly plain: string;
-    readonly forkSafe: string;
+    /**
+     * runs-on with routing: the fleet for the organization's own work, GitHub's hosted runners for runs that
+     * carry a fork's pull request. Cost routing, not a security boundary (see fleetRouting).
+     */
+    readonly routed: string;
 }
 
-/** Ready-to-paste runs-on lines per arch for the preferred kind: plain, and with hosted runners outside the organization. */
+/** Ready-to-paste runs-on lines per arch for the preferred kind: plain, and routed (hosted runners for forks' work). */
 export function runsOnSnippets(spec: FleetSpec, summary: FleetSummary): Record<string, RunsOn> {
     const out: Record<string, RunsOn> = {};
     for (const arch of ARCHES) {
@@ -126,7 +130,7 @@ export function runsOnSnippets(spec: FleetSpec, summary: FleetSummary): Record<s
             out[arch] = {
                 labels, kind: runners.preferred, isolated: runners.preferred === "actuated",
                 plain: `runs-on: [${labels.join(", ")}]`,
-                forkSafe: `runs-on: \${{ (${nativeCondition(spec.github.org)}) && fromJSON(vars.${runnerVariable(arch)}) || 'ubuntu-latest' }}`,
+                routed: `runs-on: \${{ (${fleetRouting(spec.github.org)}) && fromJSON(vars.${runnerVariable(arch)}) || 'ubuntu-latest' }}`,
             };
         }
     }

@@ -233,11 +233,21 @@ export const WorkflowSchema = z.strictObject({
     branch: setting(z.string().optional(), { description: "the branch it is committed to", defaultText: "the repository's default branch" }),
     path: setting(z.string().optional(), { description: "the workflow file", defaultText: "`.github/workflows/multi-arch-image.yml`" }),
     commitMessage: setting(z.string().optional(), { description: "the commit message", defaultText: "a message naming runner-fleet" }),
-    context: setting(z.string().optional(), { description: "the build context", defaultText: "`.`" }),
-    dockerfile: setting(z.string().optional(), { description: "the Dockerfile", defaultText: "`Dockerfile`" }),
-    tags: setting(z.array(z.string()).optional(), { description: "tags of the manifest list", defaultText: "the commit SHA" }),
+    context: setting(z.string().optional(), { description: "the build context, a folder of the repository", defaultText: "`.`" }),
+    dockerfile: setting(z.string().optional(), {
+        description: "the Dockerfile, as a path from the repository's root (build-push-action's `file`)", defaultText: "`<context>/Dockerfile`",
+    }),
+    tags: setting(z.array(z.string()).optional(), {
+        description: "tags of the manifest list, each as written (docker/metadata-action `type=raw`)", defaultText: "the branch name and the full commit SHA",
+    }),
     branches: setting(z.array(z.string()).optional(), { description: "branches whose pushes build and publish", defaultText: "`[main]`" }),
-    provenance: setting(z.boolean().optional(), { description: "provenance attestations", defaultText: "`false`" }),
+    provenance: setting(z.union([z.literal(false), z.literal(true), z.enum(["min", "max"])]).optional(), {
+        description: "provenance attestations: `false`, `min` or `max` (`true` is `min`). Off by default: with them every pushed image is an OCI index with an attestation manifest, which older Docker clients and some registries cannot pull; `max` records the build's arguments",
+        fix: "write false, min or max", defaultText: "`false`", docType: "false, min or max",
+    }),
+    cache: setting(z.enum(["gha", "registry", "none"]).default("gha"), {
+        description: "where each arch's build keeps BuildKit's cache between runs (fresh runners start cold): `gha` (GitHub's cache service, scope per arch), `registry` (`<image>:buildcache-<arch>` tags beside the image), `none`; only publishing runs write it",
+    }),
     runners: setting(z.enum(["isolated-first", "actuated", "github-runner"]).default("isolated-first"), {
         description: "which hosts build each arch: `isolated-first` takes actuated microVMs where the arch has actuated hosts, else the plain runners; `actuated` or `github-runner` insist on one kind",
     }),

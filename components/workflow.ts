@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import * as YAML from "yaml";
 import { Arch } from "./catalog";
+import { orgRepository } from "./github-org";
 import { labelProblem } from "./labels";
 import { Problem, throwIfAny } from "./problems";
 
@@ -46,6 +47,7 @@ export interface WorkflowJob {
     readonly permissions?: Readonly<Record<string, string>>;
     readonly strategy?: { readonly "fail-fast": boolean; readonly matrix: { readonly include: readonly MatrixEntry[] } };
     readonly env?: Readonly<Record<string, string>>;
+    readonly defaults?: { readonly run: { readonly shell: string } };
     readonly steps: readonly WorkflowStep[];
 }
 
@@ -53,7 +55,7 @@ export interface Workflow {
     readonly name: string;
     readonly on: Readonly<Record<string, unknown>>;
     readonly permissions: Readonly<Record<string, string>>;
-    readonly concurrency: { readonly group: string; readonly "cancel-in-progress": boolean };
+    readonly concurrency: { readonly group: string; readonly "cancel-in-progress": boolean | string };
     readonly env: Readonly<Record<string, string>>;
     readonly jobs: Readonly<Record<string, WorkflowJob>>;
 }
@@ -71,8 +73,13 @@ export interface BuildPlatform {
     readonly mirror?: string;
 }
 
+/** Provenance attestations: none, or build-push-action's mode=min / mode=max. */
+export type Provenance = false | "min" | "max";
+/** Where the per-arch builds keep BuildKit's cache: GitHub's cache service, the image's registry, or nowhere. */
+export type BuildCache = "gha" | "registry" | "none";
+
 export interface BuildWorkflowOptions {
-    /** The organization that owns the fleet: runs anywhere else fall back to hosted runners. */
+    /** The organization that owns the fleet: runs anywhere else fall back to hosted runners and never publish. */
     readonly org: string;
     /** The image, such as docker.io/my-org/app or ghcr.io/my-org/app. Per-arch images and the manifest list share this path. */
     readonly image: string;
@@ -81,26 +88,37 @@ export interface BuildWorkflowOptions {
     readonly name?: string;
     /** Branches whose pushes build and publish. Default [main]. */
     readonly branches?: readonly string[];
-    /** Build context and Dockerfile. Default "." and "Dockerfile". */
+    /** Build context. Default ".". */
     readonly context?: string;
+    /** The Dockerfile, from the repository's root (build-push-action's `file`). Default `<context>/Dockerfile`. */
     readonly dockerfile?: string;
-    /** Tags of the manifest list. Default the commit SHA. */
+    /** Tags of the manifest list. Default the branch name and the commit SHA (docker/metadata-action). */
     readonly tags?: readonly string[];
-    /** Provenance attestations. Default false; see the comment in the rendered file. */
-    readonly provenance?: boolean;
+    /** Provenance attestations. Default false; see the comment in the rendered file. `true` is `min`. */
+    readonly provenance?: Provenance | true;
+    /** BuildKit's cache between runs. Default gha. */
+    readonly cache?: BuildCache;
 }
 
 export const DEFAULT_WORKFLOW_PATH = ".github/workflows/multi-arch-image.yml";
 
-const ACTIONS = {
-    checkout: "actions/checkout@v4",
-    hubMirror: "self-actuated/hub-mirror@master",
-    qemu: "docker/setup-qemu-action@v3",
-    buildx: "docker/setup-buildx-action@v3",
-    login: "docker/login-action@v3",
-    buildPush: "docker/build-push-action@v6",
-    upload: "actions/upload-artifact@v4",
-    download: "actions/download-artifact@v4",
+/**
+ * The actions the workflow uses: the newest majors, all on Node 24 (GitHub
+ * removes Node 20 from its runners: github.blog changelog 2025-09-19,
+ * "Deprecation of Node 20 on GitHub Actions runners"). Each repository's
+ * action.yml at that tag declares `runs.using: node24`, except hub-mirror,
+ * a composite action (its newest tag, v4).
+ */
+export const ACTIONS = {
+    checkout: "actions/checkout@v7",
+    hubMirror: "self-actuated/hub-mirror@v4",
+    qemu: "docker/setup-qemu-action@v4",
+    buildx: "docker/setup-buildx-action@v4",
+    login: "docker/login-action@v4",
+    metadata: "docker/metadata-action@v6",
+    buildPush: "docker/build-push-action@v7",
+    upload: "actions/upload-artifact@v7",
+    download: "actions/download-artifact@v8",
 } as const;
 
 /** Every problem of the workflow's settings, under their own names (the fleet puts `workflow.` in front). */
@@ -119,6 +137,18 @@ export function workflowProblems(o: BuildWorkflowOptions & { readonly repositori
             add(`platforms.${p.arch}`, `the label ${why}`, "fix the fleet's labels");
         }
     }));
+    if (o.provenance !== undefined && ![false, true, "min", "max"].includes(o.provenance as never)) {
+        add("provenance", `"${String(o.provenance)}" is not a provenance mode`, "write false, min or max");
+    }
+    if (o.cache !== undefined && !["gha", "registry", "none"].includes(o.cache)) {
+        add("cache", `"${String(o.cache)}" is not a cache backend`, "write gha, registry or none");
+    }
+    if (o.context !== undefined && !safeRepoPath(o.context)) {
+        add("context", `"${o.context}" is not a folder of the repository`, "write a relative path such as . or app");
+    }
+    if (o.dockerfile !== undefined && !safeRepoPath(o.dockerfile)) {
+        add("dockerfile", `"${o.dockerfile}" is not a file of the repository`, "write a path from the repository's root, such as app/Dockerfile");
+    }
     for (const tag of o.tags ?? []) {
         if (!/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|\$\{\{[^}]+\}\})$/.test(tag)) {
             add("tags", `"${tag}" is not an image tag`, "use letters, digits, '_', '.' and '-' (at most 128), or one ${{ }} expression");
@@ -136,7 +166,26 @@ export function workflowProblems(o: BuildWorkflowOptions & { readonly repositori
     return problems;
 }
 
-/** Where pushes of the image log in: Docker Hub uses the org secrets, ghcr.io the job's token. */
+/** A relative path inside the repository: no leading slash, no "..", no expression. */
+function safeRepoPath(p: string): boolean {
+    return p.length > 0 && !p.startsWith("/") && !p.split("/").includes("..") && !p.includes("${{") && !/[\s'"`$]/.test(p);
+}
+
+/** The Dockerfile build-push-action reads: `file` is from the workspace root, its default `<context>/Dockerfile`. */
+export function dockerfileOf(o: Pick<BuildWorkflowOptions, "context" | "dockerfile">): string {
+    if (o.dockerfile !== undefined) {
+        return o.dockerfile;
+    }
+    const context = (o.context ?? ".").replace(/\/+$/, "");
+    return context === "." || context === "" ? "Dockerfile" : `${context}/Dockerfile`;
+}
+
+/** Provenance as build-push-action takes it. */
+function provenanceInput(p: BuildWorkflowOptions["provenance"]): string | false {
+    return p === undefined || p === false ? false : `mode=${p === true ? "min" : p}`;
+}
+
+/** Where pushes of the image log in: Docker Hub (or another registry) with the org secrets, ghcr.io with the job's token. */
 function loginFor(image: string): WorkflowStep {
     const registry = image.split("/")[0];
     if (registry === "ghcr.io") {
@@ -159,48 +208,90 @@ export function buildkitdMirrorConfig(mirror: string): string {
     return `[registry."docker.io"]\n  mirrors = ["${mirror}"]\n\n[registry."${mirror}"]\n  http = true\n`;
 }
 
-/** The runs-on expression: native runners inside the org (not for pull requests from forks), hosted ones anywhere else. */
-export function nativeCondition(org: string): string {
-    return `github.repository_owner == '${org}' && (github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository)`;
+/**
+ * Routing, not a security boundary: whether a run goes to the fleet's runners
+ * (true) or to GitHub's hosted ones. True for the organization's own
+ * repositories, except where the run carries a pull request, a workflow run or
+ * a comment from elsewhere: pull_request(_target) from a fork, workflow_run of
+ * a fork's run, issue_comment on a pull request (its payload does not say
+ * where the head is). A pull request's workflow comes from its merge commit,
+ * so a fork can rewrite this line; what keeps forks off the hosts is the
+ * runner group's repository access and the organization's approval of fork
+ * pull request workflows (README, "Who can reach the runners").
+ */
+export function fleetRouting(org: string): string {
+    return [
+        `github.repository_owner == '${org}'`,
+        "(!github.event.pull_request || github.event.pull_request.head.repo.full_name == github.repository)",
+        "(!github.event.workflow_run || github.event.workflow_run.head_repository.full_name == github.repository)",
+        "!github.event.issue.pull_request",
+    ].join(" && ");
+}
+
+/** Whether a run publishes: a push to a listed branch, or a manual run, in the organization's own repository (never a fork's). */
+export function publishCondition(org: string): string {
+    return `github.repository_owner == '${org}' && !github.event.repository.fork && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')`;
+}
+
+/** The manifest list's tags, as docker/metadata-action rules: the given tags raw, else the branch and the full commit SHA. */
+function tagRules(tags: readonly string[] | undefined): string {
+    return (tags ?? []).length > 0
+        ? (tags ?? []).map(t => `type=raw,value=${t}`).join("\n")
+        : "type=ref,event=branch\ntype=sha,format=long,prefix=";
 }
 
 /** Builds the typed workflow. Pure. */
 export function buildWorkflow(o: BuildWorkflowOptions): Workflow {
-    const native = nativeCondition(o.org);
+    const fleet = fleetRouting(o.org);
+    const publish = publishCondition(o.org);
     const image = o.image;
-    const publish = "github.event_name != 'pull_request'";
+    const ghcr = image.split("/")[0] === "ghcr.io";
+    const cache = o.cache ?? "gha";
+    const cacheInputs: Record<string, string> = cache === "gha"
+        ? { "cache-from": "type=gha,scope=build-${{ matrix.arch }}", "cache-to": `\${{ (${publish}) && format('type=gha,scope=build-{0},mode=max', matrix.arch) || '' }}` }
+        : cache === "registry"
+            ? { "cache-from": `type=registry,ref=${image}:buildcache-\${{ matrix.arch }}`, "cache-to": `\${{ (${publish}) && format('type=registry,ref=${image}:buildcache-{0},mode=max', matrix.arch) || '' }}` }
+            : {};
+    const metadata = (id: string, extra: Record<string, Scalar> = {}): WorkflowStep => ({
+        name: "Image metadata (tags, labels, annotations)", id, uses: ACTIONS.metadata,
+        with: { images: image, tags: tagRules(o.tags), ...extra },
+    });
     const buildSteps: WorkflowStep[] = [
         { name: "Check out", uses: ACTIONS.checkout },
         {
             // actuated microVMs: point Docker and a buildx builder at the host's mirror on the VM bridge.
             name: "Use the host's Docker Hub mirror",
-            if: `${native} && matrix.actuated`,
+            if: `(${fleet}) && matrix.actuated`,
             uses: ACTIONS.hubMirror,
         },
         {
             name: "Set up QEMU (hosted fallback for a non-native arch)",
-            if: `!(${native}) && matrix.arch != 'amd64'`,
+            if: `!(${fleet}) && matrix.arch != 'amd64'`,
             uses: ACTIONS.qemu,
         },
         {
             // hub-mirror already made a builder on actuated runners; another one here would replace it.
             name: "Set up Buildx",
-            if: `!(${native} && matrix.actuated)`,
+            if: `!((${fleet}) && matrix.actuated)`,
             uses: ACTIONS.buildx,
             with: {
-                "buildkitd-config-inline": `\${{ (${native}) && matrix.buildkitd || '' }}`,
+                "buildkitd-config-inline": `\${{ (${fleet}) && matrix.buildkitd || '' }}`,
             },
         },
+        metadata("meta"),
         { ...loginFor(image), if: publish },
         {
-            name: "Build and push by digest",
+            name: "Build, and push by digest where it publishes",
             id: "build",
             uses: ACTIONS.buildPush,
             with: {
                 context: o.context ?? ".",
-                file: o.dockerfile ?? "Dockerfile",
+                file: dockerfileOf(o),
                 platforms: "${{ matrix.platform }}",
-                provenance: o.provenance ?? false,
+                labels: "${{ steps.meta.outputs.labels }}",
+                annotations: "${{ steps.meta.outputs.annotations }}",
+                provenance: provenanceInput(o.provenance),
+                ...cacheInputs,
                 outputs: `type=image,name=${image},push-by-digest=true,name-canonical=true,push=\${{ ${publish} }}`,
             },
         },
@@ -217,7 +308,6 @@ export function buildWorkflow(o: BuildWorkflowOptions): Workflow {
             with: { name: "digests-${{ matrix.arch }}", path: "${{ runner.temp }}/digests/*", "if-no-files-found": "error", "retention-days": 1 },
         },
     ];
-    const tags = o.tags ?? ["${{ github.sha }}"];
     const mergeSteps: WorkflowStep[] = [
         {
             name: "Download the digests",
@@ -225,25 +315,29 @@ export function buildWorkflow(o: BuildWorkflowOptions): Workflow {
             with: { path: "${{ runner.temp }}/digests", pattern: "digests-*", "merge-multiple": true },
         },
         { name: "Set up Buildx", uses: ACTIONS.buildx },
+        // imagetools create takes index-level annotations only (buildx util/imagetools/create.go).
+        { ...metadata("meta"), env: { DOCKER_METADATA_ANNOTATIONS_LEVELS: "index" } },
         loginFor(image),
         {
             name: "Create the manifest list",
             "working-directory": "${{ runner.temp }}/digests",
-            env: Object.fromEntries(tags.map((t, i) => [`TAG_${i}`, t])),
             run: [
-                "set -eu",
-                `args=""`,
-                ...tags.map((_, i) => `args="$args -t $IMAGE:$TAG_${i}"`),
-                "# shellcheck disable=SC2046,SC2086 # one word per tag and per digest",
-                `docker buildx imagetools create $args $(printf "$IMAGE@sha256:%s " *)`,
+                "set -euo pipefail",
+                "args=()",
+                `while IFS= read -r tag; do args+=(--tag "$tag"); done < <(jq -r '.tags[]' <<<"$DOCKER_METADATA_OUTPUT_JSON")`,
+                `while IFS= read -r note; do args+=(--annotation "$note"); done < <(jq -r '.annotations[]' <<<"$DOCKER_METADATA_OUTPUT_JSON")`,
+                `digests=(); for d in *; do digests+=("$IMAGE@sha256:$d"); done`,
+                `docker buildx imagetools create "\${args[@]}" "\${digests[@]}"`,
             ].join("\n"),
         },
         {
             name: "Inspect the manifest list",
-            env: { TAG: tags[0] },
-            run: 'docker buildx imagetools inspect "$IMAGE:$TAG"',
+            env: { VERSION: "${{ steps.meta.outputs.version }}" },
+            run: 'docker buildx imagetools inspect "$IMAGE:$VERSION"',
         },
     ];
+    // ghcr.io takes the job's token, which needs packages: write; other registries take the org secrets.
+    const writePackages: Record<string, string> = ghcr ? { packages: "write" } : {};
     return {
         name: o.name ?? "multi-arch image",
         on: {
@@ -252,13 +346,15 @@ export function buildWorkflow(o: BuildWorkflowOptions): Workflow {
             workflow_dispatch: {},
         },
         permissions: { contents: "read" },
-        concurrency: { group: "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": true },
+        // A newer push to a pull request supersedes its build; builds that publish are never cancelled
+        // between the per-arch pushes and the merge.
+        concurrency: { group: "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": "${{ github.event_name == 'pull_request' }}" },
         env: { IMAGE: image },
         jobs: {
             build: {
                 name: "build ${{ matrix.platform }}",
-                "runs-on": `\${{ (${native}) && matrix.runner || 'ubuntu-latest' }}`,
-                permissions: { contents: "read", packages: "write" },
+                "runs-on": `\${{ (${fleet}) && matrix.runner || 'ubuntu-latest' }}`,
+                permissions: { contents: "read", ...writePackages },
                 strategy: {
                     "fail-fast": false,
                     matrix: {
@@ -278,18 +374,29 @@ export function buildWorkflow(o: BuildWorkflowOptions): Workflow {
                 "runs-on": "ubuntu-latest",
                 needs: ["build"],
                 if: publish,
-                permissions: { contents: "read", packages: "write" },
+                permissions: { contents: "read", ...writePackages },
+                defaults: { run: { shell: "bash" } },
                 steps: mergeSteps,
             },
         },
     };
 }
 
-const PROVENANCE_COMMENT = [
-    " Provenance attestations stay off: with one, each pushed image becomes a",
-    " manifest list of its own, and the merge job would then make a manifest list",
-    " of manifest lists, which older clients (and some registries) cannot pull.",
-].join("\n");
+const PROVENANCE_COMMENT: Record<"off" | "on", string> = {
+    off: [
+        " Provenance attestations are off: with them each per-arch push becomes an",
+        " OCI image index holding the image and an attestation manifest (platform",
+        " unknown/unknown), and so does the merged list; older Docker clients and",
+        " some registries cannot pull that. Set workflow.provenance to min or max",
+        " (max records the build's arguments: keep secrets out of them).",
+    ].join("\n"),
+    on: [
+        " Provenance attestations are on (workflow.provenance): each per-arch push",
+        " is an OCI image index with an attestation manifest, which imagetools",
+        " create carries into the merged list; older Docker clients and some",
+        " registries cannot pull such an index.",
+    ].join("\n"),
+};
 
 /** The workflow as YAML text, with the comments that explain it. */
 export function renderWorkflowYaml(o: BuildWorkflowOptions): string {
@@ -298,9 +405,13 @@ export function renderWorkflowYaml(o: BuildWorkflowOptions): string {
     doc.commentBefore = [
         ` Written by runner-fleet: builds ${o.image} natively per arch on the fleet's`,
         " runners, in parallel, pushes each image by digest, then merges the digests",
-        " into one manifest list in the same repository. Runs outside the",
-        ` ${o.org} organization (forks, and pull requests from forks) use hosted`,
-        " runners with QEMU instead, so forks keep building.",
+        " into one manifest list in the same repository. Runs that carry work from",
+        ` outside the ${o.org} organization (forks, pull requests from forks) are`,
+        " routed to GitHub's hosted runners with QEMU instead, and nothing outside",
+        " the organization's own repository logs in or publishes. The routing is",
+        " about cost, not security: a fork can edit this file in its pull request.",
+        " The runner group's repository access and the organization's approval of",
+        " fork pull request workflows keep forks off the fleet.",
     ].join("\n");
     const steps = doc.getIn(["jobs", "build", "steps"], true) as YAML.YAMLSeq;
     steps.items.forEach(item => {
@@ -308,7 +419,7 @@ export function renderWorkflowYaml(o: BuildWorkflowOptions): string {
         const withMap = step.get("with", true) as YAML.YAMLMap | undefined;
         const pair = withMap?.items.find(p => YAML.isScalar(p.key) && p.key.value === "provenance");
         if (pair && YAML.isScalar(pair.key)) {
-            pair.key.commentBefore = PROVENANCE_COMMENT;
+            pair.key.commentBefore = PROVENANCE_COMMENT[provenanceInput(o.provenance) === false ? "off" : "on"];
         }
     });
     return doc.toString({ lineWidth: 0 });
@@ -337,8 +448,8 @@ export class BuildWorkflow extends pulumi.ComponentResource {
         throwIfAny(workflowProblems(args), `BuildWorkflow "${name}"`);
         super("runner-fleet:index:BuildWorkflow", name, {}, opts);
         this.yaml = renderWorkflowYaml(args);
-        this.files = (args.repositories ?? []).map(repo => new github.RepositoryFile(`${name}-${repo}`, {
-            repository: repo,
+        this.files = (args.repositories ?? []).map((repo, i) => new github.RepositoryFile(`${name}-${repo}`, {
+            repository: orgRepository(args.org, repo, `workflow.repositories[${i}]`, { parent: this, provider: args.provider }).name,
             file: args.path ?? DEFAULT_WORKFLOW_PATH,
             content: this.yaml,
             branch: args.branch,

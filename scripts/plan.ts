@@ -266,7 +266,7 @@ export function formatPlan(plan: Plan): string {
         const snippet = plan.runsOn[arch];
         if (snippet) {
             out.push(`    ${snippet.plain}`);
-            out.push(`    fork-safe: ${snippet.forkSafe}`);
+            out.push(`    routed (hosted runners for forks' work; not a security boundary): ${snippet.routed}`);
         }
     }
     if (plan.workflowYaml) {

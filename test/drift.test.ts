@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    CloudChange, DriftReport, EXIT, HostRunner, HostTarget, RunResult, StackSource, checkCommand, driftCheck, parseChecks, formatMarkdown, formatTable,
+    CloudChange, DriftReport, EXIT, HostRunner, HostTarget, RunResult, StackSource, checkCommand, driftCheck, parseChecks, formatMarkdown, formatTable, sameStack,
     judgeRunnerVersions,
 } from "../scripts/lib/drift";
 import { RUNNER_RELEASES } from "../components/catalog";
@@ -44,15 +44,19 @@ class FakeSource implements StackSource {
     async listStacks() {
         return Object.keys(this.stacks);
     }
+    /** The scenario of a stack, by any name that names it (as the real backend selects org-qualified names). */
+    private of(stack: string): Scenario {
+        return Object.entries(this.stacks).find(([k]) => sameStack(k, stack))?.[1] ?? {};
+    }
     async refreshPreview(stack: string) {
-        const c = this.stacks[stack].changes ?? [];
+        const c = this.of(stack).changes ?? [];
         if (c instanceof Error) {
             throw c;
         }
         return c;
     }
     async hosts(stack: string) {
-        const h = this.stacks[stack].hosts ?? [];
+        const h = this.of(stack).hosts ?? [];
         if (h instanceof Error) {
             throw h;
         }
@@ -141,6 +145,22 @@ describe("drift check logic", () => {
         const r = await driftCheck(new FakeSource({ prod: { hosts: [target("a"), target("bb")] } }), new FakeRunner({ a: "hang" }), { hostTimeoutMs: 50 });
         expect(r.stacks[0].hosts[0]).to.include({ status: "error", error: "no answer within 0s" });
         expect(r.stacks[0].hosts[1].status).to.equal("ok");
+    });
+
+    it("refuses to report no drift over no stacks: a project without stacks is an error, exit 2", async () => {
+        const r = await driftCheck(new FakeSource({}), new FakeRunner({}));
+        expect(r.exitCode).to.equal(EXIT.error);
+        expect(r.stacks[0].error).to.contain("no stacks").and.contain("nothing was checked");
+        expect(formatTable(r)).to.not.contain("no drift");
+    });
+
+    it("checks stacks of another Pulumi organization by their qualified names", async () => {
+        const r = await driftCheck(new FakeSource({ "acme/prod": { hosts: [target("a")] }, staging: {} }), new FakeRunner({}),
+            { stacks: ["acme/runner-fleet/prod", "staging"] });
+        expect(r.stacks.map(s => [s.stack, s.status])).to.deep.equal([["acme/runner-fleet/prod", "ok"], ["staging", "ok"]]);
+        expect(sameStack("acme/prod", "other/prod")).to.equal(false);
+        expect(sameStack("prod", "acme/runner-fleet/prod")).to.equal(true);
+        expect(sameStack("acme/fleet/prod", "acme/other/prod")).to.equal(false);
     });
 
     it("reports an unknown stack without hiding the others: exit 2", async () => {

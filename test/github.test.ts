@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { BuildWorkflow, GithubOrgWiring, RunnerFleet, buildWorkflow, renderWorkflowYaml } from "../components";
+import { ACTIONS, fleetRouting } from "../components/workflow";
 import { longestChain } from "../scripts/lib/mock-runtime";
 import { FAKE, byType, named, record, recordFailure } from "./harness";
 
@@ -15,7 +16,7 @@ const calls = {
         if (id === undefined) {
             throw new Error(`no repository ${String(inputs.fullName)}`);
         }
-        return { repoId: id, fullName: inputs.fullName };
+        return { repoId: id, fullName: inputs.fullName, name: String(inputs.fullName).split("/")[1] };
     },
 };
 
@@ -137,20 +138,19 @@ describe("the multi-arch build workflow", () => {
         const build = wf.jobs.build;
         expect(build.strategy.matrix.include.map((m: { platform: string; runner: string[]; actuated: boolean }) => [m.platform, m.runner, m.actuated]))
             .to.deep.equal([["linux/arm64", ["actuated-arm64"], true], ["linux/amd64", ["runner-fleet-amd64"], false]]);
-        expect(build["runs-on"]).to.equal(
-            "${{ (github.repository_owner == 'example-org' && (github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository)) && matrix.runner || 'ubuntu-latest' }}");
+        expect(build["runs-on"]).to.equal(`\${{ (${fleetRouting("example-org")}) && matrix.runner || 'ubuntu-latest' }}`);
         const push = build.steps.find((s: { id?: string }) => s.id === "build");
         expect(push.with.outputs).to.contain("push-by-digest=true").and.contain("name-canonical=true").and.contain("name=docker.io/example-org/app,");
         expect(push.with.provenance).to.equal(false);
-        expect(build.steps.map((s: { uses?: string }) => s.uses)).to.include.members(["self-actuated/hub-mirror@master", "actions/upload-artifact@v4", "docker/setup-qemu-action@v3"]);
-        const mirrorStep = build.steps.findIndex((s: { uses?: string }) => s.uses === "self-actuated/hub-mirror@master");
+        expect(build.steps.map((s: { uses?: string }) => s.uses)).to.include.members([ACTIONS.hubMirror, ACTIONS.upload, ACTIONS.qemu, ACTIONS.metadata]);
+        const mirrorStep = build.steps.findIndex((s: { uses?: string }) => s.uses === ACTIONS.hubMirror);
         expect(mirrorStep).to.be.lessThan(build.steps.indexOf(push));
         expect(wf.jobs.merge.needs).to.deep.equal(["build"]);
         const merge = wf.jobs.merge.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
         expect(merge).to.contain("docker buildx imagetools create").and.contain("docker buildx imagetools inspect");
         // The x86 runner's mirror on the Docker bridge reaches BuildKit's container.
         expect(build.strategy.matrix.include[1].buildkitd).to.contain('mirrors = ["172.17.0.1:5000"]');
-        expect(result.workflow!.yaml).to.contain("# Provenance attestations stay off");
+        expect(result.workflow!.yaml).to.contain("# Provenance attestations are off: with them each per-arch push becomes an");
     });
 
     it("commits the workflow only when repositories are named", async () => {
@@ -167,7 +167,7 @@ describe("the multi-arch build workflow", () => {
 
     it("logs in to ghcr.io with the job's token", () => {
         const wf = buildWorkflow({ org: "o", image: "ghcr.io/o/app", platforms: [{ arch: "arm64", labels: ["actuated-arm64"], actuated: true }] });
-        const login = wf.jobs.merge.steps.find(s => s.uses === "docker/login-action@v3");
+        const login = wf.jobs.merge.steps.find(s => s.uses === ACTIONS.login);
         expect(login?.with).to.deep.equal({ registry: "ghcr.io", username: "${{ github.actor }}", password: "${{ secrets.GITHUB_TOKEN }}" });
     });
 

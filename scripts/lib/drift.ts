@@ -238,19 +238,39 @@ async function checkStack(stack: string, source: StackSource, runner: HostRunner
     return { stack, status: worst([cloud.status, ...hosts.map(h => h.status)]), cloud, hosts };
 }
 
+/**
+ * Whether two stack names name the same stack: `stack`, `org/stack` and
+ * `org/project/stack` (Pulumi's fully qualified form) agree where both say
+ * something, so a stack of another organization is checked as itself.
+ */
+export function sameStack(a: string, b: string): boolean {
+    const parts = (n: string) => {
+        const p = n.split("/");
+        return p.length === 3 ? { org: p[0], project: p[1], stack: p[2] } : p.length === 2 ? { org: p[0], stack: p[1] } : { stack: n };
+    };
+    const x: { org?: string; project?: string; stack: string } = parts(a), y: { org?: string; project?: string; stack: string } = parts(b);
+    return x.stack === y.stack && (!x.org || !y.org || x.org === y.org) && (!x.project || !y.project || x.project === y.project);
+}
+
 /** Checks every stack asked for; one failing stack or host never hides the others. */
 export async function driftCheck(source: StackSource, runner: HostRunner, options: DriftOptions = {}): Promise<DriftReport> {
     const o = { concurrency: options.concurrency ?? 4, hostTimeoutMs: options.hostTimeoutMs ?? 60_000 };
     let names = [...(options.stacks ?? [])];
     const known = await source.listStacks().catch(() => undefined);
+    const whole = (error: string): DriftReport =>
+        ({ status: "error", exitCode: EXIT.error, stacks: [{ stack: "(all)", status: "error", cloud: { status: "error", changes: [] }, hosts: [], error }] });
     if (names.length === 0) {
         if (!known) {
-            return { status: "error", exitCode: EXIT.error, stacks: [{ stack: "(all)", status: "error", cloud: { status: "error", changes: [] }, hosts: [], error: "cannot list the project's stacks" }] };
+            return whole("cannot list the project's stacks");
+        }
+        if (known.length === 0) {
+            // A scheduled check over nothing must not pass as "no drift".
+            return whole("the project has no stacks (pulumi stack ls lists none with these credentials): nothing was checked");
         }
         names = known;
     }
     const stacks = await mapLimit(names, o.concurrency, async (stack): Promise<StackReport> => {
-        if (known && !known.includes(stack)) {
+        if (known && !known.some(k => sameStack(k, stack))) {
             return { stack, status: "error", cloud: { status: "error", changes: [] }, hosts: [], error: `unknown stack; the project has: ${known.join(", ") || "none"}` };
         }
         try {

@@ -91,7 +91,13 @@ export const defaultOutputs: Outputs = (type, name, inputs) => {
 };
 
 /** Answers for provider functions the fleet calls, with obviously fake values. */
-export const defaultCalls: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {};
+export const defaultCalls: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+    // Offline, every named repository exists; `pulumi up` asks GitHub (orgRepository fails on one it cannot find).
+    "github:index/getRepository:getRepository": inputs => {
+        const fullName = String(inputs.fullName);
+        return { fullName, name: fullName.split("/").pop(), repoId: 1000 + hashByte(fullName) };
+    },
+};
 
 function hashByte(s: string): number {
     let h = 7;
