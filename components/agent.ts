@@ -214,7 +214,7 @@ export class RunnerAgent extends pulumi.ComponentResource {
             }
         }
         this.stamps = stamps;
-        this.registerOutputs({ settingsHash: this.settingsHash });
+        this.registerOutputs({ settingsHash: this.settingsHash, kind: args.kind, labels: [...args.labels], host: host.name });
     }
 
     /**

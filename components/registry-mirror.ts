@@ -107,6 +107,6 @@ export class RegistryMirror extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [args.host.ready, ...(args.after ?? [])] });
         this.configure = result.command;
         this.settingsHash = result.hash;
-        this.registerOutputs({ address: this.address, settingsHash: this.settingsHash });
+        this.registerOutputs({ address: this.address, settingsHash: this.settingsHash, host: args.host.name });
     }
 }

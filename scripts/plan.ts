@@ -15,10 +15,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { FleetHostOutput } from "../components/fleet";
+import { HostProvider, findPlan } from "../components/catalog";
 import type { RunsOn } from "../components/routing";
 import type { ArchRunners } from "../components/summary";
-import { EntryPoint, EntryPointError, pulumiEntryPoint } from "./lib/entry-point";
+import { EntryPoint, pulumiEntryPoint } from "./lib/entry-point";
 import { MockRuntime, RecordedResource, valueOf } from "./lib/mock-runtime";
 
 export interface StackConfig {
@@ -80,18 +80,51 @@ function isSecure(v: unknown): boolean {
 
 export class UsageError extends Error {}
 
-export interface PlanHostGroup extends Omit<FleetHostOutput, "address"> {
+export interface PlanResource {
+    readonly type: string;
+    readonly name: string;
+}
+
+/** One host, whatever composed it: a RunnerFleet's host, or a host component used directly. */
+export interface PlanHostGroup {
+    /** The host's name (its hostname). */
     readonly host: string;
-    readonly resources: readonly { type: string; name: string }[];
+    /** The RunnerFleet it belongs to (the component's name), or null for a host the program made itself. */
+    readonly fleet: string | null;
+    /** The host component's resource name. */
+    readonly component: string;
+    readonly provider: string;
+    readonly arch: string;
+    readonly plan: string | null;
+    /** The agent on it (a RunnerAgent below the host), or null without one. */
+    readonly agent: string | null;
+    readonly labels: readonly string[];
+    readonly monthlyPrice: number | null;
+    readonly currency: string | null;
+    readonly exposed: string | null;
+    readonly resources: readonly PlanResource[];
+}
+
+/** A RunnerFleet: its hosts, what it creates once, and its cost. */
+export interface PlanFleet {
+    readonly fleet: string;
+    readonly hosts: readonly string[];
+    readonly resources: readonly PlanResource[];
+    readonly estimatedMonthlyCost: Record<string, number>;
 }
 
 export interface Plan {
     readonly stack: string;
     readonly project: string;
+    readonly fleets: readonly PlanFleet[];
     readonly hosts: readonly PlanHostGroup[];
-    readonly fleetWide: readonly { type: string; name: string }[];
+    /** Resources below no host: each fleet's own and, last, the program's outside any fleet. */
+    readonly fleetWide: readonly PlanResource[];
+    /** Resources the program made outside any fleet and any host. */
+    readonly outside: readonly PlanResource[];
     readonly labelsByArch: Record<string, ArchRunners>;
     readonly runsOn: Record<string, RunsOn>;
+    /** Per currency, over every host with a known price. */
     readonly estimatedMonthlyCost: Record<string, number>;
     /** The rendered build workflow, when the stack has one. */
     readonly workflowYaml?: string;
@@ -173,53 +206,128 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     if (entry && runtime.recording().resources.length === 0) {
         throw new NotAProgramError(entry);
     }
-    const [hosts, labelsByArch, runsOn, cost, workflowYaml] = await Promise.all([
-        valueOf(outputs.hosts as never) as Promise<Record<string, Omit<PlanHostGroup, "host" | "resources">>>,
-        valueOf(outputs.labelsByArch as never) as Promise<Record<string, ArchRunners>>,
-        valueOf(outputs.runsOn as never) as Promise<Record<string, RunsOn>>,
-        valueOf(outputs.estimatedMonthlyCost as never) as Promise<Record<string, number>>,
-        valueOf(outputs.workflowYaml as never) as Promise<string | undefined>,
-    ]);
+    await Promise.all([outputs.hosts, outputs.labelsByArch, outputs.runsOn, outputs.estimatedMonthlyCost, outputs.workflowYaml].map(o => valueOf(o as never)));
     await runtime.settle();
-    const { resources } = runtime.recording();
+    const recording = runtime.recording();
+    const grouped = groupPlan(cfg.project, stack, recording.resources, recording.componentOutputs);
+    // What the fleets say of themselves; a program that exports them says the same.
+    const fleetOutputs = recording.resources.filter(r => r.type === FLEET_TYPE).map(r => recording.componentOutputs.get(r.urn) ?? {});
+    const merge = <T>(key: string) => Object.assign({}, ...fleetOutputs.map(o => (o[key] ?? {}) as Record<string, T>)) as Record<string, T>;
+    const workflows = fleetOutputs.map(o => o.workflowYaml).filter((w): w is string => typeof w === "string");
     return {
-        ...groupPlan(cfg.project, stack, resources, hosts ?? {}),
-        labelsByArch: labelsByArch ?? {}, runsOn: runsOn ?? {}, estimatedMonthlyCost: cost ?? {}, workflowYaml,
+        ...grouped,
+        labelsByArch: merge<ArchRunners>("labelsByArch"), runsOn: merge<RunsOn>("runsOn"),
+        workflowYaml: workflows[0],
         entryPoint: entry ? { file: entry.relative, via: entry.via } : { file: "(given by the caller)", via: "planStack" },
         warnings,
     };
 }
 
-/** Groups recorded resources under the host whose component they descend from. */
+const FLEET_TYPE = "runner-fleet:index:RunnerFleet";
+const AGENT_TYPE = "runner-fleet:index:RunnerAgent";
+const MIRROR_TYPE = "runner-fleet:index:RegistryMirror";
+const HOST_TYPES: Record<string, string> = {
+    "runner-fleet:index:EquinixMetalHost": "equinix-metal",
+    "runner-fleet:index:HetznerCloudHost": "hetzner-cloud",
+    "runner-fleet:index:ExistingHost": "existing",
+};
+
+/**
+ * Groups recorded resources by the components they descend from: each host
+ * component (whatever made it: a RunnerFleet, or the program directly) holds
+ * everything below it; what is below a RunnerFleet but no host is that
+ * fleet's own; the rest is outside any fleet. Host facts come from what the
+ * host and agent components registered, prices from the fleet (which knows a
+ * host's own monthlyPrice) or else the catalog.
+ */
 export function groupPlan(
-    project: string, stack: string, resources: readonly RecordedResource[],
-    hosts: Record<string, Omit<PlanHostGroup, "host" | "resources">>,
-): Pick<Plan, "stack" | "project" | "hosts" | "fleetWide" | "resourceCount"> {
+    project: string, stack: string, resources: readonly RecordedResource[], outputs: ReadonlyMap<string, Record<string, unknown>>,
+): Pick<Plan, "stack" | "project" | "fleets" | "hosts" | "fleetWide" | "outside" | "resourceCount" | "estimatedMonthlyCost"> {
     const byUrn = new Map(resources.map(r => [r.urn, r]));
-    const fleet = resources.find(r => r.type === "runner-fleet:index:RunnerFleet");
-    const hostOf = (r: RecordedResource): string | undefined => {
-        let cur: RecordedResource | undefined = r;
-        while (cur) {
-            if (fleet && cur.parent === fleet.urn) {
-                const prefix = `${fleet.name}-`;
-                const hostName = cur.name.startsWith(prefix) ? cur.name.slice(prefix.length) : cur.name;
-                return hostName in hosts ? hostName : undefined;
+    const nearest = (r: RecordedResource, match: (x: RecordedResource) => boolean): RecordedResource | undefined => {
+        for (let cur: RecordedResource | undefined = r; cur; cur = byUrn.get(cur.parent)) {
+            if (match(cur)) {
+                return cur;
             }
-            cur = byUrn.get(cur.parent);
         }
         return undefined;
     };
-    const groups = new Map<string, { type: string; name: string }[]>(Object.keys(hosts).map(h => [h, []]));
-    const fleetWide: { type: string; name: string }[] = [];
-    for (const r of resources) {
-        const h = hostOf(r);
-        (h ? groups.get(h)! : fleetWide).push({ type: r.type, name: r.name });
-    }
-    return {
-        stack, project,
-        hosts: Object.entries(hosts).map(([host, h]) => ({ host, ...h, resources: groups.get(host) ?? [] })),
-        fleetWide, resourceCount: resources.length,
+    const hostComponents = resources.filter(r => r.type in HOST_TYPES);
+    // A RunnerAgent or RegistryMirror the program made beside its host (not as its child) names the host it runs on.
+    const byHostname = new Map(hostComponents.map(h => [String(outputs.get(h.urn)?.hostname ?? h.name), h]));
+    const onHost = (r: RecordedResource): RecordedResource | undefined =>
+        r.type === AGENT_TYPE || r.type === MIRROR_TYPE ? byHostname.get(String(outputs.get(r.urn)?.host ?? "")) : undefined;
+    const hostOf = (r: RecordedResource): RecordedResource | undefined => {
+        for (let cur: RecordedResource | undefined = r; cur; cur = byUrn.get(cur.parent)) {
+            if (cur.type in HOST_TYPES) {
+                return cur;
+            }
+            const named = onHost(cur);
+            if (named) {
+                return named;
+            }
+        }
+        return undefined;
     };
+    const fleets = resources.filter(r => r.type === FLEET_TYPE);
+    const agents = resources.filter(r => r.type === AGENT_TYPE);
+    const items = new Map<string, PlanResource[]>(hostComponents.map(h => [h.urn, []]));
+    const fleetOwn = new Map<string, PlanResource[]>(fleets.map(f => [f.urn, []]));
+    const outside: PlanResource[] = [];
+    for (const r of resources) {
+        const item = { type: r.type, name: r.name };
+        const host = hostOf(r);
+        if (host) {
+            items.get(host.urn)!.push(item);
+            continue;
+        }
+        const fleet = nearest(r, x => x.type === FLEET_TYPE);
+        (fleet ? fleetOwn.get(fleet.urn)! : outside).push(item);
+    }
+    const hosts: PlanHostGroup[] = hostComponents.map(h => {
+        const o = outputs.get(h.urn) ?? {};
+        const hostname = String(o.hostname ?? h.name);
+        const fleet = nearest(h, x => x.type === FLEET_TYPE);
+        const fromFleet = fleet ? ((outputs.get(fleet.urn)?.hosts ?? {}) as Record<string, Record<string, unknown>>)[hostname] : undefined;
+        const agent = agents.find(a => hostOf(a)?.urn === h.urn);
+        const agentOut = agent ? outputs.get(agent.urn) ?? {} : {};
+        const provider = String(o.provider ?? HOST_TYPES[h.type]);
+        const plan = typeof o.plan === "string" ? o.plan : null;
+        const entry = findPlan(provider as HostProvider, plan ?? undefined);
+        const price = fromFleet ? (fromFleet.monthlyPrice as number | null) : entry?.monthlyPrice ?? null;
+        return {
+            host: hostname, fleet: fleet?.name ?? null, component: h.name, provider, arch: String(o.arch ?? ""), plan,
+            agent: agent ? String(agentOut.kind ?? "") || null : null,
+            labels: (agentOut.labels as string[] | undefined) ?? [],
+            monthlyPrice: price ?? null,
+            currency: fromFleet ? (fromFleet.currency as string | null) : price === null || price === undefined ? null : entry?.currency ?? "EUR",
+            exposed: (fromFleet?.exposed as string | null | undefined) ?? null,
+            resources: items.get(h.urn) ?? [],
+        };
+    });
+    const total = (hs: readonly PlanHostGroup[]) => {
+        const out: Record<string, number> = {};
+        for (const h of hs) {
+            if (h.monthlyPrice !== null && h.currency !== null) {
+                out[h.currency] = Math.round(((out[h.currency] ?? 0) + h.monthlyPrice) * 100) / 100;
+            }
+        }
+        return out;
+    };
+    const planFleets: PlanFleet[] = fleets.map(f => {
+        const own = hosts.filter(h => h.fleet === f.name);
+        return { fleet: f.name, hosts: own.map(h => h.host), resources: fleetOwn.get(f.urn) ?? [], estimatedMonthlyCost: total(own) };
+    });
+    return {
+        stack, project, fleets: planFleets, hosts,
+        fleetWide: [...planFleets.flatMap(f => f.resources), ...outside], outside,
+        resourceCount: resources.length, estimatedMonthlyCost: total(hosts),
+    };
+}
+
+function costText(cost: Record<string, number>): string {
+    const totals = Object.entries(cost).map(([c, n]) => `${n.toFixed(2)} ${c}`);
+    return totals.length ? totals.join(" + ") : "unknown";
 }
 
 function money(n: number | null, currency: string | null): string {
@@ -235,21 +343,40 @@ export function formatPlan(plan: Plan): string {
     for (const w of plan.warnings) {
         out.push(`WARNING: ${w}`);
     }
-    for (const h of plan.hosts) {
+    const hostLines = (h: PlanHostGroup, indent: string) => {
         out.push("");
-        out.push(`Host ${h.host}: ${h.provider}, ${h.arch}, agent ${h.agent}, ${money(h.monthlyPrice, h.currency)}`);
-        out.push(`  labels: ${h.labels.join(", ")}`);
+        out.push(`${indent}Host ${h.host}: ${h.provider}${h.plan ? ` ${h.plan}` : ""}, ${h.arch}, ${h.agent ? `agent ${h.agent}` : "no agent"}, ${money(h.monthlyPrice, h.currency)}`);
+        if (h.labels.length > 0) {
+            out.push(`${indent}  labels: ${h.labels.join(", ")}`);
+        }
         if (h.exposed) {
-            out.push(`  EXPOSED: ${h.exposed}`);
+            out.push(`${indent}  EXPOSED: ${h.exposed}`);
         }
         for (const r of h.resources) {
-            out.push(`  + ${r.type}  ${r.name}`);
+            out.push(`${indent}  + ${r.type}  ${r.name}`);
+        }
+    };
+    for (const f of plan.fleets) {
+        out.push("");
+        out.push(`Fleet ${f.fleet}: ${f.hosts.length} host(s), ${costText(f.estimatedMonthlyCost)} per month`);
+        for (const h of plan.hosts.filter(x => x.fleet === f.fleet)) {
+            hostLines(h, "  ");
+        }
+        if (f.resources.length > 0) {
+            out.push("");
+            out.push(`  Fleet-wide (${f.fleet}):`);
+            for (const r of f.resources) {
+                out.push(`    + ${r.type}  ${r.name}`);
+            }
         }
     }
-    if (plan.fleetWide.length > 0) {
+    for (const h of plan.hosts.filter(x => x.fleet === null)) {
+        hostLines(h, "");
+    }
+    if (plan.outside.length > 0) {
         out.push("");
-        out.push("Fleet-wide:");
-        for (const r of plan.fleetWide) {
+        out.push("Outside any fleet or host:");
+        for (const r of plan.outside) {
             out.push(`  + ${r.type}  ${r.name}`);
         }
     }
@@ -279,77 +406,19 @@ export function formatPlan(plan: Plan): string {
     out.push("");
     out.push("Estimated monthly cost:");
     for (const h of plan.hosts) {
-        out.push(`  ${h.host.padEnd(24)} ${money(h.monthlyPrice, h.currency)}`);
+        out.push(`  ${`${h.fleet ? `${h.fleet}/` : ""}${h.host}`.padEnd(32)} ${money(h.monthlyPrice, h.currency)}`);
     }
-    const totals = Object.entries(plan.estimatedMonthlyCost).map(([c, n]) => `${n.toFixed(2)} ${c}`);
-    out.push(`  ${"fleet".padEnd(24)} ${totals.length ? totals.join(" + ") : "unknown"} per month`);
+    for (const f of plan.fleets) {
+        out.push(`  ${`fleet ${f.fleet}`.padEnd(32)} ${costText(f.estimatedMonthlyCost)} per month`);
+    }
+    out.push(`  ${"total".padEnd(32)} ${costText(plan.estimatedMonthlyCost)} per month`);
     out.push("");
     out.push(`${plan.resourceCount} resources would be created.`);
     return out.join("\n");
 }
 
-const USAGE = "usage: npm run plan -- --stack <name> [--cwd DIR] [--json] [--workflow FILE]";
-
-function parseArgs(argv: string[]): { stack: string; cwd: string; json: boolean; workflow?: string } {
-    let stack: string | undefined;
-    let cwd = process.cwd();
-    let json = false;
-    let workflow: string | undefined;
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--stack" || a === "-s") {
-            stack = argv[++i];
-        } else if (a.startsWith("--stack=")) {
-            stack = a.slice(8);
-        } else if (a === "--cwd") {
-            cwd = argv[++i];
-        } else if (a === "--json") {
-            json = true;
-        } else if (a === "--workflow") {
-            workflow = argv[++i];
-        } else if (a === "--help" || a === "-h") {
-            throw new UsageError(USAGE);
-        } else {
-            throw new UsageError(`unknown argument ${a}; ${USAGE}`);
-        }
-    }
-    if (!stack) {
-        throw new UsageError(`which stack? ${USAGE}`);
-    }
-    return { stack, cwd, json, workflow };
-}
-
-async function main(): Promise<number> {
-    let args: ReturnType<typeof parseArgs>;
-    try {
-        args = parseArgs(process.argv.slice(2));
-    } catch (e) {
-        console.error((e as Error).message);
-        return 2;
-    }
-    try {
-        const plan = await planStack(args.cwd, args.stack);
-        console.log(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
-        if (args.workflow) {
-            if (!plan.workflowYaml) {
-                console.error(`stack ${args.stack} has no runner-fleet:workflow to write`);
-                return 2;
-            }
-            fs.writeFileSync(args.workflow, plan.workflowYaml);
-        }
-        return 0;
-    } catch (e) {
-        const err = e as Error;
-        if (err.name === "FleetConfigError") {
-            console.error(err.message);
-            return 1;
-        }
-        const plain = err instanceof UsageError || err instanceof EntryPointError || err instanceof NotAProgramError;
-        console.error(plain ? err.message : `plan failed: ${err.stack ?? err.message}`);
-        return 2;
-    }
-}
-
 if (require.main === module) {
-    main().then(code => process.exit(code), () => process.exit(2));
+    // The same code as `runner-fleet plan`.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("./cli") as typeof import("./cli")).runCli(["plan", ...process.argv.slice(2)]).then(code => process.exit(code), () => process.exit(2));
 }

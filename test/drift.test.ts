@@ -8,7 +8,7 @@ import {
     judgeRunnerVersions,
 } from "../scripts/lib/drift";
 import { RUNNER_RELEASES } from "../components/catalog";
-import { parseDriftArgs } from "../scripts/drift-check";
+import { cliProgram, runCli } from "../scripts/cli";
 import { actionlint } from "./github.test";
 
 const HOST_DIR = path.resolve(__dirname, "..", "..", "scripts", "host");
@@ -208,10 +208,14 @@ describe("drift check logic", () => {
         expect(cmd).to.not.contain(KEY);
     });
 
-    it("parses its arguments", () => {
-        expect(parseDriftArgs(["--stack", "a", "--stack", "b", "--markdown", "--concurrency", "3", "--host-timeout", "9"]))
-            .to.deep.include({ stacks: ["a", "b"], format: "markdown", concurrency: 3, hostTimeoutMs: 9000 });
-        expect(() => parseDriftArgs(["--concurrency", "0"])).to.throw("--concurrency");
+    it("parses its arguments with commander: repeated stacks, formats, whole numbers only", async () => {
+        let got: Record<string, unknown> | undefined;
+        const program = cliProgram(() => undefined);
+        program.commands.find(c => c.name() === "drift")!.action(o => { got = o; });
+        await program.parseAsync(["drift", "--stack", "a", "--stack", "b", "--markdown", "--concurrency", "3", "--host-timeout", "9"], { from: "user" });
+        expect(got).to.deep.include({ stack: ["a", "b"], markdown: true, concurrency: 3, hostTimeout: 9 });
+        expect(await runCli(["drift", "--concurrency", "0"])).to.equal(2);
+        expect(await runCli(["drift", "--no-such-flag"])).to.equal(2);
     });
 });
 

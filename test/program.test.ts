@@ -1,10 +1,13 @@
 import { expect } from "chai";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ExistingHost, RunnerAgent, RunnerFleet } from "../components";
 import { fleetProgram } from "../components/program";
 import { valueOf } from "../scripts/lib/mock-runtime";
-import { readStackConfig } from "../scripts/plan";
+import { formatPlan, planStack, readStackConfig } from "../scripts/plan";
 import { pulumiEntryPoint } from "../scripts/lib/entry-point";
 import { FAKE, PROJECT, projectDir, record, recordFailure, stackConfig } from "./harness";
 
@@ -120,11 +123,12 @@ describe("the offline plan", function () {
         expect(out).to.contain("amd64 actuated: actuated-8cpu-16gb");
         // No plain host carries an actuated* label, and there is no actuated-amd64 anywhere.
         expect(out).to.not.contain("actuated-amd64");
-        const hcloud = out.split("\nHost ").find(b => b.startsWith("arm-hcloud-1"))!;
+        const hcloud = out.split(/\n\s*Host /).find(b => b.startsWith("arm-hcloud-1"))!;
         expect(hcloud).to.match(/labels: runner-fleet-arm64\n/);
-        const x86 = out.split("\nHost ").find(b => b.startsWith("x86-robot-1"))!;
+        expect(out).to.contain("Fleet fleet: 4 host(s), 1825.00 USD + 329.49 EUR per month");
+        const x86 = out.split(/\n\s*Host /).find(b => b.startsWith("x86-robot-1"))!;
         expect(x86).to.match(/labels: actuated\n/);
-        expect(out).to.match(/fleet\s+1825\.00 USD \+ 329\.49 EUR per month/);
+        expect(out).to.match(/fleet fleet\s+1825\.00 USD \+ 329\.49 EUR per month/).and.match(/total\s+1825\.00 USD \+ 329\.49 EUR per month/);
         expect(out).to.not.contain("secure");
         expect(out).to.not.contain("v1:");
     });
@@ -174,9 +178,9 @@ describe("the offline plan", function () {
             .replace("    vmSize: 8cpu-16gb\n", "    vmSize: 8cpu-16gb\n    ephemeral: true\n    installDocker: false\n");
         const r = spawnSync(process.execPath, [PLAN, "--stack", "bad", "--cwd", planDir(example)], { encoding: "utf8" });
         expect(r.status, r.stderr).to.equal(0);
-        const hcloud = r.stdout.split("\nHost ").find(b => b.startsWith("arm-hcloud-1"))!;
+        const hcloud = r.stdout.split(/\n\s*Host /).find(b => b.startsWith("arm-hcloud-1"))!;
         expect(hcloud).to.contain("EXPOSED: keeps githubRunnerToken");
-        const metal = r.stdout.split("\nHost ").find(b => b.startsWith("arm-metal-1"))!;
+        const metal = r.stdout.split(/\n\s*Host /).find(b => b.startsWith("arm-metal-1"))!;
         expect(metal).to.not.contain("EXPOSED");
     });
 
@@ -184,5 +188,40 @@ describe("the offline plan", function () {
         const r = spawnSync(process.execPath, [PLAN, "--stack", "nope", "--cwd", ROOT], { encoding: "utf8" });
         expect(r.status).to.equal(2);
         expect(r.stderr).to.contain("Pulumi.nope.yaml").and.contain("example");
+    });
+});
+
+describe("the offline plan of a program composed its own way", function () {
+    this.timeout(60000);
+
+    it("groups by fleet and by host for two fleets and a host with an agent the program made itself, with costs per host and fleet", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-compose-"));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: platform\nruntime: nodejs\n");
+        fs.writeFileSync(path.join(dir, "Pulumi.two.yaml"), "config: {}\n");
+        const fake = { sshPrivateKey: "k", actuatedLicense: "l", actuatedToken: "t", githubRunnerToken: "g" };
+        const fleet = (name: string, hosts: Record<string, unknown>[]) => new RunnerFleet(name, {
+            config: { github: { org: "example-org" }, adminCidrs: ["198.51.100.0/24"], sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake t", hosts: hosts as never },
+            secrets: fake,
+        });
+        const plan = await planStack(dir, "two", () => {
+            fleet("blue", [{ name: "blue-arm", provider: "existing", plan: "rx170", address: "192.0.2.21" }]);
+            fleet("green", [{ name: "green-x86", provider: "hetzner-cloud", plan: "ccx33", location: "fsn1", agent: "github-runner" }]);
+            const own = new ExistingHost("lab-box", { address: "192.0.2.30", arch: "amd64", kvm: false, model: "ax102", privateKey: pulumi.secret("k") });
+            new RunnerAgent("lab-box-agent", { host: own, kind: "github-runner", labels: ["lab-amd64"], org: "example-org", secrets: { githubRunnerToken: "g" } });
+            return {};
+        });
+        expect(plan.fleets.map(f => [f.fleet, f.hosts])).to.deep.equal([["blue", ["blue-arm"]], ["green", ["green-x86"]]]);
+        const lab = plan.hosts.find(h => h.host === "lab-box")!;
+        expect(lab).to.deep.include({ fleet: null, component: "lab-box", provider: "existing", plan: "ax102", agent: "github-runner", labels: ["lab-amd64"] });
+        expect(lab.monthlyPrice).to.be.a("number");
+        expect(lab.resources.map(r => r.name)).to.include.members(["lab-box", "lab-box-ready", "lab-box-agent", "lab-box-agent-install"]);
+        const blue = plan.hosts.find(h => h.host === "blue-arm")!;
+        expect(blue).to.deep.include({ fleet: "blue", component: "blue-blue-arm", agent: "actuated", monthlyPrice: 184, currency: "EUR" });
+        // Each fleet's own resources (organization wiring) stay with it; nothing is lost.
+        expect(plan.fleets.every(f => f.resources.length > 0)).to.equal(true);
+        expect(plan.hosts.reduce((n, h) => n + h.resources.length, 0) + plan.fleetWide.length).to.equal(plan.resourceCount);
+        const text = formatPlan(plan);
+        expect(text).to.contain("Fleet blue: 1 host(s), 184.00 EUR per month").and.contain("Fleet green: 1 host(s)")
+            .and.contain("Host lab-box: existing ax102, amd64, agent github-runner");
     });
 });

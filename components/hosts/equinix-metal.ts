@@ -39,7 +39,7 @@ export class EquinixMetalHost extends HostComponent {
             name: hostname, provider: "equinix-metal", arch: args.arch, plan: args.plan, metro: args.metro, tags: args.tags ? [...args.tags] : undefined, port: args.port, user: args.user,
         }), `EquinixMetalHost "${hostname}"`);
         const { plan, arch } = resolvePlan("equinix-metal", args.plan, args.arch);
-        super("runner-fleet:index:EquinixMetalHost", name, { hostname, arch, kvm: true, ssh: args }, opts);
+        super("runner-fleet:index:EquinixMetalHost", name, { hostname, arch, kvm: true, ssh: args, provider: "equinix-metal", plan }, opts);
         const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
             projectId: args.projectId,
             name: `runner-fleet-${hostname}`,

@@ -28,7 +28,7 @@ export class ExistingHost extends HostComponent {
         }), `ExistingHost "${hostname}"`);
         const entry = findPlan("existing", args.model);
         const arch = (args.arch ?? entry?.arch) as Arch;
-        super("runner-fleet:index:ExistingHost", name, { hostname, arch, kvm: args.kvm ?? entry?.kvm ?? false, ssh: args }, opts);
+        super("runner-fleet:index:ExistingHost", name, { hostname, arch, kvm: args.kvm ?? entry?.kvm ?? false, ssh: args, provider: "existing", plan: entry?.plan }, opts);
         this.connect({ address: args.address, hostId: `existing:${args.address}` });
     }
 }

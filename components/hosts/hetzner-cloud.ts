@@ -41,7 +41,7 @@ export class HetznerCloudHost extends HostComponent {
         throwIfAny(problems, `HetznerCloudHost "${hostname}"`);
         const { plan: serverType, arch } = resolvePlan("hetzner-cloud", args.serverType, args.arch);
         const labels = { "runner-fleet": hostname, arch, ...(args.labels ?? {}) };
-        super("runner-fleet:index:HetznerCloudHost", name, { hostname, arch, kvm: false, ssh: args }, opts);
+        super("runner-fleet:index:HetznerCloudHost", name, { hostname, arch, kvm: false, ssh: args, provider: "hetzner-cloud", plan: serverType }, opts);
         const parent = { parent: this };
         const key = new hcloud.SshKey(`${name}-ssh-key`, {
             name: `runner-fleet-${hostname}`,

@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Arch } from "../catalog";
+import { Arch, HostProvider } from "../catalog";
 import { renderRemoteCommand, scriptHash } from "../remote-script";
 import { DEFAULTS } from "../settings";
 
@@ -165,9 +165,16 @@ export abstract class HostComponent extends pulumi.ComponentResource implements 
     private readonly resourceName: string;
     private connected?: Connected;
 
-    protected constructor(type: string, name: string, host: { hostname: string; arch: Arch; kvm: boolean; ssh: SshArgs },
+    /** Where the machine comes from, and its catalog plan when known (the cost estimate's key). */
+    public readonly provider: HostProvider;
+    public readonly plan?: string;
+
+    protected constructor(type: string, name: string,
+        host: { hostname: string; arch: Arch; kvm: boolean; ssh: SshArgs; provider: HostProvider; plan?: string },
         opts?: pulumi.ComponentResourceOptions) {
         super(type, name, {}, opts);
+        this.provider = host.provider;
+        this.plan = host.plan;
         this.resourceName = name;
         this.name = host.hostname;
         this.arch = host.arch;
@@ -184,7 +191,9 @@ export abstract class HostComponent extends pulumi.ComponentResource implements 
             hostname: this.name, arch: this.arch, address: machine.address, hostId, ssh: this.ssh, after: machine.after,
         });
         this.connected = { publicIp: pulumi.output(machine.address), hostId, ...c };
-        this.registerOutputs({ publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, ...(machine.outputs ?? {}) });
+        this.registerOutputs({
+            hostname: this.name, provider: this.provider, plan: this.plan ?? null, publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, ...(machine.outputs ?? {}),
+        });
     }
 
     private machine(): Connected {

@@ -46,6 +46,21 @@ export class PulumiStackSource implements StackSource {
         return [...changes.values()];
     }
 
+    /** The stack's GitHub organization: its runner-fleet:github.org (under the project's own name or runner-fleet's). */
+    async org(stack: string): Promise<string | undefined> {
+        const config = await (await this.select(stack)).getAllConfig();
+        for (const key of [`${this.project}:github`, "runner-fleet:github"]) {
+            const raw = config[key]?.value;
+            if (raw) {
+                const org = (JSON.parse(raw) as { org?: unknown }).org;
+                if (typeof org === "string") {
+                    return org;
+                }
+            }
+        }
+        return undefined;
+    }
+
     async hosts(stack: string): Promise<HostTarget[]> {
         const s = await this.select(stack);
         const outputs = await s.outputs();

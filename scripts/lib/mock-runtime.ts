@@ -109,6 +109,8 @@ function hashByte(s: string): number {
 
 class RecordingMonitor extends MockMonitor {
     public readonly records: RecordedResource[] = [];
+    /** What components registered as their outputs (registerOutputs), by URN. */
+    public readonly componentOutputs = new Map<string, Record<string, unknown>>();
     public registrations = 0;
 
     constructor(mocks: pulumi.runtime.Mocks, private readonly project: string, private readonly stack: string) {
@@ -147,6 +149,15 @@ class RecordingMonitor extends MockMonitor {
         return super.registerResource(req, callback);
     }
 
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    registerResourceOutputs(req: any, callback: (err: any, innerResponse: any) => void): void {
+        const outputs = req.getOutputs();
+        if (outputs) {
+            this.componentOutputs.set(req.getUrn(), unwrapSecrets(pulumi.runtime.deserializeProperties(outputs)) as Record<string, unknown>);
+        }
+        super.registerResourceOutputs(req, callback);
+    }
+
     private urnOf(type: string, name: string, parent: string): string {
         let qualified = type;
         if (parent) {
@@ -173,6 +184,8 @@ export interface MockRunOptions {
 export interface Recording {
     readonly resources: readonly RecordedResource[];
     readonly calls: readonly { token: string; inputs: Record<string, unknown> }[];
+    /** Components' registered outputs, by URN (their Output values resolved, secrets unwrapped). */
+    readonly componentOutputs: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 /** A recorder installed as the current Pulumi runtime. */
@@ -228,7 +241,7 @@ export class MockRuntime {
     }
 
     recording(): Recording {
-        return { resources: [...this.monitor.records], calls: [...this.callLog] };
+        return { resources: [...this.monitor.records], calls: [...this.callLog], componentOutputs: new Map(this.monitor.componentOutputs) };
     }
 }
 

@@ -229,7 +229,7 @@ describe("the fleet under the real Pulumi engine", function () {
 
     /** The drift check on this stack, through the Automation API and OpenSSH. */
     async function drift(): Promise<{ code: number; report: { status: string; stacks: { cloud: { status: string }; hosts: { host: string; status: string; checks: { check: string; ok: boolean }[] }[] }[] } }> {
-        const r = await run(process.execPath, [path.join(ROOT, "bin", "scripts", "drift-check.js"), "--cwd", project, "--stack", "e2e", "--json"]);
+        const r = await run(process.execPath, [path.join(ROOT, "bin", "scripts", "cli.js"), "drift", "--cwd", project, "--stack", "e2e", "--json"]);
         if (!r.stdout.trim().startsWith("{")) {
             throw new Error(`the drift check printed no report (exit ${r.code}): ${r.stderr}`);
         }
