@@ -4,16 +4,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { MockRunOptions, MockRuntime, RecordedResource, Recording } from "../scripts/lib/mock-runtime";
+import { byType, record as recordAs } from "../components/testing";
 
 export const PROJECT = "runner-fleet";
 export const STACK = "test";
 
-/** Runs `build` under a fresh recording runtime and waits until every registration is answered. */
-export async function record<T>(build: () => T, options: Partial<MockRunOptions> = {}): Promise<Recording & { result: T }> {
-    const runtime = new MockRuntime({ project: PROJECT, stack: STACK, ...options }).install();
-    const result = build();
-    await runtime.settle();
-    return { ...runtime.recording(), result };
+/** Runs `build` under a fresh recording runtime and waits until every registration is answered (runner-fleet/testing's record). */
+export function record<T>(build: () => T, options: Partial<MockRunOptions> = {}): Promise<Recording & { result: T }> {
+    return recordAs(build, { project: PROJECT, stack: STACK, ...options });
 }
 
 /** Runs `build`, expecting it to throw; returns the error and what was registered anyway. */
@@ -32,9 +30,7 @@ export async function recordFailure(build: () => unknown, options: Partial<MockR
     return { error, resources: runtime.recording().resources };
 }
 
-export function byType(resources: readonly RecordedResource[], type: string): RecordedResource[] {
-    return resources.filter(r => r.type === type);
-}
+export { byType };
 
 export function named(resources: readonly RecordedResource[], name: string): RecordedResource {
     const r = resources.find(x => x.name === name);
