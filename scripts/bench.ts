@@ -7,6 +7,7 @@
 //   npm run bench [-- 10 100 500]
 
 import { spawnSync } from "child_process";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -68,7 +69,24 @@ async function one(n: number): Promise<void> {
 }
 
 function main(): void {
-    const sizes = process.argv.slice(2).filter(a => /^\d+$/.test(a)).map(Number);
+    const program = new Command("bench")
+        .description("Times the offline plan for fleets of the given sizes, each in its own process (wall time and peak memory).")
+        .argument("[hosts...]", "fleet sizes (whole numbers of hosts)", (v: string, all: number[] = []) => {
+            if (!/^[1-9]\d*$/.test(v)) {
+                throw new InvalidArgumentError(`"${v}" is not a whole number of hosts`);
+            }
+            return [...all, Number(v)];
+        })
+        .option("--json", "the rows as JSON")
+        .showHelpAfterError()
+        .exitOverride();
+    try {
+        program.parse(process.argv.slice(2), { from: "user" });
+    } catch (e) {
+        process.exit(e instanceof CommanderError && e.code === "commander.helpDisplayed" ? 0 : 2);
+    }
+    const sizes = (program.processedArgs[0] as number[] | undefined) ?? [];
+    const json = Boolean(program.opts().json);
     const wanted = sizes.length ? sizes : [10, 100, 500];
     const rows: Result[] = [];
     for (const n of wanted) {
@@ -79,6 +97,10 @@ function main(): void {
             process.exit(1);
         }
         rows.push({ ...JSON.parse(r.stdout.trim().split("\n").pop() as string), processMs: Date.now() - t0 });
+    }
+    if (json) {
+        console.log(JSON.stringify({ node: process.version, cores: os.cpus().length, rows }, null, 2));
+        return;
     }
     console.log(`offline plan benchmark (node ${process.version}, ${os.cpus().length} cores)`);
     console.log("hosts  resources  plan wall (ms)  process wall (ms)  peak RSS (MiB)");

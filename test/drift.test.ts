@@ -182,6 +182,17 @@ describe("drift check logic", () => {
         expect(all).to.not.contain(KEY);
     });
 
+    it("says an Automation API failure once, by its cause, when it stopped both the refresh and the hosts", async () => {
+        // As LocalWorkspace's CommandError reads: the command, its exit code, then both streams.
+        const failure = () => new Error("code: 255\n stdout: \n stderr: error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables\n\n err?: Error: failed");
+        const r = await driftCheck(new FakeSource({ prod: { changes: failure(), hosts: failure() } }), new FakeRunner({}));
+        expect(r.stacks[0]).to.deep.include({ status: "error", error: "passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables" });
+        expect(r.stacks[0].cloud.error).to.equal(undefined);
+        const table = formatTable(r);
+        expect(table.split("passphrase must be set").length - 1, table).to.equal(1);
+        expect(table).to.not.contain("stdout").and.not.contain("code: 255");
+    });
+
     it("checks every stack when none is named, stacks and hosts at a bounded concurrency", async () => {
         const stacks = Object.fromEntries(["a", "b", "c"].map(s => [s, { hosts: Array.from({ length: 6 }, (_, i) => target(`${s}${"x".repeat(i)}`)) }]));
         const runner = new FakeRunner({});

@@ -186,7 +186,7 @@ export function judgeRunnerVersions(checks: readonly CheckResult[], today: Date)
 }
 
 /** Never lets a secret through into a report: hides each value that appears. */
-function scrub(text: string, secrets: readonly string[]): string {
+export function scrub(text: string, secrets: readonly string[]): string {
     let out = text;
     for (const s of secrets) {
         if (s.length >= 6) {
@@ -223,17 +223,35 @@ export async function checkHost(t: HostTarget, runner: HostRunner, timeoutMs: nu
     };
 }
 
+/**
+ * The cause of an Automation API failure in one line: the Pulumi CLI's own
+ * `error:` lines from the stderr the error carries (its message repeats the
+ * command, its exit code and both streams), else the message's first line.
+ */
+export function causeOf(e: Error): string {
+    const text = e.message;
+    const stderr = text.includes("stderr:") ? text.slice(text.indexOf("stderr:") + 7) : text;
+    const errors = stderr.split("\n").map(l => l.trim()).filter(l => /^error:/i.test(l)).map(l => l.replace(/^error:\s*/i, ""));
+    const cause = errors.length > 0 ? [...new Set(errors)].join("; ") : text.split("\n").map(l => l.trim()).find(l => l.length > 0) ?? "unknown error";
+    return cause.length > 300 ? `${cause.slice(0, 297)}...` : cause;
+}
+
 async function checkStack(stack: string, source: StackSource, runner: HostRunner, o: Required<Pick<DriftOptions, "concurrency" | "hostTimeoutMs">>): Promise<StackReport> {
     const [cloud, hosts] = await Promise.all([
         source.refreshPreview(stack).then(
             changes => ({ status: (changes.length ? "drift" : "ok") as Status, changes }),
-            (e: Error) => ({ status: "error" as Status, changes: [] as CloudChange[], error: e.message })),
+            (e: Error) => ({ status: "error" as Status, changes: [] as CloudChange[], error: causeOf(e) })),
         source.hosts(stack).then(
             targets => mapLimit(targets, o.concurrency, t => checkHost(t, runner, o.hostTimeoutMs)),
             (e: Error) => e),
     ]);
     if (hosts instanceof Error) {
-        return { stack, status: "error", cloud, hosts: [], error: `cannot check the hosts: ${hosts.message}` };
+        const cause = causeOf(hosts);
+        // One cause (no credentials, no such stack) that stopped both the refresh and the hosts: said once.
+        if ("error" in cloud && cloud.error === cause) {
+            return { stack, status: "error", cloud: { status: "error", changes: [] }, hosts: [], error: cause };
+        }
+        return { stack, status: "error", cloud, hosts: [], error: `cannot check the hosts: ${cause}` };
     }
     return { stack, status: worst([cloud.status, ...hosts.map(h => h.status)]), cloud, hosts };
 }

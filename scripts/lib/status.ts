@@ -4,7 +4,7 @@
 // mirror's hit ratio since it started. Reads only; changes nothing.
 
 import { RUNNER_RELEASES, runnerStanding } from "../../components/catalog";
-import { CheckResult, HostRunner, HostTarget, MirrorCacheFigures, checkCommand, mapLimit, mirrorLine, parseChecks } from "./drift";
+import { CheckResult, HostRunner, HostTarget, MirrorCacheFigures, checkCommand, mapLimit, mirrorLine, parseChecks, scrub } from "./drift";
 
 /** Where the organization's runners are listed: GitHub's REST API with the operator's token. */
 export interface GithubRunnerApi {
@@ -122,11 +122,11 @@ export async function fleetStatus(stack: string, targets: readonly HostTarget[],
             const checks = parseChecks(r.stdout);
             if (checks.length === 0) {
                 const why = (r.stderr.trim().split("\n").pop() ?? "").slice(0, 200);
-                return { ...hostStatus(t, [], runners, today), error: r.code === 255 ? `unreachable over SSH: ${why}` : `check failed (exit ${r.code}): ${why}` };
+                return { ...hostStatus(t, [], runners, today), error: scrub(r.code === 255 ? `unreachable over SSH: ${why}` : `check failed (exit ${r.code}): ${why}`, [t.privateKey]) };
             }
             return hostStatus(t, checks, runners, today);
         } catch (e) {
-            return { ...hostStatus(t, [], runners, today), error: `could not run the check: ${(e as Error).message.split(t.privateKey).join("[key]")}` };
+            return { ...hostStatus(t, [], runners, today), error: scrub(`could not run the check: ${(e as Error).message}`, [t.privateKey]) };
         }
     });
     return { stack, newestRunner, hosts, ...(error ? { error } : {}) };

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { MIRROR_REGISTRY_RELEASE, RegistryMirrorArgs, RunnerAgentArgs } from "../../components";
 import { HostTarget, checkHost, formatTable } from "../../scripts/lib/drift";
+import { fleetStatus, formatStatusMarkdown, formatStatusTable, listOrgRunners } from "../../scripts/lib/status";
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
 import { renderRemoteCommand } from "../../components/remote-script";
@@ -395,6 +396,31 @@ describe("host scripts on real systemd hosts", function () {
             expect(line).to.contain(`mirror: ${vars.blobs.Hits} of ${vars.blobs.Requests} blob requests from the cache ` +
                 `(${Math.round(100 * vars.blobs.Hits / vars.blobs.Requests)}%), ${vars.blobs.Misses} fetched upstream since `);
         });
+        it("runner-fleet status: the runner's state from the API, its version and service from the host, the mirror's hit ratio", async () => {
+            const target: HostTarget = {
+                name: "runner", address: runner.address, user: "root", port: 22, hostKey: null, privateKeySecret: "sshPrivateKey",
+                privateKey: hosts.privateKey, agent: "github-runner", instances: 1, mirrorMode: "registry", mirrorBind: "127.0.0.1:5000", expect: "",
+            };
+            const gh = { api: `${world.base}/api`, org: "example-org", token: secrets.adminToken };
+            const idle = await fleetStatus("e2e", [target], new OpenSshRunner(), gh);
+            const h = idle.hosts[0];
+            expect(h.error, h.error).to.equal(undefined);
+            expect(h.services).to.deep.equal(["active"]);
+            expect(h.runners.map(r => [r.name, r.state, r.version, r.outdated])).to.deep.equal([["runner-1", "online", "2.329.0", true]]);
+            expect(h.runners[0].daysLeft).to.be.lessThan(0);
+            expect(h.mirror?.blobs.hits).to.be.greaterThan(0);
+            // A job makes it busy, as GitHub reports it while the runner works.
+            world.giveJob("runner-1", 6);
+            await waitFor(async () => (await listOrgRunners(gh)).some(r => r.name === "runner-1" && r.busy), "the runner to be busy");
+            const busy = await fleetStatus("e2e", [target], new OpenSshRunner(), gh);
+            expect(busy.hosts[0].runners[0].state).to.equal("busy");
+            const table = formatStatusTable(busy);
+            figure(`runner-fleet status, the runner host during a job: ${(table.split("\n").find(l => l.startsWith("runner ")) ?? "").replace(/\s+/g, " ")}`);
+            expect(table).to.contain("runner-1 busy (2.329.0, outdated (no jobs since").and.contain("blob requests from the cache");
+            expect(formatStatusMarkdown(busy)).to.contain("| runner | github-runner | active | runner-1 busy");
+            await waitFor(async () => !(await listOrgRunners(gh)).some(r => r.name === "runner-1" && r.busy), "the job to end", 60_000);
+        });
+
         it("changes nothing on a second run: no file rewritten, no service restarted", async () => {
             const before = await hosts.sh(runner, STATE_SH);
             const ms = await up(runner, rc, "second run");
