@@ -248,6 +248,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             upstream: mirror.upstream,
             ttl: mirror.ttl,
             downloads: this.spec.endpoints.mirrorDownloads,
+            ...(mirror.release ? { release: { version: mirror.release.version, sha256: { amd64: mirror.release.sha256.amd64 ?? "", arm64: mirror.release.sha256.arm64 ?? "" } } } : {}),
             dockerHubUsername: actuated ? undefined : mirror.dockerHubUsername,
             dockerHubToken: actuated ? undefined : secret(SECRET_KEYS.dockerHubToken),
             after: [agent.install],

@@ -192,6 +192,16 @@ export const MirrorSchema = z.strictObject({
     upstream: setting(url.default("https://registry-1.docker.io"), {
         description: "the registry the mirror caches", fix: URL_FIX, docType: "URL",
     }),
+    release: setting(z.strictObject({
+        version: setting(matches(/^\d+\.\d+\.\d+$/, "a release version"), { description: "the distribution release, without a leading v", fix: "write it as 3.1.2" }),
+        sha256: setting(z.strictObject({
+            amd64: setting(matches(/^[0-9a-f]{64}$/, "a sha256").optional(), { description: "sha256 of registry_<version>_linux_amd64.tar.gz", fix: "write 64 lowercase hex digits" }),
+            arm64: setting(matches(/^[0-9a-f]{64}$/, "a sha256").optional(), { description: "sha256 of registry_<version>_linux_arm64.tar.gz", fix: "write 64 lowercase hex digits" }),
+        }), { description: "the archives' sha256 by arch" }),
+    }).optional(), {
+        description: "github-runner hosts: another distribution registry release than the package's pinned one (a build of your own, served at endpoints.mirrorDownloads): its version and each archive's sha256, for every arch a mirror runs on",
+        defaultText: "the package's (3.1.2, sha256 pinned)", docType: "object",
+    }),
 });
 
 export const GithubSchema = z.strictObject({

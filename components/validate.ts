@@ -15,7 +15,7 @@ import { requiredSecrets, resolveHost } from "./summary";
 import { githubOrgProblems } from "./github-org";
 import { workflowProblems } from "./workflow";
 import { buildPlatforms } from "./routing";
-import { summarizeFleet } from "./summary";
+import { summarizeFleet, summarizeHost } from "./summary";
 
 const CLOUD_ONLY = ["address", "hostKey", "kvm", "privateKeySecret", "monthlyPrice"] as const;
 const METAL_ONLY = ["metro", "hardwareReservationId", "tags"] as const;
@@ -123,6 +123,17 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
     const hcloud = firstOf("hetzner-cloud");
     if (hcloud && spec.adminCidrs.length === 0) {
         p.add("adminCidrs", `host "${hcloud}" gets a firewall that opens SSH only to adminCidrs, and the list is empty`, "set runner-fleet:adminCidrs to the networks Pulumi and your admins connect from, such as [198.51.100.0/24]");
+    }
+    const release = spec.mirror.release;
+    if (release && spec.mirror.enabled) {
+        const told = new Set<string>();
+        for (const host of spec.hosts.filter(h => (h.agent ?? spec.agent.kind) === "github-runner")) {
+            const arch = summarizeHost(spec, host).arch;
+            if (!release.sha256[arch] && !told.has(arch)) {
+                told.add(arch);
+                p.add(`mirror.release.sha256.${arch}`, `is missing, and host "${host.name}" (${arch}) runs the mirror`, `give the sha256 of registry_${release.version}_linux_${arch}.tar.gz`);
+            }
+        }
     }
     for (const key of requiredSecrets(spec)) {
         if (!secretsPresent.has(key)) {

@@ -44,6 +44,16 @@ function only(problems: Problem[], path: string): Problem {
 }
 
 describe("stack config validation", () => {
+    it("takes a mirror registry release of one's own only with a sha256 for each arch a mirror runs on", () => {
+        const sha = "a".repeat(64);
+        const p = only(problemsOf(fleet([hcloud("arm-hcloud-1")], { mirror: { release: { version: "3.2.0", sha256: { amd64: sha } } } })), "mirror.release.sha256.arm64");
+        expect(p.message).to.contain('host "arm-hcloud-1" (arm64) runs the mirror');
+        expect(p.fix).to.contain("registry_3.2.0_linux_arm64.tar.gz");
+        expect(problemsOf(fleet([hcloud("arm-hcloud-1")], { mirror: { release: { version: "3.2.0", sha256: { arm64: sha } } } }))).to.deep.equal([]);
+        const bad = problemsOf(fleet([hcloud("arm-hcloud-1")], { mirror: { release: { version: "v3.2.0", sha256: { arm64: "xyz" } } } })).map(x => x.path);
+        expect(bad).to.include.members(["mirror.release.version", "mirror.release.sha256.arm64"]);
+    });
+
     it("accepts the mixed example fleet", () => {
         expect(problemsOf(fleet([metal("arm-metal-1"), hcloud("arm-hcloud-1"), robot("arm-robot-1")]))).to.deep.equal([]);
     });

@@ -10,11 +10,12 @@
 
 import { expect } from "chai";
 import { execFileSync, spawn, spawnSync } from "child_process";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { MIRROR_REGISTRY_RELEASE } from "../../components";
 import { World } from "../host/world";
 import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost, waitFor } from "../host/harness";
 
@@ -121,9 +122,14 @@ describe("the fleet under the real Pulumi engine", function () {
             ...(doc.config ?? {}),
             "runner-fleet:github": { org: "example-org", runnerGroup: "native", manage: false },
             "runner-fleet:agent": { installDocker: false },
-            "runner-fleet:mirror": { dockerHubUsername: secrets.registryUser, upstream: world.upstream },
+            // The registry built from the Go module proxy as distribution's release builds it: a release of one's own.
+            "runner-fleet:mirror": {
+                dockerHubUsername: secrets.registryUser, upstream: world.upstream,
+                release: { version: MIRROR_REGISTRY_RELEASE.version, sha256: { amd64: createHash("sha256").update(fs.readFileSync(registryArchive)).digest("hex") } },
+            },
             "runner-fleet:endpoints": {
                 actuatedInstaller: `${world.base}/actuated/install.sh`, runnerDownloads: `${world.base}/actions-runner`,
+                mirrorDownloads: `${world.base}/distribution`,
                 githubUrl: world.base, githubApi: `${world.base}/api`,
             },
             "runner-fleet:hosts": [
@@ -133,6 +139,9 @@ describe("the fleet under the real Pulumi engine", function () {
         };
         fs.writeFileSync(file, YAML.stringify(doc));
     }
+
+    /** The mirror's registry archive, built from the Go module proxy (testhost.sh registry). */
+    let registryArchive = "";
 
     before(async function () {
         const e = engine();
@@ -145,6 +154,8 @@ describe("the fleet under the real Pulumi engine", function () {
         testhost("build", "amd64");
         testhost("net");
         world.aptRepos = aptRepos("amd64");
+        registryArchive = testhost("registry", MIRROR_REGISTRY_RELEASE.version, "amd64");
+        world.registryArchives = { [path.basename(registryArchive)]: registryArchive };
         await world.start();
         runner = hosts.boot("runner", 1, "amd64");
         actuated = hosts.boot("actuated", 2, "amd64");
