@@ -215,6 +215,16 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         expect(error.message).to.contain("agent.ephemeral").and.contain("docker group is root").and.contain("installDocker: false");
     });
 
+    it("installs a mirror registry release of one's own from the stack config on the plain hosts of the arch it names", async () => {
+        const sha = "c".repeat(64);
+        const args = fleetArgs();
+        const { resources } = await record(() => new RunnerFleet("fleet", {
+            ...args, config: { ...args.config, mirror: { ...args.config.mirror, release: { version: "3.2.0", sha256: { amd64: sha } } } },
+        }), { calls });
+        const create = String(named(resources, "fleet-x86-1-mirror-configure").inputs.create);
+        expect(create).to.contain("MIRROR_VERSION='3.2.0'").and.contain(`MIRROR_SHA256='${sha}'`);
+    });
+
     it("changes the trigger when a script changes", () => {
         const env = { RUNNER_FLEET_HOST: "h" };
         const real = scriptHash("configure-mirror.sh", env);
@@ -255,11 +265,16 @@ describe("RunnerAgent and RegistryMirror on their own", () => {
 
     it("refuses a registry release of one's own without a sha256 for the host's arch, naming the field", async () => {
         const { error, resources } = await recordFailure(() => new RegistryMirror("m", {
-            host: existing(true), mode: "registry", release: { version: "v3.1.2", sha256: { amd64: "a".repeat(64), arm64: "" } },
+            host: existing(true), mode: "registry", release: { version: "v3.1.2", sha256: { amd64: "", arm64: "" } },
         }));
         expect(error.message).to.contain("release.version").and.contain("without a leading v")
             .and.contain("release.sha256.arm64").and.contain("registry_v3.1.2_linux_arm64.tar.gz");
         expect(resources.filter(r => r.name.startsWith("m"))).to.have.length(0);
+        // Only the host's arch needs one (a fleet's release of its own leaves the others empty).
+        const { resources: ok } = await record(() => new RegistryMirror("m", {
+            host: existing(true), mode: "registry", release: { version: "3.2.0", sha256: { amd64: "", arm64: "b".repeat(64) } },
+        }));
+        expect(String(named(ok, "m-configure").inputs.create)).to.contain(`MIRROR_SHA256='${"b".repeat(64)}'`);
     });
 
     it("accepts the Docker bridge and logs a mirror without secrets", async () => {
