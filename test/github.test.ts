@@ -6,6 +6,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { BuildWorkflow, GithubOrgWiring, RunnerFleet, buildWorkflow, renderWorkflowYaml } from "../components";
 import { ACTIONS, fleetRouting } from "../components/workflow";
+import { orgRepository } from "../components/github-org";
+import { valueOf } from "../scripts/lib/mock-runtime";
 import { longestChain } from "../scripts/lib/mock-runtime";
 import { FAKE, byType, named, record, recordFailure } from "./harness";
 
@@ -14,7 +16,9 @@ const calls = {
     "github:index/getRepository:getRepository": (inputs: Record<string, unknown>) => {
         const id = REPO_IDS[String(inputs.fullName)];
         if (id === undefined) {
-            throw new Error(`no repository ${String(inputs.fullName)}`);
+            // What the provider's data source answers for a repository GitHub cannot find: empty fields, no error
+            // (integrations/terraform-provider-github data_source_github_repository.go clears the id on a 404).
+            return { fullName: inputs.fullName, repoId: 0, name: "" };
         }
         return { repoId: id, fullName: inputs.fullName, name: String(inputs.fullName).split("/")[1] };
     },
@@ -165,6 +169,16 @@ describe("the multi-arch build workflow", () => {
         expect(files[0].inputs.content).to.equal(withRepos.result.workflow!.yaml);
     });
 
+    it("fails naming the entry when GitHub has no such repository (a misspelled name)", async () => {
+        const { result } = await record(() => orgRepository("example-org", "ap", "workflow.repositories[1]", {}), { calls });
+        // The Output's own promise (what the engine awaits), which carries the apply's error.
+        const error = await (result as unknown as { promise(): Promise<unknown> }).promise().then(() => undefined, (e: Error) => e.message);
+        expect(error).to.equal("runner-fleet: workflow.repositories[1]: GitHub has no repository example-org/ap that the token can read; " +
+            "check the name (without the owner) and that the token may read the repository");
+        const { result: found } = await record(() => orgRepository("example-org", "app", "github.repositories[0]", {}), { calls });
+        expect((await valueOf(found)).repoId).to.equal(101);
+    });
+
     it("logs in to ghcr.io with the job's token", () => {
         const wf = buildWorkflow({ org: "o", image: "ghcr.io/o/app", platforms: [{ arch: "arm64", labels: ["actuated-arm64"], actuated: true }] });
         const login = wf.jobs.merge.steps.find(s => s.uses === ACTIONS.login);
@@ -255,3 +269,4 @@ describe("a fleet that leaves the organization alone (github.manage: false)", ()
         expect(resources).to.have.length(0);
     });
 });
+
