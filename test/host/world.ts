@@ -438,7 +438,8 @@ export class World {
             const name = url.searchParams.get("name");
             const list = [...this.runners.values()].filter(r => r.org === m![1] && (!name || r.name === name));
             const runners = list.map(r => ({ id: r.id, name: r.name, status: this.online(r.name) ? "online" : "offline", busy: this.busy.has(r.name), labels: r.labels.map(l => ({ id: 0, name: l, type: "custom" })) }));
-            // Paginated as GitHub's REST API is: per_page (default 30, at most 100) and page from 1.
+            // Paginated as GitHub's REST API is: per_page (default 30, at most 100) and page from 1
+            // (docs.github.com/en/rest/actions/self-hosted-runners, "List self-hosted runners for an organization").
             const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30) || 30);
             const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
             return this.json(res, 200, { total_count: runners.length, runners: runners.slice((page - 1) * perPage, page * perPage) });
