@@ -7,7 +7,8 @@
 //   npm run bench [-- 10 100 500]
 
 import { spawnSync } from "child_process";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError } from "commander";
+import { wholeNumber } from "./cli";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -71,12 +72,7 @@ async function one(n: number): Promise<void> {
 function main(): void {
     const program = new Command("bench")
         .description("Times the offline plan for fleets of the given sizes, each in its own process (wall time and peak memory).")
-        .argument("[hosts...]", "fleet sizes (whole numbers of hosts)", (v: string, all: number[] = []) => {
-            if (!/^[1-9]\d*$/.test(v)) {
-                throw new InvalidArgumentError(`"${v}" is not a whole number of hosts`);
-            }
-            return [...all, Number(v)];
-        })
+        .argument("[hosts...]", "fleet sizes (whole numbers of hosts)", (v: string, all: number[] = []) => [...all, wholeNumber("hosts")(v)])
         .option("--json", "the rows as JSON")
         .showHelpAfterError()
         .exitOverride();

@@ -19,7 +19,8 @@ import { EntryPointError } from "./lib/entry-point";
 import { fleetStatus, formatStatusMarkdown, formatStatusTable, statusExitCode } from "./lib/status";
 import { NotAProgramError, UsageError, formatPlan, planStack } from "./plan";
 
-function wholeNumber(flag: string) {
+/** A commander parser for a whole number of at least 1, naming the flag or argument when it is not. */
+export function wholeNumber(flag: string) {
     return (v: string): number => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1) {
@@ -99,13 +100,14 @@ export function cliProgram(done: Run): Command {
         .showHelpAfterError()
         .addHelpText("after", "\nExit status: 0 success; 1 config problems (plan) or drift (drift); 2 usage errors or a check that could not run.")
         .exitOverride();
-    const cwd = new Option("--cwd <dir>", "the Pulumi project folder").default(process.cwd(), "the current folder");
-    const hostTimeout = new Option("--host-timeout <seconds>", "time one host's check may take").argParser(wholeNumber("--host-timeout")).default(60);
+    // One definition each, a new Option per subcommand.
+    const cwd = () => new Option("--cwd <dir>", "the Pulumi project folder").default(process.cwd(), "the current folder");
+    const hostTimeout = () => new Option("--host-timeout <seconds>", "time one host's check may take").argParser(wholeNumber("--host-timeout")).default(60);
 
     program.command("plan")
         .description("What a stack would create, with no credentials and no Pulumi CLI: evaluates the project's own program (Pulumi.yaml main, or package.json, TypeScript included) under mocks with Pulumi.<stack>.yaml, grouped by fleet and host, with the cost per host and per fleet.")
         .requiredOption("-s, --stack <name>", "the stack whose Pulumi.<name>.yaml to read")
-        .addOption(cwd)
+        .addOption(cwd())
         .option("--json", "the plan as JSON")
         .option("--workflow <file>", "also write the rendered build workflow to FILE")
         .addHelpText("after", "\nExit status: 0 planned; 1 the config has problems (each is listed with its fix); 2 usage or another error.")
@@ -118,8 +120,8 @@ export function cliProgram(done: Run): Command {
         .option("--json", "the report as JSON")
         .option("--markdown", "the report as Markdown, for $GITHUB_STEP_SUMMARY")
         .addOption(new Option("--concurrency <n>", "stacks and hosts checked at once").argParser(wholeNumber("--concurrency")).default(4))
-        .addOption(hostTimeout)
-        .addOption(cwd)
+        .addOption(hostTimeout())
+        .addOption(cwd())
         .addHelpText("after", "\nExit status: 0 no drift; 1 drift found; 2 errors (an unknown stack, a project without stacks, missing credentials, an unreachable host).")
         .exitOverride()
         .action(async o => done(await drift(o)));
@@ -131,8 +133,8 @@ export function cliProgram(done: Run): Command {
         .option("--markdown", "the status as Markdown, for $GITHUB_STEP_SUMMARY")
         .option("--org <org>", "the GitHub organization (default: the stack's runner-fleet:github.org)")
         .addOption(new Option("--github-api <url>", "GitHub's REST API").default(DEFAULTS.endpoints.githubApi))
-        .addOption(new Option("--host-timeout <seconds>", "time one host's check may take").argParser(wholeNumber("--host-timeout")).default(60))
-        .addOption(new Option("--cwd <dir>", "the Pulumi project folder").default(process.cwd(), "the current folder"))
+        .addOption(hostTimeout())
+        .addOption(cwd())
         .addHelpText("after", "\nExit status: 0 every host answered; 2 a host or the runner list could not be read.")
         .exitOverride()
         .action(async o => done(await status(o)));

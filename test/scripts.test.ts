@@ -201,6 +201,13 @@ describe("host scripts", () => {
                 expect(read(root, "etc/containerd/config.toml")).to.equal(text);
                 expect(fs.existsSync(path.join(root, "etc/containerd/certs.d/docker.io/hosts.toml"))).to.equal(false);
             }
+            // A hosts.toml of the host's own is never taken away.
+            const root = withContainerdConfig(dockerCe);
+            const own = path.join(root, "etc/containerd/certs.d/docker.io/hosts.toml");
+            fs.mkdirSync(path.dirname(own), { recursive: true });
+            fs.writeFileSync(own, 'server = "https://registry-1.docker.io"\n');
+            expect(run("configure-mirror.sh", { ...env(root, { DOCKERHUB_USERNAME: "" }), ...engines("1.7.27") }).status).to.equal(0);
+            expect(fs.readFileSync(own, "utf8")).to.equal('server = "https://registry-1.docker.io"\n');
         });
 
         it("writes nothing for Docker or containerd on a host without them, and takes back a hosts.toml an earlier version left", () => {

@@ -3,7 +3,7 @@
 # changing nothing. One JSON object per line on stdout:
 #   {"check": "...", "ok": true|false, "detail": "..."}
 # and, for the mirror-cache line, "figures": {"since", "blobs": {"requests",
-# "hits", "misses"}, "manifests": {...}, "hitRatio"} (blob hits per request).
+# "hits", "misses"}, "manifests": {...}} (the drift check derives the ratio).
 # Exit status: 0 everything matches, 3 something drifted, 2 bad settings.
 #
 # Settings (environment):
@@ -50,7 +50,6 @@ for kind in ("blobs", "manifests"):
     req, hits, misses = int(m.get("Requests", 0)), int(m.get("Hits", 0)), int(m.get("Misses", 0))
     figures[kind] = {"requests": req, "hits": hits, "misses": misses}
     parts.append("%s %d of %d from the cache%s, %d fetched upstream" % (kind, hits, req, " (%d%%)" % round(100 * hits / req) if req else "", misses))
-figures["hitRatio"] = round(figures["blobs"]["hits"] / figures["blobs"]["requests"], 4) if figures["blobs"]["requests"] else None
 print(json.dumps({"check": "mirror-cache", "ok": True, "detail": "; ".join(parts) + (" since " + since if since else ""), "figures": figures}))
 ' "$1" "${since}"
 }

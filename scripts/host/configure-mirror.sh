@@ -237,7 +237,7 @@ fi
 # not search (containerd/containerd#12808), so it is set to one folder there
 # too. Prints "changed", "unchanged" or "skipped: why" (nothing written).
 containerd_config() {
-    local file="${ROOT}/etc/containerd/config.toml" desired result
+    local file="${ROOT}/etc/containerd/config.toml" desired
     desired="$(mktemp)"
     if ! python3 - "$1" "${file}" >"${desired}" <<'PY'; then
 import re, sys
@@ -314,27 +314,21 @@ if [ "${RUNTIME_CONFIG:-0}" = 1 ]; then
             log "docker.service: restarted to use the mirror"
         fi
     fi
-    # containerd: its CRI plugin (crictl, kubelet) with config_path, and nerdctl, read certs.d.
+    # containerd: its CRI plugin (crictl, kubelet) with config_path, and nerdctl, read certs.d;
+    # hosts.toml is written only where one of them is there to read it.
+    certs_read=0
+    containerd_changed=unchanged
     containerd_version="$(containerd --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1 || true)"
     if [ -n "${containerd_version}" ]; then
         containerd_changed="$(containerd_config "${containerd_version%%.*}")"
         case "${containerd_changed}" in
-            skipped:*)
-                log "containerd ${containerd_version}: ${containerd_changed#skipped: }"
-                if command -v nerdctl >/dev/null 2>&1; then
-                    write_file "${hosts_toml}" 0644 >/dev/null <<TOML
-# Written by runner-fleet: pull Docker Hub images through the host's mirror (nerdctl reads it).
-server = "https://registry-1.docker.io"
-
-[host."${mirror_url}"]
-  capabilities = ["pull", "resolve"]
-TOML
-                else
-                    rm -f "${hosts_toml}"
-                fi
-                ;;
-            *)
-                write_file "${hosts_toml}" 0644 >/dev/null <<TOML
+            skipped:*) log "containerd ${containerd_version}: ${containerd_changed#skipped: }" ;;
+            *) certs_read=1 ;;
+        esac
+    fi
+    command -v nerdctl >/dev/null 2>&1 && certs_read=1
+    if [ "${certs_read}" = 1 ]; then
+        write_file "${hosts_toml}" 0644 >/dev/null <<TOML
 # Written by runner-fleet: pull Docker Hub images through the host's mirror
 # (containerd's CRI plugin with config_path, and nerdctl, read it).
 server = "https://registry-1.docker.io"
@@ -342,15 +336,13 @@ server = "https://registry-1.docker.io"
 [host."${mirror_url}"]
   capabilities = ["pull", "resolve"]
 TOML
-                if [ "${containerd_changed}" = changed ] && ! rendering && systemctl is-active --quiet containerd.service; then
-                    systemctl restart containerd.service
-                    log "containerd.service: restarted to read certs.d"
-                fi
-                ;;
-        esac
     elif [ -f "${hosts_toml}" ] && grep -q '^# Written by runner-fleet' "${hosts_toml}"; then
-        # An earlier runner-fleet wrote it on a host without containerd: nothing reads it.
+        # One runner-fleet wrote where nothing reads it (an earlier version did so on every host).
         rm -f "${hosts_toml}"
+    fi
+    if [ "${containerd_changed}" = changed ] && ! rendering && systemctl is-active --quiet containerd.service; then
+        systemctl restart containerd.service
+        log "containerd.service: restarted to read certs.d"
     fi
 fi
 

@@ -10,14 +10,14 @@
 
 import { expect } from "chai";
 import { execFileSync, spawn, spawnSync } from "child_process";
-import { createHash, randomBytes } from "crypto";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { MIRROR_REGISTRY_RELEASE } from "../../components";
 import { World } from "../host/world";
-import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost, waitFor } from "../host/harness";
+import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, sha256File, testhost, waitFor } from "../host/harness";
 
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
@@ -125,7 +125,7 @@ describe("the fleet under the real Pulumi engine", function () {
             // The registry built from the Go module proxy as distribution's release builds it: a release of one's own.
             "runner-fleet:mirror": {
                 dockerHubUsername: secrets.registryUser, upstream: world.upstream,
-                release: { version: MIRROR_REGISTRY_RELEASE.version, sha256: { amd64: createHash("sha256").update(fs.readFileSync(registryArchive)).digest("hex") } },
+                release: { version: MIRROR_REGISTRY_RELEASE.version, sha256: { amd64: sha256File(registryArchive) } },
             },
             "runner-fleet:endpoints": {
                 actuatedInstaller: `${world.base}/actuated/install.sh`, runnerDownloads: `${world.base}/actions-runner`,

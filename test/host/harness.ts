@@ -3,7 +3,7 @@
 // session's command, stdin piped), and the commands the components render.
 
 import { execFileSync, spawnSync } from "child_process";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -192,4 +192,9 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
         }
         await new Promise(r => setTimeout(r, 250));
     }
+}
+
+/** sha256 of a file, hex: what a release archive is pinned by. */
+export function sha256File(file: string): string {
+    return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }

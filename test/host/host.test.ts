@@ -6,7 +6,6 @@
 import { expect } from "chai";
 import { execFileSync, spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import { MIRROR_REGISTRY_RELEASE, RegistryMirrorArgs, RunnerAgentArgs } from "../../components";
 import { HostTarget, checkHost, formatTable } from "../../scripts/lib/drift";
@@ -14,7 +13,7 @@ import { fleetStatus, formatStatusMarkdown, formatStatusTable, listOrgRunners } 
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
 import { renderRemoteCommand } from "../../components/remote-script";
-import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
+import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
 
 const N_PULLS = 5;
 /** sigs.k8s.io/cri-tools, from the Go module proxy. */
@@ -228,6 +227,11 @@ describe("host scripts on real systemd hosts", function () {
             }
             return world.blobDelta(repo, before);
         };
+        /** The runner host as the drift check and status read it from a stack's drift output. */
+        const runnerTarget = (): HostTarget => ({
+            name: "runner", address: runner.address, user: "root", port: 22, hostKey: null, privateKeySecret: "sshPrivateKey",
+            privateKey: hosts.privateKey, agent: "github-runner", instances: 1, mirrorMode: "registry", mirrorBind: "127.0.0.1:5000", expect: "",
+        });
         /** Distribution 2.8 (Debian's docker-registry, in the test root) as a transient unit with the fleet's proxy settings, anonymous. */
         const startCompare = async (ttl: string) => {
             await hosts.sh(runner, [
@@ -379,10 +383,7 @@ describe("host scripts on real systemd hosts", function () {
         });
 
         it("reports its hit ratio: check.sh's mirror-cache line and the drift check's output per host", async () => {
-            const target: HostTarget = {
-                name: "runner", address: runner.address, user: "root", port: 22, hostKey: null, privateKeySecret: "sshPrivateKey",
-                privateKey: hosts.privateKey, agent: "github-runner", instances: 1, mirrorMode: "registry", mirrorBind: "127.0.0.1:5000", expect: "",
-            };
+            const target = runnerTarget();
             const report = await checkHost(target, new OpenSshRunner(), 60_000);
             const vars = await mirrorVars();
             // The stand-in runner is 2.329.0, older than the catalog's newest: that check alone drifts.
@@ -397,10 +398,7 @@ describe("host scripts on real systemd hosts", function () {
                 `(${Math.round(100 * vars.blobs.Hits / vars.blobs.Requests)}%), ${vars.blobs.Misses} fetched upstream since `);
         });
         it("runner-fleet status: the runner's state from the API, its version and service from the host, the mirror's hit ratio", async () => {
-            const target: HostTarget = {
-                name: "runner", address: runner.address, user: "root", port: 22, hostKey: null, privateKeySecret: "sshPrivateKey",
-                privateKey: hosts.privateKey, agent: "github-runner", instances: 1, mirrorMode: "registry", mirrorBind: "127.0.0.1:5000", expect: "",
-            };
+            const target = runnerTarget();
             const gh = { api: `${world.base}/api`, org: "example-org", token: secrets.adminToken };
             const idle = await fleetStatus("e2e", [target], new OpenSshRunner(), gh);
             const h = idle.hosts[0];
@@ -807,6 +805,3 @@ function runLocal(command: string, environment: Record<string, string>): Promise
     });
 }
 
-function sha256File(file: string): string {
-    return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
