@@ -120,7 +120,8 @@ describe("host scripts", () => {
             expect(unit).to.contain("LoadCredential=config.yml:/etc/runner-fleet/mirror/config.yml");
             expect(unit).to.contain("ExecStart=/opt/runner-fleet/registry-3.1.2/registry serve ${CREDENTIALS_DIRECTORY}/config.yml");
             expect(unit).to.contain("Environment=OTEL_TRACES_EXPORTER=none\n").and.contain("TimeoutStartSec=infinity\n");
-            expect(unit).to.match(/\nExecStartPre=\/\S+\/mirror-wait-upstream\.sh https:\/\/registry-1\.docker\.io\n/);
+            // The upstream first, then the expiries that passed while it was down, then the registry.
+            expect(unit).to.match(/\nExecStartPre=\/\S+\/mirror-wait-upstream\.sh https:\/\/registry-1\.docker\.io\nExecStartPre=\/\S+\/mirror-expire\.sh \/var\/lib\/runner-fleet\/mirror\n/);
             expect(unit).to.not.contain("fake-hub-token");
 
             const hosts = fs.readFileSync(path.join(root, "etc/containerd/certs.d/docker.io/hosts.toml"), "utf8");
@@ -240,6 +241,70 @@ describe("host scripts", () => {
             const r = run("configure-mirror.sh", env(tempRoot()));
             expect(r.status).to.equal(1);
             expect(r.out).to.contain("no dockerhub-token came on stdin");
+        });
+    });
+
+    describe("mirror-expire.sh", () => {
+        // A cache as distribution 3 lays it out (registry/storage/paths.go) with its TTL state
+        // (registry/proxy/scheduler/scheduler.go: Key, ExpiryData, EntryType 0 blob / 1 manifest).
+        const hex = (c: string) => c.repeat(64);
+        const lay = (storage: string, files: string[]) => {
+            for (const f of files) {
+                fs.mkdirSync(path.dirname(path.join(storage, f)), { recursive: true });
+                fs.writeFileSync(path.join(storage, f), "x");
+            }
+        };
+        const v2 = "docker/registry/v2";
+        const goTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1456789Z");
+        const entry = (key: string, at: number, type: number) => ({ [key]: { Key: key, ExpiryData: goTime(at), EntryType: type } });
+
+        it("applies the expiries that passed while the mirror was down, as the registry's handlers do, and keeps the rest", () => {
+            const storage = tempRoot();
+            const shared = hex("a"), own = hex("b"), fresh = hex("c"), manifest = hex("d");
+            lay(storage, [
+                `${v2}/blobs/sha256/aa/${shared}/data`, `${v2}/repositories/library/ttl/_layers/sha256/${shared}/link`,
+                `${v2}/repositories/library/hello/_layers/sha256/${shared}/link`,
+                `${v2}/blobs/sha256/cc/${fresh}/data`, `${v2}/repositories/library/ttl/_layers/sha256/${fresh}/link`,
+                `${v2}/repositories/library/ttl/_manifests/revisions/sha256/${manifest}/link`,
+            ]);
+            const past = Date.now() - 30_000, soon = Date.now() + 20_000, later = Date.now() + 3_600_000;
+            const state = {
+                ...entry(`library/ttl@sha256:${shared}`, past, 0),
+                // Its link is there and its blob is not: the registry's Delete stops at the Stat; only the entry goes.
+                ...entry(`library/ttl@sha256:${own}`, past, 0),
+                ...entry(`library/ttl@sha256:${manifest}`, soon, 1),
+                ...entry(`library/ttl@sha256:${fresh}`, later, 0),
+                ...entry(`library/hello@sha256:${shared}`, later, 0),
+            };
+            lay(storage, [`${v2}/repositories/library/ttl/_layers/sha256/${own}/link`]);
+            fs.writeFileSync(path.join(storage, "scheduler-state.json"), JSON.stringify(state));
+
+            const r = spawnSync("sh", [path.join(HOST, "mirror-expire.sh"), storage], { encoding: "utf8" });
+            expect(r.status, r.stderr).to.equal(0);
+            // Due within the margin (60 s) counts: nothing expires beside the first pulls.
+            expect(r.stderr).to.contain("expired before serving: 1 blobs, 1 manifests (3 entries due); 2 entries kept");
+            const exists = (f: string) => fs.existsSync(path.join(storage, f));
+            expect(exists(`${v2}/blobs/sha256/aa/${shared}`)).to.equal(false);
+            expect(exists(`${v2}/repositories/library/ttl/_layers/sha256/${shared}/link`)).to.equal(false);
+            // Another repository's link stays (the registry's handler leaves it too): its next pull fetches the blob again.
+            expect(exists(`${v2}/repositories/library/hello/_layers/sha256/${shared}/link`)).to.equal(true);
+            expect(exists(`${v2}/repositories/library/ttl/_manifests/revisions/sha256/${manifest}/link`)).to.equal(false);
+            expect(exists(`${v2}/blobs/sha256/cc/${fresh}/data`)).to.equal(true);
+            expect(Object.keys(JSON.parse(fs.readFileSync(path.join(storage, "scheduler-state.json"), "utf8"))).sort())
+                .to.deep.equal([`library/hello@sha256:${shared}`, `library/ttl@sha256:${fresh}`]);
+
+            // A second start finds nothing due and rewrites nothing.
+            const again = spawnSync("sh", [path.join(HOST, "mirror-expire.sh"), storage], { encoding: "utf8" });
+            expect([again.status, again.stderr]).to.deep.equal([0, ""]);
+        });
+
+        it("leaves an unreadable state to the registry and starts", () => {
+            const storage = tempRoot();
+            fs.writeFileSync(path.join(storage, "scheduler-state.json"), "{not json");
+            const r = spawnSync("sh", [path.join(HOST, "mirror-expire.sh"), storage], { encoding: "utf8" });
+            expect(r.status).to.equal(0);
+            expect(r.stderr).to.contain("unreadable");
+            expect(fs.readFileSync(path.join(storage, "scheduler-state.json"), "utf8")).to.equal("{not json");
         });
     });
 

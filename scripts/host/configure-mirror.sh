@@ -177,6 +177,11 @@ config_changed="$(
 wait_upstream="$(dirname "$0")/mirror-wait-upstream.sh"
 [ -x "${wait_upstream}" ] || rendering || die "${wait_upstream} is missing; the install ships it"
 wait_upstream="$(readlink -f "${wait_upstream}")"
+# Expiries that passed while the mirror was down are applied before it serves,
+# never beside its first pulls (the script says why).
+expire="$(dirname "$0")/mirror-expire.sh"
+[ -x "${expire}" ] || rendering || die "${expire} is missing; the install ships it"
+expire="$(readlink -f "${expire}")"
 unit_changed="$(
     write_file "${unit}" 0644 <<UNIT
 [Unit]
@@ -192,6 +197,7 @@ LoadCredential=config.yml:/etc/runner-fleet/mirror/config.yml
 # The release's tracing exports to localhost:4318 unless told not to (its Dockerfile sets this too).
 Environment=OTEL_TRACES_EXPORTER=none
 ExecStartPre=${wait_upstream} ${upstream}
+ExecStartPre=${expire} ${storage}
 TimeoutStartSec=infinity
 ExecStart=${registry_bin} serve \${CREDENTIALS_DIRECTORY}/config.yml
 Restart=on-failure

@@ -80,7 +80,9 @@ const FAKE_CONFIG_SH = `#!/usr/bin/env bash
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ "$(id -u)" = 0 ] && [ -z "\${RUNNER_ALLOW_RUNASROOT:-}" ]; then echo "Must not run with sudo" >&2; exit 1; fi
-if ! ldconfig -NXv 2>/dev/null | grep -q libicu; then
+# As actions/runner's config.sh looks for ICU (src/Misc/layoutroot/config.sh): grep reads all of
+# ldconfig's output (no -q, which would end the pipe early and fail it under pipefail).
+if ! ldconfig -NXv 2>/dev/null | grep libicu >/dev/null 2>&1; then
   echo "Libicu's dependencies is missing for Dotnet Core 6.0" >&2; exit 1
 fi
 url="" name="" labels="" group="Default" ephemeral=false replace=false
@@ -200,7 +202,12 @@ function tarOf(files: Record<string, string>): Buffer {
     return tar;
 }
 
-/** Writes an OCI image layout with a small two-layer image (its own random data) and returns its path. */
+/**
+ * Writes an OCI image layout with a small two-layer image and returns its path. Layer 1 is the same in
+ * every image (a fixed file, tar and gzip made reproducible), as a base layer is shared on Docker Hub: one
+ * repository's expiry deletes it for all (registry/proxy/proxyregistry.go OnBlobExpire removes the blob
+ * itself). Layer 2 is the image's own random data.
+ */
 export function buildImageLayout(dir: string, name = "image"): { layout: string; blobs: string[] } {
     const layout = path.join(dir, name);
     const blobsDir = path.join(layout, "blobs", "sha256");
@@ -435,6 +442,10 @@ export class World {
             if (!admin) {
                 return this.json(res, 401, { message: "Bad credentials" });
             }
+            // `name` keeps the runner of exactly that name, and total_count counts the filtered list, as GitHub
+            // answers (docs.github.com/en/rest/actions/self-hosted-runners, "List self-hosted runners for an
+            // organization", query parameter `name`, "The name of a self-hosted runner"; the same parameter in
+            // GitHub's OpenAPI description, @octokit/openapi-types "actions/list-self-hosted-runners-for-org").
             const name = url.searchParams.get("name");
             const list = [...this.runners.values()].filter(r => r.org === m![1] && (!name || r.name === name));
             const runners = list.map(r => ({ id: r.id, name: r.name, status: this.online(r.name) ? "online" : "offline", busy: this.busy.has(r.name), labels: r.labels.map(l => ({ id: 0, name: l, type: "custom" })) }));
