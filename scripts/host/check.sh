@@ -62,6 +62,8 @@ case "${agent}" in
         report agent-service "$([ "${state}" = active ] && echo true || echo false)" "actuated.service is ${state:-unknown}"
         ;;
     github-runner)
+        runner_user="$(sed -n 's/^RUNNER_USER=//p' /etc/runner-fleet/runner.env 2>/dev/null | head -n 1)"
+        runner_user="${runner_user:-runner}"
         for i in $(seq 1 "${INSTANCES:-1}"); do
             state="$(unit_state "runner-fleet-runner@${i}.service")"
             report "agent-service-${i}" "$([ "${state}" = active ] && echo true || echo false)" "runner-fleet-runner@${i} is ${state:-unknown}"
@@ -73,13 +75,19 @@ case "${agent}" in
                 report "runner-registered-${i}" false "instance ${i} has no registration"
             fi
             # The version that runs (the runner updates itself): its own answer, else the one unpacked.
+            # Both come from the runner's folder, which every job can change: asked as the runner
+            # user, never as root (runner-service.sh lists what root does there), and taken only
+            # when they look like a version.
             dir="/opt/runner-fleet/runner-${i}"
-            version="$(timeout 10 "${dir}/bin/Runner.Listener" --version 2>/dev/null | head -n 1 || true)"
+            version="$(as_user "${runner_user}" timeout 10 "${dir}/bin/Runner.Listener" --version 2>/dev/null | head -n 1 || true)"
             case "${version}" in
                 [0-9]*.[0-9]*.[0-9]*) ;;
-                *) version="$(cat "${dir}/.runner-fleet-version" 2>/dev/null || true)" ;;
+                *) version="$(as_user "${runner_user}" head -c 64 "${dir}/.runner-fleet-version" 2>/dev/null || true)" ;;
             esac
-            report "runner-version-${i}" true "${version:-unknown}" # judged by the drift check against the catalog
+            case "${version}" in
+                *[!0-9.]* | "") version=unknown ;;
+            esac
+            report "runner-version-${i}" true "${version}" # judged by the drift check against the catalog
         done
         ;;
     *)

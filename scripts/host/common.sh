@@ -60,6 +60,24 @@ write_file() {
     echo changed
 }
 
+# as_user USER CMD...: runs CMD as USER, with USER's own group only and a
+# clean environment. How root runs or reads anything in a folder a job can
+# change (a runner's folder and home): planted code then runs as the runner,
+# never as root, and a link planted there reads what the runner may read.
+as_user() {
+    local user="$1"
+    shift
+    setpriv --reuid "${user}" --regid "${user}" --clear-groups -- \
+        env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="/home/${user}" USER="${user}" LOGNAME="${user}" "$@"
+}
+
+# write_as USER PATH: writes stdin to PATH as USER (mode 0644), put in place
+# by rename: a link a job left at PATH is replaced, never written through.
+write_as() {
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    as_user "$1" sh -c 'tmp="$(mktemp "$1.XXXXXX")" && cat >"${tmp}" && chmod 0644 "${tmp}" && mv -f "${tmp}" "$1"' sh "$2"
+}
+
 # read_secrets DIR: reads "name base64value" lines from stdin and writes each
 # to DIR/name (root-only, 0600) when it differs. Prints how many changed,
 # never a value.

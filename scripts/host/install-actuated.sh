@@ -6,7 +6,11 @@
 # its mirror, the agent's port).
 #
 # What the real installer does, and what this script does about it:
-# - it calls sudo throughout, even as root: sudo is installed when missing;
+# - it calls sudo throughout, even as root, and passes the account token on
+#   sudo's command line (agent csr/autoenroll --token): sudo would log it to
+#   the journal and auth.log, so the installer runs with a sudo of the fleet's
+#   own first on its PATH, which runs the command as it is and logs nothing
+#   (sudo-as-root.sh); the real sudo is neither needed nor installed;
 # - it downloads arkade, the agent bundle and the registry: curl and CA
 #   certificates are installed when missing;
 # - every run wipes VM_DEV (or rebuilds the loopback pool) and enrolls the
@@ -75,7 +79,7 @@ fi
 if [ -f "${applied}" ] && [ "$(cat "${applied}")" = "${desired}" ] && systemctl is-active --quiet actuated; then
     log "actuated agent on ${host}: enrolment unchanged and running"
 else
-    apt_install sudo curl ca-certificates
+    apt_install curl ca-certificates
     installer="${STATE_DIR}/actuated-install.sh"
     (umask 077 && download "${installer_url}" "${installer}") || die "could not download the actuated installer from ${installer_url}"
 
@@ -91,9 +95,12 @@ else
     fi
 
     log "installing and enrolling the actuated agent on ${host}${VM_DEV:+ (wiping ${VM_DEV})}"
+    shim="$(mktemp -d)"
+    ln -s "$(readlink -f "$(dirname "$0")/sudo-as-root.sh")" "${shim}/sudo"
     rc=0
     (
         umask 022
+        PATH="${shim}:${PATH}"
         LICENSE="$(cat "${secrets}/actuated-license")"
         TOKEN="$(cat "${secrets}/actuated-token")"
         HOME=/root
@@ -108,6 +115,7 @@ else
         cd "${STATE_DIR}"
         bash "${installer}"
     ) || rc=$?
+    rm -rf "${shim}"
     for _ in $(seq 1 30); do
         systemctl is-active --quiet actuated && break
         sleep 2

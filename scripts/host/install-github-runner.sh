@@ -113,15 +113,20 @@ done
 # What the runner's .NET needs (actions/runner installdependencies.sh knows no
 # libicu or libssl newer than its release and reports success anyway): the
 # newest libicu the OS has, Kerberos, zlib, OpenSSL. Done only when there.
+# has_lib PATTERN: whether the linker cache knows a library. grep reads all of
+# ldconfig's output: with -q it would stop at the first match, ldconfig would
+# die of SIGPIPE once its output passes the pipe's buffer, and pipefail would
+# call that a miss.
+has_lib() { ldconfig -p | grep -c "$1" >/dev/null; }
 runner_deps() {
-    ldconfig -p | grep -q 'libicuuc\.so' && ldconfig -p | grep -q 'libssl\.so' && return 0
+    has_lib 'libicuuc\.so' && has_lib 'libssl\.so' && return 0
     local icu ssl
     apt_get_locked update -q >/dev/null 2>&1 || true
     icu="$(apt-cache pkgnames libicu 2>/dev/null | grep -E '^libicu[0-9]+$' | sort -V | tail -n 1)"
     ssl="$(apt-cache pkgnames libssl 2>/dev/null | grep -E '^libssl(3t64|3|1\.1)$' | sort -V | tail -n 1)"
     [ -n "${icu}" ] || die "host ${host}: no libicu package in this OS's apt sources; the runner cannot start without ICU"
     apt_install "${icu}" libkrb5-3 zlib1g ${ssl:+"${ssl}"}
-    ldconfig -p | grep -q 'libicuuc\.so' || die "host ${host}: ${icu} installed but libicuuc is not there"
+    has_lib 'libicuuc\.so' || die "host ${host}: ${icu} installed but libicuuc is not there"
 }
 runner_deps
 

@@ -29,7 +29,11 @@ rm -f /etc/systemd/system/runner-fleet-runner@.service "${env_file}"
 rm -rf /opt/runner-fleet /var/cache/runner-fleet "${STATE_DIR}"/runner-*.registered "${STATE_DIR}/agent.hash" \
     "${STATE_DIR}/runner-deps.done" "${SECRETS_DIR}/registration"
 systemctl daemon-reload
+# What a job left running as the runner (a daemon it started) goes with the
+# user; userdel refuses a user with processes. userdel -r removes the home
+# without following the links in it (shadow's remove_tree).
 if id "${RUNNER_USER:-runner}" >/dev/null 2>&1; then
+    pkill -KILL -u "${RUNNER_USER:-runner}" 2>/dev/null || true
     userdel -r "${RUNNER_USER:-runner}" 2>/dev/null || userdel "${RUNNER_USER:-runner}"
 fi
 log "GitHub runner removed from ${RUNNER_FLEET_HOST}"

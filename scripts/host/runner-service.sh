@@ -17,6 +17,25 @@
 #
 # Settings: /etc/runner-fleet/runner.env (written by install-github-runner.sh);
 # STOP_GRACE (default 30).
+#
+# Root and the runner's folder (/opt/runner-fleet/runner-N, owned by the
+# runner user, so by every job): root never executes, reads as trusted or
+# writes through anything in it. What root does there, and how:
+# - unpack: removes the folder (rm -rf removes links, never follows them;
+#   /opt/runner-fleet is root's, so the folder itself cannot be swapped),
+#   unpacks the release into a fresh root-owned folder, then hands it over
+#   with chown -hR (links changed, never followed);
+# - reads .runner-fleet-version and .runner-fleet-registration as the runner
+#   (as_user): a job can fake them only to its own runner, and a link planted
+#   there reads nothing of root's;
+# - writes .env and .runner-fleet-registration as the runner, by rename
+#   (write_as): a link planted there is replaced, not written through;
+# - removes .runner and the credentials before registering (rm -f removes a
+#   link, never its target);
+# - runs config.sh and run.sh as the runner (setpriv), and signals the
+#   runner's process group to stop it.
+# check.sh reads the runner's version as the runner too; remove-github-runner.sh
+# and install-github-runner.sh only remove the folder and the user.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -50,14 +69,14 @@ registration_token() {
 }
 
 unpack() {
-    if [ -x "${dir}/run.sh" ] && [ "$(cat "${dir}/.runner-fleet-version" 2>/dev/null)" = "${RUNNER_VERSION}" ]; then
+    if [ -x "${dir}/run.sh" ] && [ "$(as_user "${user}" cat "${dir}/.runner-fleet-version" 2>/dev/null)" = "${RUNNER_VERSION}" ]; then
         return 0
     fi
     rm -rf "${dir}"
     mkdir -p "${dir}"
     tar -xzf "${RUNNER_ARCHIVE}" -C "${dir}"
     echo "${RUNNER_VERSION}" >"${dir}/.runner-fleet-version"
-    chown -R "${user}:" "${dir}"
+    chown -hR "${user}:" "${dir}"
 }
 
 configure() {
@@ -80,9 +99,8 @@ configure() {
         die "runner ${name} did not register: $(tail -n 1 <<<"${out}")"
     fi
     # The job-completed hook (actions/runner reads .env at start): a kept registration is cleaned between jobs.
-    printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${hook}" >"${dir}/.env"
-    chown "${user}:" "${dir}/.env"
-    printf '%s\n' "${wanted}" >"${dir}/.runner-fleet-registration"
+    printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${hook}" | write_as "${user}" "${dir}/.env"
+    printf '%s\n' "${wanted}" | write_as "${user}" "${dir}/.runner-fleet-registration"
 }
 
 child=""
@@ -107,7 +125,7 @@ trap stop TERM INT
 mkdir -p "${STATE_DIR}"
 while true; do
     unpack
-    if [ ! -f "${dir}/.runner" ] || [ "$(cat "${dir}/.runner-fleet-registration" 2>/dev/null)" != "${wanted}" ]; then
+    if [ ! -f "${dir}/.runner" ] || [ "$(as_user "${user}" cat "${dir}/.runner-fleet-registration" 2>/dev/null)" != "${wanted}" ]; then
         configure
     fi
     printf '%s\n' "${wanted}" >"${registered}"

@@ -130,7 +130,7 @@ describe("the fleet under the real Pulumi engine", function () {
             "runner-fleet:endpoints": {
                 actuatedInstaller: `${world.base}/actuated/install.sh`, runnerDownloads: `${world.base}/actions-runner`,
                 mirrorDownloads: `${world.base}/distribution`,
-                githubUrl: world.base, githubApi: `${world.base}/api`,
+                githubUrl: world.base, githubApi: `${world.base}/api`, allowInsecureHttp: true,
             },
             "runner-fleet:hosts": [
                 { name: "runner", provider: "existing", address: runner.address, arch: "amd64", kvm: false, agent: "github-runner", hostKey, labels: runnerLabels },

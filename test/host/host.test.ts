@@ -110,14 +110,14 @@ describe("host scripts on real systemd hosts", function () {
         kind: "github-runner", labels: ["runner-fleet-amd64", "e2e"], org: "example-org", runnerGroup: "native",
         instances: 1, runnerVersion: "2.329.0", installDocker: false, drainTimeoutMinutes: 2,
         secrets: { githubRunnerToken: secrets.adminToken },
-        endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
+        endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api`, allowInsecureHttp: true },
     });
     /** The registry archive built from the Go module proxy as distribution's release builds it, and its sha256. */
     let registryArchive = "";
     const runnerMirror = (more: Partial<RegistryMirrorArgs> = {}): Omit<RegistryMirrorArgs, "host"> => ({
         mode: "registry", bindAddress: "127.0.0.1:5000", upstream: world.upstream,
         dockerHubUsername: secrets.registryUser, dockerHubToken: secrets.registryPassword, configureRuntime: true,
-        downloads: `${world.base}/distribution`,
+        downloads: `${world.base}/distribution`, allowInsecureHttp: true,
         release: { version: MIRROR_REGISTRY_RELEASE.version, sha256: { ...MIRROR_REGISTRY_RELEASE.sha256, amd64: sha256File(registryArchive) } },
         ...more,
     });
@@ -474,6 +474,57 @@ describe("host scripts on real systemd hosts", function () {
             expect(took).to.be.at.least(3);
         });
 
+        it("runs nothing a job planted as root and writes through none of its links: the check, a restart and a re-registration", async () => {
+            // As a job would do it (installDocker is false: the job is the runner user, nothing more). A listener
+            // that records who runs it and tries what only root can; a .env pointing at a root-owned script that
+            // root runs at every start.
+            const dir = "/opt/runner-fleet/runner-1";
+            const target = "/usr/local/lib/runner-fleet/runner-service.sh";
+            const planted = await hosts.exec(runner, "bash -s", `set -e
+                cd ${dir}
+                cat > /var/tmp/rf-listener <<'SH'
+#!/bin/sh
+id -u >>/var/tmp/rf-planted-ran
+touch /etc/rf-planted-as-root 2>/dev/null
+exec "$(dirname "$0")/Runner.Listener.real" "$@"
+SH
+                chmod 0644 /var/tmp/rf-listener
+                setpriv --reuid runner --regid runner --init-groups -- sh -c 'mv bin/Runner.Listener bin/Runner.Listener.real &&
+                    cp /var/tmp/rf-listener bin/Runner.Listener && chmod 0755 bin/Runner.Listener && ln -sfn ${target} .env'
+                rm -f /var/tmp/rf-listener
+                stat -c %U bin/Runner.Listener; readlink .env`, 60_000);
+            expect(planted.code, planted.stderr).to.equal(0);
+            expect(planted.stdout.trim().split("\n")).to.deep.equal(["runner", target]);
+            const ROOT_FILES = `${target} /usr/local/lib/runner-fleet/*.sh /etc/runner-fleet/runner.env /etc/passwd /etc/shadow /etc/group`;
+            const hashes = async () => hosts.sh(runner, `sha256sum ${ROOT_FILES}; stat -c '%n %U:%G %a' ${ROOT_FILES}`);
+            const before = await hashes();
+
+            // The fleet's own check, as the drift check and status run it (root).
+            const check = await hosts.exec(runner, "AGENT=github-runner INSTANCES=1 MIRROR_MODE=none /usr/local/lib/runner-fleet/check.sh", "", 60_000);
+            expect(check.stdout).to.contain('"check": "runner-version-1", "ok": true, "detail": "2.329.0"');
+            // A restart: the supervisor (root) starts the planted listener, as the runner.
+            await hosts.sh(runner, "systemctl restart runner-fleet-runner@1");
+            await waitFor(async () => (await hosts.exec(runner, "pgrep -f 'bin/Runner[.]Listener[.]real'", "", 10_000)).code === 0, "the runner to start again");
+            // A re-registration (the labels back to the first run's): root writes .env and the registration record.
+            await run(runner, rc["agent-install"].create, await mint(rc), "re-registration with planted files");
+            await waitFor(async () => (await hosts.exec(runner, "pgrep -f 'bin/Runner[.]Listener[.]real'", "", 10_000)).code === 0, "the runner to run again");
+
+            const after = await hashes();
+            const ran = await hosts.sh(runner, "sort -u /var/tmp/rf-planted-ran; test -e /etc/rf-planted-as-root && echo ROOT-RAN-IT || true; " +
+                `stat -c '%F %U' ${dir}/.env; cat ${dir}/.env; id -u runner`);
+            const [uids, envType, envLine, runnerUid] = [ran.trim().split("\n").slice(0, -3), ...ran.trim().split("\n").slice(-3)];
+            figure(`plain host, a job's planted listener ran as uid ${uids.join(", ")} (runner is ${runnerUid}) through the check, a restart and a re-registration; ` +
+                `root-owned files changed: ${before === after ? "none" : "SOME"}; .env after: ${envType}`);
+            expect(uids, "who ran the planted listener").to.deep.equal([runnerUid]);
+            expect(ran).to.not.contain("ROOT-RAN-IT");
+            expect(after, "root-owned files").to.equal(before);
+            expect(envType).to.equal("regular file runner");
+            expect(envLine).to.equal("ACTIONS_RUNNER_HOOK_JOB_COMPLETED=/usr/local/lib/runner-fleet/job-cleanup.sh");
+            expect([...world.runners.values()].map(r => r.labels)).to.deep.equal([["runner-fleet-amd64", "e2e"]]);
+
+            await hosts.sh(runner, `cd ${dir} && mv -f bin/Runner.Listener.real bin/Runner.Listener && rm -f /var/tmp/rf-planted-ran && systemctl restart runner-fleet-runner@1`);
+        });
+
         it("ends a running job cleanly when its runner stops: SIGINT, the job reported, never SIGKILL first", async () => {
             const reports = world.jobReports.length;
             world.giveJob("runner-1", 60);
@@ -571,6 +622,22 @@ describe("host scripts on real systemd hosts", function () {
             expect(again).to.deep.equal([1, 1, 1]);
             expect(earlier).to.deep.equal([0, 0, 0]);
             expect(expiredAfter).to.be.at.least(20);
+
+            // An expiry that passes while the mirror is down, of a layer another image shares (layer 1 is the
+            // same in every image here, as a base layer is on Docker Hub). At start the registry alone would
+            // delete it beside serving, and the first pull of the other image, made at once as runners do after
+            // a boot, would get the blob's length and no body (registry/proxy/scheduler/scheduler.go Start;
+            // registry/storage/blobserver.go). The client here retries nothing, unlike dockerd.
+            await hosts.sh(runner, "systemctl stop runner-fleet-mirror");
+            const stoppedAt = Date.now();
+            await new Promise(r => setTimeout(r, 21_000));
+            const atStart = await hosts.exec(runner, "systemctl start runner-fleet-mirror && " +
+                `for i in $(seq 1 100); do curl -fsS -o /dev/null http://127.0.0.1:5000/v2/ && break; sleep 0.05; done && python3 - http://127.0.0.1:5000 library/hello 1`,
+            PULL_PY_INPUT(""), 120_000);
+            const expiredLine = (await hosts.sh(runner, `journalctl -u runner-fleet-mirror --since "@${Math.floor(stoppedAt / 1000)}" --no-pager -o cat | grep 'expired before serving' || true`)).trim();
+            figure(`an expiry that passed while the mirror was down, of a layer another image shares: pull at start ${atStart.code === 0 ? "complete" : "FAILED"}; ${expiredLine}`);
+            expect(atStart.code, atStart.stderr).to.equal(0);
+            expect(expiredLine).to.match(/expired before serving: 3 blobs, \d+ manifests/);
             await hosts.sh(runner, "systemctl stop rf-compare; rm -rf /var/tmp/rf-compare /var/tmp/rf-compare.yml");
             await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "mirror.ttl back");
         });
@@ -628,7 +695,7 @@ describe("host scripts on real systemd hosts", function () {
             kind: "actuated", labels: over.labels ?? ["actuated"], org: "example-org",
             actuatedMirror: true, dockerHubUsername: secrets.registryUser, drainTimeoutMinutes: 2,
             secrets: { actuatedLicense: over.licence ?? secrets.actuatedLicense, actuatedToken: secrets.actuatedToken, dockerHubToken: secrets.registryPassword },
-            endpoints: { actuatedInstaller: `${world.base}/actuated/install.sh` },
+            endpoints: { actuatedInstaller: `${world.base}/actuated/install.sh`, allowInsecureHttp: true },
         });
         /** The operator-side probe as `pulumi up` runs it: here, where the test runs. */
         const probe = (cmds: Record<string, RenderedCommand>) => spawnSync("sh", ["-c", cmds["agent-port"].create], {
@@ -648,11 +715,11 @@ describe("host scripts on real systemd hosts", function () {
             await hosts.sh(actuated, "rm -rf /root/.actuated /tmp/get.sh");
         });
 
-        it("installs sudo from the bridge's apt repository, enrolls once with what actuated matches, and a second run is a no-op", async () => {
+        it("runs actuated's installer with a sudo of the fleet's own (nothing logged, none installed), enrolls once with what actuated matches, and a second run is a no-op", async () => {
             const first = await up(actuated, ac, "actuated first run");
-            expect((await hosts.sh(actuated, "command -v sudo; systemctl is-active actuated registry-mirror")).trim().split("\n"))
-                .to.deep.equal(["/usr/bin/sudo", "active", "active"]);
-            expect(world.events.some(e => e.kind === "apt" && String(e.detail.file).includes("/sudo_"))).to.equal(true);
+            expect((await hosts.sh(actuated, "command -v sudo || echo no-sudo; systemctl is-active actuated registry-mirror")).trim().split("\n"))
+                .to.deep.equal(["no-sudo", "active", "active"]);
+            expect(world.events.some(e => e.kind === "apt" && String(e.detail.file).includes("/sudo_"))).to.equal(false);
             expect(world.events.filter(e => e.kind === "enroll").map(e => e.detail.labels)).to.deep.equal(["actuated"]);
             expect(world.count("format")).to.equal(1);
             // The installer ran with umask 022, not the fleet's 077: the unit the agent wrote is world-readable.
@@ -744,6 +811,49 @@ describe("host scripts on real systemd hosts", function () {
             ac = next;
         });
 
+        it("keeps every secret out of files, process environments, the journal and /var/log, through two enrolments", async () => {
+            // The account token went through actuated's installer twice by now (the first enrolment and the
+            // label change), the licence in two versions. A canary written to the journal on purpose shows
+            // that the scan finds what is there: it must be the only pattern found.
+            const canary = `rf-scan-canary-${Date.now()}`;
+            const patterns = [secrets.actuatedToken, secrets.actuatedLicense, `${secrets.actuatedLicense}-rotated`, secrets.registryPassword, secrets.adminToken];
+            expect(patterns.every(p => p.length >= 16)).to.equal(true);
+            // What actuated keeps by design, root-only: the licence get.sh writes, arkade's mirror config with the
+            // Docker Hub login; and the fleet's own secrets folder.
+            const allowed = ["/etc/runner-fleet/secrets/", "/root/.actuated/", "/etc/registry/config.yml"];
+            const out = (await hosts.exec(actuated, "bash -s", `
+                logger -t rf-scan ${canary}
+                sleep 1
+                printf '%s\\n' ${[...patterns, canary].map(p => `'${p}'`).join(" ")} > /run/rf-patterns
+                grep -rlF -f /run/rf-patterns / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev --exclude-dir=run 2>/dev/null | sed 's/^/file: /'
+                grep -rlF -f /run/rf-patterns /run --exclude=rf-patterns 2>/dev/null | sed 's/^/file: /'
+                for e in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$e" 2>/dev/null; done | grep -oF -f /run/rf-patterns | sort -u | sed 's/^/environ: /'
+                journalctl --no-pager -o cat 2>/dev/null | grep -oF -f /run/rf-patterns | sort -u | sed 's/^/journal: /'
+                cat /var/log/* /var/log/*/* 2>/dev/null | grep -aoF -f /run/rf-patterns | sort -u | sed 's/^/var-log: /'
+                for f in ${allowed.join(" ")}; do find "$f" -type f -printf 'mode: %p %m %u\\n' 2>/dev/null; done
+                rm -f /run/rf-patterns`, 180_000)).stdout.trim().split("\n").filter(Boolean);
+            const found = out.filter(l => !l.startsWith("mode: "));
+            const files = found.filter(l => l.startsWith("file: ")).map(l => l.slice(6));
+            const unexpected = files.filter(f => !allowed.some(a => f.startsWith(a)) && !f.startsWith("/var/log/journal/") && !f.startsWith("/run/log/journal/"));
+            figure(`actuated host scanned for ${patterns.length} secrets and a canary: found ${found.filter(l => !l.startsWith("file: ")).join("; ") || "nothing"}; ` +
+                `files holding one: ${files.length} (${files.filter(f => allowed.some(a => f.startsWith(a))).length} of them actuated's and the fleet's own, root-only)`);
+            expect(unexpected, "files holding a secret").to.deep.equal([]);
+            expect(found.filter(l => !l.startsWith("file: ")), "what the scan found besides files").to.deep.equal([`journal: ${canary}`]);
+            // The journal's own files hold the canary only.
+            for (const f of files.filter(x => x.includes("/log/journal/"))) {
+                const which = await hosts.sh(actuated, `grep -aoF -e '${canary}' ${patterns.map(p => `-e '${p}'`).join(" ")} '${f}' | sort -u`);
+                expect(which.trim().split("\n"), f).to.deep.equal([canary]);
+            }
+            for (const line of out.filter(l => l.startsWith("mode: "))) {
+                expect(line, "root-only").to.match(/ [67]00 root$/);
+            }
+            for (const sample of psSamples) {
+                for (const v of [secrets.actuatedLicense, secrets.registryPassword, secrets.adminToken]) {
+                    expect(sample.includes(v)).to.equal(false);
+                }
+            }
+        });
+
         it("removes the agent", async () => {
             await down(actuated, ac);
             expect((await hosts.sh(actuated, "systemctl is-active actuated registry-mirror || true; ls /etc/runner-fleet 2>/dev/null | wc -l")).trim().split("\n"))
@@ -756,7 +866,7 @@ describe("host scripts on real systemd hosts", function () {
             const cmds = await renderHost(arm, hosts.privateKey, {
                 kind: "github-runner", labels: ["runner-fleet-arm64"], org: "example-org", runnerVersion: "2.329.0", installDocker: false,
                 secrets: { githubRunnerToken: secrets.adminToken },
-                endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api` },
+                endpoints: { runnerDownloads: `${world.base}/actions-runner`, githubUrl: world.base, githubApi: `${world.base}/api`, allowInsecureHttp: true },
             });
             const downloads = world.events.filter(e => e.kind === "download").length;
             const ms = await up(arm, cmds, "arm64 install");
