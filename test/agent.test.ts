@@ -191,7 +191,7 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         const installHash = (install.inputs.triggers as string[])[0];
         expect(token.inputs.triggers as string[]).to.include(installHash);
         // Removal at destroy: the operator's token, where pulumi runs, after the install is gone.
-        expect(String(runners.inputs.delete)).to.contain("actions/runners/${r.id}");
+        expect(String(runners.inputs.delete)).to.contain("DELETE /orgs/{org}/actions/runners/{runner_id}");
         expect((runners.inputs.environment as Record<string, string>).ACTION).to.equal("remove");
         expect([...install.dependencies]).to.include(token.urn);
         expect([...token.dependencies]).to.include(runners.urn);

@@ -3,6 +3,7 @@
 // against the newest release the fleet knows of, the agent's service, and the
 // mirror's hit ratio since it started. Reads only; changes nothing.
 
+import { pathToFileURL } from "url";
 import { RUNNER_RELEASES, runnerStanding } from "../../components/catalog";
 import { CheckResult, HostRunner, HostTarget, MirrorCacheFigures, checkCommand, mapLimit, mirrorLine, parseChecks, scrub } from "./drift";
 
@@ -52,18 +53,125 @@ export interface StatusReport {
     readonly error?: string;
 }
 
-/** Every runner of the organization, page by page (100 a page, the API's most). */
-export async function listOrgRunners(gh: GithubRunnerApi, fetchImpl: typeof fetch = fetch): Promise<ApiRunner[]> {
+// GitHub's REST API through Octokit (@octokit/core with @octokit/plugin-throttling and @octokit/plugin-retry).
+// Rate limits (docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api, "Exceeding the rate
+// limit"; .../best-practices-for-using-the-rest-api, "Handle rate limit errors appropriately"): a 403 or 429
+// with x-ratelimit-remaining: 0 is the token's primary limit, to wait out until x-ratelimit-reset (UTC epoch
+// seconds); a 403 or 429 naming a secondary rate limit (retry-after seconds when present, else a minute at
+// least) is the secondary one. Both say nothing of the token's permissions: they are waited out, said on
+// stderr, at most RATE_LIMIT_RETRIES times and never longer than RATE_LIMIT_MAX_WAIT_S at once, then
+// reported as the rate limit. Only a 401 or 403 without those signs is a refusal. 5xx and network failures
+// are retried by plugin-retry (3 times, 1, 4 and 9 s apart).
+const RATE_LIMIT_RETRIES = 3;
+const RATE_LIMIT_MAX_WAIT_S = 15 * 60;
+
+// The Octokit packages are ES modules only. tsc ("module": "commonjs") compiles import() to require(), which
+// Node 20 and 22 refuse for some ES modules or warn about; a Function keeps import() as it is. The file is
+// resolved from this package's place (require.resolve: their "default" export condition), so it is
+// runner-fleet's dependency whatever the caller's directory.
+const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
+async function loadModule<T>(name: string): Promise<T> {
+    return await importModule(pathToFileURL(require.resolve(name)).href) as T;
+}
+
+type OctokitClass = typeof import("@octokit/core").Octokit;
+let githubClient: Promise<OctokitClass> | undefined;
+
+/** What a 403 or 429 says of a rate limit, or null when it says none. */
+function rateLimitOf(e: { status?: number; message: string; response?: { headers?: Record<string, string | number | undefined> } }):
+    { kind: "primary"; reset: Date | null } | { kind: "secondary"; after: number | null } | null {
+    const headers = e.response?.headers ?? {};
+    if (e.status !== 403 && e.status !== 429) {
+        return null;
+    }
+    if (String(headers["x-ratelimit-remaining"]) === "0") {
+        const reset = Number(headers["x-ratelimit-reset"]);
+        return { kind: "primary", reset: Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : null };
+    }
+    if (/\bsecondary rate\b/i.test(e.message) || headers["retry-after"] !== undefined || e.status === 429) {
+        return { kind: "secondary", after: Number(headers["retry-after"]) || null };
+    }
+    return null;
+}
+
+/** Octokit with the throttling and retry plugins; the token goes as a Bearer header on every attempt. */
+async function octokitClass(): Promise<OctokitClass> {
+    githubClient ??= (async () => {
+        const [{ Octokit }, { throttling }, { retry }] = await Promise.all([
+            loadModule<typeof import("@octokit/core")>("@octokit/core"),
+            loadModule<typeof import("@octokit/plugin-throttling")>("@octokit/plugin-throttling"),
+            loadModule<typeof import("@octokit/plugin-retry")>("@octokit/plugin-retry"),
+        ]);
+        // Innermost: the headers, and a 403 or 429 with retry-after but no message naming it (or a bare 429)
+        // told to plugin-throttling as the secondary limit it is (it reads only the message).
+        const signs = (octokit: InstanceType<OctokitClass>, options: ConstructorParameters<OctokitClass>[0]) => {
+            const bearer = (options as { bearer?: string }).bearer ?? "";
+            octokit.hook.before("request", o => {
+                o.headers.authorization = `Bearer ${bearer}`;
+                o.headers["x-github-api-version"] = "2022-11-28";
+            });
+            octokit.hook.error("request", (e: Error & { status?: number; response?: { headers?: Record<string, string | number | undefined> } }) => {
+                const limit = rateLimitOf(e);
+                if (limit?.kind === "secondary" && !/\bsecondary rate\b/i.test(e.message)) {
+                    e.message = `${e.message} (secondary rate limit)`;
+                }
+                throw e;
+            });
+        };
+        return Octokit.plugin(signs, retry, throttling) as unknown as OctokitClass;
+    })();
+    return githubClient;
+}
+
+/**
+ * Every runner of the organization, page by page (100 a page, the API's most). One paged list for the whole
+ * fleet, not GitHub's `name` filter per runner: status shows every host's runners in one run, and the
+ * organization's pages (one request per 100 runners) are fewer requests than one per runner name (up to 32 a
+ * host) unless the organization has far more runners than the fleet.
+ */
+export async function listOrgRunners(gh: GithubRunnerApi, fetchImpl: typeof fetch = fetch,
+    o: { log?: (line: string) => void } = {}): Promise<ApiRunner[]> {
+    const log = o.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
+    const wait = (kind: "primary" | "secondary") => (after: number, options: { method: string; url: string }, _octokit: unknown, count: number): boolean => {
+        if (count >= RATE_LIMIT_RETRIES || after > RATE_LIMIT_MAX_WAIT_S) {
+            return false;
+        }
+        log(`${kind === "primary" ? "GitHub's rate limit for the token is used up" : "GitHub's secondary rate limit (too many requests at once)"} on ${options.method} ${options.url.replace("{org}", gh.org)}: ` +
+            `waiting ${after}s${kind === "primary" ? ` until it resets at ${new Date(Date.now() + after * 1000).toISOString()}` : ""} (wait ${count + 1} of at most ${RATE_LIMIT_RETRIES})`);
+        return true;
+    };
+    const Client = await octokitClass();
+    const octokit = new Client({
+        bearer: gh.token, baseUrl: gh.api.replace(/\/$/, ""), userAgent: "runner-fleet",
+        request: { fetch: fetchImpl },
+        log: { debug: () => undefined, info: () => undefined, warn: log, error: log },
+        // 429 is a rate limit: plugin-throttling's, never plugin-retry's blind backoff.
+        retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+        throttle: { onRateLimit: wait("primary"), onSecondaryRateLimit: wait("secondary") },
+    } as ConstructorParameters<OctokitClass>[0] & { bearer: string });
     const out: ApiRunner[] = [];
     for (let page = 1; page <= 100; page++) {
-        const res = await fetchImpl(`${gh.api}/orgs/${gh.org}/actions/runners?per_page=100&page=${page}`, {
-            headers: { Authorization: `Bearer ${gh.token}`, Accept: "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28" },
-        });
-        if (!res.ok) {
-            throw new Error(`GitHub answered ${res.status} listing the runners of ${gh.org}` +
-                (res.status === 401 || res.status === 403 ? ": the token needs the organization permission Self-hosted runners (read)" : ""));
+        let body: { runners?: ApiRunner[] };
+        try {
+            body = (await octokit.request("GET /orgs/{org}/actions/runners", { org: gh.org, per_page: 100, page })).data as { runners?: ApiRunner[] };
+        } catch (err) {
+            const e = err as Error & { status?: number; response?: { headers?: Record<string, string | number | undefined> } };
+            if (!e.response) {
+                throw new Error(`GitHub could not be reached listing the runners of ${gh.org} (${gh.api}): ${e.message}`);
+            }
+            const limit = rateLimitOf(e);
+            if (limit?.kind === "primary") {
+                throw new Error(`GitHub's rate limit for the token is used up (${e.status} listing the runners of ${gh.org}) until ` +
+                    `${limit.reset ? `${limit.reset.toISOString()}, in ${Math.max(0, Math.ceil((limit.reset.getTime() - Date.now()) / 1000))}s` : "its reset"}: ` +
+                    `longer than the ${RATE_LIMIT_MAX_WAIT_S}s status waits, or still so after ${RATE_LIMIT_RETRIES} waits. The token itself is fine; run status again once the limit resets`);
+            }
+            if (limit) {
+                throw new Error(`GitHub's secondary rate limit (too many requests at once) still holds (${e.status} listing the runners of ${gh.org}` +
+                    `${limit.after ? `, retry-after ${limit.after}s` : ""}) after ${RATE_LIMIT_RETRIES} waits: the token itself is fine; run status again in a few minutes`);
+            }
+            throw new Error(`GitHub answered ${e.status} listing the runners of ${gh.org}` +
+                (e.status === 401 || e.status === 403 ? ": the token needs the organization permission \"Self-hosted runners: read\" (fine-grained) or admin:org (classic)" : `: ${e.message.slice(0, 300)}`));
         }
-        const body = await res.json() as { runners?: ApiRunner[] };
         const runners = body.runners ?? [];
         out.push(...runners);
         if (runners.length < 100) {
