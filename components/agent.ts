@@ -10,7 +10,8 @@ import * as command from "@pulumi/command";
 import { ACTUATED_ARCH_LABEL, LABEL_FIX, kindLabelProblem, labelProblem } from "./labels";
 import { settingProblems } from "./parse";
 import { Problem, throwIfAny } from "./problems";
-import { AgentKind, AgentSchema, DEFAULTS, EndpointsSpec } from "./settings";
+import { AgentKind, AgentSchema, DEFAULTS, EndpointsSpec, GithubSchema, HostSchema, MirrorSchema } from "./settings";
+import { endpointsProblems } from "./validate";
 import { RunnerHost } from "./hosts/host";
 import { secretCommand, secretLines } from "./host-command";
 import { agentPortProbe, runnerRegistration } from "./operator-command";
@@ -69,7 +70,11 @@ export interface RunnerAgentArgs {
     /** actuated: check from where pulumi runs that the agent's port answers on the host's public address. Default true. */
     readonly probeAgentPort?: boolean;
     readonly secrets: AgentSecrets;
-    /** Where the scripts download from and which GitHub they talk to; the real services by default. */
+    /**
+     * Where the scripts download from and which GitHub they talk to; the real
+     * services by default. https only: plain http:// needs
+     * `allowInsecureHttp: true` here (test stand-ins, air-gapped mirrors).
+     */
     readonly endpoints?: Partial<EndpointsSpec>;
     /** Resources the install must follow besides the host, such as the runner group it registers into. */
     readonly after?: pulumi.Resource[];
@@ -107,6 +112,14 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
     } else {
         add("kind", `"${args.kind}" is not an agent kind`, "use actuated or github-runner");
     }
+    problems.push(...settingProblems(GithubSchema.shape.org, args.org, "org"));
+    if (args.runnerGroup !== undefined) {
+        problems.push(...settingProblems(GithubSchema.shape.runnerGroup, args.runnerGroup, "runnerGroup"));
+    }
+    problems.push(...settingProblems(MirrorSchema.shape.dockerHubUsername, args.dockerHubUsername, "dockerHubUsername"));
+    problems.push(...settingProblems(HostSchema.shape.vmDevice, args.vmDevice, "vmDevice"));
+    problems.push(...settingProblems(AgentSchema.shape.vmDiskSize, args.vmDiskSize, "vmDiskSize"));
+    problems.push(...endpointsProblems(args.endpoints));
     if (args.labels.length === 0) {
         add("labels", "is empty", "give the runner at least its arch label: actuated-arm64 or actuated for actuated, <prefix>-<arch> for a plain runner");
     }

@@ -20,7 +20,7 @@ import { RegistryMirror } from "./registry-mirror";
 import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets } from "./routing";
 import { FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "./settings";
 import { ArchRunners, FleetSummary, HostSummary, privateKeySecretOf, summarizeFleet, summarizeHost } from "./summary";
-import { fleetProblems, fleetWarnings } from "./validate";
+import { afterFieldProblems, fleetProblems, fleetWarnings } from "./validate";
 import { BuildWorkflow } from "./workflow";
 
 export interface RunnerFleetArgs {
@@ -75,7 +75,7 @@ interface Organization {
 /** Parses (unless parsed) and validates a fleet's input: the spec, or every problem at once. */
 export function checkFleet(config: FleetConfigInput | ParsedFleetConfig, secretsPresent: ReadonlySet<string>): { spec?: FleetSpec; problems: Problem[] } {
     const parsed = config instanceof ParsedFleetConfig ? config : parseFleetConfig(config);
-    const problems = [...parsed.problems, ...(parsed.spec ? fleetProblems(parsed.spec, secretsPresent) : [])];
+    const problems = afterFieldProblems(parsed.problems, parsed.spec ? fleetProblems(parsed.spec, secretsPresent) : []);
     return { spec: problems.length === 0 ? parsed.spec : undefined, problems };
 }
 
@@ -248,6 +248,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             upstream: mirror.upstream,
             ttl: mirror.ttl,
             downloads: this.spec.endpoints.mirrorDownloads,
+            allowInsecureHttp: this.spec.endpoints.allowInsecureHttp,
             ...(mirror.release ? { release: { version: mirror.release.version, sha256: { amd64: mirror.release.sha256.amd64 ?? "", arm64: mirror.release.sha256.arm64 ?? "" } } } : {}),
             dockerHubUsername: actuated ? undefined : mirror.dockerHubUsername,
             dockerHubToken: actuated ? undefined : secret(SECRET_KEYS.dockerHubToken),

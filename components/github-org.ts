@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import { Problem, throwIfAny } from "./problems";
-import { DEFAULTS, VISIBILITIES, Visibility } from "./settings";
+import { DEFAULTS, VISIBILITIES, Visibility, lineProblem, repositoryNameProblem, workflowRefProblem } from "./settings";
 
 export interface RunnerGroupArgs {
     readonly name: string;
@@ -33,7 +33,6 @@ export interface GithubOrgWiringArgs {
 }
 
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const WORKFLOW_REF = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+\/\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml@.+$/;
 
 /** Every problem of the wiring's args, under their own names (the fleet puts `github.` in front). */
 export function githubOrgProblems(a: GithubOrgWiringArgs): Problem[] {
@@ -51,8 +50,9 @@ export function githubOrgProblems(a: GithubOrgWiringArgs): Problem[] {
         add("repositories", `applies with visibility selected only, not ${visibility}`, "set github.visibility: selected, or remove github.repositories");
     }
     repos.forEach((r, i) => {
-        if (!/^[A-Za-z0-9._-]{1,100}$/.test(r)) {
-            add(`repositories[${i}]`, `"${r}" is not a repository name`, "write the name without the owner, such as app");
+        const why = repositoryNameProblem(r);
+        if (why) {
+            add(`repositories[${i}]`, why, "write the name without the owner, such as app");
         }
     });
     for (const kind of ["secrets", "variables"] as const) {
@@ -63,12 +63,14 @@ export function githubOrgProblems(a: GithubOrgWiringArgs): Problem[] {
         }
     }
     (a.runnerGroup?.workflows ?? []).forEach((w, i) => {
-        if (!WORKFLOW_REF.test(w)) {
-            add(`workflows[${i}]`, `"${w}" is not a workflow reference`, "write owner/repo/.github/workflows/file.yml@refs/heads/main");
+        const why = workflowRefProblem(w);
+        if (why) {
+            add(`workflows[${i}]`, why, "write owner/repo/.github/workflows/file.yml@refs/heads/main");
         }
     });
-    if (a.runnerGroup && a.runnerGroup.name.trim() === "") {
-        add("runnerGroup", "is empty", "name the runner group, such as runner-fleet");
+    const groupWhy = a.runnerGroup ? lineProblem(a.runnerGroup.name) : undefined;
+    if (groupWhy) {
+        add("runnerGroup", groupWhy, "name the runner group, such as runner-fleet: one line, without control characters or white space around it");
     }
     return problems;
 }

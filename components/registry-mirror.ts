@@ -13,6 +13,7 @@ import { settingProblems } from "./parse";
 import { Problem, throwIfAny } from "./problems";
 import { ACTUATED_MIRROR_ADDRESS } from "./routing";
 import { DEFAULTS, EndpointsSchema, MirrorSchema } from "./settings";
+import { afterFieldProblems, insecureUrlProblems } from "./validate";
 import { MIRROR_REGISTRY_RELEASE, MirrorRegistryRelease } from "./catalog";
 import { RunnerHost } from "./hosts/host";
 import { secretCommand, secretLines } from "./host-command";
@@ -29,6 +30,11 @@ export interface RegistryMirrorArgs {
     readonly ttl?: string;
     /** Where the registry's release archives come from. Default: endpoints.mirrorDownloads's. */
     readonly downloads?: string;
+    /**
+     * Take plain http:// for `upstream` and `downloads` (endpoints.allowInsecureHttp's
+     * rule): for test stand-ins and air-gapped mirrors only. Default false: https only.
+     */
+    readonly allowInsecureHttp?: boolean;
     /** The registry release and its archives' sha256, for a build of your own. Default: the catalog's. */
     readonly release?: MirrorRegistryRelease;
     /** Docker Hub user whose token lifts the anonymous pull limit. */
@@ -48,6 +54,7 @@ export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
         problems.push(...settingProblems(MirrorSchema.shape.upstream, args.upstream, "upstream"));
         problems.push(...settingProblems(MirrorSchema.shape.ttl, args.ttl, "ttl"));
         problems.push(...settingProblems(EndpointsSchema.shape.mirrorDownloads, args.downloads, "downloads"));
+        problems.push(...settingProblems(MirrorSchema.shape.dockerHubUsername, args.dockerHubUsername, "dockerHubUsername"));
         if (args.release !== undefined) {
             if (!/^\d+\.\d+\.\d+$/.test(args.release.version)) {
                 problems.push({ path: "release.version", message: `"${args.release.version}" is not a release version`, fix: "write the version without a leading v, such as 3.1.2" });
@@ -68,7 +75,10 @@ export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
     } else if (args.mode !== "actuated") {
         problems.push({ path: "mode", message: `"${args.mode}" is not a mirror mode`, fix: "use registry or actuated" });
     }
-    return problems;
+    if (args.mode !== "registry") {
+        return problems;
+    }
+    return afterFieldProblems(problems, insecureUrlProblems({ upstream: args.upstream, downloads: args.downloads }, args.allowInsecureHttp, "allowInsecureHttp"));
 }
 
 export class RegistryMirror extends pulumi.ComponentResource {

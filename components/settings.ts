@@ -7,7 +7,7 @@
 // arguments (workflow, GitHub wiring) are in that component's file.
 
 import { z } from "zod";
-import { cidrProblem, mirrorBindProblem } from "./addresses";
+import { cidrProblem, hostAddressProblem, mirrorBindProblem, shown } from "./addresses";
 import { ARCHES, HOST_PROVIDERS, RUNNER_RELEASES } from "./catalog";
 import { LABEL_FIX, VM_SIZE, labelProblem } from "./labels";
 
@@ -46,15 +46,239 @@ function checked(problem: (v: string) => string | undefined) {
     });
 }
 
-const matches = (re: RegExp, what: string) => checked(v => re.test(v) ? undefined : `"${v}" is not ${what}`);
+const matches = (re: RegExp, what: string) => checked(v => re.test(v) ? undefined : `${shown(v)} is not ${what}`);
 
 const label = checked(l => {
     const why = labelProblem(l);
     return why === undefined ? undefined : `the label ${why}`;
 });
 const labelList = z.array(label);
-const url = matches(/^https?:\/\/[^\s/]+/, "an http(s) URL");
-const URL_FIX = "write a URL such as https://example.com, or remove the setting for the default";
+const url = checked(urlProblem);
+const URL_FIX = "write an https URL without user, password, ?query or #fragment, such as https://example.com, or remove the setting for the default";
+
+// ---------------------------------------------------------------------------
+// Formats: what every free-form setting may be, as the system it reaches
+// takes it (a shell on the host, a file there, an API, a workflow). Each
+// returns why a value is wrong, or undefined. The components that take these
+// values directly (workflow.ts, github-org.ts, agent.ts, registry-mirror.ts)
+// use the same functions, so a rule is written once.
+
+/** Control characters (line breaks, tabs, NUL, DEL, C1): no free-form setting may carry one. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * An http(s) URL the host scripts can use as a base: scheme http or https,
+ * a host, no user or password (they would be written into the host's files
+ * and logs), no ?query or #fragment (paths are appended to it), and nothing
+ * a shell or a YAML file would read (white space, quotes, `$`, backslash).
+ */
+export function urlProblem(v: string): string | undefined {
+    if (CONTROL.test(v) || /[\s"'`$\\<>{}|^]/.test(v)) {
+        return `${shown(v)} has white space, quotes or characters a URL does not carry`;
+    }
+    let u: URL;
+    try {
+        u = new URL(v);
+    } catch {
+        return `${shown(v)} is not an http(s) URL`;
+    }
+    if ((u.protocol !== "https:" && u.protocol !== "http:") || !/^https?:\/\/[^/]/i.test(v) || u.hostname === "") {
+        return `${shown(v)} is not an http(s) URL`;
+    }
+    if (u.username !== "" || u.password !== "") {
+        // Not shown: it carries a password.
+        return "carries a user name or password, which would be written into the hosts' files and logs (the value is not shown)";
+    }
+    if (u.search !== "" || u.hash !== "" || v.includes("?") || v.includes("#")) {
+        return `${shown(v)} has a ?query or #fragment, and paths are appended to it`;
+    }
+    return undefined;
+}
+
+/** Whether a URL is plain http: refused unless endpoints.allowInsecureHttp (validate.ts, insecureUrlProblems). */
+export function isPlainHttp(url: string): boolean {
+    return /^http:\/\//i.test(url);
+}
+
+/** What plain http puts at risk, per URL setting: the warning the plan prints when it is allowed. */
+export const INSECURE_HTTP_RISK: Readonly<Record<string, string>> = {
+    actuatedInstaller: "actuated's installer is piped to a root shell on every actuated host and is checked by no checksum: whoever can change this traffic runs code as root there",
+    runnerDownloads: "the actions/runner archive is checked by no pinned checksum: whoever can change this traffic runs code as the runner on every plain host",
+    mirrorDownloads: "the registry archives are checked against the pinned sha256, but the download can be read and held back",
+    githubUrl: "runner registrations travel in clear: whoever can read this traffic can register runners or take jobs",
+    githubApi: "the operator's GitHub token travels in clear where pulumi runs: whoever can read this traffic can manage the organization's runners",
+    upstream: "images and the Docker Hub login travel in clear: whoever can change this traffic can swap what a tag pulls",
+};
+
+/** The fix for a plain http URL, and what the switch is for. */
+export const INSECURE_HTTP_FIX = "use https; plain http is for test stand-ins and air-gapped mirrors only, and needs endpoints.allowInsecureHttp: true";
+
+/** The key types an OpenSSH public key (or a host key from ssh-keyscan) may have. */
+export const SSH_KEY_TYPES = [
+    "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+] as const;
+
+/**
+ * Why `v` is not one line of an OpenSSH public key, `<type> <base64> [comment]`,
+ * whose base64 holds the key in the SSH wire format: a length-prefixed string
+ * naming the key's type first (RFC 4253, section 6.6), which must be `<type>`.
+ * The messages never show the value: a private key pasted by mistake must
+ * not reach any output. The base64 is decoded as Node does (a trailing
+ * partial group is dropped); the key itself is not checked further.
+ */
+export function sshPublicKeyProblem(v: string): string | undefined {
+    if (/PRIVATE KEY|PuTTY-User-Key-File|Private-Lines/i.test(v) || v.trimStart().startsWith("-----BEGIN")) {
+        return "is a private key or a key block (-----BEGIN ...), not the one line of an OpenSSH public key (the value is not shown)";
+    }
+    if (/[\r\n]/.test(v)) {
+        return "spans several lines; an OpenSSH public key is one line (the value is not shown)";
+    }
+    if (CONTROL.test(v.replace(/\t/g, " "))) {
+        return "has control characters (the value is not shown)";
+    }
+    const m = /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(v);
+    if (!m) {
+        return "is not <type> <base64> [comment], the form of an OpenSSH public key (the value is not shown)";
+    }
+    const [, type, b64] = m;
+    if (!(SSH_KEY_TYPES as readonly string[]).includes(type)) {
+        return `does not start with a key type OpenSSH writes (${SSH_KEY_TYPES.join(", ")}) (the value is not shown)`;
+    }
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
+        return `has no base64 key after ${type} (the value is not shown)`;
+    }
+    const blob = Buffer.from(b64, "base64");
+    const n = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
+    const inner = n >= 0 && 4 + n <= blob.length ? blob.subarray(4, 4 + n).toString("latin1") : undefined;
+    if (inner !== type) {
+        const known = (SSH_KEY_TYPES as readonly string[]).includes(inner ?? "");
+        return `its base64 does not hold a ${type} key${known ? ` but a ${inner} key` : ""}: the SSH wire format names the key's own type first (the value is not shown)`;
+    }
+    if (blob.length <= 4 + n) {
+        return `its base64 holds no key after the type ${type} (the value is not shown)`;
+    }
+    return undefined;
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** A UUID, 8-4-4-4-12 hex digits (Equinix Metal's project and reservation ids). */
+export function uuidProblem(v: string): string | undefined {
+    return UUID.test(v) ? undefined : `${shown(v)} is not a UUID (8-4-4-4-12 hex digits)`;
+}
+
+/**
+ * A Docker Hub user (or organization) name. A Docker ID "must be between 4
+ * and 30 characters long, and can only contain numbers and lowercase
+ * letters" (docs.docker.com/accounts/general-faqs, "What is a Docker ID?";
+ * Docker Hub's own error: `it has to match "^[a-z0-9]{4,30}$"`, quoted in
+ * moby/moby#8961). Namespaces of older accounts and organizations also have
+ * '-' and '_' (the Docker client's namespace check was [a-z0-9-_], moby/moby
+ * #8961, #11118), so those are taken between letters and digits. It is
+ * written into the mirror's YAML config and a shell's environment: white
+ * space, line breaks and anything else are refused, and shown escaped.
+ */
+export function dockerHubUsernameProblem(v: string): string | undefined {
+    if (/\s/.test(v) || CONTROL.test(v)) {
+        return `${shown(v)} has white space or a line break in it`;
+    }
+    if (v.includes("@")) {
+        return `${shown(v)} is an email address, and the login is the Docker ID`;
+    }
+    if (/[A-Z]/.test(v)) {
+        return `${shown(v)} has upper-case letters, and Docker IDs are lower case`;
+    }
+    if (!/^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$/.test(v)) {
+        return `${shown(v)} is not a Docker ID (lower-case letters and digits; '-' and '_' only between them)`;
+    }
+    if (v.length < 4 || v.length > 30) {
+        return `${shown(v)} has ${v.length} characters, and a Docker ID has 4 to 30`;
+    }
+    return undefined;
+}
+
+/**
+ * A GitHub repository name without the owner: letters, digits, '.', '-' and
+ * '_', at most 100 characters (what GitHub keeps of a name; it replaces
+ * anything else with '-'), and not "." or "..".
+ */
+export function repositoryNameProblem(v: string): string | undefined {
+    return /^[A-Za-z0-9._-]{1,100}$/.test(v) && v !== "." && v !== ".." ? undefined : `${shown(v)} is not a repository name`;
+}
+
+/**
+ * A git branch name as `git check-ref-format --branch` takes it (the
+ * basics): no control characters, space, ~ ^ : ? * [ or backslash; no "..",
+ * "@{", "//"; not "@"; not starting with "-" or "/" or ending with "/" or
+ * "."; no part starting with "." or ending with ".lock". With `pattern`,
+ * GitHub's branch filter globs (* ? [ ] + and a leading !) are taken too.
+ */
+export function branchProblem(v: string, pattern = false): string | undefined {
+    const name = pattern ? v.replace(/^!/, "") : v;
+    const bad = pattern ? /[\s~^:\\]/ : /[\s~^:?*[\\]/;
+    const why = name === "" ? "is empty"
+        : CONTROL.test(name) || bad.test(name) ? "has white space or a character git refuses in a branch name"
+            : name.includes("..") || name.includes("@{") || name.includes("//") || name === "@" ? "has .., @{ or // in it"
+                : name.startsWith("-") || name.startsWith("/") || name.endsWith("/") || name.endsWith(".") ? "starts with - or /, or ends with / or ."
+                    : name.split("/").some(c => c.startsWith(".") || c.endsWith(".lock")) ? "has a part starting with . or ending with .lock"
+                        : /^refs\//.test(name) ? "is a full ref; write the branch name alone"
+                            : undefined;
+    return why === undefined ? undefined : `${shown(v)} ${why}`;
+}
+
+/** The workflow file's path in a repository: `.github/workflows/<name>.yml` (GitHub runs files there only). */
+export function workflowPathProblem(v: string): string | undefined {
+    return /^\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml$/.test(v) ? undefined : `${shown(v)} is not a workflow file`;
+}
+
+/** A relative path inside a repository: no leading slash, no "..", no expression, no white space, quote or `$`. */
+export function repoPathProblem(v: string): string | undefined {
+    return v.length > 0 && !v.startsWith("/") && !v.split("/").includes("..") && !v.includes("${{") && !/[\s'"`$\\]/.test(v) && !CONTROL.test(v)
+        ? undefined : `${shown(v)} is not a path inside the repository`;
+}
+
+/** An image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-'), or one ${{ }} expression. */
+export function imageTagProblem(v: string): string | undefined {
+    return /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|\$\{\{[^}]+\}\})$/.test(v) ? undefined : `${shown(v)} is not an image tag`;
+}
+
+/** An image name without a tag: registry/owner/name in lower case, as the distribution reference grammar has it. */
+export function imageNameProblem(v: string): string | undefined {
+    return /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\.[a-z0-9-]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(v)
+        ? undefined : `${shown(v)} is not an image name without a tag`;
+}
+
+/** A workflow a runner group admits: `owner/repo/.github/workflows/file.yml@ref`, as GitHub takes it. */
+export function workflowRefProblem(v: string): string | undefined {
+    return /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+\/\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml@[^\s]+$/.test(v) && !CONTROL.test(v)
+        ? undefined : `${shown(v)} is not a workflow reference`;
+}
+
+/** Free text one line long, as names GitHub and Equinix take (a runner group, a device tag): not empty, no control characters, no white space around it. */
+export function lineProblem(v: string): string | undefined {
+    if (v.trim() === "") {
+        return "is empty";
+    }
+    if (CONTROL.test(v)) {
+        return `${shown(v)} has a line break or another control character`;
+    }
+    return v.trim() === v ? undefined : `${shown(v)} has white space around it`;
+}
+
+/** A commit message: not empty, no control characters but line breaks and tabs. */
+export function commitMessageProblem(v: string): string | undefined {
+    if (v.trim() === "") {
+        return "is empty";
+    }
+    return CONTROL.test(v.replace(/[\n\t]/g, " ")) ? `${shown(v)} has control characters other than line breaks and tabs` : undefined;
+}
+
+const runnerGroupName = checked(lineProblem);
+const repositoryName = checked(repositoryNameProblem);
+const REPOSITORY_FIX = "write the repository's name without the owner, such as app (letters, digits, '.', '-' and '_', at most 100)";
+const BRANCH_FIX = "write a branch name such as main or release/1.x (no spaces, ~ ^ : ? * [ \\ .. or @{; not starting with - or /)";
+const LINE_FIX_TAIL = "one line, without control characters or white space around it";
 
 export const AGENT_KINDS = ["actuated", "github-runner"] as const;
 export const VISIBILITIES = ["all", "private", "selected"] as const;
@@ -76,19 +300,33 @@ export const HostSchema = z.strictObject({
         description: "CPU architecture; optional when `plan` is in the catalog, and checked against `uname -m` on the host",
         fix: "use one of: arm64, amd64 (aarch64 is arm64, x86_64 is amd64)", appliesTo: "all",
     }),
-    plan: setting(z.string().optional(), {
+    plan: setting(matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a plan, server type or model name").optional(), {
         description: "Metal plan (`c3.large.arm64` default for arm64), Hetzner Cloud server type (`cax41` default for arm64, `ccx33` for amd64) or, for existing hosts, the model (`rx170`, `rx220`, `ax102`, ...) for defaults and price. A plan the catalog does not know is accepted when `arch` is stated",
+        fix: "write the plan as the provider names it, such as c3.large.arm64, cax41 or rx170 (letters, digits, '.', '-' and '_')",
         appliesTo: "all",
     }),
-    metro: setting(z.string().optional(), { description: "Equinix Metal metro code such as `da`", appliesTo: "equinix-metal" }),
-    location: setting(z.string().optional(), {
-        description: "Hetzner Cloud location: `fsn1`, `nbg1`, `hel1` (CAX is sold in these only), `ash`, `hil`, `sin`", appliesTo: "hetzner-cloud",
+    metro: setting(matches(/^[a-z][a-z0-9]{1,7}$/, "a metro code").optional(), {
+        description: "Equinix Metal metro code such as `da`", fix: "write the metro's code in lower case, such as da or sv", appliesTo: "equinix-metal",
+    }),
+    location: setting(matches(/^[a-z][a-z0-9]{1,7}$/, "a location code").optional(), {
+        description: "Hetzner Cloud location: `fsn1`, `nbg1`, `hel1` (CAX is sold in these only), `ash`, `hil`, `sin`",
+        fix: "write the location's code in lower case, such as fsn1", appliesTo: "hetzner-cloud",
     }),
     labels: setting(labelList.optional(), { description: "extra runner labels for this host", fix: LABEL_FIX, appliesTo: "all" }),
     agent: setting(z.enum(AGENT_KINDS).optional(), { description: "the agent on this host; `agent.kind` unless set", appliesTo: "all" }),
-    hardwareReservationId: setting(z.string().optional(), { description: "deploy on this hardware reservation", appliesTo: "equinix-metal" }),
-    tags: setting(z.array(z.string()).optional(), { description: "extra device tags", appliesTo: "equinix-metal" }),
-    address: setting(z.string().optional(), { description: "IP address or DNS name reachable over SSH", appliesTo: "existing" }),
+    // The Metal API takes a reservation's UUID or `next-available` (terraform-provider-equinix, metal_device: hardware_reservation_id).
+    hardwareReservationId: setting(checked(v => v === "next-available" ? undefined : uuidProblem(v)).optional(), {
+        description: "deploy on this hardware reservation: its UUID, or `next-available`",
+        fix: "write the reservation's UUID (8-4-4-4-12 hex digits) or next-available", docType: "UUID or next-available", appliesTo: "equinix-metal",
+    }),
+    tags: setting(z.array(checked(lineProblem)).optional(), {
+        description: "extra device tags", fix: `write each tag as ${LINE_FIX_TAIL}, such as team:ci`, appliesTo: "equinix-metal",
+    }),
+    address: setting(checked(hostAddressProblem).optional(), {
+        description: "IPv4 address, IPv6 address or DNS name reachable over SSH: the host alone (the user and port have their own fields); no two hosts share one",
+        fix: "write the host's address alone, such as 203.0.113.10, 2001:db8::10 or runner1.example.com (no user@, :port, brackets or URL)",
+        docType: "IP address or DNS name", appliesTo: "existing",
+    }),
     user: setting(matches(/^[a-z_][a-z0-9_-]*$/, "a Linux user name").optional(), {
         description: "SSH login user, `root` unless set; any other needs password-less sudo",
         fix: "use the login user, such as root or ubuntu", appliesTo: "all",
@@ -96,9 +334,9 @@ export const HostSchema = z.strictObject({
     port: setting(z.number().int().min(1).max(65535).optional(), {
         description: "SSH port, 22 unless set", fix: "write the SSH port as a number from 1 to 65535, such as 22", appliesTo: "all",
     }),
-    hostKey: setting(matches(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "an SSH public host key").optional(), {
-        description: "the host's public key, pinned for every connection",
-        fix: "paste one line of ssh-keyscan's output without the host name, such as ssh-ed25519 AAAA...", appliesTo: "existing",
+    hostKey: setting(checked(sshPublicKeyProblem).optional(), {
+        description: "the host's public key, pinned for every connection: `<type> <base64>` as ssh-keyscan prints it",
+        fix: "paste one line of ssh-keyscan's output without the host name, such as ssh-ed25519 AAAA...", docType: "SSH public key", appliesTo: "existing",
     }),
     kvm: setting(z.boolean().optional(), {
         description: "whether `/dev/kvm` exists (known models fill it in); actuated needs it",
@@ -176,9 +414,10 @@ export const AgentSchema = z.strictObject({
 
 export const MirrorSchema = z.strictObject({
     enabled: setting(z.boolean().default(true), { description: "run a Docker Hub pull-through mirror on every host" }),
-    dockerHubUsername: setting(z.string().min(1).optional(), {
-        description: "Docker Hub user for authenticated pulls; needs the `dockerHubToken` secret", defaultText: "unset (anonymous pulls)",
-        fix: "write the Docker Hub user name, or remove the setting for anonymous pulls",
+    dockerHubUsername: setting(checked(dockerHubUsernameProblem).optional(), {
+        description: "Docker Hub user (Docker ID, or the organization an organization access token belongs to) for authenticated pulls; needs the `dockerHubToken` secret",
+        defaultText: "unset (anonymous pulls)",
+        fix: "write the Docker ID (4 to 30 lower-case letters and digits), not the email address, or remove the setting for anonymous pulls",
     }),
     ttl: setting(matches(/^(?=.)(\d+h)?(\d+m)?(\d+s)?$/, "a duration").default("168h"), {
         description: "github-runner hosts: how long the mirror keeps a blob or manifest after fetching it from the upstream (distribution 3's `proxy.ttl`; expired content is deleted and fetched again on the next pull); `0s` keeps everything until the mirror is removed. actuated's own mirror keeps its own",
@@ -190,7 +429,7 @@ export const MirrorSchema = z.strictObject({
         docType: "host:port",
     }),
     upstream: setting(url.default("https://registry-1.docker.io"), {
-        description: "the registry the mirror caches", fix: URL_FIX, docType: "URL",
+        description: "the registry the mirror caches; https only, unless `endpoints.allowInsecureHttp`", fix: URL_FIX, docType: "URL",
     }),
     release: setting(z.strictObject({
         version: setting(matches(/^\d+\.\d+\.\d+$/, "a release version"), { description: "the distribution release, without a leading v", fix: "write it as 3.1.2" }),
@@ -210,21 +449,22 @@ export const GithubSchema = z.strictObject({
         fix: "set runner-fleet:github.org to the organization's login: letters, digits and hyphens", defaultText: "(required)",
         placeholder: "unnamed-org",
     }),
-    runnerGroup: setting(z.string().trim().min(1).default("runner-fleet"), {
+    runnerGroup: setting(runnerGroupName.default("runner-fleet"), {
         description: "runner group of github-runner hosts (created by the fleet unless `manage` is false)",
-        fix: "name the runner group, such as runner-fleet",
+        fix: `name the runner group, such as runner-fleet: ${LINE_FIX_TAIL}`,
     }),
     visibility: setting(z.enum(VISIBILITIES).default("private"), {
         description: "which repositories see the fleet's secrets, variables and runner group",
     }),
-    repositories: setting(z.array(z.string()).default([]), {
-        description: "with `selected`: the repositories (names in the organization, resolved to ids)", docType: "list of names",
+    repositories: setting(z.array(repositoryName).default([]), {
+        description: "with `selected`: the repositories (names in the organization, resolved to ids)", docType: "list of names", fix: REPOSITORY_FIX,
     }),
     allowPublicRepositories: setting(z.boolean().default(false), {
         description: "let public repositories use the runner group: any fork's pull request could then run code on the hosts",
     }),
-    workflows: setting(z.array(z.string()).default([]), {
+    workflows: setting(z.array(checked(workflowRefProblem)).default([]), {
         description: "restrict the runner group to these workflows (`owner/repo/.github/workflows/file.yml@refs/heads/main`)",
+        fix: "write owner/repo/.github/workflows/file.yml@refs/heads/main", docType: "list of workflow references",
     }),
     manage: setting(z.boolean().default(true), {
         description: "manage the organization with `@pulumi/github`; with `false` no GitHub resource is created and the runner group must exist (registration tokens are minted where `pulumi` runs either way)",
@@ -232,25 +472,38 @@ export const GithubSchema = z.strictObject({
 });
 
 export const WorkflowSchema = z.strictObject({
-    image: setting(z.string(), {
+    image: setting(checked(imageNameProblem), {
         description: "render the multi-arch build workflow for this image (`docker.io/org/app`, `ghcr.io/org/app`)",
-        fix: "name the image to build, such as docker.io/my-org/app, or remove runner-fleet:workflow", defaultText: "(required in workflow)",
+        fix: "name the image to build without a tag, in lower case, such as docker.io/my-org/app, or remove runner-fleet:workflow", defaultText: "(required in workflow)",
         placeholder: "docker.io/unnamed/image",
     }),
-    repositories: setting(z.array(z.string()).default([]), {
-        description: "commit the workflow into these repositories (`github.RepositoryFile`); none: render only", docType: "list of names",
+    repositories: setting(z.array(repositoryName).default([]), {
+        description: "commit the workflow into these repositories (`github.RepositoryFile`); none: render only", docType: "list of names", fix: REPOSITORY_FIX,
     }),
-    branch: setting(z.string().optional(), { description: "the branch it is committed to", defaultText: "the repository's default branch" }),
-    path: setting(z.string().optional(), { description: "the workflow file", defaultText: "`.github/workflows/multi-arch-image.yml`" }),
-    commitMessage: setting(z.string().optional(), { description: "the commit message", defaultText: "a message naming runner-fleet" }),
-    context: setting(z.string().optional(), { description: "the build context, a folder of the repository", defaultText: "`.`" }),
-    dockerfile: setting(z.string().optional(), {
+    branch: setting(checked(v => branchProblem(v)).optional(), {
+        description: "the branch it is committed to", defaultText: "the repository's default branch", fix: BRANCH_FIX,
+    }),
+    path: setting(checked(workflowPathProblem).optional(), {
+        description: "the workflow file", defaultText: "`.github/workflows/multi-arch-image.yml`", fix: "use .github/workflows/<name>.yml",
+    }),
+    commitMessage: setting(checked(commitMessageProblem).optional(), {
+        description: "the commit message", defaultText: "a message naming runner-fleet", fix: "write a message without control characters (line breaks and tabs are fine)",
+    }),
+    context: setting(checked(repoPathProblem).optional(), {
+        description: "the build context, a folder of the repository", defaultText: "`.`", fix: "write a relative path such as . or app (no .., white space, quotes, $ or ${{ }})",
+    }),
+    dockerfile: setting(checked(repoPathProblem).optional(), {
         description: "the Dockerfile, as a path from the repository's root (build-push-action's `file`)", defaultText: "`<context>/Dockerfile`",
+        fix: "write a path from the repository's root, such as app/Dockerfile (no .., white space, quotes, $ or ${{ }})",
     }),
-    tags: setting(z.array(z.string()).optional(), {
+    tags: setting(z.array(checked(imageTagProblem)).optional(), {
         description: "tags of the manifest list, each as written (docker/metadata-action `type=raw`)", defaultText: "the branch name and the full commit SHA",
+        fix: "use letters, digits, '_', '.' and '-' (at most 128, not starting with . or -), or one ${{ }} expression",
     }),
-    branches: setting(z.array(z.string()).optional(), { description: "branches whose pushes build and publish", defaultText: "`[main]`" }),
+    branches: setting(z.array(checked(v => branchProblem(v, true))).optional(), {
+        description: "branches whose pushes build and publish (GitHub's branch filter: globs such as `release/**` are fine)", defaultText: "`[main]`",
+        fix: "write branch names or filter patterns such as main or release/** (no spaces, ~ ^ : or \\)",
+    }),
     provenance: setting(z.union([z.literal(false), z.literal(true), z.enum(["min", "max"])]).optional(), {
         description: "provenance attestations: `false`, `min` or `max` (`true` is `min`). Off by default: with them every pushed image is an OCI index with an attestation manifest, which older Docker clients and some registries cannot pull; `max` records the build's arguments",
         fix: "write false, min or max", defaultText: "`false`", docType: "false, min or max",
@@ -274,6 +527,10 @@ export const EndpointsSchema = z.strictObject({
     }),
     githubUrl: setting(url.default("https://github.com"), { description: "GitHub's web URL (set with githubApi for GitHub Enterprise Server)", fix: URL_FIX, docType: "URL" }),
     githubApi: setting(url.default("https://api.github.com"), { description: "GitHub's REST API", fix: URL_FIX, docType: "URL" }),
+    allowInsecureHttp: setting(z.boolean().optional(), {
+        description: "allow plain `http://` in `endpoints.*` and `mirror.upstream`, for test stand-ins and air-gapped mirrors only: actuated's installer is piped to a root shell and the runner archive is checked by no checksum (the mirror's archives are checked by sha256), and GitHub's URLs carry tokens. Each such URL is marked INSECURE in the plan",
+        fix: "write allowInsecureHttp: true only for a test stand-in or an air-gapped mirror; else use https URLs", defaultText: "`false`",
+    }),
 });
 
 // ---------------------------------------------------------------------------
@@ -285,16 +542,19 @@ export const FleetSchema = z.strictObject({
     mirror: setting(MirrorSchema.prefault({}), { description: "the Docker Hub mirror" }),
     github: setting(GithubSchema.prefault({} as z.input<typeof GithubSchema>), { description: "the GitHub organization" }),
     workflow: setting(WorkflowSchema.optional(), { description: "the multi-arch build workflow" }),
-    endpoints: setting(EndpointsSchema.prefault({}), { description: "where the host scripts reach the outside world; tests point them at stand-ins" }),
-    equinixProjectId: setting(z.string().optional(), {
-        description: "the Equinix Metal project that owns the devices", defaultText: "required with an `equinix-metal` host",
+    endpoints: setting(EndpointsSchema.prefault({}), { description: "where the host scripts reach the outside world (https only, unless `allowInsecureHttp`); tests point them at stand-ins" }),
+    equinixProjectId: setting(checked(uuidProblem).optional(), {
+        description: "the Equinix Metal project (its UUID) that owns the devices", defaultText: "required with an `equinix-metal` host",
+        fix: "write the project's UUID (8-4-4-4-12 hex digits) from the Metal console's project settings", docType: "UUID",
     }),
     adminCidrs: setting(z.array(checked(cidrProblem)).default([]), {
         description: "who may reach SSH on Hetzner Cloud hosts (Pulumi runs from one of them)", docType: "list of CIDRs",
         defaultText: "required with a `hetzner-cloud` host", fix: "write an address with a prefix length, such as 198.51.100.7/32",
     }),
-    sshPublicKey: setting(z.string().optional(), {
-        description: "public half of `sshPrivateKey`, installed on new servers", defaultText: "required with a cloud host",
+    sshPublicKey: setting(checked(sshPublicKeyProblem).optional(), {
+        description: "public half of `sshPrivateKey`, installed on new servers: one line `<type> <base64> [comment]` (the `.pub` file)", defaultText: "required with a cloud host",
+        fix: "paste the public half, one line such as ssh-ed25519 AAAA... comment (ssh-keygen -y -f <private key> prints it); never the private key: if it was pasted into the stack file in plain text, rotate it",
+        docType: "SSH public key",
     }),
     bootTimeoutMinutes: setting(z.number().int().min(1).max(240).default(20), {
         description: "how long a host may take to answer SSH and finish booting, in minutes",

@@ -6,11 +6,13 @@
 // declarations' (settings.ts).
 
 import { DEFAULT_PLANS, REGIONS, findPlan, plansOf } from "./catalog";
-import { opensToEveryone } from "./addresses";
+import { addressKey, opensToEveryone, shown } from "./addresses";
 import { parseWith } from "./parse";
 import { kindLabelProblem } from "./labels";
 import { Problem, Problems, within } from "./problems";
-import { AgentKind, FleetSpec, HostSchema, HostSpec, SECRET_KEYS } from "./settings";
+import {
+    AgentKind, EndpointsSchema, EndpointsSpec, FleetSpec, HostSchema, HostSpec, INSECURE_HTTP_FIX, INSECURE_HTTP_RISK, SECRET_KEYS, isPlainHttp,
+} from "./settings";
 import { requiredSecrets, resolveHost } from "./summary";
 import { githubOrgProblems } from "./github-org";
 import { workflowProblems } from "./workflow";
@@ -91,7 +93,61 @@ export function hostProblems(host: HostSpec, agent?: AgentKind): Problem[] {
 /** A host component's own check: its fields against the declarations, then hostProblems. Paths under `args`. */
 export function hostArgsProblems(host: Omit<HostSpec, "name"> & { readonly name: string }): Problem[] {
     const { value, problems } = parseWith(HostSchema, JSON.parse(JSON.stringify(host)), "args");
-    return value ? [...problems, ...within("args", hostProblems(value))] : problems;
+    return value ? afterFieldProblems(problems, within("args", hostProblems(value))) : problems;
+}
+
+/**
+ * The field problems, then the later checks' problems at other fields: a
+ * value with a field problem was left out, so what a later check says of
+ * the same field (such as "existing host has no address"), or of the list
+ * an entry was left out of (such as "no repository is named"), is a
+ * consequence.
+ */
+export function afterFieldProblems(fieldProblems: readonly Problem[], later: readonly Problem[]): Problem[] {
+    const paths = fieldProblems.map(p => p.path);
+    const consequence = (p: Problem) => paths.some(f => f === p.path || (p.path !== "" && f.startsWith(`${p.path}[`)));
+    return [...fieldProblems, ...later.filter(p => !consequence(p))];
+}
+
+/**
+ * Plain-http URLs, by path, unless `allowInsecureHttp`: the endpoints (and
+ * mirror.upstream) are https only, since what comes over them runs as root
+ * or carries tokens. The fleet, RunnerAgent and RegistryMirror all check
+ * with this, each with its own switch's path.
+ */
+export function insecureUrlProblems(urls: Readonly<Record<string, string | undefined>>, allowInsecureHttp: boolean | undefined, switchPath: string): Problem[] {
+    if (allowInsecureHttp === true) {
+        return [];
+    }
+    return Object.entries(urls).filter(([, url]) => url !== undefined && isPlainHttp(url)).map(([path, url]) => ({
+        path, message: `${shown(url as string)} is plain http, and endpoints are https only`,
+        fix: `${INSECURE_HTTP_FIX.replace("endpoints.allowInsecureHttp", switchPath)}`,
+    }));
+}
+
+/** A component's `endpoints` argument: each URL's format, the keys known, and https only unless its allowInsecureHttp. Paths under `path`. */
+export function endpointsProblems(endpoints: Partial<EndpointsSpec> | undefined, path = "endpoints"): Problem[] {
+    const given = endpoints ?? {};
+    const { value, problems } = parseWith(EndpointsSchema, JSON.parse(JSON.stringify(given)), path);
+    const urls: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(given)) {
+        if (typeof v === "string") {
+            urls[`${path}.${k}`] = v;
+        }
+    }
+    return afterFieldProblems(problems, insecureUrlProblems(urls, value?.allowInsecureHttp, `${path}.allowInsecureHttp`));
+}
+
+/** The fleet's URLs the https rule covers, by setting path: endpoints.* and mirror.upstream. */
+function fleetUrls(spec: FleetSpec): Record<string, string> {
+    const urls: Record<string, string> = {};
+    for (const [k, v] of Object.entries(spec.endpoints)) {
+        if (typeof v === "string") {
+            urls[`endpoints.${k}`] = v;
+        }
+    }
+    urls["mirror.upstream"] = spec.mirror.upstream;
+    return urls;
 }
 
 /** Every problem of a parsed fleet spec that its fields' own checks cannot see. `secretsPresent` names the secret keys that are set. */
@@ -110,6 +166,22 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
         }
         p.addAll(within(`hosts[${i}]`, hostProblems(host, host.agent ?? spec.agent.kind)));
     });
+    // Two hosts on one machine: two stacks of runners would fight over it.
+    const addresses = new Map<string, number>();
+    spec.hosts.forEach((host, i) => {
+        if (host.provider !== "existing" || host.address === undefined) {
+            return;
+        }
+        const key = addressKey(host.address);
+        const first = addresses.get(key);
+        if (first !== undefined) {
+            p.add(`hosts[${i}].address`, `${shown(host.address)} is already the address of hosts[${first}] ("${spec.hosts[first].name}"): two hosts on one machine would install and remove each other's runners`,
+                "give every host the address of its own machine, or remove one of the two hosts");
+        } else {
+            addresses.set(key, i);
+        }
+    });
+    p.addAll(insecureUrlProblems(fleetUrls(spec), spec.endpoints.allowInsecureHttp, "endpoints.allowInsecureHttp"));
     // Fleet-wide settings some hosts need: one problem each, naming the first such host.
     const firstOf = (provider: string) => spec.hosts.find(h => h.provider === provider)?.name;
     const cloud = spec.hosts.find(h => h.provider !== "existing");
@@ -208,5 +280,13 @@ export function fleetWarnings(spec: FleetSpec): string[] {
             out.push(`adminCidrs[${i}]: ${c} opens SSH on the Hetzner Cloud hosts to the whole internet; only the pinned key stands between it and root. Narrow it to the networks Pulumi and your admins connect from.`);
         }
     });
+    if (spec.endpoints.allowInsecureHttp === true) {
+        for (const [path, url] of Object.entries(fleetUrls(spec))) {
+            if (isPlainHttp(url)) {
+                const risk = INSECURE_HTTP_RISK[path.split(".").pop() as string] ?? "it travels in clear";
+                out.push(`${path}: INSECURE plain http ${shown(url)} (endpoints.allowInsecureHttp): ${risk}. Use https unless this is a test stand-in or an air-gapped mirror.`);
+            }
+        }
+    }
     return out;
 }

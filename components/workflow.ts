@@ -11,6 +11,9 @@ import { Arch } from "./catalog";
 import { orgRepository } from "./github-org";
 import { labelProblem } from "./labels";
 import { Problem, throwIfAny } from "./problems";
+import {
+    branchProblem, commitMessageProblem, imageNameProblem, imageTagProblem, repoPathProblem, repositoryNameProblem, workflowPathProblem,
+} from "./settings";
 
 // ---------------------------------------------------------------------------
 // The shape of a GitHub Actions workflow, as much of it as is rendered here.
@@ -122,11 +125,14 @@ export const ACTIONS = {
 } as const;
 
 /** Every problem of the workflow's settings, under their own names (the fleet puts `workflow.` in front). */
-export function workflowProblems(o: BuildWorkflowOptions & { readonly repositories?: readonly string[]; readonly path?: string }): Problem[] {
+export function workflowProblems(o: BuildWorkflowOptions & {
+    readonly repositories?: readonly string[]; readonly path?: string; readonly branch?: string; readonly commitMessage?: string;
+}): Problem[] {
     const problems: Problem[] = [];
     const add = (path: string, message: string, fix: string) => problems.push({ path, message, fix });
-    if (!/^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\.[a-z0-9-]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(o.image)) {
-        add("image", `"${o.image}" is not an image name without a tag`, "write it as registry/owner/name in lower case, such as docker.io/my-org/app");
+    const imageWhy = imageNameProblem(o.image);
+    if (imageWhy) {
+        add("image", imageWhy, "write it as registry/owner/name in lower case, such as docker.io/my-org/app");
     }
     if (o.platforms.length === 0) {
         add("", "the fleet has no arch to build on", "add hosts to the fleet");
@@ -143,32 +149,45 @@ export function workflowProblems(o: BuildWorkflowOptions & { readonly repositori
     if (o.cache !== undefined && !["gha", "registry", "none"].includes(o.cache)) {
         add("cache", `"${String(o.cache)}" is not a cache backend`, "write gha, registry or none");
     }
-    if (o.context !== undefined && !safeRepoPath(o.context)) {
-        add("context", `"${o.context}" is not a folder of the repository`, "write a relative path such as . or app");
+    const contextWhy = o.context === undefined ? undefined : repoPathProblem(o.context);
+    if (contextWhy) {
+        add("context", contextWhy, "write a relative path such as . or app");
     }
-    if (o.dockerfile !== undefined && !safeRepoPath(o.dockerfile)) {
-        add("dockerfile", `"${o.dockerfile}" is not a file of the repository`, "write a path from the repository's root, such as app/Dockerfile");
+    const dockerfileWhy = o.dockerfile === undefined ? undefined : repoPathProblem(o.dockerfile);
+    if (dockerfileWhy) {
+        add("dockerfile", dockerfileWhy, "write a path from the repository's root, such as app/Dockerfile");
     }
     for (const tag of o.tags ?? []) {
-        if (!/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|\$\{\{[^}]+\}\})$/.test(tag)) {
-            add("tags", `"${tag}" is not an image tag`, "use letters, digits, '_', '.' and '-' (at most 128), or one ${{ }} expression");
+        const why = imageTagProblem(tag);
+        if (why) {
+            add("tags", why, "use letters, digits, '_', '.' and '-' (at most 128), or one ${{ }} expression");
         }
     }
-    (o.repositories ?? []).forEach((r, i) => {
-        if (!/^[A-Za-z0-9._-]{1,100}$/.test(r)) {
-            add(`repositories[${i}]`, `"${r}" is not a repository name`, "name a repository of the organization, without the owner");
+    (o.branches ?? []).forEach((b, i) => {
+        const why = branchProblem(b, true);
+        if (why) {
+            add(`branches[${i}]`, why, "write branch names or filter patterns such as main or release/**");
         }
     });
-    const path = o.path ?? DEFAULT_WORKFLOW_PATH;
-    if (!/^\.github\/workflows\/[A-Za-z0-9._-]+\.ya?ml$/.test(path)) {
-        add("path", `"${path}" is not a workflow file`, "use .github/workflows/<name>.yml");
+    (o.repositories ?? []).forEach((r, i) => {
+        const why = repositoryNameProblem(r);
+        if (why) {
+            add(`repositories[${i}]`, why, "name a repository of the organization, without the owner");
+        }
+    });
+    const branchWhy = o.branch === undefined ? undefined : branchProblem(o.branch);
+    if (branchWhy) {
+        add("branch", branchWhy, "write a branch name such as main");
+    }
+    const messageWhy = o.commitMessage === undefined ? undefined : commitMessageProblem(o.commitMessage);
+    if (messageWhy) {
+        add("commitMessage", messageWhy, "write a message without control characters (line breaks and tabs are fine)");
+    }
+    const pathWhy = workflowPathProblem(o.path ?? DEFAULT_WORKFLOW_PATH);
+    if (pathWhy) {
+        add("path", pathWhy, "use .github/workflows/<name>.yml");
     }
     return problems;
-}
-
-/** A relative path inside the repository: no leading slash, no "..", no expression. */
-function safeRepoPath(p: string): boolean {
-    return p.length > 0 && !p.startsWith("/") && !p.split("/").includes("..") && !p.includes("${{") && !/[\s'"`$]/.test(p);
 }
 
 /** The Dockerfile build-push-action reads: `file` is from the workspace root, its default `<context>/Dockerfile`. */

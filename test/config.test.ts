@@ -129,7 +129,7 @@ describe("stack config validation", () => {
         // githubRunnerToken is the operator's (it may come from GITHUB_TOKEN where pulumi runs); a host needs it only when ephemeral.
         expect(requiredSecrets(specOf(fleet([hcloud("h1")])))).to.deep.equal(["sshPrivateKey"]);
         expect(requiredSecrets(specOf(fleet([hcloud("h1")], { agent: { ephemeral: true, installDocker: false } })))).to.deep.equal(["sshPrivateKey", "githubRunnerToken"]);
-        expect(requiredSecrets(specOf(fleet([hcloud("h1")], { mirror: { dockerHubUsername: "bot" } })))).to.include("dockerHubToken");
+        expect(requiredSecrets(specOf(fleet([hcloud("h1")], { mirror: { dockerHubUsername: "example-bot" } })))).to.include("dockerHubToken");
     });
 
     it("needs a per-host key when an existing host names one", () => {

@@ -227,7 +227,7 @@ describe("hosts never wait for each other", () => {
                 mirror: { dockerHubUsername: "example-bot" },
                 adminCidrs: ["198.51.100.0/24"],
                 sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake test",
-                equinixProjectId: "p",
+                equinixProjectId: "00000000-0000-4000-8000-000000000000",
                 hosts: Array.from({ length: n }, (_, i) => [
                     { name: `cloud-${i}`, provider: "hetzner-cloud" as const, location: "fsn1", agent: "github-runner" as const },
                     { name: `metal-${i}`, provider: "equinix-metal" as const, metro: "da" },
