@@ -5,10 +5,10 @@
 // `name` filter or the pages, whichever asks less.
 
 import { expect } from "chai";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { operatorCommandText } from "../components/operator-command";
+import { runShell } from "./harness";
 import { Answer, Asked, GithubStandIn, StandInRunner, primaryLimit, refused, runnerList, secondaryLimit } from "./github-api-stand-in";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -18,17 +18,7 @@ interface Run { code: number; stdout: string; stderr: string }
 
 /** Runs the script where pulumi runs (the repository here: runner-fleet's own node_modules), with only the given environment. */
 function runScript(env: Record<string, string>): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("sh", ["-c", operatorCommandText("github-runners.js")], {
-            cwd: ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", d => { stdout += d; });
-        child.stderr.on("data", d => { stderr += d; });
-        child.on("error", reject);
-        child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    return runShell(operatorCommandText("github-runners.js"), { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env }, ROOT);
 }
 
 /** A stand-in organization: the runner list as GitHub answers it, DELETE and the registration token; `over` answers first when it answers. */

@@ -1,5 +1,6 @@
 // Test helpers: run code under the recording mock runtime and query what it registered.
 
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -80,4 +81,17 @@ export function projectDir(files: Record<string, string> = {}): string {
         fs.writeFileSync(path.join(dir, name), text);
     }
     return dir;
+}
+
+/** A local command (command.local) as the provider runs it: `sh -c`, with `env` as its whole environment. */
+export function runShell(command: string, env: NodeJS.ProcessEnv, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("sh", ["-c", command], { env, cwd });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", d => { stdout += d; });
+        child.stderr.on("data", d => { stderr += d; });
+        child.on("error", reject);
+        child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
+    });
 }

@@ -4,7 +4,7 @@
 // Prints its figures: install times, re-run times, upstream blob fetches.
 
 import { expect } from "chai";
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as path from "path";
 import { MIRROR_REGISTRY_RELEASE, RegistryMirrorArgs, RunnerAgentArgs } from "../../components";
@@ -12,6 +12,7 @@ import { HostTarget, checkHost, formatTable } from "../../scripts/lib/drift";
 import { fleetStatus, formatStatusMarkdown, formatStatusTable, listOrgRunners } from "../../scripts/lib/status";
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
+import { runShell } from "../harness";
 import { renderRemoteCommand } from "../../components/remote-script";
 import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
 
@@ -904,14 +905,6 @@ function changedLines(a: string, b: string): string[] {
 
 /** A local command (command.local) as the provider runs it: sh -c, its environment added. Async: the world answers it. */
 function runLocal(command: string, environment: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("sh", ["-c", command], { env: { ...process.env, ...environment } });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", d => { stdout += d; });
-        child.stderr.on("data", d => { stderr += d; });
-        child.on("error", reject);
-        child.on("close", code => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    return runShell(command, { ...process.env, ...environment });
 }
 
