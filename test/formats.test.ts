@@ -5,6 +5,7 @@
 
 import { expect } from "chai";
 import { spawnSync } from "child_process";
+import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -34,9 +35,9 @@ function wireKey(type: string, rest: Buffer = Buffer.alloc(32, 7)): string {
     return Buffer.concat([len, Buffer.from(type), rest]).toString("base64");
 }
 
-/** Distinctive key material, to search every output for. */
-const PRIVATE_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQFAKEPRIVATEKEYMATERIAL0009";
-const PRIVATE_KEY = `-----BEGIN OPENSSH PRIVATE KEY-----\n${PRIVATE_BODY}\n-----END OPENSSH PRIVATE KEY-----\n`;
+/** A private key made for this run (none is committed), and a line of its material to search every output for. */
+const PRIVATE_KEY = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+const PRIVATE_BODY = PRIVATE_KEY.split("\n")[1];
 
 const UUID = "6d2f1c7e-9b1a-4c3d-8e2f-0a1b2c3d4e5f";
 const HOSTS = [
