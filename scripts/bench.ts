@@ -13,11 +13,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { packageRoot } from "../components/remote/package-files";
 
 /** A stack directory with a fleet of n hosts; secrets as placeholders. */
 export function benchStack(n: number): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `runner-fleet-bench-${n}-`));
-    const root = path.resolve(__dirname, "..", "..");
+    const root = packageRoot();
     fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     const hosts = Array.from({ length: n }, (_, i) => [
         { name: `metal-${i}`, provider: "equinix-metal", metro: "da" },
@@ -58,7 +59,7 @@ async function one(n: number): Promise<void> {
     const { planStack } = require("./plan") as typeof import("./plan");
     // The compiled program, so the figures measure the fleet, not ts-node.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { fleetProgram } = require("../components/program") as typeof import("../components/program");
+    const { fleetProgram } = require("../components/fleet/program") as typeof import("../components/fleet/program");
     const plan = await planStack(dir, "bench", fleetProgram);
     const planMs = Number(process.hrtime.bigint() - started) / 1e6;
     const result: Omit<Result, "processMs"> = {

@@ -12,7 +12,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { DEFAULTS } from "../components/settings";
+import { packageFile } from "../components/remote/package-files";
+import { DEFAULTS } from "../components/spec/settings";
 import { EXIT, driftCheck, formatMarkdown, formatTable } from "./lib/drift";
 import { OpenSshRunner, PulumiStackSource } from "./lib/drift-io";
 import { EntryPointError } from "./lib/entry-point";
@@ -31,12 +32,7 @@ export function wholeNumber(flag: string) {
 }
 
 function version(): string {
-    for (const p of [path.join(__dirname, "..", "..", "package.json"), path.join(__dirname, "..", "package.json")]) {
-        if (fs.existsSync(p)) {
-            return String(JSON.parse(fs.readFileSync(p, "utf8")).version ?? "");
-        }
-    }
-    return "";
+    return String(JSON.parse(fs.readFileSync(packageFile("package.json"), "utf8")).version ?? "");
 }
 
 /** What each subcommand's action hands back: its exit status. */

@@ -6,7 +6,7 @@
 
 import * as fs from "fs";
 import * as path from "path";
-import { stackFileSchema, withSettingsSection } from "../components/settings-docs";
+import { stackFileSchema, withSettingsSection } from "./lib/settings-docs";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const SCHEMA_FILE = path.join(ROOT, "schema", "stack-config.schema.json");

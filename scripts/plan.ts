@@ -15,11 +15,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { HostProvider, findPlan } from "../components/catalog";
-import type { RunsOn } from "../components/routing";
-import type { ArchRunners } from "../components/summary";
+import { HostProvider, findPlan } from "../components/spec/catalog";
+import type { RunsOn } from "../components/github/routing";
+import type { ArchRunners } from "../components/spec/resolve";
 import { EntryPoint, pulumiEntryPoint } from "./lib/entry-point";
-import { MockRuntime, RecordedResource, valueOf } from "./lib/mock-runtime";
+import { MockRuntime, RecordedResource, valueOf } from "../components/testing/mock-runtime";
 
 export interface StackConfig {
     readonly project: string;
@@ -417,8 +417,3 @@ export function formatPlan(plan: Plan): string {
     return out.join("\n");
 }
 
-if (require.main === module) {
-    // The same code as `runner-fleet plan`.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require("./cli") as typeof import("./cli")).runCli(["plan", ...process.argv.slice(2)]).then(code => process.exit(code), () => process.exit(2));
-}

@@ -4,7 +4,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MockRunOptions, MockRuntime, RecordedResource, Recording } from "../scripts/lib/mock-runtime";
+import { MockRunOptions, MockRuntime, RecordedResource, Recording } from "../components/testing/mock-runtime";
 import { byType, record as recordAs } from "../components/testing";
 
 export const PROJECT = "runner-fleet";
@@ -62,6 +62,9 @@ export const FAKE = {
 
 /** The repository root (tests run from bin/test). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The offline plan as users run it: node PLAN_CLI... --stack S. */
+export const PLAN_CLI = [path.join(REPO_ROOT, "bin", "scripts", "cli.js"), "plan"];
 
 /** The files that make the repository a Pulumi project: what `pulumi up` reads. */
 export const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts", "node_modules"];

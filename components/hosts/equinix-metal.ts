@@ -5,9 +5,9 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as metal from "@pulumi/equinix-metal";
-import { Arch, resolvePlan } from "../catalog";
-import { throwIfAny } from "../problems";
-import { hostArgsProblems } from "../validate";
+import { Arch, resolvePlan } from "../spec/catalog";
+import { throwIfAny } from "../spec/problems";
+import { hostArgsProblems } from "../spec/rules";
 import { HostComponent, SshArgs } from "./host";
 
 /** The OS actuated certifies. */

@@ -2,9 +2,9 @@
 // Hetzner Robot RX170 (Ampere Altra) or AX102, or a server on premises.
 
 import * as pulumi from "@pulumi/pulumi";
-import { Arch, findPlan } from "../catalog";
-import { throwIfAny } from "../problems";
-import { hostArgsProblems } from "../validate";
+import { Arch, findPlan } from "../spec/catalog";
+import { throwIfAny } from "../spec/problems";
+import { hostArgsProblems } from "../spec/rules";
 import { HostComponent, SshArgs } from "./host";
 
 export interface ExistingHostArgs extends SshArgs {

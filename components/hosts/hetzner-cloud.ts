@@ -5,9 +5,9 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
-import { Arch, resolvePlan } from "../catalog";
-import { Problem, throwIfAny } from "../problems";
-import { hostArgsProblems } from "../validate";
+import { Arch, resolvePlan } from "../spec/catalog";
+import { Problem, throwIfAny } from "../spec/problems";
+import { hostArgsProblems } from "../spec/rules";
 import { HostComponent, SshArgs } from "./host";
 
 /** The image: Ubuntu 22.04, the release actuated certifies, so both agents share one OS. */

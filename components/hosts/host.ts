@@ -3,9 +3,9 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Arch, HostProvider } from "../catalog";
-import { renderRemoteCommand, scriptHash } from "../remote-script";
-import { DEFAULTS } from "../settings";
+import { Arch, HostProvider } from "../spec/catalog";
+import { renderRemoteCommand, scriptHash } from "../remote/remote-script";
+import { DEFAULTS } from "../spec/settings";
 
 type ConnectionArgs = command.types.input.remote.ConnectionArgs;
 

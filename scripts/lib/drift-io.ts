@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
-import { readDriftTarget } from "../../components/drift-contract";
+import { readDriftTarget } from "../../components/remote/drift-contract";
 import { CloudChange, HostRunner, HostTarget, RunResult, StackSource } from "./drift";
 
 /** Stacks of the project in `workDir`, through the Pulumi CLI. */

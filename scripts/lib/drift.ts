@@ -4,9 +4,9 @@
 // runner are passed in, so this runs against fakes in tests and against the
 // Pulumi Automation API and OpenSSH for real (drift-io.ts).
 
-import { DriftTarget, checkEnvironment } from "../../components/drift-contract";
-import { runnerStanding } from "../../components/catalog";
-import { renderTransientCommand } from "../../components/remote-script";
+import { DriftTarget, checkEnvironment } from "../../components/remote/drift-contract";
+import { runnerStanding } from "../../components/spec/catalog";
+import { renderTransientCommand } from "../../components/remote/remote-script";
 
 /** Exit status of the drift check. */
 export const EXIT = { clean: 0, drift: 1, error: 2 } as const;

@@ -4,7 +4,7 @@
 // mirror's hit ratio since it started. Reads only; changes nothing.
 
 import { pathToFileURL } from "url";
-import { RUNNER_RELEASES, runnerStanding } from "../../components/catalog";
+import { RUNNER_RELEASES, runnerStanding } from "../../components/spec/catalog";
 import { CheckResult, HostRunner, HostTarget, MirrorCacheFigures, checkCommand, mapLimit, mirrorLine, parseChecks, scrub } from "./drift";
 
 /** Where the organization's runners are listed: GitHub's REST API with the operator's token. */

@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ExistingHost, RegistryMirror, RunnerAgent, RunnerAgentArgs, RegistryMirrorArgs } from "../../components";
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { RunResult } from "../../scripts/lib/drift";
-import { RecordedResource } from "../../scripts/lib/mock-runtime";
+import { RecordedResource } from "../../components/testing/mock-runtime";
 import { record } from "../harness";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");

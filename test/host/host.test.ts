@@ -13,7 +13,7 @@ import { fleetStatus, formatStatusMarkdown, formatStatusTable, listOrgRunners } 
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
 import { runShell } from "../harness";
-import { renderRemoteCommand } from "../../components/remote-script";
+import { renderRemoteCommand } from "../../components/remote/remote-script";
 import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
 
 const N_PULLS = 5;

@@ -1,0 +1,301 @@
+// RunnerFleet: the whole fleet from one config: every host, wherever it comes
+// from, behind the RunnerHost contract; an agent and a mirror on each; the
+// GitHub organization wiring once; optionally the build workflow. Validates
+// everything before it registers anything. Hosts never wait for each other.
+//
+// The constructor is a list of named steps over one record per host.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as github from "@pulumi/github";
+import { RunnerAgent } from "../on-host/agent";
+import { DriftTarget, driftExpectations } from "../remote/drift-contract";
+import { GithubOrgWiring } from "../github/github-org";
+import { EquinixMetalHost } from "../hosts/equinix-metal";
+import { ExistingHost } from "../hosts/existing";
+import { HetznerCloudHost } from "../hosts/hetzner-cloud";
+import { HostComponent } from "../hosts/host";
+import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
+import { Problem, throwIfAny } from "../spec/problems";
+import { RegistryMirror } from "../on-host/registry-mirror";
+import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets } from "../github/routing";
+import { FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
+import { ArchRunners, FleetSummary, HostSummary, privateKeySecretOf, summarizeFleet, summarizeHost } from "../spec/resolve";
+import { afterFieldProblems, fleetProblems, fleetWarnings } from "../spec/rules";
+import { BuildWorkflow } from "../github/workflow";
+
+export interface RunnerFleetArgs {
+    /**
+     * What the fleet is made of, in the stack config's shape (see the README's
+     * config reference; defaults fill what is left out), or a config the
+     * caller parsed already with parseFleetConfig (the program does).
+     */
+    readonly config: FleetConfigInput | ParsedFleetConfig;
+    /**
+     * Secret values by config key: `sshPrivateKey` (and any key a host names in
+     * `privateKeySecret`), `actuatedLicense`, `actuatedToken`, `dockerHubToken`,
+     * `githubRunnerToken`. They are wrapped with pulumi.secret whatever they arrive as.
+     */
+    readonly secrets: Readonly<Record<string, pulumi.Input<string> | undefined>>;
+    /** Token for the GitHub provider the fleet creates (owner: github.org); GITHUB_TOKEN is used when unset. */
+    readonly githubToken?: pulumi.Input<string>;
+    /** What bad input is called in the error, such as "the config of stack prod". Default `RunnerFleet "<name>"`. */
+    readonly errorContext?: string;
+}
+
+/** Per host, what the stack outputs. */
+export interface FleetHostOutput {
+    readonly address: string;
+    readonly arch: string;
+    readonly provider: string;
+    readonly agent: string;
+    readonly labels: readonly string[];
+    /** Where jobs on the host reach the Docker Hub mirror, or null without one. */
+    readonly mirror: string | null;
+    readonly monthlyPrice: number | null;
+    readonly currency: string | null;
+    /** What on the host a job could use beyond its own runner, or null: the opt-in that keeps githubRunnerToken there. */
+    readonly exposed: string | null;
+}
+
+/** One host of the fleet and everything on it. */
+export interface FleetHost {
+    readonly spec: HostSpec;
+    readonly summary: HostSummary;
+    readonly host: HostComponent;
+    readonly agent: RunnerAgent;
+    readonly mirror?: RegistryMirror;
+}
+
+/** What the organization step made. */
+interface Organization {
+    readonly provider?: github.Provider;
+    readonly wiring?: GithubOrgWiring;
+}
+
+/** Parses (unless parsed) and validates a fleet's input: the spec, or every problem at once. */
+export function checkFleet(config: FleetConfigInput | ParsedFleetConfig, secretsPresent: ReadonlySet<string>): { spec?: FleetSpec; problems: Problem[] } {
+    const parsed = config instanceof ParsedFleetConfig ? config : parseFleetConfig(config);
+    const problems = afterFieldProblems(parsed.problems, parsed.spec ? fleetProblems(parsed.spec, secretsPresent) : []);
+    return { spec: problems.length === 0 ? parsed.spec : undefined, problems };
+}
+
+type Secrets = (key: string) => pulumi.Output<string> | undefined;
+
+export class RunnerFleet extends pulumi.ComponentResource {
+    /** The validated spec with defaults applied. */
+    public readonly spec: FleetSpec;
+    public readonly summary: FleetSummary;
+    /** Per host: its spec, summary, host component, agent and mirror. */
+    public readonly members: readonly FleetHost[];
+    private readonly githubToken?: pulumi.Output<string>;
+    /** The GitHub provider for the organization (unless github.manage is false). */
+    public readonly githubProvider?: github.Provider;
+    public readonly org?: GithubOrgWiring;
+    public readonly workflow?: BuildWorkflow;
+    /** Per host: address, arch, provider, agent, labels, mirror, price. */
+    public readonly hosts: pulumi.Output<Record<string, FleetHostOutput>>;
+    /** Per arch, what runs-on names for each kind of host the arch has (actuated microVMs, plain runners), and the preferred kind. */
+    public readonly labelsByArch: pulumi.Output<Record<string, ArchRunners>>;
+    /** Per arch, the preferred kind's runs-on labels and ready-to-paste lines. */
+    public readonly runsOn: pulumi.Output<Record<string, RunsOn>>;
+    /** Estimated monthly cost per currency. */
+    public readonly estimatedMonthlyCost: pulumi.Output<Record<string, number>>;
+    /** The rendered build workflow, when the fleet has one. */
+    public readonly workflowYaml: pulumi.Output<string | undefined>;
+    /** Per host, what the drift check reaches and compares. */
+    public readonly drift: pulumi.Output<Record<string, DriftTarget>>;
+
+    constructor(name: string, args: RunnerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+        const present = new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined));
+        const { spec, problems } = checkFleet(args.config, present);
+        throwIfAny(problems, args.errorContext ?? `RunnerFleet "${name}"`);
+        super("runner-fleet:index:RunnerFleet", name, {}, opts);
+        this.spec = spec as FleetSpec;
+        this.summary = summarizeFleet(this.spec);
+        for (const warning of fleetWarnings(this.spec)) {
+            pulumi.log.warn(warning, this);
+        }
+        const secret: Secrets = key => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
+        this.githubToken = args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken);
+
+        const org = this.organization(name, secret, args.githubToken);
+        this.githubProvider = org.provider;
+        this.org = org.wiring;
+        this.members = this.spec.hosts.map(host => this.member(name, host, secret, org));
+        this.workflow = this.buildWorkflow(name);
+
+        this.hosts = this.hostOutputs();
+        this.drift = this.driftOutputs();
+        this.labelsByArch = pulumi.output(this.summary.labelsByArch as Record<string, ArchRunners>);
+        this.runsOn = pulumi.output(runsOnSnippets(this.spec, this.summary));
+        this.estimatedMonthlyCost = pulumi.output(this.summary.monthlyTotal);
+        this.workflowYaml = pulumi.output(this.workflow?.yaml);
+        this.registerOutputs({
+            hosts: this.hosts,
+            labelsByArch: this.labelsByArch,
+            runsOn: this.runsOn,
+            estimatedMonthlyCost: this.estimatedMonthlyCost,
+            drift: this.drift,
+            ...(this.workflow ? { workflowYaml: this.workflowYaml } : {}),
+        });
+    }
+
+    /** Organization-wide, once: the provider, secrets, variables, runner group, and a registration token for github-runner hosts. */
+    private organization(name: string, secret: Secrets, token: pulumi.Input<string> | undefined): Organization {
+        const spec = this.spec;
+        if (!spec.github.manage) {
+            return {};
+        }
+        const hasRunners = this.summary.hosts.some(h => h.agent === "github-runner");
+        const provider = new github.Provider(`${name}-github`, {
+            owner: spec.github.org,
+            token: token === undefined ? undefined : pulumi.secret(token),
+        }, { parent: this });
+        const orgSecrets: Record<string, pulumi.Input<string>> = {};
+        for (const [secretName, from] of Object.entries(fleetSecretNames(spec))) {
+            const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : secret(SECRET_KEYS.dockerHubToken);
+            if (value !== undefined) {
+                orgSecrets[secretName] = value;
+            }
+        }
+        const wiring = new GithubOrgWiring(`${name}-org`, {
+            org: spec.github.org,
+            visibility: spec.github.visibility,
+            repositories: spec.github.repositories,
+            secrets: orgSecrets,
+            variables: fleetVariables(spec, this.summary),
+            runnerGroup: hasRunners ? {
+                name: spec.github.runnerGroup,
+                allowPublicRepositories: spec.github.allowPublicRepositories,
+                workflows: spec.github.workflows,
+            } : undefined,
+            provider,
+        }, { parent: this });
+        return { provider, wiring };
+    }
+
+    /** One host and what runs on it; depends on nothing of any other host. */
+    private member(name: string, spec: HostSpec, secret: Secrets, org: Organization): FleetHost {
+        const summary = summarizeHost(this.spec, spec);
+        const host = this.createHost(`${name}-${spec.name}`, spec, summary, secret);
+        const agent = this.createAgent(`${name}-${spec.name}-agent`, host, spec, summary, secret, org);
+        const mirror = this.createMirror(`${name}-${spec.name}-mirror`, host, summary, agent, secret);
+        return { spec, summary, host, agent, mirror };
+    }
+
+    private createHost(childName: string, host: HostSpec, s: HostSummary, secret: Secrets): HostComponent {
+        const spec = this.spec;
+        const ssh = {
+            hostname: host.name,
+            privateKey: secret(privateKeySecretOf(host)) as pulumi.Output<string>,
+            user: host.user,
+            port: host.port,
+            bootTimeoutMinutes: spec.bootTimeoutMinutes,
+        };
+        const opts = { parent: this };
+        switch (host.provider) {
+            case "equinix-metal":
+                return new EquinixMetalHost(childName, {
+                    ...ssh, projectId: spec.equinixProjectId as string, metro: host.metro as string, arch: s.arch, plan: s.plan,
+                    sshPublicKey: spec.sshPublicKey as string, hardwareReservationId: host.hardwareReservationId, tags: host.tags,
+                }, opts);
+            case "hetzner-cloud":
+                return new HetznerCloudHost(childName, {
+                    ...ssh, location: host.location as string, arch: s.arch, serverType: s.plan,
+                    sshPublicKey: spec.sshPublicKey as string, adminCidrs: spec.adminCidrs,
+                }, opts);
+            case "existing":
+                return new ExistingHost(childName, {
+                    ...ssh, address: host.address as string, arch: s.arch, kvm: s.kvm, model: host.plan, hostKey: host.hostKey,
+                }, opts);
+        }
+    }
+
+    private createAgent(childName: string, host: HostComponent, spec: HostSpec, s: HostSummary, secret: Secrets, org: Organization): RunnerAgent {
+        const fleet = this.spec;
+        const runner = s.agent === "github-runner";
+        return new RunnerAgent(childName, {
+            host, kind: s.agent, labels: s.labels, org: fleet.github.org, runnerGroup: fleet.github.runnerGroup,
+            instances: fleet.agent.instances, ephemeral: fleet.agent.ephemeral, runnerVersion: fleet.agent.runnerVersion,
+            installDocker: fleet.agent.installDocker,
+            vmDevice: spec.vmDevice, vmDiskSize: fleet.agent.vmDiskSize,
+            actuatedMirror: fleet.mirror.enabled, dockerHubUsername: fleet.mirror.dockerHubUsername,
+            drainTimeoutMinutes: fleet.agent.drainTimeoutMinutes, probeAgentPort: fleet.agent.probeAgentPort,
+            secrets: runner
+                // The operator's token: the stack's githubRunnerToken, else the GitHub provider's; else GITHUB_TOKEN where pulumi runs.
+                ? { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) ?? this.githubToken }
+                : {
+                    actuatedLicense: secret(SECRET_KEYS.actuatedLicense),
+                    actuatedToken: secret(SECRET_KEYS.actuatedToken),
+                    dockerHubToken: secret(SECRET_KEYS.dockerHubToken),
+                },
+            endpoints: fleet.endpoints,
+            // A runner registers into the group, so the group must exist first.
+            after: runner && org.wiring?.runnerGroup ? [org.wiring.runnerGroup] : [],
+        }, { parent: host });
+    }
+
+    private createMirror(childName: string, host: HostComponent, s: HostSummary, agent: RunnerAgent, secret: Secrets): RegistryMirror | undefined {
+        const mirror = this.spec.mirror;
+        if (!mirror.enabled) {
+            return undefined;
+        }
+        const actuated = s.agent === "actuated";
+        return new RegistryMirror(childName, {
+            host,
+            mode: actuated ? "actuated" : "registry",
+            bindAddress: mirror.bindAddress,
+            upstream: mirror.upstream,
+            ttl: mirror.ttl,
+            downloads: this.spec.endpoints.mirrorDownloads,
+            allowInsecureHttp: this.spec.endpoints.allowInsecureHttp,
+            ...(mirror.release ? { release: { version: mirror.release.version, sha256: { amd64: mirror.release.sha256.amd64 ?? "", arm64: mirror.release.sha256.arm64 ?? "" } } } : {}),
+            dockerHubUsername: actuated ? undefined : mirror.dockerHubUsername,
+            dockerHubToken: actuated ? undefined : secret(SECRET_KEYS.dockerHubToken),
+            after: [agent.install],
+        }, { parent: host });
+    }
+
+    private buildWorkflow(name: string): BuildWorkflow | undefined {
+        const w = this.spec.workflow;
+        if (!w) {
+            return undefined;
+        }
+        return new BuildWorkflow(`${name}-workflow`, {
+            ...w, org: this.spec.github.org, platforms: buildPlatforms(this.spec, this.summary), provider: this.githubProvider,
+        }, { parent: this });
+    }
+
+    private hostOutputs(): pulumi.Output<Record<string, FleetHostOutput>> {
+        return pulumi.all(this.members.map(m => m.host.publicIp.apply((address): [string, FleetHostOutput] => {
+            const s = m.summary;
+            return [s.name, {
+                address, arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
+                mirror: mirrorAddressOf(this.spec, s.agent) ?? null,
+                monthlyPrice: s.monthlyPrice ?? null, currency: s.currency ?? null,
+                exposed: s.agent === "github-runner" && this.spec.agent.ephemeral
+                    ? "keeps githubRunnerToken (agent.ephemeral), which can register the organization's runners: anything that becomes root here can use it"
+                    : null,
+            }];
+        }))).apply(entries => Object.fromEntries(entries));
+    }
+
+    private driftOutputs(): pulumi.Output<Record<string, DriftTarget>> {
+        return pulumi.all(this.members.map(m => pulumi.all([m.host.publicIp, m.host.hostKey]).apply(([address, hostKey]): [string, DriftTarget] => {
+            const { host, agent, mirror } = m;
+            const stamps: Record<string, string> = { ...agent.stamps };
+            if (mirror) {
+                stamps.mirror = mirror.settingsHash;
+            }
+            return [host.name, {
+                address, user: host.sshUser, port: host.sshPort, hostKey: hostKey ?? null,
+                privateKeySecret: privateKeySecretOf(m.spec),
+                agent: agent.kind,
+                instances: agent.kind === "github-runner" ? this.spec.agent.instances : null,
+                mirrorMode: mirror?.mode ?? null,
+                mirrorBind: mirror?.address ?? null,
+                expect: driftExpectations(["ready.sh", ...agent.scripts, ...(mirror ? ["configure-mirror.sh"] : [])], stamps),
+            }];
+        }))).apply(entries => Object.fromEntries(entries));
+    }
+}

@@ -1,0 +1,109 @@
+// The stack program: stack config -> RunnerFleet -> stack outputs. index.ts
+// runs it; the offline plan runs the same function under mocks.
+
+import * as pulumi from "@pulumi/pulumi";
+import { RunnerFleet } from "./fleet";
+import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
+import { Problem, nearest } from "../spec/problems";
+import { SECRET_KEYS, SETTING_KEYS, isTextSetting } from "../spec/settings";
+
+/** The fleet's resource name in every stack; changing it would replace every resource. */
+export const FLEET_RESOURCE_NAME = "fleet";
+
+/** Structured config arrives as JSON; anything else is kept as text for the parser to report. */
+function parseJsonOr(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+/**
+ * Whether the engine handed a config value over as a secret (`secure:` in the
+ * stack file). The SDK keeps the engine's list of secret keys
+ * (PULUMI_CONFIG_SECRET_KEYS) behind internal functions; where the engine
+ * sent no list, nothing can be told, and every value counts as secret.
+ */
+function configIsSecret(fullKey: string): boolean {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean; configSecretKeysEnvKey?: string };
+    const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { config: Record<string, string | undefined> } };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const listKey = runtimeConfig.configSecretKeysEnvKey;
+    if (!runtimeConfig.isConfigSecret || !listKey || getStore().config[listKey] === undefined) {
+        return true;
+    }
+    return runtimeConfig.isConfigSecret(fullKey);
+}
+
+/** The secret key names a raw hosts list names in `privateKeySecret`. */
+function hostKeyNames(hosts: unknown): string[] {
+    return Array.isArray(hosts)
+        ? hosts.map(h => (typeof h === "object" && h !== null ? (h as Record<string, unknown>).privateKeySecret : undefined))
+            .filter((k): k is string => typeof k === "string")
+        : [];
+}
+
+/**
+ * Reads the fleet's config and its secrets from the current stack, strictly:
+ * every key under the project's namespace is a setting or a secret (an
+ * unknown one is a problem naming the nearest known key), and a secret stored
+ * in plain text is a problem with the command that stores it encrypted.
+ * Secrets are read with requireSecret only. Registers nothing; RunnerFleet
+ * validates the rest, once.
+ */
+export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { parsed: ParsedFleetConfig; secrets: Record<string, pulumi.Output<string>> } {
+    const prefix = `${config.name}:`;
+    const values = new Map<string, string>();
+    for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (fullKey.startsWith(prefix)) {
+            values.set(fullKey.slice(prefix.length), value);
+        }
+    }
+    const settingKeys = new Set<string>(SETTING_KEYS);
+    const secretKeys = new Set<string>([...Object.values(SECRET_KEYS), ...hostKeyNames(parseJsonOr(values.get("hosts") ?? "null"))]);
+    const raw: Record<string, unknown> = {};
+    const secrets: Record<string, pulumi.Output<string>> = {};
+    const problems: Problem[] = [];
+    for (const [key, text] of values) {
+        if (secretKeys.has(key)) {
+            if (!configIsSecret(`${prefix}${key}`)) {
+                problems.push({
+                    path: key, message: "is a secret stored in plain text in the stack file (and so in git)",
+                    fix: `store it encrypted: pulumi config set --secret ${key} <value> (it replaces the plain value), then rotate it, since it was exposed`,
+                });
+                continue;
+            }
+            secrets[key] = config.requireSecret(key);
+        } else if (settingKeys.has(key)) {
+            raw[key] = isTextSetting(key) ? text : parseJsonOr(text);
+        } else {
+            const near = nearest(key, [...settingKeys, ...secretKeys]);
+            problems.push({
+                path: key, message: `is not a runner-fleet setting (${prefix}${key})`,
+                fix: `${near ? `did you mean ${near}? ` : ""}Remove it with pulumi config rm ${key}, or see the README's config reference`,
+            });
+        }
+    }
+    return { parsed: parseFleetConfig(raw).withProblems(problems), secrets };
+}
+
+export function fleetProgram() {
+    const { parsed, secrets } = loadFleetConfig();
+    const fleet = new RunnerFleet(FLEET_RESOURCE_NAME, {
+        config: parsed,
+        secrets,
+        errorContext: `the config of stack ${pulumi.getStack()}`,
+        githubToken: new pulumi.Config("github").getSecret("token"),
+    });
+    // Only outputs with a value: the engine warns about every undefined one.
+    return {
+        hosts: fleet.hosts,
+        labelsByArch: fleet.labelsByArch,
+        runsOn: fleet.runsOn,
+        estimatedMonthlyCost: fleet.estimatedMonthlyCost,
+        drift: fleet.drift,
+        ...(fleet.workflow ? { workflowYaml: fleet.workflowYaml } : {}),
+    };
+}

@@ -1,0 +1,123 @@
+// RegistryMirror: a Docker Hub pull-through cache on one host, so that jobs
+// behind one egress address stop hitting Docker Hub's rate limit. The CNCF
+// distribution registry 3 in proxy mode (a release archive whose sha256 the
+// catalog pins), bound to a private address only, with Docker and containerd
+// pointed at it. On actuated hosts the agent's
+// installer already runs such a mirror on the VM bridge (192.168.128.1:5000):
+// there this only checks that it answers, and installs no second one.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { MirrorMode } from "../remote/drift-contract";
+import { settingProblems } from "../spec/parse";
+import { Problem, throwIfAny } from "../spec/problems";
+import { ACTUATED_MIRROR_ADDRESS } from "../github/routing";
+import { DEFAULTS, EndpointsSchema, MirrorSchema } from "../spec/settings";
+import { afterFieldProblems, insecureUrlProblems } from "../spec/rules";
+import { MIRROR_REGISTRY_RELEASE, MirrorRegistryRelease } from "../spec/catalog";
+import { RunnerHost } from "../hosts/host";
+import { secretCommand, secretLines } from "./host-command";
+
+export interface RegistryMirrorArgs {
+    readonly host: RunnerHost;
+    /** `registry`: install and run the mirror; `actuated`: check the one actuated's installer runs. */
+    readonly mode: MirrorMode;
+    /** Where it listens: loopback or a private address such as the Docker bridge. Default: mirror.bindAddress's. */
+    readonly bindAddress?: string;
+    /** The registry it caches. Default: mirror.upstream's (Docker Hub). */
+    readonly upstream?: string;
+    /** How long cached content is kept. Default: mirror.ttl's. */
+    readonly ttl?: string;
+    /** Where the registry's release archives come from. Default: endpoints.mirrorDownloads's. */
+    readonly downloads?: string;
+    /**
+     * Take plain http:// for `upstream` and `downloads` (endpoints.allowInsecureHttp's
+     * rule): for test stand-ins and air-gapped mirrors only. Default false: https only.
+     */
+    readonly allowInsecureHttp?: boolean;
+    /** The registry release and its archives' sha256, for a build of your own. Default: the catalog's. */
+    readonly release?: MirrorRegistryRelease;
+    /** Docker Hub user whose token lifts the anonymous pull limit. */
+    readonly dockerHubUsername?: string;
+    /** Docker Hub access token; kept secret. */
+    readonly dockerHubToken?: pulumi.Input<string>;
+    /** Point Docker (registry-mirrors) and containerd (hosts.toml) at the mirror. Default true. */
+    readonly configureRuntime?: boolean;
+    /** Resources on the same host it must follow, such as the agent install. */
+    readonly after?: pulumi.Resource[];
+}
+
+export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
+    const problems: Problem[] = [];
+    if (args.mode === "registry") {
+        problems.push(...settingProblems(MirrorSchema.shape.bindAddress, args.bindAddress, "bindAddress"));
+        problems.push(...settingProblems(MirrorSchema.shape.upstream, args.upstream, "upstream"));
+        problems.push(...settingProblems(MirrorSchema.shape.ttl, args.ttl, "ttl"));
+        problems.push(...settingProblems(EndpointsSchema.shape.mirrorDownloads, args.downloads, "downloads"));
+        problems.push(...settingProblems(MirrorSchema.shape.dockerHubUsername, args.dockerHubUsername, "dockerHubUsername"));
+        if (args.release !== undefined) {
+            if (!/^\d+\.\d+\.\d+$/.test(args.release.version)) {
+                problems.push({ path: "release.version", message: `"${args.release.version}" is not a release version`, fix: "write the version without a leading v, such as 3.1.2" });
+            }
+            // An arch no mirror here runs on may be left empty.
+            for (const [arch, hash] of Object.entries(args.release.sha256 ?? {})) {
+                if (hash !== "" && !/^[0-9a-f]{64}$/.test(hash)) {
+                    problems.push({ path: `release.sha256.${arch}`, message: "is not a sha256", fix: "write the archive's sha256 as 64 lowercase hex digits" });
+                }
+            }
+            if (!/^[0-9a-f]{64}$/.test(args.release.sha256?.[args.host.arch] ?? "")) {
+                problems.push({ path: `release.sha256.${args.host.arch}`, message: `is missing for host ${args.host.name} (${args.host.arch})`, fix: `give the sha256 of registry_${args.release.version}_linux_${args.host.arch}.tar.gz` });
+            }
+        }
+        if (args.dockerHubUsername !== undefined && args.dockerHubToken === undefined) {
+            problems.push({ path: "dockerHubToken", message: "is missing while dockerHubUsername is set", fix: "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls" });
+        }
+    } else if (args.mode !== "actuated") {
+        problems.push({ path: "mode", message: `"${args.mode}" is not a mirror mode`, fix: "use registry or actuated" });
+    }
+    if (args.mode !== "registry") {
+        return problems;
+    }
+    return afterFieldProblems(problems, insecureUrlProblems({ upstream: args.upstream, downloads: args.downloads }, args.allowInsecureHttp, "allowInsecureHttp"));
+}
+
+export class RegistryMirror extends pulumi.ComponentResource {
+    public readonly configure: command.remote.Command;
+    /** Where jobs on this host reach the mirror. */
+    public readonly address: string;
+    public readonly settingsHash: string;
+    public readonly mode: MirrorMode;
+
+    constructor(name: string, args: RegistryMirrorArgs, opts?: pulumi.ComponentResourceOptions) {
+        throwIfAny(mirrorProblems(args), `RegistryMirror "${name}"`);
+        super("runner-fleet:index:RegistryMirror", name, {}, opts);
+        this.mode = args.mode;
+        const release = args.release ?? MIRROR_REGISTRY_RELEASE;
+        this.address = args.mode === "actuated" ? ACTUATED_MIRROR_ADDRESS : (args.bindAddress ?? DEFAULTS.mirror.bindAddress);
+        const env: Record<string, string> = args.mode === "actuated"
+            ? { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: "actuated" }
+            : {
+                RUNNER_FLEET_HOST: args.host.name,
+                MIRROR_MODE: "registry",
+                MIRROR_BIND: this.address,
+                MIRROR_UPSTREAM: args.upstream ?? DEFAULTS.mirror.upstream,
+                MIRROR_TTL: args.ttl ?? DEFAULTS.mirror.ttl,
+                MIRROR_VERSION: release.version,
+                MIRROR_SHA256: release.sha256[args.host.arch],
+                MIRROR_DOWNLOAD_URL: args.downloads ?? DEFAULTS.endpoints.mirrorDownloads,
+                DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
+                RUNTIME_CONFIG: (args.configureRuntime ?? true) ? "1" : "0",
+            };
+        const withToken = args.mode === "registry" && args.dockerHubUsername !== undefined;
+        const result = secretCommand(`${name}-configure`, {
+            host: args.host, script: "configure-mirror.sh", env,
+            deleteScript: "remove-mirror.sh",
+            deleteEnv: { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: args.mode, MIRROR_BIND: this.address },
+            stdin: withToken ? secretLines({ "dockerhub-token": args.dockerHubToken }) : undefined,
+            secret: withToken,
+        }, { parent: this, dependsOn: [args.host.ready, ...(args.after ?? [])] });
+        this.configure = result.command;
+        this.settingsHash = result.hash;
+        this.registerOutputs({ address: this.address, settingsHash: this.settingsHash, host: args.host.name });
+    }
+}

@@ -1,0 +1,77 @@
+// One declaration per setting: the README's config reference and the stack
+// file's JSON Schema are generated from it and must be up to date; the
+// example stack file validates against the schema; and no default is
+// written anywhere but in its declaration.
+
+import { expect } from "chai";
+import Ajv2020 from "ajv/dist/2020";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { DEFAULTS, SETTING_KEYS } from "../../components/spec/settings";
+import { README_FILE, SCHEMA_FILE, generatedDocs } from "../../scripts/docs";
+import { REPO_ROOT } from "../harness";
+
+function schemaValidator() {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    return ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8")));
+}
+
+function sourceFiles(dir: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e =>
+        e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []);
+}
+
+describe("the settings' declarations", () => {
+    it("generate the README's config reference and the JSON Schema, both up to date (npm run docs)", () => {
+        for (const [file, text] of Object.entries(generatedDocs())) {
+            expect(fs.readFileSync(file, "utf8") === text, `${path.relative(REPO_ROOT, file)} is out of date: run npm run docs`).to.equal(true);
+        }
+    });
+
+    it("list every setting in the README's reference", () => {
+        const readme = fs.readFileSync(README_FILE, "utf8");
+        for (const key of SETTING_KEYS) {
+            expect(readme).to.match(new RegExp(`\\| \`${key}[.\`]`));
+        }
+    });
+
+    it("give a schema the example stack file passes", () => {
+        const validate = schemaValidator();
+        const doc = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.example.yaml"), "utf8"));
+        expect(validate(doc), JSON.stringify(validate.errors, null, 1)).to.equal(true);
+    });
+
+    it("give a schema that refuses an unknown key, a plain-text secret and a number out of range", () => {
+        const validate = schemaValidator();
+        const doc = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.example.yaml"), "utf8"));
+        for (const [what, change] of [
+            ["unknown key", (c: Record<string, unknown>) => { c["runner-fleet:mirrors"] = { enabled: true }; }],
+            ["plain secret", (c: Record<string, unknown>) => { c["runner-fleet:actuatedLicense"] = "in-clear"; }],
+            ["range", (c: Record<string, unknown>) => { c["runner-fleet:agent"] = { instances: 99 }; }],
+            ["host typo", (c: Record<string, unknown>) => { (c["runner-fleet:hosts"] as Record<string, unknown>[])[0].adress = "x"; }],
+        ] as const) {
+            const copy = structuredClone(doc);
+            change(copy.config);
+            expect(validate(copy), what).to.equal(false);
+        }
+    });
+
+    it("are the only place a default is written (components and scripts)", () => {
+        const literals = [
+            DEFAULTS.mirror.bindAddress, DEFAULTS.mirror.upstream, DEFAULTS.mirror.ttl, DEFAULTS.agent.runnerVersion,
+            ...Object.values(DEFAULTS.endpoints).filter((v): v is string => typeof v === "string"),
+        ];
+        const files = [...sourceFiles(path.join(REPO_ROOT, "components")), ...sourceFiles(path.join(REPO_ROOT, "scripts"))]
+            .filter(f => !f.endsWith(path.join("components", "spec", "settings.ts")));
+        // The runner version's default is the newest of the catalog's dated release table, which holds it.
+        const table = path.join(REPO_ROOT, "components", "spec", "catalog.ts");
+        for (const file of files) {
+            const text = fs.readFileSync(file, "utf8");
+            for (const literal of literals.filter(l => !(file === table && l === DEFAULTS.agent.runnerVersion))) {
+                expect(text.includes(literal), `${path.relative(REPO_ROOT, file)} writes the default ${literal} again`).to.equal(false);
+            }
+        }
+        expect(SETTING_KEYS).to.have.length(10);
+    });
+});
