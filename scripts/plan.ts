@@ -15,7 +15,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { HostProvider, findPlan } from "../components/spec/catalog";
+import { RegistryMirror, RunnerAgent, RunnerFleet } from "../components";
+import { hostSources } from "../components/spec/host-sources";
+import { hostPrice, monthlyTotals } from "../components/spec/resolve";
 import type { RunsOn } from "../components/github/routing";
 import type { ArchRunners } from "../components/spec/resolve";
 import { EntryPoint, pulumiEntryPoint } from "./lib/entry-point";
@@ -211,7 +213,7 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     const recording = runtime.recording();
     const grouped = groupPlan(cfg.project, stack, recording.resources, recording.componentOutputs);
     // What the fleets say of themselves; a program that exports them says the same.
-    const fleetOutputs = recording.resources.filter(r => r.type === FLEET_TYPE).map(r => recording.componentOutputs.get(r.urn) ?? {});
+    const fleetOutputs = recording.resources.filter(r => r.type === RunnerFleet.TYPE).map(r => recording.componentOutputs.get(r.urn) ?? {});
     const merge = <T>(key: string) => Object.assign({}, ...fleetOutputs.map(o => (o[key] ?? {}) as Record<string, T>)) as Record<string, T>;
     const workflows = fleetOutputs.map(o => o.workflowYaml).filter((w): w is string => typeof w === "string");
     return {
@@ -223,14 +225,10 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     };
 }
 
-const FLEET_TYPE = "runner-fleet:index:RunnerFleet";
-const AGENT_TYPE = "runner-fleet:index:RunnerAgent";
-const MIRROR_TYPE = "runner-fleet:index:RegistryMirror";
-const HOST_TYPES: Record<string, string> = {
-    "runner-fleet:index:EquinixMetalHost": "equinix-metal",
-    "runner-fleet:index:HetznerCloudHost": "hetzner-cloud",
-    "runner-fleet:index:ExistingHost": "existing",
-};
+/** The host components' type tokens, by the registered host sources' declarations, and the source each stands for. */
+function hostTypes(): Record<string, string> {
+    return Object.fromEntries(hostSources().map(s => [s.typeToken, s.id]));
+}
 
 /**
  * Groups recorded resources by the components they descend from: each host
@@ -252,11 +250,12 @@ export function groupPlan(
         }
         return undefined;
     };
+    const HOST_TYPES = hostTypes();
     const hostComponents = resources.filter(r => r.type in HOST_TYPES);
     // A RunnerAgent or RegistryMirror the program made beside its host (not as its child) names the host it runs on.
     const byHostname = new Map(hostComponents.map(h => [String(outputs.get(h.urn)?.hostname ?? h.name), h]));
     const onHost = (r: RecordedResource): RecordedResource | undefined =>
-        r.type === AGENT_TYPE || r.type === MIRROR_TYPE ? byHostname.get(String(outputs.get(r.urn)?.host ?? "")) : undefined;
+        r.type === RunnerAgent.TYPE || r.type === RegistryMirror.TYPE ? byHostname.get(String(outputs.get(r.urn)?.host ?? "")) : undefined;
     const hostOf = (r: RecordedResource): RecordedResource | undefined => {
         for (let cur: RecordedResource | undefined = r; cur; cur = byUrn.get(cur.parent)) {
             if (cur.type in HOST_TYPES) {
@@ -269,8 +268,8 @@ export function groupPlan(
         }
         return undefined;
     };
-    const fleets = resources.filter(r => r.type === FLEET_TYPE);
-    const agents = resources.filter(r => r.type === AGENT_TYPE);
+    const fleets = resources.filter(r => r.type === RunnerFleet.TYPE);
+    const agents = resources.filter(r => r.type === RunnerAgent.TYPE);
     const items = new Map<string, PlanResource[]>(hostComponents.map(h => [h.urn, []]));
     const fleetOwn = new Map<string, PlanResource[]>(fleets.map(f => [f.urn, []]));
     const outside: PlanResource[] = [];
@@ -281,39 +280,32 @@ export function groupPlan(
             items.get(host.urn)!.push(item);
             continue;
         }
-        const fleet = nearest(r, x => x.type === FLEET_TYPE);
+        const fleet = nearest(r, x => x.type === RunnerFleet.TYPE);
         (fleet ? fleetOwn.get(fleet.urn)! : outside).push(item);
     }
     const hosts: PlanHostGroup[] = hostComponents.map(h => {
         const o = outputs.get(h.urn) ?? {};
         const hostname = String(o.hostname ?? h.name);
-        const fleet = nearest(h, x => x.type === FLEET_TYPE);
+        const fleet = nearest(h, x => x.type === RunnerFleet.TYPE);
         const fromFleet = fleet ? ((outputs.get(fleet.urn)?.hosts ?? {}) as Record<string, Record<string, unknown>>)[hostname] : undefined;
         const agent = agents.find(a => hostOf(a)?.urn === h.urn);
         const agentOut = agent ? outputs.get(agent.urn) ?? {} : {};
         const provider = String(o.provider ?? HOST_TYPES[h.type]);
         const plan = typeof o.plan === "string" ? o.plan : null;
-        const entry = findPlan(provider as HostProvider, plan ?? undefined);
-        const price = fromFleet ? (fromFleet.monthlyPrice as number | null) : entry?.monthlyPrice ?? null;
+        const price = fromFleet
+            ? { monthlyPrice: fromFleet.monthlyPrice as number | null, currency: fromFleet.currency as string | null }
+            : hostPrice(provider, plan ?? undefined);
         return {
             host: hostname, fleet: fleet?.name ?? null, component: h.name, provider, arch: String(o.arch ?? ""), plan,
             agent: agent ? String(agentOut.kind ?? "") || null : null,
             labels: (agentOut.labels as string[] | undefined) ?? [],
-            monthlyPrice: price ?? null,
-            currency: fromFleet ? (fromFleet.currency as string | null) : price === null || price === undefined ? null : entry?.currency ?? "EUR",
+            monthlyPrice: price.monthlyPrice ?? null,
+            currency: price.currency ?? null,
             exposed: (fromFleet?.exposed as string | null | undefined) ?? null,
             resources: items.get(h.urn) ?? [],
         };
     });
-    const total = (hs: readonly PlanHostGroup[]) => {
-        const out: Record<string, number> = {};
-        for (const h of hs) {
-            if (h.monthlyPrice !== null && h.currency !== null) {
-                out[h.currency] = Math.round(((out[h.currency] ?? 0) + h.monthlyPrice) * 100) / 100;
-            }
-        }
-        return out;
-    };
+    const total = monthlyTotals;
     const planFleets: PlanFleet[] = fleets.map(f => {
         const own = hosts.filter(h => h.fleet === f.name);
         return { fleet: f.name, hosts: own.map(h => h.host), resources: fleetOwn.get(f.urn) ?? [], estimatedMonthlyCost: total(own) };

@@ -10,17 +10,15 @@ import * as github from "@pulumi/github";
 import { RunnerAgent } from "../on-host/agent";
 import { DriftTarget, driftExpectations } from "../remote/drift-contract";
 import { GithubOrgWiring } from "../github/github-org";
-import { EquinixMetalHost } from "../hosts/equinix-metal";
-import { ExistingHost } from "../hosts/existing";
-import { HetznerCloudHost } from "../hosts/hetzner-cloud";
-import { HostComponent } from "../hosts/host";
-import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
-import { Problem, throwIfAny } from "../spec/problems";
+import { HostComponent, hostSourceComponent } from "../hosts";
+import { ParsedFleetConfig } from "../spec/parse";
+import { throwIfAny } from "../spec/problems";
 import { RegistryMirror } from "../on-host/registry-mirror";
-import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, mirrorAddressOf, runsOnSnippets } from "../github/routing";
+import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, runsOnSnippets } from "../github/routing";
 import { FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
-import { ArchRunners, FleetSummary, HostSummary, privateKeySecretOf, summarizeFleet, summarizeHost } from "../spec/resolve";
-import { afterFieldProblems, fleetProblems, fleetWarnings } from "../spec/rules";
+import { ArchRunners, ResolvedFleet, ResolvedHost, mirrorAddressOf, privateKeySecretOf, resolveFleet, resolveHost } from "../spec/resolve";
+import { fleetWarnings } from "../spec/rules";
+import { checkFleet } from "./check";
 import { BuildWorkflow } from "../github/workflow";
 
 export interface RunnerFleetArgs {
@@ -59,8 +57,10 @@ export interface FleetHostOutput {
 
 /** One host of the fleet and everything on it. */
 export interface FleetHost {
-    readonly spec: HostSpec;
-    readonly summary: HostSummary;
+    /** The host as written in the config. */
+    readonly declared: HostSpec;
+    /** The host resolved once (arch, plan, KVM, agent, labels, price), as every step below received it. */
+    readonly resolved: ResolvedHost;
     readonly host: HostComponent;
     readonly agent: RunnerAgent;
     readonly mirror?: RegistryMirror;
@@ -72,22 +72,20 @@ interface Organization {
     readonly wiring?: GithubOrgWiring;
 }
 
-/** Parses (unless parsed) and validates a fleet's input: the spec, or every problem at once. */
-export function checkFleet(config: FleetConfigInput | ParsedFleetConfig, secretsPresent: ReadonlySet<string>): { spec?: FleetSpec; problems: Problem[] } {
-    const parsed = config instanceof ParsedFleetConfig ? config : parseFleetConfig(config);
-    const problems = afterFieldProblems(parsed.problems, parsed.spec ? fleetProblems(parsed.spec, secretsPresent) : []);
-    return { spec: problems.length === 0 ? parsed.spec : undefined, problems };
-}
-
 type Secrets = (key: string) => pulumi.Output<string> | undefined;
 
 export class RunnerFleet extends pulumi.ComponentResource {
+    /** Its Pulumi type token. */
+    public static readonly TYPE = "runner-fleet:index:RunnerFleet";
+
     /** The validated spec with defaults applied. */
     public readonly spec: FleetSpec;
-    public readonly summary: FleetSummary;
-    /** Per host: its spec, summary, host component, agent and mirror. */
+    public readonly resolved: ResolvedFleet;
+    /** Per host: as declared, as resolved, its host component, agent and mirror. */
     public readonly members: readonly FleetHost[];
     private readonly githubToken?: pulumi.Output<string>;
+    /** A secret value by config key, wrapped with pulumi.secret. */
+    private readonly secret: Secrets;
     /** The GitHub provider for the organization (unless github.manage is false). */
     public readonly githubProvider?: github.Provider;
     public readonly org?: GithubOrgWiring;
@@ -109,26 +107,26 @@ export class RunnerFleet extends pulumi.ComponentResource {
         const present = new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined));
         const { spec, problems } = checkFleet(args.config, present);
         throwIfAny(problems, args.errorContext ?? `RunnerFleet "${name}"`);
-        super("runner-fleet:index:RunnerFleet", name, {}, opts);
+        super(RunnerFleet.TYPE, name, {}, opts);
         this.spec = spec as FleetSpec;
-        this.summary = summarizeFleet(this.spec);
+        this.resolved = resolveFleet(this.spec);
         for (const warning of fleetWarnings(this.spec)) {
             pulumi.log.warn(warning, this);
         }
-        const secret: Secrets = key => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
+        this.secret = key => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
         this.githubToken = args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken);
 
-        const org = this.organization(name, secret, args.githubToken);
+        const org = this.organization(name, args.githubToken);
         this.githubProvider = org.provider;
         this.org = org.wiring;
-        this.members = this.spec.hosts.map(host => this.member(name, host, secret, org));
+        this.members = this.spec.hosts.map(host => this.member(name, host, org));
         this.workflow = this.buildWorkflow(name);
 
         this.hosts = this.hostOutputs();
         this.drift = this.driftOutputs();
-        this.labelsByArch = pulumi.output(this.summary.labelsByArch as Record<string, ArchRunners>);
-        this.runsOn = pulumi.output(runsOnSnippets(this.spec, this.summary));
-        this.estimatedMonthlyCost = pulumi.output(this.summary.monthlyTotal);
+        this.labelsByArch = pulumi.output(this.resolved.labelsByArch as Record<string, ArchRunners>);
+        this.runsOn = pulumi.output(runsOnSnippets(this.spec, this.resolved));
+        this.estimatedMonthlyCost = pulumi.output(this.resolved.monthlyTotal);
         this.workflowYaml = pulumi.output(this.workflow?.yaml);
         this.registerOutputs({
             hosts: this.hosts,
@@ -141,19 +139,19 @@ export class RunnerFleet extends pulumi.ComponentResource {
     }
 
     /** Organization-wide, once: the provider, secrets, variables, runner group, and a registration token for github-runner hosts. */
-    private organization(name: string, secret: Secrets, token: pulumi.Input<string> | undefined): Organization {
+    private organization(name: string, token: pulumi.Input<string> | undefined): Organization {
         const spec = this.spec;
         if (!spec.github.manage) {
             return {};
         }
-        const hasRunners = this.summary.hosts.some(h => h.agent === "github-runner");
+        const hasRunners = this.resolved.hosts.some(h => h.agent === "github-runner");
         const provider = new github.Provider(`${name}-github`, {
             owner: spec.github.org,
             token: token === undefined ? undefined : pulumi.secret(token),
         }, { parent: this });
         const orgSecrets: Record<string, pulumi.Input<string>> = {};
         for (const [secretName, from] of Object.entries(fleetSecretNames(spec))) {
-            const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : secret(SECRET_KEYS.dockerHubToken);
+            const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : this.secret(SECRET_KEYS.dockerHubToken);
             if (value !== undefined) {
                 orgSecrets[secretName] = value;
             }
@@ -163,7 +161,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             visibility: spec.github.visibility,
             repositories: spec.github.repositories,
             secrets: orgSecrets,
-            variables: fleetVariables(spec, this.summary),
+            variables: fleetVariables(spec, this.resolved),
             runnerGroup: hasRunners ? {
                 name: spec.github.runnerGroup,
                 allowPublicRepositories: spec.github.allowPublicRepositories,
@@ -174,60 +172,44 @@ export class RunnerFleet extends pulumi.ComponentResource {
         return { provider, wiring };
     }
 
-    /** One host and what runs on it; depends on nothing of any other host. */
-    private member(name: string, spec: HostSpec, secret: Secrets, org: Organization): FleetHost {
-        const summary = summarizeHost(this.spec, spec);
-        const host = this.createHost(`${name}-${spec.name}`, spec, summary, secret);
-        const agent = this.createAgent(`${name}-${spec.name}-agent`, host, spec, summary, secret, org);
-        const mirror = this.createMirror(`${name}-${spec.name}-mirror`, host, summary, agent, secret);
-        return { spec, summary, host, agent, mirror };
+    /** One host and what runs on it, from the host resolved once; depends on nothing of any other host. */
+    private member(name: string, declared: HostSpec, org: Organization): FleetHost {
+        const resolved = resolveHost(this.spec, declared);
+        const host = this.createHost(`${name}-${declared.name}`, declared, resolved);
+        const agent = this.createAgent(`${name}-${declared.name}-agent`, host, declared, resolved, org);
+        const mirror = this.createMirror(`${name}-${declared.name}-mirror`, host, resolved, agent);
+        return { declared, resolved, host, agent, mirror };
     }
 
-    private createHost(childName: string, host: HostSpec, s: HostSummary, secret: Secrets): HostComponent {
-        const spec = this.spec;
+    /** The host, by its source's own create: the fleet knows no provider. */
+    private createHost(childName: string, host: HostSpec, resolved: ResolvedHost): HostComponent {
         const ssh = {
             hostname: host.name,
-            privateKey: secret(privateKeySecretOf(host)) as pulumi.Output<string>,
+            privateKey: this.secret(privateKeySecretOf(host)) as pulumi.Output<string>,
             user: host.user,
             port: host.port,
-            bootTimeoutMinutes: spec.bootTimeoutMinutes,
+            bootTimeoutMinutes: this.spec.bootTimeoutMinutes,
         };
-        const opts = { parent: this };
-        switch (host.provider) {
-            case "equinix-metal":
-                return new EquinixMetalHost(childName, {
-                    ...ssh, projectId: spec.equinixProjectId as string, metro: host.metro as string, arch: s.arch, plan: s.plan,
-                    sshPublicKey: spec.sshPublicKey as string, hardwareReservationId: host.hardwareReservationId, tags: host.tags,
-                }, opts);
-            case "hetzner-cloud":
-                return new HetznerCloudHost(childName, {
-                    ...ssh, location: host.location as string, arch: s.arch, serverType: s.plan,
-                    sshPublicKey: spec.sshPublicKey as string, adminCidrs: spec.adminCidrs,
-                }, opts);
-            case "existing":
-                return new ExistingHost(childName, {
-                    ...ssh, address: host.address as string, arch: s.arch, kvm: s.kvm, model: host.plan, hostKey: host.hostKey,
-                }, opts);
-        }
+        return hostSourceComponent(host.provider).create({ name: childName, host, resolved, fleet: this.spec, ssh, opts: { parent: this } });
     }
 
-    private createAgent(childName: string, host: HostComponent, spec: HostSpec, s: HostSummary, secret: Secrets, org: Organization): RunnerAgent {
+    private createAgent(childName: string, host: HostComponent, declared: HostSpec, s: ResolvedHost, org: Organization): RunnerAgent {
         const fleet = this.spec;
         const runner = s.agent === "github-runner";
         return new RunnerAgent(childName, {
             host, kind: s.agent, labels: s.labels, org: fleet.github.org, runnerGroup: fleet.github.runnerGroup,
             instances: fleet.agent.instances, ephemeral: fleet.agent.ephemeral, runnerVersion: fleet.agent.runnerVersion,
             installDocker: fleet.agent.installDocker,
-            vmDevice: spec.vmDevice, vmDiskSize: fleet.agent.vmDiskSize,
+            vmDevice: declared.vmDevice, vmDiskSize: fleet.agent.vmDiskSize,
             actuatedMirror: fleet.mirror.enabled, dockerHubUsername: fleet.mirror.dockerHubUsername,
             drainTimeoutMinutes: fleet.agent.drainTimeoutMinutes, probeAgentPort: fleet.agent.probeAgentPort,
             secrets: runner
                 // The operator's token: the stack's githubRunnerToken, else the GitHub provider's; else GITHUB_TOKEN where pulumi runs.
-                ? { githubRunnerToken: secret(SECRET_KEYS.githubRunnerToken) ?? this.githubToken }
+                ? { githubRunnerToken: this.secret(SECRET_KEYS.githubRunnerToken) ?? this.githubToken }
                 : {
-                    actuatedLicense: secret(SECRET_KEYS.actuatedLicense),
-                    actuatedToken: secret(SECRET_KEYS.actuatedToken),
-                    dockerHubToken: secret(SECRET_KEYS.dockerHubToken),
+                    actuatedLicense: this.secret(SECRET_KEYS.actuatedLicense),
+                    actuatedToken: this.secret(SECRET_KEYS.actuatedToken),
+                    dockerHubToken: this.secret(SECRET_KEYS.dockerHubToken),
                 },
             endpoints: fleet.endpoints,
             // A runner registers into the group, so the group must exist first.
@@ -235,7 +217,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
         }, { parent: host });
     }
 
-    private createMirror(childName: string, host: HostComponent, s: HostSummary, agent: RunnerAgent, secret: Secrets): RegistryMirror | undefined {
+    private createMirror(childName: string, host: HostComponent, s: ResolvedHost, agent: RunnerAgent): RegistryMirror | undefined {
         const mirror = this.spec.mirror;
         if (!mirror.enabled) {
             return undefined;
@@ -251,7 +233,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             allowInsecureHttp: this.spec.endpoints.allowInsecureHttp,
             ...(mirror.release ? { release: { version: mirror.release.version, sha256: { amd64: mirror.release.sha256.amd64 ?? "", arm64: mirror.release.sha256.arm64 ?? "" } } } : {}),
             dockerHubUsername: actuated ? undefined : mirror.dockerHubUsername,
-            dockerHubToken: actuated ? undefined : secret(SECRET_KEYS.dockerHubToken),
+            dockerHubToken: actuated ? undefined : this.secret(SECRET_KEYS.dockerHubToken),
             after: [agent.install],
         }, { parent: host });
     }
@@ -262,13 +244,13 @@ export class RunnerFleet extends pulumi.ComponentResource {
             return undefined;
         }
         return new BuildWorkflow(`${name}-workflow`, {
-            ...w, org: this.spec.github.org, platforms: buildPlatforms(this.spec, this.summary), provider: this.githubProvider,
+            ...w, org: this.spec.github.org, platforms: buildPlatforms(this.spec, this.resolved), provider: this.githubProvider,
         }, { parent: this });
     }
 
     private hostOutputs(): pulumi.Output<Record<string, FleetHostOutput>> {
         return pulumi.all(this.members.map(m => m.host.publicIp.apply((address): [string, FleetHostOutput] => {
-            const s = m.summary;
+            const s = m.resolved;
             return [s.name, {
                 address, arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
                 mirror: mirrorAddressOf(this.spec, s.agent) ?? null,
@@ -289,7 +271,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             }
             return [host.name, {
                 address, user: host.sshUser, port: host.sshPort, hostKey: hostKey ?? null,
-                privateKeySecret: privateKeySecretOf(m.spec),
+                privateKeySecret: privateKeySecretOf(m.declared),
                 agent: agent.kind,
                 instances: agent.kind === "github-runner" ? this.spec.agent.instances : null,
                 mirrorMode: mirror?.mode ?? null,

@@ -5,7 +5,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { RunnerFleet } from "./fleet";
 import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
 import { Problem, nearest } from "../spec/problems";
-import { SECRET_KEYS, SETTING_KEYS, isTextSetting } from "../spec/settings";
+import { privateKeySecretOf } from "../spec/resolve";
+import { SECRET_KEYS, isTextSetting, settingKeys } from "../spec/settings";
+
+const KNOWN_SECRETS: ReadonlySet<string> = new Set(Object.values(SECRET_KEYS));
 
 /** The fleet's resource name in every stack; changing it would replace every resource. */
 export const FLEET_RESOURCE_NAME = "fleet";
@@ -37,14 +40,6 @@ function configIsSecret(fullKey: string): boolean {
     return runtimeConfig.isConfigSecret(fullKey);
 }
 
-/** The secret key names a raw hosts list names in `privateKeySecret`. */
-function hostKeyNames(hosts: unknown): string[] {
-    return Array.isArray(hosts)
-        ? hosts.map(h => (typeof h === "object" && h !== null ? (h as Record<string, unknown>).privateKeySecret : undefined))
-            .filter((k): k is string => typeof k === "string")
-        : [];
-}
-
 /**
  * Reads the fleet's config and its secrets from the current stack, strictly:
  * every key under the project's namespace is a setting or a secret (an
@@ -61,12 +56,19 @@ export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { 
             values.set(fullKey.slice(prefix.length), value);
         }
     }
-    const settingKeys = new Set<string>(SETTING_KEYS);
-    const secretKeys = new Set<string>([...Object.values(SECRET_KEYS), ...hostKeyNames(parseJsonOr(values.get("hosts") ?? "null"))]);
+    const settings = new Set<string>(settingKeys());
     const raw: Record<string, unknown> = {};
+    for (const [key, text] of values) {
+        if (settings.has(key) && !KNOWN_SECRETS.has(key)) {
+            raw[key] = isTextSetting(key) ? text : parseJsonOr(text);
+        }
+    }
+    // The secrets' names: the fixed ones, and those the parsed hosts name in privateKeySecret.
+    const parsed = parseFleetConfig(raw);
+    const secretKeys = new Set<string>([...KNOWN_SECRETS, ...(parsed.spec?.hosts ?? []).map(privateKeySecretOf)]);
     const secrets: Record<string, pulumi.Output<string>> = {};
     const problems: Problem[] = [];
-    for (const [key, text] of values) {
+    for (const key of values.keys()) {
         if (secretKeys.has(key)) {
             if (!configIsSecret(`${prefix}${key}`)) {
                 problems.push({
@@ -76,17 +78,15 @@ export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { 
                 continue;
             }
             secrets[key] = config.requireSecret(key);
-        } else if (settingKeys.has(key)) {
-            raw[key] = isTextSetting(key) ? text : parseJsonOr(text);
-        } else {
-            const near = nearest(key, [...settingKeys, ...secretKeys]);
+        } else if (!settings.has(key)) {
+            const near = nearest(key, [...settings, ...secretKeys]);
             problems.push({
                 path: key, message: `is not a runner-fleet setting (${prefix}${key})`,
                 fix: `${near ? `did you mean ${near}? ` : ""}Remove it with pulumi config rm ${key}, or see the README's config reference`,
             });
         }
     }
-    return { parsed: parseFleetConfig(raw).withProblems(problems), secrets };
+    return { parsed: parsed.withProblems(problems), secrets };
 }
 
 export function fleetProgram() {

@@ -80,6 +80,9 @@ function resourceSuffix(name: string): string {
 }
 
 export class GithubOrgWiring extends pulumi.ComponentResource {
+    /** Its Pulumi type token. */
+    public static readonly TYPE = "runner-fleet:index:GithubOrgWiring";
+
     public readonly secrets: readonly github.ActionsOrganizationSecret[];
     public readonly variables: readonly github.ActionsOrganizationVariable[];
     public readonly runnerGroup?: github.ActionsRunnerGroup;
@@ -88,7 +91,7 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
 
     constructor(name: string, args: GithubOrgWiringArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfAny(githubOrgProblems(args), `GithubOrgWiring "${name}"`);
-        super("runner-fleet:index:GithubOrgWiring", name, {}, opts);
+        super(GithubOrgWiring.TYPE, name, {}, opts);
         const visibility = args.visibility ?? DEFAULTS.visibility;
         const selected = visibility === "selected";
         const invokeOpts = { parent: this, provider: args.provider };

@@ -1,14 +1,11 @@
 // Where jobs go: what the fleet tells GitHub and workflows about its runners
 // (organization variables, runs-on snippets, the build workflow's platforms)
-// and where jobs on a host reach its mirror. Pure; no resources.
+// Pure; no resources.
 
 import { ARCHES, Arch } from "../spec/catalog";
 import { AGENT_KINDS, AgentKind, FleetSpec } from "../spec/settings";
-import { ArchRunners, FleetSummary } from "../spec/resolve";
+import { ArchRunners, ResolvedFleet, mirrorAddressOf } from "../spec/resolve";
 import { BuildPlatform, fleetRouting } from "./workflow";
-
-/** Where actuated's own mirror listens: the VM bridge. */
-export const ACTUATED_MIRROR_ADDRESS = "192.168.128.1:5000";
 
 /**
  * The organization variable that names an arch's runner labels (a JSON list):
@@ -26,14 +23,6 @@ export function mirrorVariable(arch: Arch): string {
     return `REGISTRY_MIRROR_${arch.toUpperCase()}`;
 }
 
-/** Where jobs on a host reach its mirror, given its agent. */
-export function mirrorAddressOf(spec: FleetSpec, agent: AgentKind): string | undefined {
-    if (!spec.mirror.enabled) {
-        return undefined;
-    }
-    return agent === "actuated" ? ACTUATED_MIRROR_ADDRESS : spec.mirror.bindAddress;
-}
-
 /** The kind of host that builds an arch in the workflow: the setting, or the preferred (isolated) one. */
 export function workflowKind(spec: FleetSpec, runners: ArchRunners): AgentKind {
     const wanted = spec.workflow?.runners ?? "isolated-first";
@@ -46,7 +35,7 @@ export function workflowKind(spec: FleetSpec, runners: ArchRunners): AgentKind {
  * and, where the preferred kind's hosts of the arch all have their mirror at
  * the same address, that address.
  */
-export function fleetVariables(spec: FleetSpec, summary: FleetSummary): Record<string, string> {
+export function fleetVariables(spec: FleetSpec, summary: ResolvedFleet): Record<string, string> {
     const vars: Record<string, string> = {};
     for (const arch of ARCHES) {
         const runners = summary.labelsByArch[arch];
@@ -83,7 +72,7 @@ function isLoopback(address: string): boolean {
  * An arch without hosts of a kind the workflow insists on is left out (the
  * validation reports it).
  */
-export function buildPlatforms(spec: FleetSpec, summary: FleetSummary): BuildPlatform[] {
+export function buildPlatforms(spec: FleetSpec, summary: ResolvedFleet): BuildPlatform[] {
     return ARCHES.flatMap(arch => {
         const runners = summary.labelsByArch[arch];
         if (!runners) {
@@ -121,7 +110,7 @@ export interface RunsOn {
 }
 
 /** Ready-to-paste runs-on lines per arch for the preferred kind: plain, and routed (hosted runners for forks' work). */
-export function runsOnSnippets(spec: FleetSpec, summary: FleetSummary): Record<string, RunsOn> {
+export function runsOnSnippets(spec: FleetSpec, summary: ResolvedFleet): Record<string, RunsOn> {
     const out: Record<string, RunsOn> = {};
     for (const arch of ARCHES) {
         const runners = summary.labelsByArch[arch];

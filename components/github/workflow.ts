@@ -459,13 +459,16 @@ export interface BuildWorkflowArgs extends BuildWorkflowOptions {
 }
 
 export class BuildWorkflow extends pulumi.ComponentResource {
+    /** Its Pulumi type token. */
+    public static readonly TYPE = "runner-fleet:index:BuildWorkflow";
+
     /** The rendered workflow. */
     public readonly yaml: string;
     public readonly files: readonly github.RepositoryFile[];
 
     constructor(name: string, args: BuildWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfAny(workflowProblems(args), `BuildWorkflow "${name}"`);
-        super("runner-fleet:index:BuildWorkflow", name, {}, opts);
+        super(BuildWorkflow.TYPE, name, {}, opts);
         this.yaml = renderWorkflowYaml(args);
         this.files = (args.repositories ?? []).map((repo, i) => new github.RepositoryFile(`${name}-${repo}`, {
             repository: orgRepository(args.org, repo, `workflow.repositories[${i}]`, { parent: this, provider: args.provider }).name,

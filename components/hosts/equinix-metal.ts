@@ -1,17 +1,87 @@
 // EquinixMetalHost: a bare-metal device on Equinix Metal. Equinix Metal
 // stopped taking new customers and reached end of life on 2026-06-30: keep
 // this for existing hardware reservations and for migrating off it.
-// @pulumi/equinix-metal is used in this file only.
+// Everything the package knows of Equinix Metal is in this file: the
+// `equinix-metal` host source (its fields, metros, plans and prices, the
+// project setting) and the component. @pulumi/equinix-metal is used here only.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as metal from "@pulumi/equinix-metal";
-import { Arch, resolvePlan } from "../spec/catalog";
+import { z } from "zod";
+import { Arch, CatalogEntry, HOURS_PER_MONTH, round2 } from "../spec/catalog";
+import { resolvePlan } from "../spec/host-sources";
 import { throwIfAny } from "../spec/problems";
 import { hostArgsProblems } from "../spec/rules";
-import { HostComponent, SshArgs } from "./host";
+import { LINE_FIX_TAIL, checked, lineProblem, matches, setting, uuidProblem } from "../spec/settings";
+import { HostComponent, SshArgs, defineHostSource } from "./host";
 
 /** The OS actuated certifies. */
 export const EQUINIX_OS = "ubuntu_22_04";
+
+const ID = "equinix-metal";
+
+// Metros: the ones Equinix documented (docs.equinix.com/metal/locations,
+// checked 2026-11-23): da, dc, sv, am, fr, sg, sy and ny; the rest are metros
+// it ran in 2024.
+const METROS = [
+    "am", "at", "ch", "da", "dc", "fr", "hk", "la", "ld", "md", "ml", "mt",
+    "ny", "os", "pa", "se", "sg", "sk", "sl", "sp", "sv", "sy", "tr", "ty",
+] as const;
+
+// On-demand, USD per hour. Equinix Metal's pricing page is gone; these are the
+// on-demand prices it listed in 2023-2024, not re-verified against a saved
+// copy, and they varied by metro. They matter for hardware reservations
+// (priced by contract) and migrations only.
+const plan = (name: string, arch: Arch, cpu: string, cores: number, memoryGb: number, hourly: number): CatalogEntry => ({
+    plan: name, provider: ID, arch, cpu, cores, memoryGb, kvm: true,
+    monthlyPrice: round2(hourly * HOURS_PER_MONTH), currency: "USD", regions: METROS,
+});
+
+export const equinixMetal = defineHostSource({
+    id: ID,
+    title: "Equinix Metal",
+    typeToken: "runner-fleet:index:EquinixMetalHost",
+    creates: true,
+    kvm: true,
+    region: { field: "metro", what: "Equinix Metal metro", values: METROS },
+    defaultPlans: { arm64: "c3.large.arm64", amd64: "c3.medium.x86" },
+    plans: [
+        plan("c3.large.arm64", "arm64", "Ampere Altra Q80-30", 80, 256, 2.5),
+        plan("c3.small.x86", "amd64", "Intel Xeon E-2378G", 8, 64, 0.75),
+        plan("c3.medium.x86", "amd64", "AMD EPYC 7402P", 24, 64, 1.5),
+        plan("m3.small.x86", "amd64", "Intel Xeon E-2378G", 8, 64, 1.05),
+        plan("m3.large.x86", "amd64", "AMD EPYC 7502P", 32, 256, 3.1),
+        plan("n3.xlarge.x86", "amd64", "Intel Xeon Gold 6314", 32, 512, 4.5),
+    ],
+    hostFields: {
+        metro: setting(matches(/^[a-z][a-z0-9]{1,7}$/, "a metro code").optional(), {
+            description: "Equinix Metal metro code such as `da`", fix: "write the metro's code in lower case, such as da or sv", appliesTo: ID,
+        }),
+        // The Metal API takes a reservation's UUID or `next-available` (terraform-provider-equinix, metal_device: hardware_reservation_id).
+        hardwareReservationId: setting(checked(v => v === "next-available" ? undefined : uuidProblem(v)).optional(), {
+            description: "deploy on this hardware reservation: its UUID, or `next-available`",
+            fix: "write the reservation's UUID (8-4-4-4-12 hex digits) or next-available", docType: "UUID or next-available", appliesTo: ID,
+        }),
+        tags: setting(z.array(checked(lineProblem)).optional(), {
+            description: "extra device tags", fix: `write each tag as ${LINE_FIX_TAIL}, such as team:ci`, appliesTo: ID,
+        }),
+    },
+    fleetFields: {
+        equinixProjectId: setting(checked(uuidProblem).optional(), {
+            description: "the Equinix Metal project (its UUID) that owns the devices", defaultText: "required with an `equinix-metal` host",
+            fix: "write the project's UUID (8-4-4-4-12 hex digits) from the Metal console's project settings", docType: "UUID",
+        }),
+    },
+    fleetProblems: (fleet, firstHost) => fleet.equinixProjectId ? [] : [{
+        path: "equinixProjectId", message: `host "${firstHost}" is an Equinix Metal device and no project is set`,
+        fix: "set runner-fleet:equinixProjectId to the Metal project's UUID",
+    }],
+    create: ({ name, host, resolved, fleet, ssh, opts }) => new EquinixMetalHost(name, {
+        ...ssh, projectId: fleet.equinixProjectId as string, metro: host.metro as string, arch: resolved.arch, plan: resolved.plan,
+        sshPublicKey: fleet.sshPublicKey as string, hardwareReservationId: host.hardwareReservationId as string | undefined,
+        tags: host.tags as string[] | undefined,
+    }, opts),
+});
 
 export interface EquinixMetalHostArgs extends SshArgs {
     /** The Metal project (UUID) that owns the device. */
@@ -36,10 +106,10 @@ export class EquinixMetalHost extends HostComponent {
     constructor(name: string, args: EquinixMetalHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
         throwIfAny(hostArgsProblems({
-            name: hostname, provider: "equinix-metal", arch: args.arch, plan: args.plan, metro: args.metro, tags: args.tags ? [...args.tags] : undefined, port: args.port, user: args.user,
+            name: hostname, provider: ID, arch: args.arch, plan: args.plan, metro: args.metro, tags: args.tags ? [...args.tags] : undefined, port: args.port, user: args.user,
         }), `EquinixMetalHost "${hostname}"`);
-        const { plan, arch } = resolvePlan("equinix-metal", args.plan, args.arch);
-        super("runner-fleet:index:EquinixMetalHost", name, { hostname, arch, kvm: true, ssh: args, provider: "equinix-metal", plan }, opts);
+        const { plan: chosen, arch } = resolvePlan(ID, args.plan, args.arch) as { plan: string; arch: Arch };
+        super(equinixMetal.typeToken, name, { hostname, arch, kvm: true, ssh: args, provider: ID, plan: chosen }, opts);
         const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
             projectId: args.projectId,
             name: `runner-fleet-${hostname}`,
@@ -51,7 +121,7 @@ export class EquinixMetalHost extends HostComponent {
             hostname,
             projectId: args.projectId,
             metro: args.metro,
-            plan,
+            plan: chosen,
             operatingSystem: EQUINIX_OS,
             billingCycle: "hourly",
             hardwareReservationId: args.hardwareReservationId,

@@ -1,17 +1,103 @@
 // HetznerCloudHost: a Hetzner Cloud server (CAX for arm64, CCX or CPX for
 // amd64) with its SSH key and a firewall that lets in SSH from the admin
 // networks only. Hetzner Cloud has no nested virtualisation: no KVM, so these
-// hosts run the plain GitHub Actions runner, not actuated.
+// hosts run the plain GitHub Actions runner, not actuated. Everything the
+// package knows of Hetzner Cloud is in this file: the `hetzner-cloud` host
+// source (its fields, locations, server types and prices, adminCidrs) and the
+// component. @pulumi/hcloud is used here only.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as hcloud from "@pulumi/hcloud";
-import { Arch, resolvePlan } from "../spec/catalog";
+import { z } from "zod";
+import { cidrProblem, opensToEveryone } from "../spec/addresses";
+import { Arch, CatalogEntry } from "../spec/catalog";
+import { resolvePlan } from "../spec/host-sources";
 import { Problem, throwIfAny } from "../spec/problems";
 import { hostArgsProblems } from "../spec/rules";
-import { HostComponent, SshArgs } from "./host";
+import { checked, matches, setting } from "../spec/settings";
+import { HostComponent, SshArgs, defineHostSource } from "./host";
 
 /** The image: Ubuntu 22.04, the release actuated certifies, so both agents share one OS. */
 export const HETZNER_IMAGE = "ubuntu-22.04";
+
+const ID = "hetzner-cloud";
+
+// EUR per month excluding VAT, with a primary IPv4, for new orders in the EU
+// locations: Hetzner's price adjustment of 2026-06-15
+// (docs.hetzner.com/general/infrastructure-and-availability/price-adjustment,
+// as reported 2026-09-04). Where that figure was not published, the price in
+// force from 2026-04-01 for existing servers is used (marked "Apr 2026"); new
+// orders of those types cost more. CPX11-51 are sold only in the US
+// locations now, and no current price was found for them. CAX (Ampere Altra)
+// is sold only in the EU locations, and stock comes and goes.
+const EU = ["fsn1", "nbg1", "hel1"] as const;
+const ALL = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
+const EU_SIN = ["fsn1", "nbg1", "hel1", "sin"] as const;
+const US = ["ash", "hil"] as const;
+const type = (plan: string, arch: Arch, cpu: string, cores: number, memoryGb: number, monthly: number | undefined, regions: readonly string[]): CatalogEntry => ({
+    plan, provider: ID, arch, cpu, cores, memoryGb, kvm: false, monthlyPrice: monthly, currency: "EUR", regions,
+});
+
+/** An empty adminCidrs, at `path` (the fleet's setting, or the component's argument): one rule for both checks. */
+export function adminCidrsProblems(adminCidrs: readonly string[], path: string, host: string): Problem[] {
+    return adminCidrs.length > 0 ? [] : [{
+        path, message: `is empty, and host "${host}" gets a firewall that opens SSH only to adminCidrs`,
+        fix: "list the networks Pulumi and your admins connect from, such as [198.51.100.0/24]",
+    }];
+}
+
+export const hetznerCloud = defineHostSource({
+    id: ID,
+    title: "Hetzner Cloud",
+    typeToken: "runner-fleet:index:HetznerCloudHost",
+    creates: true,
+    kvm: false,
+    noKvmBecause: "Hetzner Cloud servers have no nested virtualisation, so there is no KVM",
+    region: { field: "location", what: "Hetzner Cloud location", values: ALL },
+    defaultPlans: { arm64: "cax41", amd64: "ccx33" },
+    plans: [
+        type("cax11", "arm64", "Ampere Altra (shared)", 2, 4, 6.49, EU),
+        type("cax21", "arm64", "Ampere Altra (shared)", 4, 8, 10.99, EU),
+        type("cax31", "arm64", "Ampere Altra (shared)", 8, 16, 21.49, EU),
+        type("cax41", "arm64", "Ampere Altra (shared)", 16, 32, 41.49, EU),
+        type("cpx22", "amd64", "AMD EPYC (shared)", 2, 4, 19.99, EU_SIN),
+        type("cpx32", "amd64", "AMD EPYC (shared)", 4, 8, 35.99, EU_SIN),
+        type("cpx42", "amd64", "AMD EPYC (shared)", 8, 16, 69.99, EU_SIN),
+        type("cpx52", "amd64", "AMD EPYC (shared)", 12, 24, 100.99, EU_SIN),
+        type("cpx62", "amd64", "AMD EPYC (shared)", 16, 32, 130.49, EU_SIN),
+        type("cpx11", "amd64", "AMD EPYC (shared)", 2, 2, undefined, US),
+        type("cpx21", "amd64", "AMD EPYC (shared)", 3, 4, undefined, US),
+        type("cpx31", "amd64", "AMD EPYC (shared)", 4, 8, undefined, US),
+        type("cpx41", "amd64", "AMD EPYC (shared)", 8, 16, undefined, US),
+        type("cpx51", "amd64", "AMD EPYC (shared)", 16, 32, undefined, US),
+        type("ccx13", "amd64", "AMD EPYC (dedicated)", 2, 8, 42.99, ALL),
+        type("ccx23", "amd64", "AMD EPYC (dedicated)", 4, 16, 31.49, ALL), // Apr 2026
+        type("ccx33", "amd64", "AMD EPYC (dedicated)", 8, 32, 62.49, ALL), // Apr 2026
+        type("ccx43", "amd64", "AMD EPYC (dedicated)", 16, 64, 124.99, ALL), // Apr 2026
+        type("ccx53", "amd64", "AMD EPYC (dedicated)", 32, 128, 533.49, ALL),
+        type("ccx63", "amd64", "AMD EPYC (dedicated)", 48, 192, 374.49, ALL), // Apr 2026
+    ],
+    hostFields: {
+        location: setting(matches(/^[a-z][a-z0-9]{1,7}$/, "a location code").optional(), {
+            description: "Hetzner Cloud location: `fsn1`, `nbg1`, `hel1` (CAX is sold in these only), `ash`, `hil`, `sin`",
+            fix: "write the location's code in lower case, such as fsn1", appliesTo: ID,
+        }),
+    },
+    fleetFields: {
+        adminCidrs: setting(z.array(checked(cidrProblem)).default([]), {
+            description: "who may reach SSH on Hetzner Cloud hosts (Pulumi runs from one of them)", docType: "list of CIDRs",
+            defaultText: "required with a `hetzner-cloud` host", fix: "write an address with a prefix length, such as 198.51.100.7/32",
+        }),
+    },
+    fleetProblems: (fleet, firstHost) => adminCidrsProblems(fleet.adminCidrs as string[], "adminCidrs", firstHost),
+    fleetWarnings: fleet => (fleet.adminCidrs as string[]).flatMap((c, i) => opensToEveryone(c)
+        ? [`adminCidrs[${i}]: ${c} opens SSH on the Hetzner Cloud hosts to the whole internet; only the pinned key stands between it and root. Narrow it to the networks Pulumi and your admins connect from.`]
+        : []),
+    create: ({ name, host, resolved, fleet, ssh, opts }) => new HetznerCloudHost(name, {
+        ...ssh, location: host.location as string, arch: resolved.arch, serverType: resolved.plan,
+        sshPublicKey: fleet.sshPublicKey as string, adminCidrs: fleet.adminCidrs as string[],
+    }, opts),
+});
 
 export interface HetznerCloudHostArgs extends SshArgs {
     /** Location, such as `fsn1`, `nbg1` or `hel1` (CAX is sold in the EU locations only). */
@@ -34,14 +120,13 @@ export class HetznerCloudHost extends HostComponent {
 
     constructor(name: string, args: HetznerCloudHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
-        const problems: Problem[] = hostArgsProblems({ name: hostname, provider: "hetzner-cloud", arch: args.arch, plan: args.serverType, location: args.location, port: args.port, user: args.user });
-        if (args.adminCidrs.length === 0) {
-            problems.push({ path: "args.adminCidrs", message: "is empty, and the firewall opens SSH only to adminCidrs", fix: "list the networks Pulumi and your admins connect from, such as [198.51.100.0/24]" });
-        }
-        throwIfAny(problems, `HetznerCloudHost "${hostname}"`);
-        const { plan: serverType, arch } = resolvePlan("hetzner-cloud", args.serverType, args.arch);
+        throwIfAny([
+            ...hostArgsProblems({ name: hostname, provider: ID, arch: args.arch, plan: args.serverType, location: args.location, port: args.port, user: args.user }),
+            ...adminCidrsProblems(args.adminCidrs, "args.adminCidrs", hostname),
+        ], `HetznerCloudHost "${hostname}"`);
+        const { plan: serverType, arch } = resolvePlan(ID, args.serverType, args.arch) as { plan: string; arch: Arch };
         const labels = { "runner-fleet": hostname, arch, ...(args.labels ?? {}) };
-        super("runner-fleet:index:HetznerCloudHost", name, { hostname, arch, kvm: false, ssh: args, provider: "hetzner-cloud", plan: serverType }, opts);
+        super(hetznerCloud.typeToken, name, { hostname, arch, kvm: false, ssh: args, provider: ID, plan: serverType }, opts);
         const parent = { parent: this };
         const key = new hcloud.SshKey(`${name}-ssh-key`, {
             name: `runner-fleet-${hostname}`,

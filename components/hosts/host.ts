@@ -3,9 +3,11 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Arch, HostProvider } from "../spec/catalog";
+import { Arch } from "../spec/catalog";
+import { HostSource, hostSource, registerHostSource } from "../spec/host-sources";
+import { ResolvedHost } from "../spec/resolve";
+import { DEFAULTS, FleetSpec, HostSpec } from "../spec/settings";
 import { renderRemoteCommand, scriptHash } from "../remote/remote-script";
-import { DEFAULTS } from "../spec/settings";
 
 type ConnectionArgs = command.types.input.remote.ConnectionArgs;
 
@@ -166,11 +168,11 @@ export abstract class HostComponent extends pulumi.ComponentResource implements 
     private connected?: Connected;
 
     /** Where the machine comes from, and its catalog plan when known (the cost estimate's key). */
-    public readonly provider: HostProvider;
+    public readonly provider: string;
     public readonly plan?: string;
 
     protected constructor(type: string, name: string,
-        host: { hostname: string; arch: Arch; kvm: boolean; ssh: SshArgs; provider: HostProvider; plan?: string },
+        host: { hostname: string; arch: Arch; kvm: boolean; ssh: SshArgs; provider: string; plan?: string },
         opts?: pulumi.ComponentResourceOptions) {
         super(type, name, {}, opts);
         this.provider = host.provider;
@@ -208,4 +210,39 @@ export abstract class HostComponent extends pulumi.ComponentResource implements 
     public get connection(): pulumi.Output<ConnectionArgs> { return this.machine().connection; }
     public get ready(): pulumi.Resource { return this.machine().ready; }
     public get hostKey(): pulumi.Output<string | undefined> { return this.machine().hostKey; }
+}
+
+/** What the fleet hands a host source to create one of its hosts: the host resolved once, and the settings around it. */
+export interface HostCreation {
+    /** The component's resource name. */
+    readonly name: string;
+    /** The host as written (its source's own fields by name). */
+    readonly host: HostSpec;
+    /** Its arch, plan, KVM and region, as the fleet resolved them. */
+    readonly resolved: ResolvedHost;
+    /** The fleet's settings (the source's own fleet-wide ones by name). */
+    readonly fleet: FleetSpec;
+    /** The SSH settings every host takes, the private key among them. */
+    readonly ssh: SshArgs;
+    readonly opts: pulumi.ComponentResourceOptions;
+}
+
+/** A host source with the component that creates its hosts: what one file under hosts/ declares. */
+export interface HostSourceComponent extends HostSource {
+    create(c: HostCreation): HostComponent;
+}
+
+/** Registers a source (its declaration, for the settings and rules; its create, for the fleet) and hands it back. */
+export function defineHostSource<T extends HostSourceComponent>(source: T): T {
+    registerHostSource(source);
+    return source;
+}
+
+/** The registered source of a provider id, with its create. */
+export function hostSourceComponent(id: string): HostSourceComponent {
+    const source = hostSource(id) as HostSourceComponent | undefined;
+    if (source === undefined || typeof source.create !== "function") {
+        throw new Error(`runner-fleet: no host source "${id}" with a host component is registered`);
+    }
+    return source;
 }

@@ -10,7 +10,7 @@ import * as command from "@pulumi/command";
 import { ACTUATED_ARCH_LABEL, LABEL_FIX, kindLabelProblem, labelProblem } from "../spec/labels";
 import { settingProblems } from "../spec/parse";
 import { Problem, throwIfAny } from "../spec/problems";
-import { AgentKind, AgentSchema, DEFAULTS, EndpointsSpec, GithubSchema, HostSchema, MirrorSchema } from "../spec/settings";
+import { AgentKind, AgentSchema, DEFAULTS, EndpointsSpec, GithubSchema, MirrorSchema, hostSchema } from "../spec/settings";
 import { endpointsProblems } from "../spec/rules";
 import { RunnerHost } from "../hosts/host";
 import { secretCommand, secretLines } from "./host-command";
@@ -117,7 +117,7 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
         problems.push(...settingProblems(GithubSchema.shape.runnerGroup, args.runnerGroup, "runnerGroup"));
     }
     problems.push(...settingProblems(MirrorSchema.shape.dockerHubUsername, args.dockerHubUsername, "dockerHubUsername"));
-    problems.push(...settingProblems(HostSchema.shape.vmDevice, args.vmDevice, "vmDevice"));
+    problems.push(...settingProblems(hostSchema().shape.vmDevice, args.vmDevice, "vmDevice"));
     problems.push(...settingProblems(AgentSchema.shape.vmDiskSize, args.vmDiskSize, "vmDiskSize"));
     problems.push(...endpointsProblems(args.endpoints));
     if (args.labels.length === 0) {
@@ -140,6 +140,9 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
 }
 
 export class RunnerAgent extends pulumi.ComponentResource {
+    /** Its Pulumi type token. */
+    public static readonly TYPE = "runner-fleet:index:RunnerAgent";
+
     public readonly secretsCommand: command.remote.Command;
     public readonly install: command.remote.Command;
     /** actuated: what changes in place (the licence, the mirror's Docker Hub login); re-runs when they change, without enrolling again. */
@@ -160,7 +163,7 @@ export class RunnerAgent extends pulumi.ComponentResource {
 
     constructor(name: string, args: RunnerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfAny(agentProblems(args), `RunnerAgent "${name}"`);
-        super("runner-fleet:index:RunnerAgent", name, {}, opts);
+        super(RunnerAgent.TYPE, name, {}, opts);
         this.kind = args.kind;
         const host = args.host;
         const endpoints = { ...DEFAULTS.endpoints, ...(args.endpoints ?? {}) };

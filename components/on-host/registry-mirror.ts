@@ -11,7 +11,7 @@ import * as command from "@pulumi/command";
 import { MirrorMode } from "../remote/drift-contract";
 import { settingProblems } from "../spec/parse";
 import { Problem, throwIfAny } from "../spec/problems";
-import { ACTUATED_MIRROR_ADDRESS } from "../github/routing";
+import { ACTUATED_MIRROR_ADDRESS } from "../spec/resolve";
 import { DEFAULTS, EndpointsSchema, MirrorSchema } from "../spec/settings";
 import { afterFieldProblems, insecureUrlProblems } from "../spec/rules";
 import { MIRROR_REGISTRY_RELEASE, MirrorRegistryRelease } from "../spec/catalog";
@@ -82,6 +82,9 @@ export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
 }
 
 export class RegistryMirror extends pulumi.ComponentResource {
+    /** Its Pulumi type token. */
+    public static readonly TYPE = "runner-fleet:index:RegistryMirror";
+
     public readonly configure: command.remote.Command;
     /** Where jobs on this host reach the mirror. */
     public readonly address: string;
@@ -90,7 +93,7 @@ export class RegistryMirror extends pulumi.ComponentResource {
 
     constructor(name: string, args: RegistryMirrorArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfAny(mirrorProblems(args), `RegistryMirror "${name}"`);
-        super("runner-fleet:index:RegistryMirror", name, {}, opts);
+        super(RegistryMirror.TYPE, name, {}, opts);
         this.mode = args.mode;
         const release = args.release ?? MIRROR_REGISTRY_RELEASE;
         this.address = args.mode === "actuated" ? ACTUATED_MIRROR_ADDRESS : (args.bindAddress ?? DEFAULTS.mirror.bindAddress);

@@ -5,7 +5,7 @@
 // need several settings (validate.ts) still see the rest.
 
 import { z } from "zod";
-import { FleetSchema, FleetSpec, SettingMeta } from "./settings";
+import { FleetSpec, SettingMeta, fleetSchema } from "./settings";
 import { Problem, describe, joinPath, nearest } from "./problems";
 
 /** A parsed fleet: the spec (undefined when a problem left nothing to check further) and the problems found. */
@@ -226,6 +226,6 @@ export function parseFleetConfig(input: unknown): ParsedFleetConfig {
     if (!isRecord(input)) {
         return new ParsedFleetConfig(undefined, [{ path: "", message: `must be a mapping of settings, got ${describe(input)}`, fix: "pass the fleet's settings as an object" }]);
     }
-    const { value, problems } = parseWith(FleetSchema, input);
-    return new ParsedFleetConfig(value, problems);
+    const { value, problems } = parseWith(fleetSchema(), input);
+    return new ParsedFleetConfig(value as FleetSpec | undefined, problems);
 }

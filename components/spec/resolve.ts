@@ -3,44 +3,38 @@
 // which secrets it needs. Pure; used by validation, RunnerFleet's outputs and
 // the offline plan.
 
-import { ARCHES, Arch, HOST_PROVIDERS, HostProvider, findPlan, resolvePlan } from "./catalog";
+import { ARCHES, Arch, round2 } from "./catalog";
+import { findPlan, hostSource, resolvePlan } from "./host-sources";
 import { agentLabels, jobLabels } from "./labels";
 import { AGENT_KINDS, AgentKind, FleetSpec, HostSpec, SECRET_KEYS } from "./settings";
 
 /** What the fleet knows about a host once defaults and the catalog are applied. */
-export interface ResolvedHost {
+export interface HostFacts {
     readonly arch: Arch | undefined;
     readonly plan: string | undefined;
     readonly kvm: boolean;
     readonly agent: AgentKind;
     readonly region: string | undefined;
-    readonly monthlyPrice: number | undefined;
-    readonly currency: string | undefined;
 }
 
-export function resolveHost(spec: HostSpec, defaultAgent: AgentKind): ResolvedHost {
-    const provider = spec.provider;
-    const plan = provider === "equinix-metal" || provider === "hetzner-cloud"
-        ? resolvePlan(provider, spec.plan, spec.arch).plan
-        : spec.plan;
-    const entry = HOST_PROVIDERS.includes(provider) ? findPlan(provider, plan) : undefined;
-    const kvm = provider === "existing" ? (spec.kvm ?? entry?.kvm ?? false)
-        : provider === "hetzner-cloud" ? false
-            : true;
+export function hostFacts(spec: HostSpec, defaultAgent: AgentKind): HostFacts {
+    const source = hostSource(spec.provider);
+    const { plan } = resolvePlan(spec.provider, spec.plan, spec.arch);
+    const entry = findPlan(spec.provider, plan);
+    const declared = typeof spec.kvm === "boolean" ? spec.kvm : undefined;
+    const region = source?.region ? spec[source.region.field] : undefined;
     return {
         arch: spec.arch ?? entry?.arch,
-        plan: plan?.toLowerCase(),
-        kvm,
+        plan,
+        kvm: source?.kvm === "declared" ? (declared ?? entry?.kvm ?? false) : source?.kvm ?? false,
         agent: spec.agent ?? defaultAgent,
-        region: provider === "equinix-metal" ? spec.metro : provider === "hetzner-cloud" ? spec.location : undefined,
-        monthlyPrice: spec.monthlyPrice ?? entry?.monthlyPrice,
-        currency: spec.monthlyPrice !== undefined ? undefined : entry?.currency,
+        region: typeof region === "string" ? region : undefined,
     };
 }
 
 /** The secret config key that holds a host's SSH private key. */
 export function privateKeySecretOf(host: HostSpec): string {
-    return host.privateKeySecret ?? SECRET_KEYS.sshPrivateKey;
+    return typeof host.privateKeySecret === "string" ? host.privateKeySecret : SECRET_KEYS.sshPrivateKey;
 }
 
 /** Which secret config keys the fleet needs, given its spec. */
@@ -62,9 +56,9 @@ export function requiredSecrets(spec: FleetSpec): string[] {
     return [...need];
 }
 
-export interface HostSummary {
+export interface ResolvedHost {
     readonly name: string;
-    readonly provider: HostProvider;
+    readonly provider: string;
     readonly arch: Arch;
     readonly plan: string | undefined;
     readonly region: string | undefined;
@@ -87,8 +81,8 @@ export interface ArchRunners {
     readonly preferred: AgentKind;
 }
 
-export interface FleetSummary {
-    readonly hosts: readonly HostSummary[];
+export interface ResolvedFleet {
+    readonly hosts: readonly ResolvedHost[];
     /** Per arch present in the fleet, the runs-on labels per agent kind. */
     readonly labelsByArch: Readonly<Partial<Record<Arch, ArchRunners>>>;
     /** Estimated monthly total per currency, over the hosts with a known price. */
@@ -98,19 +92,19 @@ export interface FleetSummary {
 }
 
 /** One host's summary; the host must be valid (its arch known). */
-export function summarizeHost(spec: FleetSpec, h: HostSpec): HostSummary {
-    const r = resolveHost(h, spec.agent.kind);
+export function resolveHost(spec: FleetSpec, h: HostSpec): ResolvedHost {
+    const r = hostFacts(h, spec.agent.kind);
     const arch = r.arch as Arch;
     return {
         name: h.name, provider: h.provider, arch, plan: r.plan, region: r.region, kvm: r.kvm, agent: r.agent,
-        labels: agentLabels(r.agent, arch, spec.agent.labelPrefix, spec.agent.labels, h.labels), monthlyPrice: r.monthlyPrice,
-        currency: r.monthlyPrice === undefined ? undefined : (r.currency ?? "EUR"),
+        labels: agentLabels(r.agent, arch, spec.agent.labelPrefix, spec.agent.labels, h.labels),
+        ...hostPrice(h.provider, r.plan, typeof h.monthlyPrice === "number" ? h.monthlyPrice : undefined),
     };
 }
 
 /** Summarises a fleet spec that validation found no problem with. */
-export function summarizeFleet(spec: FleetSpec): FleetSummary {
-    const hosts = spec.hosts.map(h => summarizeHost(spec, h));
+export function resolveFleet(spec: FleetSpec): ResolvedFleet {
+    const hosts = spec.hosts.map(h => resolveHost(spec, h));
     const labelsByArch: Partial<Record<Arch, ArchRunners>> = {};
     for (const arch of ARCHES) {
         const kinds = AGENT_KINDS.filter(k => hosts.some(h => h.arch === arch && h.agent === k));
@@ -122,11 +116,40 @@ export function summarizeFleet(spec: FleetSpec): FleetSummary {
             labelsByArch[arch] = { ...byKind, preferred: kinds.includes("actuated") ? "actuated" : "github-runner" };
         }
     }
-    const monthlyTotal: Record<string, number> = {};
+    return { hosts, labelsByArch, monthlyTotal: monthlyTotals(hosts), unpriced: hosts.filter(h => h.monthlyPrice === undefined).map(h => h.name) };
+}
+
+/** Where actuated's own mirror listens: the VM bridge. */
+export const ACTUATED_MIRROR_ADDRESS = "192.168.128.1:5000";
+
+/** Where jobs on a host reach its mirror, given its agent. */
+export function mirrorAddressOf(spec: FleetSpec, agent: AgentKind): string | undefined {
+    if (!spec.mirror.enabled) {
+        return undefined;
+    }
+    return agent === "actuated" ? ACTUATED_MIRROR_ADDRESS : spec.mirror.bindAddress;
+}
+
+/**
+ * A host's estimated monthly price: the one it states (in EUR, the currency
+ * of the bare-metal offers it stands for), else its plan's in the catalog;
+ * none where neither is known.
+ */
+export function hostPrice(provider: string, plan: string | undefined, stated?: number): { monthlyPrice: number | undefined; currency: string | undefined } {
+    if (stated !== undefined) {
+        return { monthlyPrice: stated, currency: "EUR" };
+    }
+    const entry = findPlan(provider, plan);
+    return entry?.monthlyPrice === undefined ? { monthlyPrice: undefined, currency: undefined } : { monthlyPrice: entry.monthlyPrice, currency: entry.currency };
+}
+
+/** The estimated monthly total per currency of hosts with a known price (the fleet's output, the plan's per fleet and in all). */
+export function monthlyTotals(hosts: readonly { readonly monthlyPrice?: number | null; readonly currency?: string | null }[]): Record<string, number> {
+    const out: Record<string, number> = {};
     for (const h of hosts) {
-        if (h.monthlyPrice !== undefined && h.currency !== undefined) {
-            monthlyTotal[h.currency] = Math.round(((monthlyTotal[h.currency] ?? 0) + h.monthlyPrice) * 100) / 100;
+        if (typeof h.monthlyPrice === "number" && typeof h.currency === "string") {
+            out[h.currency] = round2((out[h.currency] ?? 0) + h.monthlyPrice);
         }
     }
-    return { hosts, labelsByArch, monthlyTotal, unpriced: hosts.filter(h => h.monthlyPrice === undefined).map(h => h.name) };
+    return out;
 }

@@ -5,32 +5,30 @@
 // `workflow` in front. Field checks (types, ranges, formats) are the
 // declarations' (settings.ts).
 
-import { DEFAULT_PLANS, REGIONS, findPlan, plansOf } from "./catalog";
-import { addressKey, opensToEveryone, shown } from "./addresses";
+import { findPlan, hostSource, hostSources, ownersOfHostField, plansOf } from "./host-sources";
+import { addressKey, shown } from "./addresses";
 import { parseWith } from "./parse";
 import { kindLabelProblem } from "./labels";
 import { Problem, Problems, within } from "./problems";
 import {
-    AgentKind, EndpointsSchema, EndpointsSpec, FleetSpec, HostSchema, HostSpec, INSECURE_HTTP_FIX, INSECURE_HTTP_RISK, SECRET_KEYS, isPlainHttp,
+    AgentKind, EndpointsSchema, EndpointsSpec, FleetSpec, HostSpec, hostSchema, INSECURE_HTTP_FIX, INSECURE_HTTP_RISK, SECRET_KEYS, isPlainHttp,
 } from "./settings";
-import { requiredSecrets, resolveHost } from "./resolve";
-import { githubOrgProblems } from "../github/github-org";
-import { workflowProblems } from "../github/workflow";
-import { buildPlatforms } from "../github/routing";
-import { summarizeFleet, summarizeHost } from "./resolve";
-
-const CLOUD_ONLY = ["address", "hostKey", "kvm", "privateKeySecret", "monthlyPrice"] as const;
-const METAL_ONLY = ["metro", "hardwareReservationId", "tags"] as const;
+import { requiredSecrets, hostFacts } from "./resolve";
+import { resolveHost } from "./resolve";
 
 /**
  * Every problem of one host that its fields' own checks cannot see, under the
  * host's own paths (`agent`, `plan`; "" for the host as a whole). `agent` is
  * the agent it will run, when known: a host component on its own does not
- * know it.
+ * know it. What differs by provider comes from its host source's declaration.
  */
 export function hostProblems(host: HostSpec, agent?: AgentKind): Problem[] {
     const p = new Problems();
-    const r = resolveHost(host, agent ?? "github-runner");
+    const source = hostSource(host.provider);
+    if (source === undefined) {
+        return p.list; // the provider's own field problem says so
+    }
+    const r = hostFacts(host, agent ?? "github-runner");
     const name = host.name;
     const entry = findPlan(host.provider, r.plan);
     if (r.plan !== undefined && entry === undefined) {
@@ -41,46 +39,35 @@ export function hostProblems(host: HostSpec, agent?: AgentKind): Problem[] {
         }
     } else if (entry && host.arch !== undefined && host.arch !== entry.arch) {
         p.add("arch", `host "${name}" says ${host.arch} but plan ${entry.plan} is ${entry.arch} (${entry.cpu})`,
-            `remove arch, or pick a plan for ${host.arch}, such as ${host.provider === "existing" ? "another model" : DEFAULT_PLANS[host.provider][host.arch]}`);
+            `remove arch, or pick a plan for ${host.arch}, such as ${source.defaultPlans ? source.defaultPlans[host.arch] : "another model"}`);
     }
-    if (host.provider === "existing" && r.plan === undefined && host.arch === undefined) {
+    if (!source.defaultPlans && r.plan === undefined && host.arch === undefined) {
         p.add("arch", `host "${name}" has no arch`, "state arch: arm64 or arch: amd64 (what uname -m says: aarch64 is arm64, x86_64 is amd64)");
     }
-    if (host.provider === "equinix-metal" || host.provider === "hetzner-cloud") {
-        const field = host.provider === "equinix-metal" ? "metro" : "location";
-        const regions = REGIONS[host.provider];
+    const region = source.region;
+    if (region) {
         if (r.region === undefined) {
-            p.add(field, "is missing", `set ${field} to one of: ${regions.join(", ")}`);
-        } else if (!regions.includes(r.region)) {
-            p.add(field, `"${r.region}" is not a known ${host.provider === "equinix-metal" ? "Equinix Metal metro" : "Hetzner Cloud location"}`, `use one of: ${regions.join(", ")}`);
+            p.add(region.field, "is missing", `set ${region.field} to one of: ${region.values.join(", ")}`);
+        } else if (!region.values.includes(r.region)) {
+            p.add(region.field, `"${r.region}" is not a known ${region.what}`, `use one of: ${region.values.join(", ")}`);
         } else if (entry && entry.regions.length > 0 && !entry.regions.includes(r.region)) {
-            p.add(field, `${entry.plan} is not sold in ${r.region}`, `use one of: ${entry.regions.join(", ")}`);
+            p.add(region.field, `${entry.plan} is not sold in ${r.region}`, `use one of: ${entry.regions.join(", ")}`);
         }
-        for (const key of CLOUD_ONLY) {
-            if (host[key] !== undefined) {
-                p.add(key, `applies to existing hosts only, not to ${host.provider}`, `remove ${key}`);
+    }
+    // Another source's fields: each names the sources it applies to.
+    for (const other of hostSources().filter(s => s !== source)) {
+        for (const key of Object.keys(other.hostFields)) {
+            if (host[key] !== undefined && !(key in source.hostFields) && ownersOfHostField(key)[0] === other.id) {
+                const instead = region && key === other.region?.field ? `use ${region.field} for ${source.title}` : `remove ${key}`;
+                p.add(key, `applies to ${ownersOfHostField(key).join(" and ")} hosts only, not to ${host.provider}`, instead);
             }
         }
     }
-    if (host.provider !== "equinix-metal") {
-        for (const key of METAL_ONLY) {
-            if (host[key] !== undefined) {
-                p.add(key, `applies to equinix-metal hosts only, not to ${host.provider}`, `remove ${key}`);
-            }
-        }
-    }
-    if (host.provider !== "hetzner-cloud" && host.location !== undefined) {
-        p.add("location", `applies to hetzner-cloud hosts only, not to ${host.provider}`, host.provider === "equinix-metal" ? "use metro for Equinix Metal" : "remove location");
-    }
-    if (host.provider === "existing" && !host.address) {
-        p.add("address", `existing host "${name}" has no address`, "set address to the host's IP address or DNS name");
-    }
+    p.addAll(source.hostProblems?.(host) ?? []);
     if (agent === "actuated" && !r.kvm) {
-        const why = host.provider === "hetzner-cloud"
-            ? "Hetzner Cloud servers have no nested virtualisation, so there is no KVM"
-            : "the host does not declare KVM";
+        const why = source.noKvmBecause ?? "the host does not declare KVM";
         p.add(host.agent ? "agent" : "", `host "${name}" would run the actuated agent without KVM: ${why}, and actuated starts a Firecracker microVM per job`,
-            host.provider === "existing"
+            source.kvm === "declared"
                 ? "set kvm: true if /dev/kvm exists on it, or set agent: github-runner for this host"
                 : "set agent: github-runner for this host, or use a bare-metal host (existing, such as a Hetzner Robot RX170)");
     }
@@ -91,9 +78,9 @@ export function hostProblems(host: HostSpec, agent?: AgentKind): Problem[] {
 }
 
 /** A host component's own check: its fields against the declarations, then hostProblems. Paths under `args`. */
-export function hostArgsProblems(host: Omit<HostSpec, "name"> & { readonly name: string }): Problem[] {
-    const { value, problems } = parseWith(HostSchema, JSON.parse(JSON.stringify(host)), "args");
-    return value ? afterFieldProblems(problems, within("args", hostProblems(value))) : problems;
+export function hostArgsProblems(host: HostSpec): Problem[] {
+    const { value, problems } = parseWith(hostSchema(), JSON.parse(JSON.stringify(host)), "args");
+    return value ? afterFieldProblems(problems, within("args", hostProblems(value as HostSpec))) : problems;
 }
 
 /**
@@ -150,8 +137,12 @@ function fleetUrls(spec: FleetSpec): Record<string, string> {
     return urls;
 }
 
-/** Every problem of a parsed fleet spec that its fields' own checks cannot see. `secretsPresent` names the secret keys that are set. */
-export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<string>): Problem[] {
+/**
+ * Every problem of a parsed fleet spec that its fields' own checks cannot see,
+ * but for the GitHub organization's and the workflow's (their own folder's
+ * rules; the fleet check adds them). `secretsPresent` names the secret keys that are set.
+ */
+export function fleetSettingsProblems(spec: FleetSpec, secretsPresent: ReadonlySet<string>): Problem[] {
     const p = new Problems();
     if (spec.hosts.length === 0) {
         p.add("hosts", "the fleet has no hosts", "add at least one host under runner-fleet:hosts (name, provider, and plan or arch)");
@@ -169,7 +160,7 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
     // Two hosts on one machine: two stacks of runners would fight over it.
     const addresses = new Map<string, number>();
     spec.hosts.forEach((host, i) => {
-        if (host.provider !== "existing" || host.address === undefined) {
+        if (typeof host.address !== "string") {
             return;
         }
         const key = addressKey(host.address);
@@ -183,24 +174,21 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
     });
     p.addAll(insecureUrlProblems(fleetUrls(spec), spec.endpoints.allowInsecureHttp, "endpoints.allowInsecureHttp"));
     // Fleet-wide settings some hosts need: one problem each, naming the first such host.
-    const firstOf = (provider: string) => spec.hosts.find(h => h.provider === provider)?.name;
-    const cloud = spec.hosts.find(h => h.provider !== "existing");
-    if (cloud && !spec.sshPublicKey) {
-        p.add("sshPublicKey", `host "${cloud.name}" is created with an SSH key, and none is set`, "set runner-fleet:sshPublicKey to the public half of the sshPrivateKey secret");
+    const ordered = spec.hosts.find(h => hostSource(h.provider)?.creates === true);
+    if (ordered && !spec.sshPublicKey) {
+        p.add("sshPublicKey", `host "${ordered.name}" is created with an SSH key, and none is set`, "set runner-fleet:sshPublicKey to the public half of the sshPrivateKey secret");
     }
-    const metal = firstOf("equinix-metal");
-    if (metal && !spec.equinixProjectId) {
-        p.add("equinixProjectId", `host "${metal}" is an Equinix Metal device and no project is set`, "set runner-fleet:equinixProjectId to the Metal project's UUID");
-    }
-    const hcloud = firstOf("hetzner-cloud");
-    if (hcloud && spec.adminCidrs.length === 0) {
-        p.add("adminCidrs", `host "${hcloud}" gets a firewall that opens SSH only to adminCidrs, and the list is empty`, "set runner-fleet:adminCidrs to the networks Pulumi and your admins connect from, such as [198.51.100.0/24]");
+    for (const source of hostSources()) {
+        const first = spec.hosts.find(h => h.provider === source.id);
+        if (first && source.fleetProblems) {
+            p.addAll(source.fleetProblems(spec, first.name));
+        }
     }
     const release = spec.mirror.release;
     if (release && spec.mirror.enabled) {
         const told = new Set<string>();
         for (const host of spec.hosts.filter(h => (h.agent ?? spec.agent.kind) === "github-runner")) {
-            const arch = summarizeHost(spec, host).arch;
+            const arch = resolveHost(spec, host).arch;
             if (!release.sha256[arch] && !told.has(arch)) {
                 told.add(arch);
                 p.add(`mirror.release.sha256.${arch}`, `is missing, and host "${host.name}" (${arch}) runs the mirror`, `give the sha256 of registry_${release.version}_linux_${arch}.tar.gz`);
@@ -213,22 +201,6 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
         }
     }
     p.addAll(labelProblems(spec));
-    const hostsValid = p.list.length === 0;
-    p.addAll(within("github", githubOrgProblems({
-        org: spec.github.org,
-        visibility: spec.github.visibility,
-        repositories: spec.github.repositories,
-        runnerGroup: { name: spec.github.runnerGroup, workflows: spec.github.workflows },
-    })));
-    if (spec.workflow) {
-        if (spec.workflow.repositories.length > 0 && !spec.github.manage) {
-            p.add("workflow.repositories", "committing the workflow needs the GitHub provider, and github.manage is false", "set github.manage: true, or drop workflow.repositories and commit the rendered workflow (the workflowYaml output) yourself");
-        }
-        // The platforms come from the hosts; with broken hosts, only the workflow's own settings are checked.
-        const platforms = hostsValid ? buildPlatforms(spec, summarizeFleet(spec)) : [];
-        p.addAll(within("workflow", workflowProblems({ ...spec.workflow, org: spec.github.org, platforms })
-            .filter(x => hostsValid || x.path !== "")));
-    }
     return p.list;
 }
 
@@ -242,7 +214,7 @@ function labelProblems(spec: FleetSpec): Problem[] {
         }
     });
     spec.hosts.forEach((host, i) => {
-        const r = resolveHost(host, spec.agent.kind);
+        const r = hostFacts(host, spec.agent.kind);
         (host.labels ?? []).forEach((label, j) => {
             const why = kindLabelProblem(label, r.agent, r.arch);
             if (why) {
@@ -262,8 +234,8 @@ function labelProblems(spec: FleetSpec): Problem[] {
     }
     const insist = spec.workflow?.runners;
     if (insist === "actuated" || insist === "github-runner") {
-        const archs = new Set(spec.hosts.map(h => resolveHost(h, spec.agent.kind)).filter(r => r.agent === insist).map(r => r.arch));
-        for (const arch of new Set(spec.hosts.map(h => resolveHost(h, spec.agent.kind).arch))) {
+        const archs = new Set(spec.hosts.map(h => hostFacts(h, spec.agent.kind)).filter(r => r.agent === insist).map(r => r.arch));
+        for (const arch of new Set(spec.hosts.map(h => hostFacts(h, spec.agent.kind).arch))) {
             if (arch !== undefined && !archs.has(arch)) {
                 p.add("workflow.runners", `is ${insist}, and the fleet has no ${insist} host for ${arch}`, `use isolated-first, or add a ${insist} host for ${arch}`);
             }
@@ -275,11 +247,9 @@ function labelProblems(spec: FleetSpec): Problem[] {
 /** What is allowed but worth a word: printed by the plan, logged by the program. */
 export function fleetWarnings(spec: FleetSpec): string[] {
     const out: string[] = [];
-    spec.adminCidrs.forEach((c, i) => {
-        if (opensToEveryone(c)) {
-            out.push(`adminCidrs[${i}]: ${c} opens SSH on the Hetzner Cloud hosts to the whole internet; only the pinned key stands between it and root. Narrow it to the networks Pulumi and your admins connect from.`);
-        }
-    });
+    for (const source of hostSources()) {
+        out.push(...(source.fleetWarnings?.(spec) ?? []));
+    }
     if (spec.endpoints.allowInsecureHttp === true) {
         for (const [path, url] of Object.entries(fleetUrls(spec))) {
             if (isPlainHttp(url)) {

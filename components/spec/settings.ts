@@ -7,8 +7,9 @@
 // arguments (workflow, GitHub wiring) are in that component's file.
 
 import { z } from "zod";
-import { cidrProblem, hostAddressProblem, mirrorBindProblem, shown } from "./addresses";
-import { ARCHES, HOST_PROVIDERS, RUNNER_RELEASES } from "./catalog";
+import { mirrorBindProblem, shown } from "./addresses";
+import { ARCHES, RUNNER_RELEASES } from "./catalog";
+import { HostSource, hostSourcesGeneration, hostSources } from "./host-sources";
 import { LABEL_FIX, VM_SIZE, labelProblem } from "./labels";
 
 /** What the docs and the error messages know of a setting besides its type. */
@@ -32,12 +33,12 @@ export interface SettingMeta {
 }
 
 /** Declares a setting: the schema with its doc and fix. */
-function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
+export function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
     return schema.meta({ ...meta }) as T;
 }
 
 /** A text check: `problem` says why a value is wrong (or undefined). */
-function checked(problem: (v: string) => string | undefined) {
+export function checked(problem: (v: string) => string | undefined) {
     return z.string().superRefine((v, ctx) => {
         const why = problem(v);
         if (why !== undefined) {
@@ -46,7 +47,8 @@ function checked(problem: (v: string) => string | undefined) {
     });
 }
 
-const matches = (re: RegExp, what: string) => checked(v => re.test(v) ? undefined : `${shown(v)} is not ${what}`);
+/** A text check against a pattern: "<value> is not <what>". */
+export const matches = (re: RegExp, what: string) => checked(v => re.test(v) ? undefined : `${shown(v)} is not ${what}`);
 
 const label = checked(l => {
     const why = labelProblem(l);
@@ -278,7 +280,7 @@ const runnerGroupName = checked(lineProblem);
 const repositoryName = checked(repositoryNameProblem);
 const REPOSITORY_FIX = "write the repository's name without the owner, such as app (letters, digits, '.', '-' and '_', at most 100)";
 const BRANCH_FIX = "write a branch name such as main or release/1.x (no spaces, ~ ^ : ? * [ \\ .. or @{; not starting with - or /)";
-const LINE_FIX_TAIL = "one line, without control characters or white space around it";
+export const LINE_FIX_TAIL = "one line, without control characters or white space around it";
 
 export const AGENT_KINDS = ["actuated", "github-runner"] as const;
 export const VISIBILITIES = ["all", "private", "selected"] as const;
@@ -286,15 +288,15 @@ export const VISIBILITIES = ["all", "private", "selected"] as const;
 // ---------------------------------------------------------------------------
 // A host, as written under `runner-fleet:hosts`.
 
-export const HostSchema = z.strictObject({
+/**
+ * The fields every host takes, whatever its source; `provider` is added from
+ * the registered host sources (host-sources.ts), with each source's own fields.
+ */
+const BASE_HOST_FIELDS = {
     name: setting(matches(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "a DNS label"), {
         description: "unique DNS label; the server's hostname and its runners' names",
         fix: "use lower case letters, digits and hyphens, at most 63 characters, not starting or ending with a hyphen",
         defaultText: "(required)", appliesTo: "all", placeholder: "unnamed-host",
-    }),
-    provider: setting(z.enum(HOST_PROVIDERS), {
-        description: "where the host comes from",
-        defaultText: "(required)", appliesTo: "all",
     }),
     arch: setting(z.enum(ARCHES).optional(), {
         description: "CPU architecture; optional when `plan` is in the catalog, and checked against `uname -m` on the host",
@@ -305,28 +307,8 @@ export const HostSchema = z.strictObject({
         fix: "write the plan as the provider names it, such as c3.large.arm64, cax41 or rx170 (letters, digits, '.', '-' and '_')",
         appliesTo: "all",
     }),
-    metro: setting(matches(/^[a-z][a-z0-9]{1,7}$/, "a metro code").optional(), {
-        description: "Equinix Metal metro code such as `da`", fix: "write the metro's code in lower case, such as da or sv", appliesTo: "equinix-metal",
-    }),
-    location: setting(matches(/^[a-z][a-z0-9]{1,7}$/, "a location code").optional(), {
-        description: "Hetzner Cloud location: `fsn1`, `nbg1`, `hel1` (CAX is sold in these only), `ash`, `hil`, `sin`",
-        fix: "write the location's code in lower case, such as fsn1", appliesTo: "hetzner-cloud",
-    }),
     labels: setting(labelList.optional(), { description: "extra runner labels for this host", fix: LABEL_FIX, appliesTo: "all" }),
     agent: setting(z.enum(AGENT_KINDS).optional(), { description: "the agent on this host; `agent.kind` unless set", appliesTo: "all" }),
-    // The Metal API takes a reservation's UUID or `next-available` (terraform-provider-equinix, metal_device: hardware_reservation_id).
-    hardwareReservationId: setting(checked(v => v === "next-available" ? undefined : uuidProblem(v)).optional(), {
-        description: "deploy on this hardware reservation: its UUID, or `next-available`",
-        fix: "write the reservation's UUID (8-4-4-4-12 hex digits) or next-available", docType: "UUID or next-available", appliesTo: "equinix-metal",
-    }),
-    tags: setting(z.array(checked(lineProblem)).optional(), {
-        description: "extra device tags", fix: `write each tag as ${LINE_FIX_TAIL}, such as team:ci`, appliesTo: "equinix-metal",
-    }),
-    address: setting(checked(hostAddressProblem).optional(), {
-        description: "IPv4 address, IPv6 address or DNS name reachable over SSH: the host alone (the user and port have their own fields); no two hosts share one",
-        fix: "write the host's address alone, such as 203.0.113.10, 2001:db8::10 or runner1.example.com (no user@, :port, brackets or URL)",
-        docType: "IP address or DNS name", appliesTo: "existing",
-    }),
     user: setting(matches(/^[a-z_][a-z0-9_-]*$/, "a Linux user name").optional(), {
         description: "SSH login user, `root` unless set; any other needs password-less sudo",
         fix: "use the login user, such as root or ubuntu", appliesTo: "all",
@@ -334,27 +316,16 @@ export const HostSchema = z.strictObject({
     port: setting(z.number().int().min(1).max(65535).optional(), {
         description: "SSH port, 22 unless set", fix: "write the SSH port as a number from 1 to 65535, such as 22", appliesTo: "all",
     }),
-    hostKey: setting(checked(sshPublicKeyProblem).optional(), {
-        description: "the host's public key, pinned for every connection: `<type> <base64>` as ssh-keyscan prints it",
-        fix: "paste one line of ssh-keyscan's output without the host name, such as ssh-ed25519 AAAA...", docType: "SSH public key", appliesTo: "existing",
-    }),
-    kvm: setting(z.boolean().optional(), {
-        description: "whether `/dev/kvm` exists (known models fill it in); actuated needs it",
-        fix: "write kvm: true when /dev/kvm exists on the host, else kvm: false", appliesTo: "existing",
-    }),
-    privateKeySecret: setting(matches(/^[A-Za-z][A-Za-z0-9_]*$/, "a config key name").optional(), {
-        description: "the name of the secret config key that holds this host's SSH private key; `sshPrivateKey` unless set",
-        fix: "name a config key such as robotKey, set with pulumi config set --secret robotKey", appliesTo: "existing",
-    }),
-    monthlyPrice: setting(z.number().min(0).max(100000).optional(), {
-        description: "monthly price in EUR when the model is not in the catalog",
-        fix: "write the monthly price as a number, such as 184", appliesTo: "existing",
-    }),
     vmDevice: setting(matches(/^\/dev\/[A-Za-z0-9/_-]+$/, "a block device path").optional(), {
         description: "a whole spare disk for microVM disks, such as `/dev/nvme1n1` (it is wiped); unset: actuated picks one or uses a loopback file",
         fix: "name a whole spare disk such as /dev/nvme1n1 (it is wiped), or remove vmDevice", appliesTo: "actuated hosts",
     }),
-});
+};
+
+const PROVIDER_META: SettingMeta = { description: "where the host comes from", defaultText: "(required)", appliesTo: "all" };
+
+/** The shape the type checker knows of a host: the fields every host takes, `provider` as text. */
+const StaticHostSchema = z.strictObject({ ...BASE_HOST_FIELDS, provider: z.string() });
 
 // ---------------------------------------------------------------------------
 // Fleet-wide sections.
@@ -536,21 +507,13 @@ export const EndpointsSchema = z.strictObject({
 // ---------------------------------------------------------------------------
 // The whole fleet: the keys under the project's namespace.
 
-export const FleetSchema = z.strictObject({
-    hosts: setting(z.array(HostSchema).default([]), { description: "the hosts (fields below)", docType: "list of hosts", defaultText: "(required)" }),
+/** The fleet-wide settings every fleet takes; `hosts` and the host sources' own fleet-wide settings are added. */
+const BASE_FLEET_FIELDS = {
     agent: setting(AgentSchema.prefault({}), { description: "the runner agent" }),
     mirror: setting(MirrorSchema.prefault({}), { description: "the Docker Hub mirror" }),
     github: setting(GithubSchema.prefault({} as z.input<typeof GithubSchema>), { description: "the GitHub organization" }),
     workflow: setting(WorkflowSchema.optional(), { description: "the multi-arch build workflow" }),
     endpoints: setting(EndpointsSchema.prefault({}), { description: "where the host scripts reach the outside world (https only, unless `allowInsecureHttp`); tests point them at stand-ins" }),
-    equinixProjectId: setting(checked(uuidProblem).optional(), {
-        description: "the Equinix Metal project (its UUID) that owns the devices", defaultText: "required with an `equinix-metal` host",
-        fix: "write the project's UUID (8-4-4-4-12 hex digits) from the Metal console's project settings", docType: "UUID",
-    }),
-    adminCidrs: setting(z.array(checked(cidrProblem)).default([]), {
-        description: "who may reach SSH on Hetzner Cloud hosts (Pulumi runs from one of them)", docType: "list of CIDRs",
-        defaultText: "required with a `hetzner-cloud` host", fix: "write an address with a prefix length, such as 198.51.100.7/32",
-    }),
     sshPublicKey: setting(checked(sshPublicKeyProblem).optional(), {
         description: "public half of `sshPrivateKey`, installed on new servers: one line `<type> <base64> [comment]` (the `.pub` file)", defaultText: "required with a cloud host",
         fix: "paste the public half, one line such as ssh-ed25519 AAAA... comment (ssh-keygen -y -f <private key> prints it); never the private key: if it was pasted into the stack file in plain text, rotate it",
@@ -560,24 +523,76 @@ export const FleetSchema = z.strictObject({
         description: "how long a host may take to answer SSH and finish booting, in minutes",
         fix: "write a whole number of minutes from 1 to 240, such as 20",
     }),
-});
+};
 
-/** A host with the fleet's types. */
-export type HostSpec = Readonly<z.output<typeof HostSchema>>;
+const HOSTS_META: SettingMeta = { description: "the hosts (fields below)", docType: "list of hosts", defaultText: "(required)" };
+
+/** The shape the type checker knows of a fleet. */
+const StaticFleetSchema = z.strictObject({ hosts: z.array(StaticHostSchema).default([]), ...BASE_FLEET_FIELDS });
+
+let derived: { generation: number; host: z.ZodObject; fleet: z.ZodObject } | undefined;
+
+/** The host and fleet schemas of the registered host sources, made again when one registers. */
+function schemas(): { host: z.ZodObject; fleet: z.ZodObject } {
+    if (derived === undefined || derived.generation !== hostSourcesGeneration()) {
+        const sources = hostSources();
+        const own = (pick: (s: HostSource) => Readonly<Record<string, z.ZodType>> | undefined) => {
+            const fields: Record<string, z.ZodType> = {};
+            for (const source of sources) {
+                for (const [key, schema] of Object.entries(pick(source) ?? {})) {
+                    fields[key] ??= schema;
+                }
+            }
+            return fields;
+        };
+        const ids = sources.map(s => s.id) as [string, ...string[]];
+        const { name, ...rest } = BASE_HOST_FIELDS;
+        const host = z.strictObject({
+            name,
+            provider: setting(z.enum(ids), PROVIDER_META),
+            ...rest,
+            ...own(s => s.hostFields),
+        });
+        const fleet = z.strictObject({
+            hosts: setting(z.array(host).default([]), HOSTS_META),
+            ...BASE_FLEET_FIELDS,
+            ...own(s => s.fleetFields),
+        });
+        derived = { generation: hostSourcesGeneration(), host, fleet };
+    }
+    return derived;
+}
+
+/** A host as written under `runner-fleet:hosts`: the common fields and those of every registered host source. */
+export function hostSchema(): z.ZodObject {
+    return schemas().host;
+}
+
+/** Every setting of a fleet: the keys under the project's namespace. */
+export function fleetSchema(): z.ZodObject {
+    return schemas().fleet;
+}
+
+/** A host with the fleet's types; its source's own fields by name (typed in the source's file). */
+export type HostSpec = Readonly<z.output<typeof StaticHostSchema>> & { readonly [sourceField: string]: unknown };
 export type AgentSpec = Readonly<z.output<typeof AgentSchema>>;
 export type MirrorSpec = Readonly<z.output<typeof MirrorSchema>>;
 export type GithubSpec = Readonly<z.output<typeof GithubSchema>>;
 export type WorkflowSpec = Readonly<z.output<typeof WorkflowSchema>>;
 export type EndpointsSpec = Readonly<z.output<typeof EndpointsSchema>>;
 /** Everything a fleet is made of, with defaults filled in. No secret values live here. */
-export type FleetSpec = Readonly<z.output<typeof FleetSchema>>;
+export type FleetSpec = Readonly<Omit<z.output<typeof StaticFleetSchema>, "hosts">> & { readonly hosts: readonly HostSpec[] } & { readonly [sourceSetting: string]: unknown };
 /** The fleet as written (stack config, or RunnerFleet's `config`): what may be left out is optional. */
-export type FleetConfigInput = z.input<typeof FleetSchema>;
+export type FleetConfigInput = Omit<z.input<typeof StaticFleetSchema>, "hosts"> & {
+    readonly hosts?: readonly (z.input<typeof StaticHostSchema> & { readonly [sourceField: string]: unknown })[];
+} & { readonly [sourceSetting: string]: unknown };
 export type AgentKind = (typeof AGENT_KINDS)[number];
 export type Visibility = (typeof VISIBILITIES)[number];
 
 /** The settings' keys under the project namespace. */
-export const SETTING_KEYS = Object.keys(FleetSchema.shape) as (keyof typeof FleetSchema.shape)[];
+export function settingKeys(): string[] {
+    return Object.keys(fleetSchema().shape);
+}
 
 /** The defaults every component falls back on, taken from the declarations. */
 export const DEFAULTS = {
@@ -586,7 +601,7 @@ export const DEFAULTS = {
     endpoints: EndpointsSchema.parse({}),
     runnerGroup: GithubSchema.shape.runnerGroup.parse(undefined),
     visibility: GithubSchema.shape.visibility.parse(undefined),
-    bootTimeoutMinutes: FleetSchema.shape.bootTimeoutMinutes.parse(undefined),
+    bootTimeoutMinutes: BASE_FLEET_FIELDS.bootTimeoutMinutes.parse(undefined),
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -612,7 +627,7 @@ export const SECRET_DOCS: Readonly<Record<string, string>> = {
 
 /** Whether a top-level setting is plain text in the stack file (the rest arrive as JSON). */
 export function isTextSetting(key: string): boolean {
-    let schema: z.ZodType | undefined = (FleetSchema.shape as Record<string, z.ZodType>)[key];
+    let schema: z.ZodType | undefined = (fleetSchema().shape as Record<string, z.ZodType>)[key];
     while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) {
         schema = schema.unwrap() as z.ZodType;
     }

@@ -4,7 +4,8 @@
 // Pure; `npm run docs` writes both, and a test fails when either is stale.
 
 import { z } from "zod";
-import { FleetSchema, SECRET_DOCS, SECRET_KEYS, SETTING_KEYS } from "../../components/spec/settings";
+import "../../components/hosts"; // the built-in host sources, whose fields and settings are documented
+import { SECRET_DOCS, SECRET_KEYS, fleetSchema, settingKeys } from "../../components/spec/settings";
 
 /** A JSON Schema node, as zod emits it with the declarations' meta. */
 interface Node {
@@ -33,7 +34,7 @@ const META_KEYS = ["fix", "docType", "defaultText", "appliesTo", "placeholder"] 
 
 /** The fleet's settings as JSON Schema (input side: what may be written), with the declarations' meta. */
 function fleetNode(): Node {
-    return z.toJSONSchema(FleetSchema, { io: "input", unrepresentable: "any" }) as Node;
+    return z.toJSONSchema(fleetSchema(), { io: "input", unrepresentable: "any" }) as Node;
 }
 
 function code(v: unknown): string {
@@ -78,7 +79,7 @@ function cell(text: string): string {
 export function settingsMarkdown(): string {
     const root = fleetNode();
     const rows: string[] = ["| key | type | default | meaning |", "|---|---|---|---|"];
-    for (const key of SETTING_KEYS) {
+    for (const key of settingKeys()) {
         const n = root.properties?.[key] as Node;
         if (n.type === "object" && n.properties) {
             for (const [sub, child] of Object.entries(n.properties)) {
@@ -129,13 +130,13 @@ function clean(n: unknown): unknown {
 export function stackFileSchema(project = "runner-fleet"): Record<string, unknown> {
     const root = fleetNode();
     const properties: Record<string, unknown> = {};
-    for (const key of SETTING_KEYS) {
+    for (const key of settingKeys()) {
         properties[`${project}:${key}`] = clean(root.properties?.[key]);
     }
     for (const key of Object.values(SECRET_KEYS)) {
         properties[`${project}:${key}`] = { $ref: "#/$defs/secure", description: `secret: ${SECRET_DOCS[key]}` };
     }
-    const named = [...SETTING_KEYS, ...Object.values(SECRET_KEYS)].join("|");
+    const named = [...settingKeys(), ...Object.values(SECRET_KEYS)].join("|");
     return {
         $schema: "https://json-schema.org/draft/2020-12/schema",
         title: `Pulumi.<stack>.yaml of a ${project} project`,

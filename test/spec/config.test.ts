@@ -1,11 +1,11 @@
 import { expect } from "chai";
-import { CATALOG, findPlan } from "../../components/spec/catalog";
-import { checkFleet } from "../../components/fleet/fleet";
+import { catalog, findPlan } from "../../components/spec/host-sources";
+import { checkFleet } from "../../components/fleet/check";
 import { labelProblem } from "../../components/spec/labels";
 import { parseFleetConfig } from "../../components/spec/parse";
 import { Problem } from "../../components/spec/problems";
 import { FleetConfigInput, FleetSpec, HostSpec } from "../../components/spec/settings";
-import { requiredSecrets, summarizeFleet } from "../../components/spec/resolve";
+import { requiredSecrets, resolveFleet } from "../../components/spec/resolve";
 
 const ALL_SECRETS = new Set(["sshPrivateKey", "actuatedLicense", "actuatedToken", "dockerHubToken", "githubRunnerToken"]);
 
@@ -201,11 +201,11 @@ describe("catalog and fleet summary", () => {
     it("knows the Ampere Altra plans as arm64 with KVM on bare metal", () => {
         expect(findPlan("equinix-metal", "c3.large.arm64")).to.include({ arch: "arm64", cores: 80, kvm: true });
         expect(findPlan("existing", "RX170")).to.include({ arch: "arm64", kvm: true });
-        expect(CATALOG.filter(e => e.provider === "hetzner-cloud").every(e => !e.kvm)).to.equal(true);
+        expect(catalog().filter(e => e.provider === "hetzner-cloud").every(e => !e.kvm)).to.equal(true);
     });
 
     it("sums prices per currency and labels per arch", () => {
-        const s = summarizeFleet(specOf(fleet([metal("m1"), hcloud("h1"), robot("r1"), robot("r2", { plan: undefined, arch: "amd64", kvm: true, monthlyPrice: 50 })])));
+        const s = resolveFleet(specOf(fleet([metal("m1"), hcloud("h1"), robot("r1"), robot("r2", { plan: undefined, arch: "amd64", kvm: true, monthlyPrice: 50 })])));
         expect(s.monthlyTotal.USD).to.equal(1825);
         expect(s.monthlyTotal.EUR).to.equal(Math.round((41.49 + 184 + 50) * 100) / 100);
         // Per arch and kind: actuated matches actuated-arm64 and, on x86, actuated; plain hosts never carry actuated*.

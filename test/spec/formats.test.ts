@@ -9,7 +9,7 @@ import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { checkFleet } from "../../components/fleet/fleet";
+import { checkFleet } from "../../components/fleet/check";
 import { ExistingHost } from "../../components/hosts/existing";
 import { RunnerAgent, agentProblems } from "../../components/on-host/agent";
 import { parseFleetConfig } from "../../components/spec/parse";

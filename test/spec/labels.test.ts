@@ -3,10 +3,10 @@
 
 import { expect } from "chai";
 import { ARCHES } from "../../components/spec/catalog";
-import { checkFleet } from "../../components/fleet/fleet";
+import { checkFleet } from "../../components/fleet/check";
 import { ACTUATED_ARCH_LABEL, RunnerKind, agentLabels, jobLabels, kindLabelProblem } from "../../components/spec/labels";
 import { FleetConfigInput } from "../../components/spec/settings";
-import { summarizeFleet } from "../../components/spec/resolve";
+import { resolveFleet } from "../../components/spec/resolve";
 import { parseFleetConfig } from "../../components/spec/parse";
 
 const KINDS: RunnerKind[] = ["actuated", "github-runner"];
@@ -102,7 +102,7 @@ describe("labels in the config", () => {
 
     it("prefers the isolated kind per arch and shows both kinds", () => {
         const spec = parseFleetConfig(fleet({ hosts: [robot, plain, { ...plain, arch: "amd64", name: "plain-x86" }], agent: { vmSize: "4cpu-8gb" } })).spec!;
-        expect(summarizeFleet(spec).labelsByArch).to.deep.equal({
+        expect(resolveFleet(spec).labelsByArch).to.deep.equal({
             arm64: { actuated: ["actuated-arm64-4cpu-8gb"], "github-runner": ["runner-fleet-arm64"], preferred: "actuated" },
             amd64: { "github-runner": ["runner-fleet-amd64"], preferred: "github-runner" },
         });

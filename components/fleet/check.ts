@@ -1,0 +1,44 @@
+// The fleet check: every problem of a fleet's input at once, before anything
+// is registered. The settings' own rules (spec/rules.ts), then the GitHub
+// organization's and the workflow's (github/), which see the hosts through
+// the resolved model. RunnerFleet and the offline plan both run this.
+
+import "../hosts"; // registers the built-in host sources the settings are parsed against
+import { githubOrgProblems } from "../github/github-org";
+import { buildPlatforms } from "../github/routing";
+import { workflowProblems } from "../github/workflow";
+import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
+import { Problem, Problems, within } from "../spec/problems";
+import { resolveFleet } from "../spec/resolve";
+import { afterFieldProblems, fleetSettingsProblems } from "../spec/rules";
+import { FleetConfigInput, FleetSpec } from "../spec/settings";
+
+/** Every problem of a parsed fleet spec that its fields' own checks cannot see. `secretsPresent` names the secret keys that are set. */
+export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<string>): Problem[] {
+    const p = new Problems();
+    p.addAll(fleetSettingsProblems(spec, secretsPresent));
+    const hostsValid = p.list.length === 0;
+    p.addAll(within("github", githubOrgProblems({
+        org: spec.github.org,
+        visibility: spec.github.visibility,
+        repositories: spec.github.repositories,
+        runnerGroup: { name: spec.github.runnerGroup, workflows: spec.github.workflows },
+    })));
+    if (spec.workflow) {
+        if (spec.workflow.repositories.length > 0 && !spec.github.manage) {
+            p.add("workflow.repositories", "committing the workflow needs the GitHub provider, and github.manage is false", "set github.manage: true, or drop workflow.repositories and commit the rendered workflow (the workflowYaml output) yourself");
+        }
+        // The platforms come from the hosts; with broken hosts, only the workflow's own settings are checked.
+        const platforms = hostsValid ? buildPlatforms(spec, resolveFleet(spec)) : [];
+        p.addAll(within("workflow", workflowProblems({ ...spec.workflow, org: spec.github.org, platforms })
+            .filter(x => hostsValid || x.path !== "")));
+    }
+    return p.list;
+}
+
+/** Parses (unless parsed) and validates a fleet's input: the spec, or every problem at once. */
+export function checkFleet(config: FleetConfigInput | ParsedFleetConfig, secretsPresent: ReadonlySet<string>): { spec?: FleetSpec; problems: Problem[] } {
+    const parsed = config instanceof ParsedFleetConfig ? config : parseFleetConfig(config);
+    const problems = afterFieldProblems(parsed.problems, parsed.spec ? fleetProblems(parsed.spec, secretsPresent) : []);
+    return { spec: problems.length === 0 ? parsed.spec : undefined, problems };
+}

@@ -1,0 +1,24 @@
+// The settings and the pure model under everything else: the declarations
+// (one table feeding parser, defaults, README and JSON Schema), parsing with
+// every problem at once, the cross-field rules, the catalog's conventions, the
+// host-source registry, and the host resolved once. No resources.
+
+export {
+    fleetSchema, hostSchema, settingKeys, AgentSchema, MirrorSchema, GithubSchema, WorkflowSchema, EndpointsSchema,
+    DEFAULTS, SECRET_KEYS, AGENT_KINDS, VISIBILITIES,
+} from "./settings";
+export type {
+    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, GithubSpec, WorkflowSpec, EndpointsSpec, AgentKind, Visibility, SettingMeta,
+} from "./settings";
+export { setting, checked, matches } from "./settings";
+export { ParsedFleetConfig, parseFleetConfig } from "./parse";
+export { fleetSettingsProblems, fleetWarnings, hostProblems } from "./rules";
+export { resolveFleet, resolveHost, requiredSecrets, hostPrice, monthlyTotals } from "./resolve";
+export type { ResolvedFleet, ResolvedHost, ArchRunners } from "./resolve";
+export { labelProblem } from "./labels";
+export { FleetConfigError, formatProblems } from "./problems";
+export type { Problem } from "./problems";
+export { ARCHES, MIRROR_REGISTRY_RELEASE } from "./catalog";
+export type { Arch, CatalogEntry, MirrorRegistryRelease } from "./catalog";
+export { catalog, findPlan, hostSource, hostSources, registerHostSource } from "./host-sources";
+export type { HostSource, RegionField } from "./host-sources";
