@@ -85,6 +85,15 @@ export function registerHostSource(source: HostSource): void {
     generation++;
 }
 
+/** Removes a source again (a test's own, once it is done); true when one was registered. */
+export function unregisterHostSource(id: string): boolean {
+    const removed = sources.delete(id);
+    if (removed) {
+        generation++;
+    }
+    return removed;
+}
+
 /** The registered sources, in the order they registered. */
 export function hostSources(): readonly HostSource[] {
     if (sources.size === 0) {
