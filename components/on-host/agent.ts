@@ -11,7 +11,7 @@ import { ACTUATED_ARCH_LABEL, LABEL_FIX, kindLabelProblem, labelProblem } from "
 import { settingProblems } from "../spec/parse";
 import { Problem, throwIfAny } from "../spec/problems";
 import { AgentKind, AgentSchema, DEFAULTS, EndpointsSpec, GithubSchema, MirrorSchema, hostSchema } from "../spec/settings";
-import { endpointsProblems } from "../spec/rules";
+import { actuatedWithoutKvmProblems, dockerHubTokenProblems, endpointsProblems, ephemeralTokenProblems } from "../spec/rules";
 import { RunnerHost } from "../hosts/host";
 import { secretCommand, secretLines } from "./host-command";
 import { agentPortProbe, runnerRegistration } from "./operator-command";
@@ -87,7 +87,7 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
     const host = args.host.name;
     if (args.kind === "actuated") {
         if (!args.host.kvm) {
-            add("kind", `host "${host}" has no KVM, and the actuated agent starts a Firecracker microVM per job`, "use kind github-runner on this host, or a bare-metal host with /dev/kvm");
+            problems.push(...actuatedWithoutKvmProblems("kind", host, undefined, "use kind github-runner on this host, or a bare-metal host with /dev/kvm"));
         }
         if (args.secrets.actuatedLicense === undefined) {
             add("secrets.actuatedLicense", "is missing", "pass the actuated licence (a secret)");
@@ -95,15 +95,12 @@ export function agentProblems(args: RunnerAgentArgs): Problem[] {
         if (args.secrets.actuatedToken === undefined) {
             add("secrets.actuatedToken", "is missing", "pass the actuated account token (a secret)");
         }
-        if (args.dockerHubUsername !== undefined && (args.actuatedMirror ?? true) && args.secrets.dockerHubToken === undefined) {
-            add("secrets.dockerHubToken", "is missing while dockerHubUsername is set", "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls");
+        if (args.actuatedMirror ?? true) {
+            problems.push(...dockerHubTokenProblems(args.dockerHubUsername, args.secrets.dockerHubToken !== undefined, "secrets.dockerHubToken"));
         }
     } else if (args.kind === "github-runner") {
         const ephemeral = args.ephemeral ?? DEFAULTS.agent.ephemeral;
-        if (ephemeral && (args.installDocker ?? DEFAULTS.agent.installDocker)) {
-            add("ephemeral", "keeps a token that can register the organization's runners on the host, and with Docker installed every job can read it (the docker group is root)",
-                "leave ephemeral false (the default: one registration, cleaned between jobs), or set installDocker: false");
-        }
+        problems.push(...ephemeralTokenProblems(ephemeral, args.installDocker ?? DEFAULTS.agent.installDocker));
         if (ephemeral && args.secrets.githubRunnerToken === undefined) {
             add("secrets.githubRunnerToken", "is missing, and ephemeral runners register again after every job with it", "pass the token (a secret), or leave ephemeral false");
         }

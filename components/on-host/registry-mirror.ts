@@ -13,7 +13,7 @@ import { settingProblems } from "../spec/parse";
 import { Problem, throwIfAny } from "../spec/problems";
 import { ACTUATED_MIRROR_ADDRESS } from "../spec/resolve";
 import { DEFAULTS, EndpointsSchema, MirrorSchema } from "../spec/settings";
-import { afterFieldProblems, insecureUrlProblems } from "../spec/rules";
+import { afterFieldProblems, dockerHubTokenProblems, insecureUrlProblems, mirrorReleaseArchProblems } from "../spec/rules";
 import { MIRROR_REGISTRY_RELEASE, MirrorRegistryRelease } from "../spec/catalog";
 import { RunnerHost } from "../hosts/host";
 import { secretCommand, secretLines } from "./host-command";
@@ -56,22 +56,12 @@ export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
         problems.push(...settingProblems(EndpointsSchema.shape.mirrorDownloads, args.downloads, "downloads"));
         problems.push(...settingProblems(MirrorSchema.shape.dockerHubUsername, args.dockerHubUsername, "dockerHubUsername"));
         if (args.release !== undefined) {
-            if (!/^\d+\.\d+\.\d+$/.test(args.release.version)) {
-                problems.push({ path: "release.version", message: `"${args.release.version}" is not a release version`, fix: "write the version without a leading v, such as 3.1.2" });
-            }
-            // An arch no mirror here runs on may be left empty.
-            for (const [arch, hash] of Object.entries(args.release.sha256 ?? {})) {
-                if (hash !== "" && !/^[0-9a-f]{64}$/.test(hash)) {
-                    problems.push({ path: `release.sha256.${arch}`, message: "is not a sha256", fix: "write the archive's sha256 as 64 lowercase hex digits" });
-                }
-            }
-            if (!/^[0-9a-f]{64}$/.test(args.release.sha256?.[args.host.arch] ?? "")) {
-                problems.push({ path: `release.sha256.${args.host.arch}`, message: `is missing for host ${args.host.name} (${args.host.arch})`, fix: `give the sha256 of registry_${args.release.version}_linux_${args.host.arch}.tar.gz` });
-            }
+            // The declaration's formats; an arch no mirror here runs on may be left empty.
+            const sha256 = Object.fromEntries(Object.entries(args.release.sha256 ?? {}).filter(([, hash]) => hash !== ""));
+            const formats = settingProblems(MirrorSchema.shape.release, { version: args.release.version, sha256 }, "release");
+            problems.push(...afterFieldProblems(formats, mirrorReleaseArchProblems(args.release, args.host.arch, args.host.name)));
         }
-        if (args.dockerHubUsername !== undefined && args.dockerHubToken === undefined) {
-            problems.push({ path: "dockerHubToken", message: "is missing while dockerHubUsername is set", fix: "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls" });
-        }
+        problems.push(...dockerHubTokenProblems(args.dockerHubUsername, args.dockerHubToken !== undefined));
     } else if (args.mode !== "actuated") {
         problems.push({ path: "mode", message: `"${args.mode}" is not a mirror mode`, fix: "use registry or actuated" });
     }

@@ -80,9 +80,14 @@ export function jobLabels(kind: RunnerKind, arch: Arch, prefix: string, fleetLab
     return [...new Set([first, ...fleetLabels])];
 }
 
+/** Whether actuated's control plane reads a label as its own (it matches actuated* without regard to case). */
+export function isActuatedLabel(label: string): boolean {
+    return /^actuated/i.test(label);
+}
+
 /** Why a label may not be carried by a host of this kind and arch, or undefined. */
 export function kindLabelProblem(label: string, kind: RunnerKind, arch?: Arch): string | undefined {
-    const actuatedish = /^actuated/i.test(label);
+    const actuatedish = isActuatedLabel(label);
     if (kind === "github-runner" && actuatedish) {
         return `"${label}" starts with "actuated" on a plain GitHub-runner host: actuated's control plane starts a microVM for every job that asks for such a label, and this shared host, where the docker group is root, could take the job instead`;
     }

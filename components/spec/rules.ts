@@ -8,7 +8,7 @@
 import { findPlan, hostSource, hostSources, ownersOfHostField, plansOf } from "./host-sources";
 import { addressKey, shown } from "./addresses";
 import { parseWith } from "./parse";
-import { kindLabelProblem } from "./labels";
+import { isActuatedLabel, kindLabelProblem } from "./labels";
 import { Problem, Problems, within } from "./problems";
 import {
     AgentKind, EndpointsSchema, EndpointsSpec, FleetSpec, HostSpec, hostSchema, INSECURE_HTTP_FIX, INSECURE_HTTP_RISK, SECRET_KEYS, isPlainHttp,
@@ -65,11 +65,10 @@ export function hostProblems(host: HostSpec, agent?: AgentKind): Problem[] {
     }
     p.addAll(source.hostProblems?.(host) ?? []);
     if (agent === "actuated" && !r.kvm) {
-        const why = source.noKvmBecause ?? "the host does not declare KVM";
-        p.add(host.agent ? "agent" : "", `host "${name}" would run the actuated agent without KVM: ${why}, and actuated starts a Firecracker microVM per job`,
+        p.addAll(actuatedWithoutKvmProblems(host.agent ? "agent" : "", name, source.noKvmBecause,
             source.kvm === "declared"
                 ? "set kvm: true if /dev/kvm exists on it, or set agent: github-runner for this host"
-                : "set agent: github-runner for this host, or use a bare-metal host (existing, such as a Hetzner Robot RX170)");
+                : "set agent: github-runner for this host, or use a bare-metal host (existing, such as a Hetzner Robot RX170)"));
     }
     if (host.vmDevice !== undefined && agent !== undefined && agent !== "actuated") {
         p.add("vmDevice", "applies to actuated hosts only", "remove vmDevice, or run the actuated agent on this host");
@@ -189,9 +188,9 @@ export function fleetSettingsProblems(spec: FleetSpec, secretsPresent: ReadonlyS
         const told = new Set<string>();
         for (const host of spec.hosts.filter(h => (h.agent ?? spec.agent.kind) === "github-runner")) {
             const arch = resolveHost(spec, host).arch;
-            if (!release.sha256[arch] && !told.has(arch)) {
+            if (!told.has(arch)) {
                 told.add(arch);
-                p.add(`mirror.release.sha256.${arch}`, `is missing, and host "${host.name}" (${arch}) runs the mirror`, `give the sha256 of registry_${release.version}_linux_${arch}.tar.gz`);
+                p.addAll(within("mirror", mirrorReleaseArchProblems(release, arch, host.name)));
             }
         }
     }
@@ -208,7 +207,7 @@ export function fleetSettingsProblems(spec: FleetSpec, secretsPresent: ReadonlyS
 function labelProblems(spec: FleetSpec): Problem[] {
     const p = new Problems();
     spec.agent.labels.forEach((label, i) => {
-        if (/^actuated/i.test(label)) {
+        if (isActuatedLabel(label)) {
             p.add(`agent.labels[${i}]`, `"${label}" starts with "actuated", and every host carries agent.labels: on a plain GitHub-runner host actuated's control plane would start microVMs for jobs that host takes; on an actuated host the arch label is set already`,
                 "remove it: actuated hosts carry actuated-arm64 or actuated by themselves, and jobs ask for a size in runs-on (agent.vmSize)");
         }
@@ -225,9 +224,8 @@ function labelProblems(spec: FleetSpec): Problem[] {
         });
     });
     const kinds = new Set(spec.hosts.map(h => h.agent ?? spec.agent.kind));
-    if (spec.agent.ephemeral && spec.agent.installDocker && kinds.has("github-runner")) {
-        p.add("agent.ephemeral", "keeps githubRunnerToken, which can register the organization's runners, on every plain host, and with Docker installed every job can read it (the docker group is root)",
-            "leave ephemeral false (one registration per runner, cleaned between jobs), or set installDocker: false");
+    if (kinds.has("github-runner")) {
+        p.addAll(within("agent", ephemeralTokenProblems(spec.agent.ephemeral, spec.agent.installDocker)));
     }
     if (spec.agent.vmSize !== undefined && !kinds.has("actuated")) {
         p.add("agent.vmSize", "sizes actuated microVMs, and the fleet has no actuated host", "remove agent.vmSize, or add an actuated host");
@@ -259,4 +257,39 @@ export function fleetWarnings(spec: FleetSpec): string[] {
         }
     }
     return out;
+}
+
+// ---------------------------------------------------------------------------
+// Rules a component checks of its own arguments as the fleet checks its
+// settings: one function, one wording, each path relative to where it is used.
+
+/** A plain runner that keeps the token that registers runners (ephemeral) on a host where every job is root (Docker). */
+export function ephemeralTokenProblems(ephemeral: boolean, installDocker: boolean): Problem[] {
+    return ephemeral && installDocker ? [{
+        path: "ephemeral",
+        message: "keeps githubRunnerToken, which can register the organization's runners, on the host, and with Docker installed every job can read it (the docker group is root)",
+        fix: "leave ephemeral false (one registration per runner, cleaned between jobs), or set installDocker: false",
+    }] : [];
+}
+
+/** A Docker Hub login without its token. */
+export function dockerHubTokenProblems(dockerHubUsername: string | undefined, tokenGiven: boolean, path = "dockerHubToken"): Problem[] {
+    return dockerHubUsername !== undefined && !tokenGiven
+        ? [{ path, message: "is missing while dockerHubUsername is set", fix: "pass the Docker Hub access token, or drop dockerHubUsername for anonymous pulls" }]
+        : [];
+}
+
+/** A mirror release of one's own without the sha256 of the archive a host of `arch` runs. */
+export function mirrorReleaseArchProblems(release: { readonly version: string; readonly sha256?: Partial<Record<string, string>> }, arch: string, host: string): Problem[] {
+    return release.sha256?.[arch] ? [] : [{
+        path: `release.sha256.${arch}`, message: `is missing, and host "${host}" (${arch}) runs the mirror`,
+        fix: `give the sha256 of registry_${release.version}_linux_${arch}.tar.gz`,
+    }];
+}
+
+/** The actuated agent on a host without KVM: `why` there is none, where the host's source knows. */
+export function actuatedWithoutKvmProblems(path: string, host: string, why: string | undefined, fix: string): Problem[] {
+    return [{
+        path, message: `host "${host}" would run the actuated agent without KVM: ${why ?? "the host does not declare KVM"}, and actuated starts a Firecracker microVM per job`, fix,
+    }];
 }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { mirrorBindProblem, shown } from "./addresses";
 import { ARCHES, RUNNER_RELEASES } from "./catalog";
 import { HostSource, hostSourcesGeneration, hostSources } from "./host-sources";
-import { LABEL_FIX, VM_SIZE, labelProblem } from "./labels";
+import { LABEL_FIX, VM_SIZE, isActuatedLabel, labelProblem } from "./labels";
 
 /** What the docs and the error messages know of a setting besides its type. */
 export interface SettingMeta {
@@ -338,7 +338,7 @@ export const AgentSchema = z.strictObject({
         description: "the agent every host runs unless the host says otherwise: `actuated` (a Firecracker microVM per job; needs KVM) or `github-runner` (the plain GitHub Actions runner)",
     }),
     labelPrefix: setting(checked(p => {
-        if (/^actuated/i.test(p)) {
+        if (isActuatedLabel(p)) {
             return `"${p}" starts with "actuated": plain hosts must not carry labels actuated's control plane acts on`;
         }
         const why = labelProblem(`${p}-arm64`);
@@ -403,7 +403,7 @@ export const MirrorSchema = z.strictObject({
         description: "the registry the mirror caches; https only, unless `endpoints.allowInsecureHttp`", fix: URL_FIX, docType: "URL",
     }),
     release: setting(z.strictObject({
-        version: setting(matches(/^\d+\.\d+\.\d+$/, "a release version"), { description: "the distribution release, without a leading v", fix: "write it as 3.1.2" }),
+        version: setting(matches(/^\d+\.\d+\.\d+$/, "a release version"), { description: "the distribution release, without a leading v", fix: "write the version without a leading v, such as 3.1.2" }),
         sha256: setting(z.strictObject({
             amd64: setting(matches(/^[0-9a-f]{64}$/, "a sha256").optional(), { description: "sha256 of registry_<version>_linux_amd64.tar.gz", fix: "write 64 lowercase hex digits" }),
             arm64: setting(matches(/^[0-9a-f]{64}$/, "a sha256").optional(), { description: "sha256 of registry_<version>_linux_arm64.tar.gz", fix: "write 64 lowercase hex digits" }),

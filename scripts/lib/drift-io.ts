@@ -8,6 +8,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { readDriftTarget } from "../../components/remote/drift-contract";
+import { GithubSchema } from "../../components/spec/settings";
 import { CloudChange, HostRunner, HostTarget, RunResult, StackSource } from "./drift";
 
 /** Stacks of the project in `workDir`, through the Pulumi CLI. */
@@ -51,11 +52,10 @@ export class PulumiStackSource implements StackSource {
         const config = await (await this.select(stack)).getAllConfig();
         for (const key of [`${this.project}:github`, "runner-fleet:github"]) {
             const raw = config[key]?.value;
-            if (raw) {
-                const org = (JSON.parse(raw) as { org?: unknown }).org;
-                if (typeof org === "string") {
-                    return org;
-                }
+            // Read through the setting's own declaration, as the program reads it.
+            const parsed = raw ? GithubSchema.safeParse(JSON.parse(raw)) : undefined;
+            if (parsed?.success) {
+                return parsed.data.org;
             }
         }
         return undefined;

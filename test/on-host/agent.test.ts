@@ -243,7 +243,7 @@ describe("RunnerAgent and RegistryMirror on their own", () => {
             host: existing(false), kind: "actuated", labels: ["actuated-arm64"], org: "o",
             secrets: { actuatedLicense: "x", actuatedToken: "y" },
         }));
-        expect(error.message).to.contain('host "h1" has no KVM');
+        expect(error.message).to.contain('host "h1" would run the actuated agent without KVM');
         expect(resources.filter(r => r.type === "runner-fleet:index:RunnerAgent")).to.have.length(0);
     });
 
