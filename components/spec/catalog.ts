@@ -1,11 +1,13 @@
-// The plans and server types runner-fleet knows: architecture, size, whether
-// the machine can run microVMs (KVM), where it can be ordered and what it
-// costs. Pure data plus lookups; no Pulumi resources here.
+// What a plan or server type is (architecture, size, whether the machine can
+// run microVMs, where it can be ordered, what it costs), the releases of the
+// runner and of the mirror's registry the package knows, and the conventions
+// every price follows. Each host source declares its own plans (hosts/);
+// host-sources.ts looks them up. Pure data; no Pulumi resources here.
 //
 // Prices are list prices without VAT, converted to a monthly figure of
 // 730 hours where the provider bills by the hour. They are estimates for
 // budgeting, not quotes: check the provider before ordering.
-// Sources and dates are given beside each table below.
+// Sources and dates are given beside each table.
 
 export const ARCHES = ["arm64", "amd64"] as const;
 export type Arch = (typeof ARCHES)[number];

@@ -2,7 +2,7 @@
 // into a FleetSpec with defaults, through the declarations in settings.ts.
 // Every problem at once: a value of the wrong type is reported and then left
 // out (so its default applies), and parsing goes on, so that the checks that
-// need several settings (validate.ts) still see the rest.
+// need several settings (rules.ts) still see the rest.
 
 import { z } from "zod";
 import { FleetSpec, SettingMeta, fleetSchema } from "./settings";

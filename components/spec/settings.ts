@@ -1,9 +1,11 @@
 // Every setting of a fleet, declared once: its type, default, range or
 // format check (with the fix), and its doc. The parser (parse.ts), the
 // components' defaults (DEFAULTS), the README's config reference and the
-// JSON Schema of the stack file (settings-docs.ts) are derived from here.
+// JSON Schema of the stack file (scripts/lib/settings-docs.ts) are derived
+// from here. A host source's own settings are declared in its file (hosts/)
+// and joined in by hostSchema() and fleetSchema().
 // Checks that involve several settings (KVM for actuated, what a provider
-// accepts, required secrets) are in validate.ts; checks of a component's own
+// accepts, required secrets) are in rules.ts; checks of a component's own
 // arguments (workflow, GitHub wiring) are in that component's file.
 
 import { z } from "zod";
@@ -97,7 +99,7 @@ export function urlProblem(v: string): string | undefined {
     return undefined;
 }
 
-/** Whether a URL is plain http: refused unless endpoints.allowInsecureHttp (validate.ts, insecureUrlProblems). */
+/** Whether a URL is plain http: refused unless endpoints.allowInsecureHttp (rules.ts, insecureUrlProblems). */
 export function isPlainHttp(url: string): boolean {
     return /^http:\/\//i.test(url);
 }
