@@ -59,7 +59,7 @@ export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { 
     const settings = new Set<string>(settingKeys());
     const raw: Record<string, unknown> = {};
     for (const [key, text] of values) {
-        if (settings.has(key) && !KNOWN_SECRETS.has(key)) {
+        if (settings.has(key)) {
             raw[key] = isTextSetting(key) ? text : parseJsonOr(text);
         }
     }

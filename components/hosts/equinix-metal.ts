@@ -9,8 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as metal from "@pulumi/equinix-metal";
 import { z } from "zod";
 import { Arch, CatalogEntry, HOURS_PER_MONTH, round2 } from "../spec/catalog";
-import { resolvePlan } from "../spec/host-sources";
 import { throwIfAny } from "../spec/problems";
+import { hostFacts } from "../spec/resolve";
 import { hostArgsProblems } from "../spec/rules";
 import { LINE_FIX_TAIL, checked, lineProblem, matches, setting, uuidProblem } from "../spec/settings";
 import { HostComponent, SshArgs, defineHostSource } from "./host";
@@ -108,8 +108,9 @@ export class EquinixMetalHost extends HostComponent {
         throwIfAny(hostArgsProblems({
             name: hostname, provider: ID, arch: args.arch, plan: args.plan, metro: args.metro, tags: args.tags ? [...args.tags] : undefined, port: args.port, user: args.user,
         }), `EquinixMetalHost "${hostname}"`);
-        const { plan: chosen, arch } = resolvePlan(ID, args.plan, args.arch) as { plan: string; arch: Arch };
-        super(equinixMetal.typeToken, name, { hostname, arch, kvm: true, ssh: args, provider: ID, plan: chosen }, opts);
+        const facts = hostFacts({ name: hostname, provider: ID, arch: args.arch, plan: args.plan }, "actuated");
+        const [chosen, arch] = [facts.plan as string, facts.arch as Arch];
+        super(equinixMetal.typeToken, name, { hostname, arch, kvm: facts.kvm, ssh: args, provider: ID, plan: chosen }, opts);
         const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
             projectId: args.projectId,
             name: `runner-fleet-${hostname}`,

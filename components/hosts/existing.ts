@@ -8,8 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostAddressProblem } from "../spec/addresses";
 import { Arch, CatalogEntry } from "../spec/catalog";
-import { findPlan } from "../spec/host-sources";
 import { throwIfAny } from "../spec/problems";
+import { hostFacts } from "../spec/resolve";
 import { hostArgsProblems } from "../spec/rules";
 import { checked, matches, setting, sshPublicKeyProblem } from "../spec/settings";
 import { HostComponent, SshArgs, defineHostSource } from "./host";
@@ -88,9 +88,9 @@ export class ExistingHost extends HostComponent {
             hostKey: typeof args.hostKey === "string" ? args.hostKey : undefined,
             port: args.port, user: args.user,
         }), `ExistingHost "${hostname}"`);
-        const entry = findPlan(ID, args.model);
-        const arch = (args.arch ?? entry?.arch) as Arch;
-        super(existing.typeToken, name, { hostname, arch, kvm: args.kvm ?? entry?.kvm ?? false, ssh: args, provider: ID, plan: entry?.plan }, opts);
+        const facts = hostFacts({ name: hostname, provider: ID, arch: args.arch, plan: args.model, kvm: args.kvm }, "github-runner");
+        // The plan is the cost estimate's key: a model the catalog does not know has none.
+        super(existing.typeToken, name, { hostname, arch: facts.arch as Arch, kvm: facts.kvm, ssh: args, provider: ID, plan: facts.entry?.plan }, opts);
         this.connect({ address: args.address, hostId: `existing:${args.address}` });
     }
 }

@@ -11,8 +11,8 @@ import * as hcloud from "@pulumi/hcloud";
 import { z } from "zod";
 import { cidrProblem, opensToEveryone } from "../spec/addresses";
 import { Arch, CatalogEntry } from "../spec/catalog";
-import { resolvePlan } from "../spec/host-sources";
 import { Problem, throwIfAny } from "../spec/problems";
+import { hostFacts } from "../spec/resolve";
 import { hostArgsProblems } from "../spec/rules";
 import { checked, matches, setting } from "../spec/settings";
 import { HostComponent, SshArgs, defineHostSource } from "./host";
@@ -124,9 +124,10 @@ export class HetznerCloudHost extends HostComponent {
             ...hostArgsProblems({ name: hostname, provider: ID, arch: args.arch, plan: args.serverType, location: args.location, port: args.port, user: args.user }),
             ...adminCidrsProblems(args.adminCidrs, "args.adminCidrs", hostname),
         ], `HetznerCloudHost "${hostname}"`);
-        const { plan: serverType, arch } = resolvePlan(ID, args.serverType, args.arch) as { plan: string; arch: Arch };
+        const facts = hostFacts({ name: hostname, provider: ID, arch: args.arch, plan: args.serverType }, "github-runner");
+        const [serverType, arch] = [facts.plan as string, facts.arch as Arch];
         const labels = { "runner-fleet": hostname, arch, ...(args.labels ?? {}) };
-        super(hetznerCloud.typeToken, name, { hostname, arch, kvm: false, ssh: args, provider: ID, plan: serverType }, opts);
+        super(hetznerCloud.typeToken, name, { hostname, arch, kvm: facts.kvm, ssh: args, provider: ID, plan: serverType }, opts);
         const parent = { parent: this };
         const key = new hcloud.SshKey(`${name}-ssh-key`, {
             name: `runner-fleet-${hostname}`,

@@ -3,31 +3,18 @@
 // Their scripts live in scripts/operator/ and are sent inline (`node -e`), so
 // the command text is the same on every machine that runs pulumi.
 
-import { createHash } from "crypto";
-import { readFileSync } from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { RunnerHost } from "../hosts/host";
-import { packageFile } from "../remote/package-files";
-import { shellQuote } from "../remote/remote-script";
+import { packageText } from "../remote/package-files";
+import { sha256, shellQuote } from "../remote/remote-script";
 
 /** The port actuated's control plane reaches an agent on (docs.actuated.com/install-agent). */
 export const ACTUATED_AGENT_PORT = 443;
 
-const scripts = new Map<string, string>();
-
 /** A script of scripts/operator/, as text. */
 export function operatorScript(name: string): string {
-    let text = scripts.get(name);
-    if (text === undefined) {
-        try {
-            text = readFileSync(packageFile("scripts", "operator", name), "utf8");
-        } catch {
-            throw new Error(`runner-fleet: scripts/operator/${name} is missing from the package`);
-        }
-        scripts.set(name, text);
-    }
-    return text;
+    return packageText("scripts", "operator", name);
 }
 
 /** The command text that runs an operator script with node. */
@@ -37,7 +24,7 @@ export function operatorCommandText(name: string): string {
 
 /** The hash of an operator script, for triggers. */
 export function operatorScriptHash(name: string): string {
-    return createHash("sha256").update(operatorScript(name)).digest("hex");
+    return sha256(operatorScript(name));
 }
 
 /**

@@ -33,3 +33,20 @@ export function packageRoot(): string {
 export function packageFile(...parts: string[]): string {
     return path.join(packageRoot(), ...parts);
 }
+
+const texts = new Map<string, string>();
+
+/** The text of a file of the package (a host or operator script), read once. */
+export function packageText(...parts: string[]): string {
+    const rel = parts.join("/");
+    let text = texts.get(rel);
+    if (text === undefined) {
+        try {
+            text = readFileSync(packageFile(...parts), "utf8");
+        } catch {
+            throw new Error(`runner-fleet: ${rel} is missing from the package`);
+        }
+        texts.set(rel, text);
+    }
+    return text;
+}

@@ -4,33 +4,14 @@
 // the script or those settings change. Pure; no resources.
 
 import { createHash } from "crypto";
-import { readFileSync } from "fs";
-import { packageFile } from "./package-files";
+import { packageText } from "./package-files";
 
 /** Where scripts live on a host; run them from there by hand to debug. */
 export const HOST_SCRIPT_DIR = "/usr/local/lib/runner-fleet";
 
-/** The scripts shipped in scripts/host/, by file name. */
-export function hostScriptPath(name: string): string {
-    const p = packageFile("scripts", "host", name);
-    try {
-        readFileSync(p);
-    } catch {
-        throw new Error(`runner-fleet: host script ${name} is missing from scripts/host/ of the package`);
-    }
-    return p;
-}
-
-const cache = new Map<string, string>();
-
-/** The text of a host script. */
+/** The text of a host script, shipped in scripts/host/. */
 export function hostScript(name: string): string {
-    let text = cache.get(name);
-    if (text === undefined) {
-        text = readFileSync(hostScriptPath(name), "utf8");
-        cache.set(name, text);
-    }
-    return text;
+    return packageText("scripts", "host", name);
 }
 
 /** Plain (never secret) settings handed to a script as environment variables. */

@@ -137,14 +137,12 @@ export function plansOf(provider: string): string[] {
 }
 
 /**
- * A host's plan and arch, from what it states: the plan it names (or the
- * source's default for its arch, where the source has defaults), and the arch
- * it names (or the plan's, or Arm64 where the source orders machines).
+ * A host's plan, from what it states: the plan it names, or its source's
+ * default for its arch (Arm64 unless stated) where the source has defaults;
+ * with the plan's catalog entry, where the catalog knows it.
  */
-export function resolvePlan(provider: string, plan: string | undefined, arch: Arch | undefined): { plan: string | undefined; arch: Arch | undefined } {
-    const source = hostSource(provider);
-    const defaults = source?.defaultPlans;
+export function resolvePlan(provider: string, plan: string | undefined, arch: Arch | undefined): { plan: string | undefined; entry: CatalogEntry | undefined } {
+    const defaults = hostSource(provider)?.defaultPlans;
     const chosen = (plan ?? (defaults ? defaults[arch ?? DEFAULT_ARCH] : undefined))?.toLowerCase();
-    const known = findPlan(provider, chosen)?.arch;
-    return { plan: chosen, arch: arch ?? known ?? (defaults ? DEFAULT_ARCH : undefined) };
+    return { plan: chosen, entry: findPlan(provider, chosen) };
 }

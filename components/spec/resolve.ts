@@ -3,7 +3,7 @@
 // which secrets it needs. Pure; used by validation, RunnerFleet's outputs and
 // the offline plan.
 
-import { ARCHES, Arch, round2 } from "./catalog";
+import { ARCHES, Arch, CatalogEntry, round2 } from "./catalog";
 import { findPlan, hostSource, resolvePlan } from "./host-sources";
 import { agentLabels, jobLabels } from "./labels";
 import { AGENT_KINDS, AgentKind, FleetSpec, HostSpec, SECRET_KEYS } from "./settings";
@@ -15,12 +15,14 @@ export interface HostFacts {
     readonly kvm: boolean;
     readonly agent: AgentKind;
     readonly region: string | undefined;
+    /** Its plan's catalog entry, where the catalog knows the plan. */
+    readonly entry: CatalogEntry | undefined;
 }
 
+/** A host's arch, plan, KVM, agent and region from what it states, its source's declaration and the catalog: for the rules, the fleet and the host components alike. */
 export function hostFacts(spec: HostSpec, defaultAgent: AgentKind): HostFacts {
     const source = hostSource(spec.provider);
-    const { plan } = resolvePlan(spec.provider, spec.plan, spec.arch);
-    const entry = findPlan(spec.provider, plan);
+    const { plan, entry } = resolvePlan(spec.provider, spec.plan, spec.arch);
     const declared = typeof spec.kvm === "boolean" ? spec.kvm : undefined;
     const region = source?.region ? spec[source.region.field] : undefined;
     return {
@@ -29,6 +31,7 @@ export function hostFacts(spec: HostSpec, defaultAgent: AgentKind): HostFacts {
         kvm: source?.kvm === "declared" ? (declared ?? entry?.kvm ?? false) : source?.kvm ?? false,
         agent: spec.agent ?? defaultAgent,
         region: typeof region === "string" ? region : undefined,
+        entry,
     };
 }
 

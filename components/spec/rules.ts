@@ -5,7 +5,7 @@
 // `workflow` in front. Field checks (types, ranges, formats) are the
 // declarations' (settings.ts).
 
-import { findPlan, hostSource, hostSources, ownersOfHostField, plansOf } from "./host-sources";
+import { hostSource, hostSources, ownersOfHostField, plansOf } from "./host-sources";
 import { addressKey, shown } from "./addresses";
 import { parseWith } from "./parse";
 import { isActuatedLabel, kindLabelProblem } from "./labels";
@@ -13,8 +13,7 @@ import { Problem, Problems, within } from "./problems";
 import {
     AgentKind, EndpointsSchema, EndpointsSpec, FleetSpec, HostSpec, hostSchema, INSECURE_HTTP_FIX, INSECURE_HTTP_RISK, SECRET_KEYS, isPlainHttp,
 } from "./settings";
-import { requiredSecrets, hostFacts } from "./resolve";
-import { resolveHost } from "./resolve";
+import { hostFacts, requiredSecrets, resolveHost } from "./resolve";
 
 /**
  * Every problem of one host that its fields' own checks cannot see, under the
@@ -30,7 +29,7 @@ export function hostProblems(host: HostSpec, agent?: AgentKind): Problem[] {
     }
     const r = hostFacts(host, agent ?? "github-runner");
     const name = host.name;
-    const entry = findPlan(host.provider, r.plan);
+    const entry = r.entry;
     if (r.plan !== undefined && entry === undefined) {
         if (host.arch === undefined) {
             const known = plansOf(host.provider);
