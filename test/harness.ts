@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { MockRunOptions, MockRuntime, RecordedResource, Recording } from "../components/testing/mock-runtime";
 import { byType, record as recordAs } from "../components/testing";
+import { packageRoot } from "../components/remote/package-files";
 
 export const PROJECT = "runner-fleet";
 export const STACK = "test";
@@ -61,7 +62,7 @@ export const FAKE = {
 } as const;
 
 /** The repository root (tests run from bin/test). */
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const REPO_ROOT = packageRoot();
 
 /** The offline plan as users run it: node PLAN_CLI... --stack S. */
 export const PLAN_CLI = [path.join(REPO_ROOT, "bin", "scripts", "cli.js"), "plan"];

@@ -12,9 +12,9 @@ import { ExistingHost, RegistryMirror, RunnerAgent, RunnerAgentArgs, RegistryMir
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { RunResult } from "../../scripts/lib/drift";
 import { RecordedResource } from "../../components/testing/mock-runtime";
-import { record } from "../harness";
+import { REPO_ROOT, record } from "../harness";
 
-export const ROOT = path.resolve(__dirname, "..", "..", "..");
+export const ROOT = REPO_ROOT;
 const TESTHOST = path.join(ROOT, "scripts", "e2e", "testhost.sh");
 
 export function testhost(...args: string[]): string {
