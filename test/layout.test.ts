@@ -126,6 +126,30 @@ describe("the package layout (README: Layout)", () => {
         expect(LAYERS.github).to.not.include("hosts");
     });
 
+    it("publishes every entry point package.json names: built, and in the tarball's files", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+        const entries = new Set<string>();
+        const collect = (v: unknown): void => {
+            if (typeof v === "string") {
+                entries.add(v.replace(/^\.\//, ""));
+            } else if (Array.isArray(v)) {
+                v.forEach(collect);
+            } else if (v && typeof v === "object") {
+                Object.values(v).forEach(collect);
+            }
+        };
+        [pkg.main, pkg.types, pkg.bin, pkg.exports, pkg.typesVersions].forEach(collect);
+        entries.delete("package.json");
+        const globs = (pkg.files as string[]).map(glob => new RegExp(`^${glob.split("/").map(part =>
+            part === "**" ? "(?:[^/]+/)*" : `${part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}/`).join("").replace(/\/$/, "")}$`));
+        const packed = (f: string) => f === "package.json" || globs.some(g => g.test(f));
+        const wrong = [...entries].filter(f => !fs.existsSync(path.join(REPO_ROOT, f)) || !packed(f));
+        expect(entries.size).to.be.greaterThan(4);
+        expect(wrong, "entry points that are not built or not packed").to.deep.equal([]);
+        expect(packed("bin/components/spec/settings.js")).to.equal(true);
+        expect(packed("bin/test/layout.test.js")).to.equal(false);
+    });
+
     it("prints the layout's figures", () => {
         const lines = library.reduce((n, f) => n + fs.readFileSync(f, "utf8").split("\n").length, 0);
         const chain = longestChain(graph, path.join(REPO_ROOT, "index.ts"));
