@@ -4,7 +4,7 @@
 
 import * as fs from "fs";
 import * as path from "path";
-import { renderWorkflowYaml } from "../components/github/workflow";
+import { renderWorkflowYaml } from "../components/github/workflow-yaml";
 
 /** The examples, by file name: a mixed fleet and a single-arch one. */
 export const EXAMPLE_WORKFLOWS: Record<string, () => string> = {

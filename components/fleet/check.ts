@@ -6,7 +6,7 @@
 import "../hosts"; // registers the built-in host sources the settings are parsed against
 import { githubOrgProblems } from "../github/github-org";
 import { buildPlatforms } from "../github/routing";
-import { workflowProblems } from "../github/workflow";
+import { workflowProblems } from "../github/workflow-options";
 import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
 import { Problem, Problems, within } from "../spec/problems";
 import { resolveFleet } from "../spec/resolve";

@@ -4,7 +4,11 @@
 
 export { GithubOrgWiring, githubOrgProblems } from "./github-org";
 export type { GithubOrgWiringArgs, RunnerGroupArgs } from "./github-org";
-export { ACTIONS, BuildWorkflow, buildWorkflow, dockerfileOf, fleetRouting, publishCondition, renderWorkflowYaml, DEFAULT_WORKFLOW_PATH } from "./workflow";
-export type { BuildCache, BuildWorkflowArgs, BuildWorkflowOptions, BuildPlatform, Provenance } from "./workflow";
+export { DEFAULT_WORKFLOW_PATH, dockerfileOf } from "./workflow-options";
+export type { BuildCache, BuildWorkflowOptions, BuildPlatform, Provenance } from "./workflow-options";
+export { ACTIONS, buildWorkflow, fleetRouting, publishCondition } from "./workflow-model";
+export { renderWorkflowYaml } from "./workflow-yaml";
+export { BuildWorkflow } from "./workflow";
+export type { BuildWorkflowArgs } from "./workflow";
 export { fleetVariables, runsOnSnippets, runnerVariable, mirrorVariable } from "./routing";
 export type { RunsOn } from "./routing";

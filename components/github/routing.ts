@@ -5,7 +5,8 @@
 import { ARCHES, Arch } from "../spec/catalog";
 import { AGENT_KINDS, AgentKind, FleetSpec } from "../spec/settings";
 import { ArchRunners, ResolvedFleet, mirrorAddressOf } from "../spec/resolve";
-import { BuildPlatform, fleetRouting } from "./workflow";
+import { BuildPlatform } from "./workflow-options";
+import { fleetRouting } from "./workflow-model";
 
 /**
  * The organization variable that names an arch's runner labels (a JSON list):

@@ -13,8 +13,8 @@ export function secretLines(values: Record<string, pulumi.Input<string> | undefi
         names.map((n, i) => `${n} ${Buffer.from(vals[i], "utf8").toString("base64")}\n`).join("")));
 }
 
-/** A host command whose stdin may carry secrets: it logs nothing and its outputs are secret. */
-export function secretCommand(name: string, args: {
+/** A host command that runs a script of scripts/host/; with `secret` (stdin may carry secrets) it logs nothing and its outputs are secret. */
+export function hostScriptCommand(name: string, args: {
     readonly host: RunnerHost;
     readonly script: string;
     readonly env: ScriptEnv;

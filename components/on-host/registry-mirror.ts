@@ -16,7 +16,7 @@ import { DEFAULTS, EndpointsSchema, MirrorSchema } from "../spec/settings";
 import { afterFieldProblems, dockerHubTokenProblems, insecureUrlProblems, mirrorReleaseArchProblems } from "../spec/rules";
 import { MIRROR_REGISTRY_RELEASE, MirrorRegistryRelease } from "../spec/catalog";
 import { RunnerHost } from "../hosts/host";
-import { secretCommand, secretLines } from "./host-command";
+import { hostScriptCommand, secretLines } from "./host-command";
 
 export interface RegistryMirrorArgs {
     readonly host: RunnerHost;
@@ -102,7 +102,7 @@ export class RegistryMirror extends pulumi.ComponentResource {
                 RUNTIME_CONFIG: (args.configureRuntime ?? true) ? "1" : "0",
             };
         const withToken = args.mode === "registry" && args.dockerHubUsername !== undefined;
-        const result = secretCommand(`${name}-configure`, {
+        const result = hostScriptCommand(`${name}-configure`, {
             host: args.host, script: "configure-mirror.sh", env,
             deleteScript: "remove-mirror.sh",
             deleteEnv: { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: args.mode, MIRROR_BIND: this.address },

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { BuildWorkflow, GithubOrgWiring, RunnerFleet, buildWorkflow, renderWorkflowYaml } from "../../components";
-import { ACTIONS, fleetRouting } from "../../components/github/workflow";
+import { ACTIONS, fleetRouting } from "../../components/github/workflow-model";
 import { orgRepository } from "../../components/github/github-org";
 import { valueOf } from "../../components/testing/mock-runtime";
 import { longestChain } from "../../components/testing/mock-runtime";

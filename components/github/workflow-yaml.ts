@@ -1,0 +1,50 @@
+// The build workflow as the YAML file a repository holds: the typed model
+// rendered with a YAML library, with the comments that explain it to whoever
+// opens the file.
+
+import * as YAML from "yaml";
+import { buildWorkflow } from "./workflow-model";
+import { BuildWorkflowOptions, provenanceInput } from "./workflow-options";
+
+const PROVENANCE_COMMENT: Record<"off" | "on", string> = {
+    off: [
+        " Provenance attestations are off: with them each per-arch push becomes an",
+        " OCI image index holding the image and an attestation manifest (platform",
+        " unknown/unknown), and so does the merged list; older Docker clients and",
+        " some registries cannot pull that. Set workflow.provenance to min or max",
+        " (max records the build's arguments: keep secrets out of them).",
+    ].join("\n"),
+    on: [
+        " Provenance attestations are on (workflow.provenance): each per-arch push",
+        " is an OCI image index with an attestation manifest, which imagetools",
+        " create carries into the merged list; older Docker clients and some",
+        " registries cannot pull such an index.",
+    ].join("\n"),
+};
+
+/** The workflow as YAML text, with the comments that explain it. */
+export function renderWorkflowYaml(o: BuildWorkflowOptions): string {
+    const wf = buildWorkflow(o);
+    const doc = new YAML.Document(wf);
+    doc.commentBefore = [
+        ` Written by runner-fleet: builds ${o.image} natively per arch on the fleet's`,
+        " runners, in parallel, pushes each image by digest, then merges the digests",
+        " into one manifest list in the same repository. Runs that carry work from",
+        ` outside the ${o.org} organization (forks, pull requests from forks) are`,
+        " routed to GitHub's hosted runners with QEMU instead, and nothing outside",
+        " the organization's own repository logs in or publishes. The routing is",
+        " about cost, not security: a fork can edit this file in its pull request.",
+        " The runner group's repository access and the organization's approval of",
+        " fork pull request workflows keep forks off the fleet.",
+    ].join("\n");
+    const steps = doc.getIn(["jobs", "build", "steps"], true) as YAML.YAMLSeq;
+    steps.items.forEach(item => {
+        const step = item as YAML.YAMLMap;
+        const withMap = step.get("with", true) as YAML.YAMLMap | undefined;
+        const pair = withMap?.items.find(p => YAML.isScalar(p.key) && p.key.value === "provenance");
+        if (pair && YAML.isScalar(pair.key)) {
+            pair.key.commentBefore = PROVENANCE_COMMENT[provenanceInput(o.provenance) === false ? "off" : "on"];
+        }
+    });
+    return doc.toString({ lineWidth: 0 });
+}
