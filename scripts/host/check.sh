@@ -8,14 +8,14 @@
 #
 # Settings (environment):
 #   AGENT           actuated or github-runner
-#   INSTANCES       github-runner instances expected (default 1)
+#   INSTANCES       github-runner instances expected (github-runner)
 #   MIRROR_MODE     registry, actuated or none
-#   MIRROR_BIND     the mirror's private host:port (default 127.0.0.1:5000)
+#   MIRROR_BIND     the mirror's private host:port (registry)
 #   PUBLIC_ADDRESS  the host's public address; the mirror port must be closed there
 #   EXPECT          lines "stamp NAME SHA256" (settings hashes the stack declared)
 #                   and "file PATH SHA256" (installed files)
 #
-# Run by hand: sudo env AGENT=github-runner MIRROR_MODE=registry /usr/local/lib/runner-fleet/check.sh
+# Run by hand: sudo env AGENT=github-runner INSTANCES=1 MIRROR_MODE=registry MIRROR_BIND=127.0.0.1:5000 /usr/local/lib/runner-fleet/check.sh
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -64,7 +64,7 @@ case "${agent}" in
     github-runner)
         runner_user="$(sed -n 's/^RUNNER_USER=//p' /etc/runner-fleet/runner.env 2>/dev/null | head -n 1)"
         runner_user="${runner_user:-runner}"
-        for i in $(seq 1 "${INSTANCES:-1}"); do
+        for i in $(seq 1 "$(setting INSTANCES)"); do
             state="$(unit_state "runner-fleet-runner@${i}.service")"
             report "agent-service-${i}" "$([ "${state}" = active ] && echo true || echo false)" "runner-fleet-runner@${i} is ${state:-unknown}"
             if [ -f "/opt/runner-fleet/runner-${i}/.runner" ]; then
@@ -96,10 +96,14 @@ case "${agent}" in
         ;;
 esac
 
-bind="${MIRROR_BIND:-127.0.0.1:5000}"
+bind="${MIRROR_BIND:-}"
 port="${bind##*:}"
 case "${MIRROR_MODE:-registry}" in
     registry)
+        [ -n "${bind}" ] || {
+            echo "MIRROR_BIND is required with MIRROR_MODE=registry" >&2
+            exit 2
+        }
         if curl -fsS --max-time 5 -o /dev/null "http://${bind}/v2/"; then
             report mirror-private true "answers /v2/ on ${bind}"
             line="$(mirror_figures "127.0.0.1:$((port + 1))")"

@@ -21,6 +21,14 @@ die() {
 }
 rendering() { [ "${RENDER_ONLY}" = "1" ]; }
 
+# setting NAME: the value of a stack setting, which the fleet always passes.
+# No default is written here: defaults live once, in the package's settings
+# (components/spec/settings.ts); a run by hand passes them too (README).
+setting() {
+    [ -n "${!1:-}" ] || die "$1 is not set: the stack always passes it, and a run by hand must too (the script's header lists its settings)"
+    printf '%s' "${!1}"
+}
+
 # retry N CMD...: runs CMD up to N times, waiting 2, 4, 8, then 10 seconds in between.
 retry() {
     local tries="$1" n=1 delay=2
@@ -199,7 +207,7 @@ github_api() {
         printf '\nAccept: application/vnd.github+json\nX-GitHub-Api-Version: 2022-11-28\n'
     } >"${header}"
     curl -fsS --connect-timeout 20 --max-time 60 -X "${method}" -H @"${header}" \
-        "${GITHUB_API_URL:-https://api.github.com}${path}" || rc=$?
+        "$(setting GITHUB_API_URL)${path}" || rc=$?
     rm -f "${header}"
     return "${rc}"
 }
@@ -207,36 +215,4 @@ github_api() {
 # json_field FIELD: reads a JSON object on stdin and prints one field.
 json_field() {
     python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
-}
-
-# docker_mirror add|remove URL: sets (first in the list) or removes URL in
-# Docker's registry-mirrors in ROOT/etc/docker/daemon.json, keeping every other
-# setting. Prints "changed" or "unchanged".
-docker_mirror() {
-    local action="$1" url="$2" file="${ROOT}/etc/docker/daemon.json" desired result
-    [ "${action}" = add ] || [ -f "${file}" ] || {
-        echo unchanged
-        return 0
-    }
-    desired="$(mktemp)"
-    python3 - "${action}" "${file}" "${url}" >"${desired}" <<'PY'
-import json, sys
-action, path, url = sys.argv[1:4]
-try:
-    with open(path) as f:
-        conf = json.load(f)
-except FileNotFoundError:
-    conf = {}
-mirrors = [m for m in conf.get("registry-mirrors", []) if m != url]
-if action == "add":
-    mirrors.insert(0, url)
-if mirrors:
-    conf["registry-mirrors"] = mirrors
-else:
-    conf.pop("registry-mirrors", None)
-print(json.dumps(conf, indent=2, sort_keys=True))
-PY
-    result="$(write_file "${file}" 0644 <"${desired}")"
-    rm -f "${desired}"
-    echo "${result}"
 }

@@ -27,7 +27,7 @@ set -euo pipefail
 
 host="${RUNNER_FLEET_HOST:-this host}"
 secrets="${SECRETS_DIR}/agent"
-mirror="${MIRROR:-actuated}"
+mirror="$(setting MIRROR)"
 username="${DOCKERHUB_USERNAME:-}"
 port="${AGENT_PORT:-443}"
 config="${ROOT}/etc/registry/config.yml"

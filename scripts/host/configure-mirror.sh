@@ -7,12 +7,12 @@
 #
 # Settings (environment):
 #   MIRROR_MODE         registry (install and run the mirror) or actuated (check actuated's own)
-#   MIRROR_BIND         host:port to listen on; loopback or a private address (default 127.0.0.1:5000)
-#   MIRROR_UPSTREAM     the registry to cache (default https://registry-1.docker.io)
-#   MIRROR_TTL          how long a fetched blob or manifest is kept (proxy.ttl; 0s: forever; default 168h)
+#   MIRROR_BIND         host:port to listen on; loopback or a private address (mirror.bindAddress)
+#   MIRROR_UPSTREAM     the registry to cache (mirror.upstream)
+#   MIRROR_TTL          how long a fetched blob or manifest is kept (proxy.ttl; 0s: forever; mirror.ttl)
 #   MIRROR_VERSION      the registry release (such as 3.1.2)
 #   MIRROR_SHA256       sha256 of registry_<version>_linux_<arch>.tar.gz for this host's arch
-#   MIRROR_DOWNLOAD_URL where the archives are (default https://github.com/distribution/distribution/releases/download)
+#   MIRROR_DOWNLOAD_URL where the archives are (endpoints.mirrorDownloads)
 #   MIRROR_STORAGE      cache directory (default /var/lib/runner-fleet/mirror)
 #   DOCKERHUB_USERNAME  Docker Hub user for authenticated pulls; its token comes on stdin
 #   RUNTIME_CONFIG      1: point Docker (registry-mirrors) and containerd (certs.d) at the mirror
@@ -22,29 +22,14 @@
 # The mirror's own figures (requests, hits, misses since it started) are on
 # http://127.0.0.1:<port + 1>/debug/vars (registry.proxy); check.sh reports them.
 #
-# Run by hand: sudo env MIRROR_MODE=registry MIRROR_VERSION=3.1.2 MIRROR_SHA256=... /usr/local/lib/runner-fleet/configure-mirror.sh </dev/null
+# Run by hand (the values `pulumi up` passes; the README shows them all):
+#   sudo env MIRROR_MODE=registry MIRROR_BIND=127.0.0.1:5000 MIRROR_UPSTREAM=... MIRROR_TTL=168h \
+#     MIRROR_VERSION=3.1.2 MIRROR_SHA256=... MIRROR_DOWNLOAD_URL=... /usr/local/lib/runner-fleet/configure-mirror.sh </dev/null
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/mirror-clients.sh"
 
 mode="${MIRROR_MODE:-registry}"
-bind="${MIRROR_BIND:-127.0.0.1:5000}"
-upstream="${MIRROR_UPSTREAM:-https://registry-1.docker.io}"
-ttl="${MIRROR_TTL:-168h}"
-version="${MIRROR_VERSION:-}"
-want_sha="${MIRROR_SHA256:-}"
-downloads="${MIRROR_DOWNLOAD_URL:-https://github.com/distribution/distribution/releases/download}"
-storage="${MIRROR_STORAGE:-/var/lib/runner-fleet/mirror}"
-user=runner-fleet-mirror
-username="${DOCKERHUB_USERNAME:-}"
-secrets="${SECRETS_DIR}/mirror"
-config="${ROOT}/etc/runner-fleet/mirror/config.yml"
-unit="${ROOT}/etc/systemd/system/runner-fleet-mirror.service"
-
-bind_host="${bind%:*}"
-bind_host="${bind_host#[}"
-bind_host="${bind_host%]}"
-# The mirror's debug server (its hit and miss figures): loopback only, the next port.
-debug_addr="127.0.0.1:$((${bind##*:} + 1))"
 
 check_v2() {
     local url="$1"
@@ -63,6 +48,25 @@ if [ "${mode}" = actuated ]; then
     die "actuated's registry mirror does not answer on https://192.168.128.1:5000/v2/; see journalctl -u registry-mirror"
 fi
 [ "${mode}" = registry ] || die "MIRROR_MODE must be registry or actuated, not '${mode}'"
+
+bind="$(setting MIRROR_BIND)"
+upstream="$(setting MIRROR_UPSTREAM)"
+ttl="$(setting MIRROR_TTL)"
+version="${MIRROR_VERSION:-}"
+want_sha="${MIRROR_SHA256:-}"
+downloads="$(setting MIRROR_DOWNLOAD_URL)"
+storage="${MIRROR_STORAGE:-/var/lib/runner-fleet/mirror}"
+user=runner-fleet-mirror
+username="${DOCKERHUB_USERNAME:-}"
+secrets="${SECRETS_DIR}/mirror"
+config="${ROOT}/etc/runner-fleet/mirror/config.yml"
+unit="${ROOT}/etc/systemd/system/runner-fleet-mirror.service"
+
+bind_host="${bind%:*}"
+bind_host="${bind_host#[}"
+bind_host="${bind_host%]}"
+# The mirror's debug server (its hit and miss figures): loopback only, the next port.
+debug_addr="127.0.0.1:$((${bind##*:} + 1))"
 
 is_private_bind "${bind_host}" ||
     die "MIRROR_BIND ${bind} is not a loopback or private address; the mirror serves whatever the Docker Hub account can pull, so it must never face the internet"
@@ -236,120 +240,9 @@ if ! rendering; then
     done
 fi
 
-# containerd_config MAJOR: sets the CRI plugin's registry config_path to
-# /etc/containerd/certs.d in ROOT/etc/containerd/config.toml, keeping every
-# other line. containerd 1.x reads certs.d only with it (docs/cri/config.md);
-# 2.2 defaults to a list of two folders, which its transfer-service pull does
-# not search (containerd/containerd#12808), so it is set to one folder there
-# too. Prints "changed", "unchanged" or "skipped: why" (nothing written).
-containerd_config() {
-    local file="${ROOT}/etc/containerd/config.toml" desired
-    desired="$(mktemp)"
-    if ! python3 - "$1" "${file}" >"${desired}" <<'PY'; then
-import re, sys
-major, path = int(sys.argv[1]), sys.argv[2]
-CERTS = '"/etc/containerd/certs.d"'
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = None
-if text is None:
-    ver = 3 if major >= 2 else 2
-    text = "# Written by runner-fleet configure-mirror.sh: containerd's defaults, and the registry hosts in certs.d.\nversion = %d\n" % ver
-else:
-    top = re.split(r"(?m)^\s*\[", text, maxsplit=1)[0]
-    m = re.search(r"(?m)^\s*version\s*=\s*(\d+)", top)
-    ver = int(m.group(1)) if m else 1
-top = re.split(r"(?m)^\s*\[", text, maxsplit=1)[0]
-disabled = re.search(r"(?ms)^\s*disabled_plugins\s*=\s*\[(.*?)\]", top)
-if disabled and re.search(r'"(cri|io\.containerd\.grpc\.v1\.cri|io\.containerd\.cri\.v1\.images)"', disabled.group(1)):
-    print("skipped: %s disables the CRI plugin (as Docker's containerd.io package ships it), so no containerd client reads a registry config" % path)
-    sys.exit(0)
-if ver not in (2, 3):
-    print("skipped: %s is a version %d config; write config_path into it by hand" % (path, ver))
-    sys.exit(0)
-cri = "io.containerd.grpc.v1.cri" if ver == 2 else "io.containerd.cri.v1.images"
-head = re.escape('[plugins."%s".registry' % cri)
-if re.search(r"(?m)^\s*" + head + r"\.(mirrors|configs)", text):
-    print("skipped: %s sets the CRI registry's mirrors or configs, which containerd refuses beside config_path; move them to certs.d" % path)
-    sys.exit(0)
-lines = text.splitlines()
-start = next((i for i, l in enumerate(lines) if re.match(r"^\s*" + head + r"\]\s*(#.*)?$", l)), None)
-if start is None:
-    lines += ["", '[plugins."%s".registry]' % cri, "  config_path = " + CERTS]
-else:
-    end = next((i for i in range(start + 1, len(lines)) if re.match(r"^\s*\[", lines[i])), len(lines))
-    at = next((i for i in range(start + 1, end) if re.match(r"^\s*config_path\s*=", lines[i])), None)
-    if at is None:
-        lines.insert(start + 1, "  config_path = " + CERTS)
-    else:
-        lines[at] = re.sub(r"=.*$", "= " + CERTS, lines[at])
-out = "\n".join(lines) + "\n"
-try:
-    import tomllib  # Python 3.11+: make sure containerd will read what is written
-    parsed = tomllib.loads(out)
-    assert parsed["plugins"][cri]["registry"]["config_path"] == "/etc/containerd/certs.d"
-except ImportError:
-    pass
-except Exception as e:
-    print("skipped: %s could not be edited safely (%s); set the CRI registry's config_path to /etc/containerd/certs.d by hand" % (path, e))
-    sys.exit(0)
-sys.stdout.write(out)
-PY
-        rm -f "${desired}"
-        echo "skipped: the containerd config editor failed"
-        return 0
-    fi
-    if grep -q '^skipped: ' "${desired}"; then
-        cat "${desired}"
-    else
-        write_file "${file}" 0644 <"${desired}"
-    fi
-    rm -f "${desired}"
-}
-
 mirror_url="http://${bind}"
-hosts_toml="${ROOT}/etc/containerd/certs.d/docker.io/hosts.toml"
 if [ "${RUNTIME_CONFIG:-0}" = 1 ]; then
-    # Docker: registry-mirrors (the classic store, the containerd store and the
-    # BuildKit inside dockerd all take it; moby/moby daemon/hosts.go).
-    if command -v dockerd >/dev/null 2>&1; then
-        docker_changed="$(docker_mirror add "${mirror_url}")"
-        if [ "${docker_changed}" = changed ] && ! rendering && systemctl is-active --quiet docker.service; then
-            systemctl restart docker.service
-            log "docker.service: restarted to use the mirror"
-        fi
-    fi
-    # containerd: its CRI plugin (crictl, kubelet) with config_path, and nerdctl, read certs.d;
-    # hosts.toml is written only where one of them is there to read it.
-    certs_read=0
-    containerd_changed=unchanged
-    containerd_version="$(containerd --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1 || true)"
-    if [ -n "${containerd_version}" ]; then
-        containerd_changed="$(containerd_config "${containerd_version%%.*}")"
-        case "${containerd_changed}" in
-            skipped:*) log "containerd ${containerd_version}: ${containerd_changed#skipped: }" ;;
-            *) certs_read=1 ;;
-        esac
-    fi
-    command -v nerdctl >/dev/null 2>&1 && certs_read=1
-    if [ "${certs_read}" = 1 ]; then
-        write_file "${hosts_toml}" 0644 >/dev/null <<TOML
-# Written by runner-fleet: pull Docker Hub images through the host's mirror
-# (containerd's CRI plugin with config_path, and nerdctl, read it).
-server = "https://registry-1.docker.io"
-
-[host."${mirror_url}"]
-  capabilities = ["pull", "resolve"]
-TOML
-    elif [ -f "${hosts_toml}" ] && grep -q '^# Written by runner-fleet' "${hosts_toml}"; then
-        # One runner-fleet wrote where nothing reads it (an earlier version did so on every host).
-        rm -f "${hosts_toml}"
-    fi
-    if [ "${containerd_changed}" = changed ] && ! rendering && systemctl is-active --quiet containerd.service; then
-        systemctl restart containerd.service
-        log "containerd.service: restarted to read certs.d"
-    fi
+    clients_use_mirror "${mirror_url}"
 fi
 
 if ! rendering; then

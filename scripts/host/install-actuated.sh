@@ -35,22 +35,22 @@
 #   BASE_SIZE               disk size of each VM, such as 30GB (empty: actuated's default)
 #   MIRROR                  actuated (let the installer run its Docker Hub mirror) or skip
 #   DOCKERHUB_USERNAME      Docker Hub user for that mirror (token: secret dockerhub-token); applied by configure-actuated.sh
-#   ACTUATED_INSTALLER_URL  the install script (default https://get.actuated.com)
-#   DRAIN_TIMEOUT           seconds to wait for running microVMs to finish before enrolling again (default 3600)
+#   ACTUATED_INSTALLER_URL  the install script (endpoints.actuatedInstaller)
+#   DRAIN_TIMEOUT           seconds to wait for running microVMs to finish before enrolling again (agent.drainTimeoutMinutes)
 #   KVM_DEVICE              the KVM device to require (default /dev/kvm)
 #   SETTINGS_HASH           the hash the stack declared (recorded for drift checks)
 # Secrets (files in /etc/runner-fleet/secrets/agent): actuated-license, actuated-token, dockerhub-token.
 #
-# Run by hand: sudo env RUNNER_FLEET_HOST=x LABELS=actuated-arm64 /usr/local/lib/runner-fleet/install-actuated.sh </dev/null
+# Run by hand: sudo env RUNNER_FLEET_HOST=x LABELS=actuated-arm64 MIRROR=actuated DRAIN_TIMEOUT=3600 ACTUATED_INSTALLER_URL=... /usr/local/lib/runner-fleet/install-actuated.sh </dev/null
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 host="${RUNNER_FLEET_HOST:-this host}"
 secrets="${SECRETS_DIR}/agent"
-installer_url="${ACTUATED_INSTALLER_URL:-https://get.actuated.com}"
+installer_url="$(setting ACTUATED_INSTALLER_URL)"
 kvm="${KVM_DEVICE:-/dev/kvm}"
-mirror="${MIRROR:-actuated}"
-drain_timeout="${DRAIN_TIMEOUT:-3600}"
+mirror="$(setting MIRROR)"
+drain_timeout="$(setting DRAIN_TIMEOUT)"
 cat >/dev/null # nothing secret comes on stdin here
 
 [ -c "${kvm}" ] || die "host ${host} has no ${kvm}: actuated needs KVM to start a microVM per job; use agent github-runner for this host"

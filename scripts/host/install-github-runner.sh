@@ -18,33 +18,43 @@
 # Settings (environment):
 #   RUNNER_FLEET_HOST    the host's name; instances are named <host>-<N>
 #   GITHUB_ORG           the organization
-#   GITHUB_URL           default https://github.com
-#   GITHUB_API_URL       default https://api.github.com (EPHEMERAL=1 only)
-#   RUNNER_GROUP         the runner group (default: Default)
+#   GITHUB_URL           GitHub's web address (endpoints.githubUrl)
+#   GITHUB_API_URL       GitHub's API (endpoints.githubApi; used with EPHEMERAL=1 only)
+#   RUNNER_GROUP         the runner group (github.runnerGroup)
 #   LABELS               comma-separated labels (no default labels are added)
-#   INSTANCES            runner services on this host (default 1)
-#   EPHEMERAL            0 (default): one registration per runner; 1: one job per registration
+#   INSTANCES            runner services on this host (agent.instances)
+#   EPHEMERAL            0: one registration per runner; 1: one job per registration (agent.ephemeral)
 #   RUNNER_VERSION       actions/runner release, such as 2.329.0
-#   RUNNER_DOWNLOAD_URL  release base URL (default https://github.com/actions/runner/releases/download)
+#   RUNNER_DOWNLOAD_URL  release base URL (endpoints.runnerDownloads)
 #   RUNNER_SHA256        expected sha256 of the release archive (optional)
 #   RUNNER_USER          the unprivileged user jobs run as (default runner)
-#   INSTALL_DOCKER       1 (default): install Docker and let the runner user use it
-#   DRAIN_TIMEOUT        seconds to wait for a running job before restarting its runner (default 3600)
+#   INSTALL_DOCKER       1: install Docker and let the runner user use it; 0: not (agent.installDocker)
+#   DRAIN_TIMEOUT        seconds to wait for a running job before restarting its runner (agent.drainTimeoutMinutes)
+# Every setting named after a stack setting is required: a run by hand passes
+# what `pulumi up` passes (README, "Running a script by hand on a host").
 #   SETTINGS_HASH        the hash the stack declared (recorded for drift checks)
 # Stdin: "registration-token <base64>", minted for this run (kept root-only in
 # /etc/runner-fleet/secrets/registration/ until the instances registered).
 #
 # Run by hand: printf 'registration-token %s\n' "$(printf %s "$TOKEN" | base64 -w0)" |
-#   sudo env RUNNER_FLEET_HOST=x GITHUB_ORG=my-org LABELS=a RUNNER_VERSION=2.329.0 /usr/local/lib/runner-fleet/install-github-runner.sh
+#   sudo env RUNNER_FLEET_HOST=x GITHUB_ORG=my-org LABELS=a RUNNER_VERSION=2.329.0 INSTANCES=1 EPHEMERAL=0 INSTALL_DOCKER=1 \
+#     DRAIN_TIMEOUT=3600 RUNNER_GROUP=runner-fleet GITHUB_URL=... GITHUB_API_URL=... RUNNER_DOWNLOAD_URL=... \
+#     /usr/local/lib/runner-fleet/install-github-runner.sh
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 host="${RUNNER_FLEET_HOST:?RUNNER_FLEET_HOST is required}"
 org="${GITHUB_ORG:?GITHUB_ORG is required}"
 version="${RUNNER_VERSION:?RUNNER_VERSION is required}"
-instances="${INSTANCES:-1}"
+instances="$(setting INSTANCES)"
 runner_user="${RUNNER_USER:-runner}"
-base_url="${RUNNER_DOWNLOAD_URL:-https://github.com/actions/runner/releases/download}"
+base_url="$(setting RUNNER_DOWNLOAD_URL)"
+github_url="$(setting GITHUB_URL)"
+github_api_url="$(setting GITHUB_API_URL)"
+runner_group="$(setting RUNNER_GROUP)"
+ephemeral="$(setting EPHEMERAL)"
+install_docker="$(setting INSTALL_DOCKER)"
+drain_timeout="$(setting DRAIN_TIMEOUT)"
 case "${instances}" in '' | *[!0-9]*) die "INSTANCES must be a number" ;; esac
 
 # The registration token lives apart from write-secrets.sh's folder, which
@@ -64,11 +74,11 @@ env_changed="$(
 # Written by runner-fleet install-github-runner.sh; no secrets here.
 RUNNER_FLEET_HOST=${host}
 GITHUB_ORG=${org}
-GITHUB_URL=${GITHUB_URL:-https://github.com}
-GITHUB_API_URL=${GITHUB_API_URL:-https://api.github.com}
-RUNNER_GROUP=${RUNNER_GROUP:-Default}
+GITHUB_URL=${github_url}
+GITHUB_API_URL=${github_api_url}
+RUNNER_GROUP=${runner_group}
 LABELS=${LABELS:-}
-EPHEMERAL=${EPHEMERAL:-0}
+EPHEMERAL=${ephemeral}
 RUNNER_USER=${runner_user}
 RUNNER_VERSION=${version}
 RUNNER_ARCHIVE=/var/cache/runner-fleet/${archive_name}
@@ -134,7 +144,7 @@ if ! id "${runner_user}" >/dev/null 2>&1; then
     useradd --system --create-home --home-dir "/home/${runner_user}" --shell /bin/bash "${runner_user}"
     log "created user ${runner_user}"
 fi
-if [ "${INSTALL_DOCKER:-1}" = 1 ]; then
+if [ "${install_docker}" = 1 ]; then
     command -v docker >/dev/null 2>&1 || apt_install docker.io
     systemctl enable --now --quiet docker.service
     id -nG "${runner_user}" | grep -qw docker || usermod -aG docker "${runner_user}"
@@ -158,7 +168,7 @@ job_running() { pgrep -f "/opt/runner-fleet/runner-$1/bin/Runner.Worker" >/dev/n
 
 # A restart first lets a running job finish.
 drain() {
-    local n="$1" waited=0 limit="${DRAIN_TIMEOUT:-3600}"
+    local n="$1" waited=0 limit="${drain_timeout}"
     while job_running "${n}"; do
         [ "${waited}" -lt "${limit}" ] ||
             die "runner ${host}-${n} is still running a job after ${limit}s; run pulumi up again when it is done, or raise agent.drainTimeoutMinutes"

@@ -48,6 +48,7 @@ registered="${STATE_DIR}/runner-${i}.registered"
 failed="${STATE_DIR}/runner-${i}.failed"
 user="${RUNNER_USER:-runner}"
 grace="${STOP_GRACE:-30}"
+ephemeral="$(setting EPHEMERAL)"
 hook="$(dirname "$0")/job-cleanup.sh"
 # What a registration was made with: runner.env's settings.
 wanted="$(sha256sum /etc/runner-fleet/runner.env | cut -d' ' -f1)"
@@ -63,7 +64,7 @@ registration_token() {
     local sent="${SECRETS_DIR}/registration/registration-token"
     if [ -s "${sent}" ]; then
         cat "${sent}"
-    elif [ "${EPHEMERAL:-0}" = 1 ]; then
+    elif [ "${ephemeral}" = 1 ]; then
         github_api POST "/orgs/${GITHUB_ORG}/actions/runners/registration-token" | json_field token
     fi
 }
@@ -82,7 +83,7 @@ unpack() {
 configure() {
     local args=(--unattended --url "${GITHUB_URL}/${GITHUB_ORG}" --name "${name}" --labels "${LABELS}"
         --runnergroup "${RUNNER_GROUP}" --no-default-labels --replace --work _work)
-    [ "${EPHEMERAL:-0}" = 1 ] && args+=(--ephemeral)
+    [ "${ephemeral}" = 1 ] && args+=(--ephemeral)
     ACTIONS_RUNNER_INPUT_TOKEN="$(registration_token)"
     [ -n "${ACTIONS_RUNNER_INPUT_TOKEN}" ] ||
         die "no registration token for ${name}: it is minted where pulumi runs when the install runs; run pulumi up --replace on this host's agent-install"
@@ -140,7 +141,7 @@ while true; do
     set +m
     wait "${child}" || rc=$?
     child=""
-    if [ "${EPHEMERAL:-0}" != 1 ]; then
+    if [ "${ephemeral}" != 1 ]; then
         exit "${rc}"
     fi
     # An ephemeral runner's registration ends with its job: register again.

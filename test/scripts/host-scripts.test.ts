@@ -10,6 +10,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { REPO_ROOT } from "../harness";
 import { scriptBundle } from "../../components/remote/remote-script";
+import { DEFAULTS } from "../../components/spec/settings";
 
 const HOST = path.resolve(REPO_ROOT, "scripts", "host");
 const TOKEN = "fake-hub-token-for-tests \"quoted\" \\ back";
@@ -65,6 +66,7 @@ describe("host scripts", () => {
     describe("configure-mirror.sh", () => {
         const env = (root: string, more: Record<string, string> = {}) => ({
             ROOT: root, RENDER_ONLY: "1", MIRROR_MODE: "registry", MIRROR_BIND: "127.0.0.1:5000",
+            MIRROR_UPSTREAM: DEFAULTS.mirror.upstream, MIRROR_DOWNLOAD_URL: DEFAULTS.endpoints.mirrorDownloads,
             DOCKERHUB_USERNAME: "example-bot", MIRROR_TTL: "72h", RUNTIME_CONFIG: "1", SETTINGS_HASH: "a".repeat(64),
             MIRROR_VERSION: "3.1.2", MIRROR_SHA256: "b".repeat(64), ...more,
         });
@@ -315,6 +317,8 @@ describe("host scripts", () => {
             const r = run("install-github-runner.sh", {
                 ROOT: root, RENDER_ONLY: "1", RUNNER_FLEET_HOST: "x86-1", GITHUB_ORG: "example-org", RUNNER_GROUP: "native",
                 LABELS: "runner-fleet-amd64,gpu", INSTANCES: "2", RUNNER_VERSION: "2.329.0",
+                EPHEMERAL: "0", INSTALL_DOCKER: "1", DRAIN_TIMEOUT: "3600", GITHUB_URL: DEFAULTS.endpoints.githubUrl,
+                GITHUB_API_URL: DEFAULTS.endpoints.githubApi, RUNNER_DOWNLOAD_URL: DEFAULTS.endpoints.runnerDownloads,
             }, `registration-token ${b64("fake-registration-token-0007")}\n`);
             expect(r.status, r.out).to.equal(0);
             expect(r.out).to.not.contain("fake-registration-token");

@@ -5,7 +5,9 @@
 
 import { expect } from "chai";
 import Ajv2020 from "ajv/dist/2020";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { DEFAULTS, settingKeys } from "../../components/spec/settings";
@@ -73,5 +75,35 @@ describe("the settings' declarations", () => {
             }
         }
         expect(settingKeys()).to.have.length(10);
+    });
+
+    it("are never defaulted again on a host: the host scripts take each stack setting as given, and stop without it", () => {
+        // The variables the components fill from stack settings (agent, mirror, endpoints, github).
+        const fromStack = ["MIRROR_BIND", "MIRROR_UPSTREAM", "MIRROR_TTL", "MIRROR_DOWNLOAD_URL", "INSTANCES", "RUNNER_DOWNLOAD_URL",
+            "GITHUB_URL", "GITHUB_API_URL", "RUNNER_GROUP", "EPHEMERAL", "INSTALL_DOCKER", "DRAIN_TIMEOUT", "ACTUATED_INSTALLER_URL", "MIRROR", "RUNNER_VERSION"];
+        const hostDir = path.join(REPO_ROOT, "scripts", "host");
+        const found: string[] = [];
+        for (const file of fs.readdirSync(hostDir).filter(f => f.endsWith(".sh"))) {
+            const text = fs.readFileSync(path.join(hostDir, file), "utf8");
+            for (const m of text.matchAll(/\$\{([A-Z_]+):[-=]([^}]+)\}/g)) {
+                if (fromStack.includes(m[1])) {
+                    found.push(`${file}: ${m[0]}`);
+                }
+            }
+            const literals = [DEFAULTS.mirror.bindAddress, DEFAULTS.mirror.upstream, DEFAULTS.mirror.ttl, DEFAULTS.runnerGroup,
+                ...Object.values(DEFAULTS.endpoints).filter((v): v is string => typeof v === "string")];
+            for (const literal of literals) {
+                if (text.includes(`:-${literal}}`) || text.includes(`(default ${literal})`)) {
+                    found.push(`${file}: defaults to ${literal}`);
+                }
+            }
+        }
+        expect(found).to.deep.equal([]);
+        const r = spawnSync("bash", [path.join(hostDir, "configure-mirror.sh")], {
+            env: { PATH: process.env.PATH, ROOT: fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-root-")), RENDER_ONLY: "1", MIRROR_MODE: "registry" },
+            input: "", encoding: "utf8",
+        });
+        expect(r.status).to.equal(1);
+        expect(r.stderr).to.include("MIRROR_BIND is not set");
     });
 });
