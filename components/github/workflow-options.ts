@@ -53,64 +53,31 @@ export function workflowProblems(o: BuildWorkflowOptions & {
     readonly repositories?: readonly string[]; readonly path?: string; readonly branch?: string; readonly commitMessage?: string;
 }): Problem[] {
     const problems: Problem[] = [];
-    const add = (path: string, message: string, fix: string) => problems.push({ path, message, fix });
-    const imageWhy = imageNameProblem(o.image);
-    if (imageWhy) {
-        add("image", imageWhy, "write it as registry/owner/name in lower case, such as docker.io/my-org/app");
-    }
-    if (o.platforms.length === 0) {
-        add("", "the fleet has no arch to build on", "add hosts to the fleet");
-    }
+    /** A problem at path when the check found one (a check of an unset optional value finds none). */
+    const check = (path: string, why: string | undefined, fix: string) => {
+        if (why) {
+            problems.push({ path, message: why, fix });
+        }
+    };
+    const optional = <T>(value: T | undefined, test: (v: T) => string | undefined) => value === undefined ? undefined : test(value);
+    check("image", imageNameProblem(o.image), "write it as registry/owner/name in lower case, such as docker.io/my-org/app");
+    check("", o.platforms.length === 0 ? "the fleet has no arch to build on" : undefined, "add hosts to the fleet");
     o.platforms.forEach(p => p.labels.forEach(l => {
         const why = labelProblem(l);
-        if (why) {
-            add(`platforms.${p.arch}`, `the label ${why}`, "fix the fleet's labels");
-        }
+        check(`platforms.${p.arch}`, why && `the label ${why}`, "fix the fleet's labels");
     }));
-    if (o.provenance !== undefined && ![false, true, "min", "max"].includes(o.provenance as never)) {
-        add("provenance", `"${String(o.provenance)}" is not a provenance mode`, "write false, min or max");
-    }
-    if (o.cache !== undefined && !["gha", "registry", "none"].includes(o.cache)) {
-        add("cache", `"${String(o.cache)}" is not a cache backend`, "write gha, registry or none");
-    }
-    const contextWhy = o.context === undefined ? undefined : repoPathProblem(o.context);
-    if (contextWhy) {
-        add("context", contextWhy, "write a relative path such as . or app");
-    }
-    const dockerfileWhy = o.dockerfile === undefined ? undefined : repoPathProblem(o.dockerfile);
-    if (dockerfileWhy) {
-        add("dockerfile", dockerfileWhy, "write a path from the repository's root, such as app/Dockerfile");
-    }
-    for (const tag of o.tags ?? []) {
-        const why = imageTagProblem(tag);
-        if (why) {
-            add("tags", why, "use letters, digits, '_', '.' and '-' (at most 128), or one ${{ }} expression");
-        }
-    }
-    (o.branches ?? []).forEach((b, i) => {
-        const why = branchProblem(b, true);
-        if (why) {
-            add(`branches[${i}]`, why, "write branch names or filter patterns such as main or release/**");
-        }
-    });
-    (o.repositories ?? []).forEach((r, i) => {
-        const why = repositoryNameProblem(r);
-        if (why) {
-            add(`repositories[${i}]`, why, "name a repository of the organization, without the owner");
-        }
-    });
-    const branchWhy = o.branch === undefined ? undefined : branchProblem(o.branch);
-    if (branchWhy) {
-        add("branch", branchWhy, "write a branch name such as main");
-    }
-    const messageWhy = o.commitMessage === undefined ? undefined : commitMessageProblem(o.commitMessage);
-    if (messageWhy) {
-        add("commitMessage", messageWhy, "write a message without control characters (line breaks and tabs are fine)");
-    }
-    const pathWhy = workflowPathProblem(o.path ?? DEFAULT_WORKFLOW_PATH);
-    if (pathWhy) {
-        add("path", pathWhy, "use .github/workflows/<name>.yml");
-    }
+    check("provenance", o.provenance !== undefined && ![false, true, "min", "max"].includes(o.provenance as never)
+        ? `"${String(o.provenance)}" is not a provenance mode` : undefined, "write false, min or max");
+    check("cache", o.cache !== undefined && !["gha", "registry", "none"].includes(o.cache)
+        ? `"${String(o.cache)}" is not a cache backend` : undefined, "write gha, registry or none");
+    check("context", optional(o.context, repoPathProblem), "write a relative path such as . or app");
+    check("dockerfile", optional(o.dockerfile, repoPathProblem), "write a path from the repository's root, such as app/Dockerfile");
+    (o.tags ?? []).forEach(tag => check("tags", imageTagProblem(tag), "use letters, digits, '_', '.' and '-' (at most 128), or one ${{ }} expression"));
+    (o.branches ?? []).forEach((b, i) => check(`branches[${i}]`, branchProblem(b, true), "write branch names or filter patterns such as main or release/**"));
+    (o.repositories ?? []).forEach((r, i) => check(`repositories[${i}]`, repositoryNameProblem(r), "name a repository of the organization, without the owner"));
+    check("branch", optional(o.branch, b => branchProblem(b)), "write a branch name such as main");
+    check("commitMessage", optional(o.commitMessage, commitMessageProblem), "write a message without control characters (line breaks and tabs are fine)");
+    check("path", workflowPathProblem(o.path ?? DEFAULT_WORKFLOW_PATH), "use .github/workflows/<name>.yml");
     return problems;
 }
 
