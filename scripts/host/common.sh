@@ -120,13 +120,17 @@ apt_install() {
     done
     [ "${#missing[@]}" -gt 0 ] || return 0
     log "installing ${missing[*]}"
-    local policy=/usr/sbin/policy-rc.d had_policy=0
+    local policy="${ROOT}/usr/sbin/policy-rc.d" had_policy=0
+    policy_rc_repair
     if [ -e "${policy}" ]; then
         had_policy=1
         cp -p "${policy}" "${policy}.runner-fleet"
     fi
-    printf '#!/bin/sh\nexit 101\n' >"${policy}"
-    chmod 0755 "${policy}"
+    # The marker names this script's process: a run that dies before putting the
+    # file back leaves it to policy_rc_repair.
+    printf '#!/bin/sh\n%s %s %s\nexit 101\n' "${POLICY_MARK}" "$$" "$(proc_start $$)" >"${policy}.new"
+    chmod 0755 "${policy}.new"
+    mv -f "${policy}.new" "${policy}"
     local rc=0
     retry "${RETRIES}" apt_get_locked update -q || rc=$?
     if [ "${rc}" -eq 0 ]; then
@@ -134,6 +138,33 @@ apt_install() {
     fi
     if [ "${had_policy}" = 1 ]; then mv -f "${policy}.runner-fleet" "${policy}"; else rm -f "${policy}"; fi
     return "${rc}"
+}
+
+# has_lib PATTERN: whether the linker cache knows a library. grep reads all of
+# ldconfig's output: with -q it would stop at the first match, ldconfig would
+# die of SIGPIPE once its output passes the pipe's buffer, and pipefail would
+# call that a miss.
+has_lib() { ldconfig -p | grep -c "$1" >/dev/null; }
+
+# What apt_install's policy-rc.d says of whoever wrote it.
+POLICY_MARK="# runner-fleet apt_install, pid and start:"
+
+# proc_start PID: when the process started (clock ticks after boot), to tell it from a later one with its pid.
+proc_start() { cut -d' ' -f22 "/proc/$1/stat" 2>/dev/null || true; }
+
+# policy_rc_repair: puts back the policy-rc.d that an apt_install killed
+# half-way left behind (its marker names a process that is gone). Left as it
+# is, every later package upgrade, unattended security updates included, would
+# stop services and never start them again.
+policy_rc_repair() {
+    local policy="${ROOT}/usr/sbin/policy-rc.d" pid start
+    read -r pid start < <(sed -n "s/^${POLICY_MARK} \([0-9]*\) \([0-9]*\)$/\1 \2/p" "${policy}" 2>/dev/null) || true
+    [ -n "${pid:-}" ] || return 0
+    if [ -n "${start:-}" ] && [ "$(proc_start "${pid}")" = "${start}" ]; then
+        return 0 # that install is still running
+    fi
+    if [ -e "${policy}.runner-fleet" ]; then mv -f "${policy}.runner-fleet" "${policy}"; else rm -f "${policy}"; fi
+    log "put back ${policy}: an interrupted package install had left it refusing every service start"
 }
 
 apt_get_locked() {
@@ -216,3 +247,9 @@ github_api() {
 json_field() {
     python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
 }
+
+# Whatever runs as root first puts back what an interrupted package install left
+# (policy_rc_repair): the next run of any step, or a drift check, mends it.
+if ! rendering && [ "$(id -u)" = 0 ]; then
+    policy_rc_repair
+fi

@@ -123,11 +123,6 @@ done
 # What the runner's .NET needs (actions/runner installdependencies.sh knows no
 # libicu or libssl newer than its release and reports success anyway): the
 # newest libicu the OS has, Kerberos, zlib, OpenSSL. Done only when there.
-# has_lib PATTERN: whether the linker cache knows a library. grep reads all of
-# ldconfig's output: with -q it would stop at the first match, ldconfig would
-# die of SIGPIPE once its output passes the pipe's buffer, and pipefail would
-# call that a miss.
-has_lib() { ldconfig -p | grep -c "$1" >/dev/null; }
 runner_deps() {
     has_lib 'libicuuc\.so' && has_lib 'libssl\.so' && return 0
     local icu ssl

@@ -83,18 +83,28 @@ else:
     ver = int(m.group(1)) if m else 1
 top = re.split(r"(?m)^\s*\[", text, maxsplit=1)[0]
 disabled = re.search(r"(?ms)^\s*disabled_plugins\s*=\s*\[(.*?)\]", top)
-if disabled and re.search(r'"(cri|io\.containerd\.grpc\.v1\.cri|io\.containerd\.cri\.v1\.images)"', disabled.group(1)):
+if disabled and re.search(r'(["\'])(cri|io\.containerd\.grpc\.v1\.cri|io\.containerd\.cri\.v1\.images)\1', disabled.group(1)):
     print("skipped: %s disables the CRI plugin (as Docker's containerd.io package ships it), so no containerd client reads a registry config" % path)
     sys.exit(0)
 if ver not in (2, 3):
     print("skipped: %s is a version %d config; write config_path into it by hand" % (path, ver))
     sys.exit(0)
 cri = "io.containerd.grpc.v1.cri" if ver == 2 else "io.containerd.cri.v1.images"
-head = re.escape('[plugins."%s".registry' % cri)
-if re.search(r"(?m)^\s*" + head + r"\.(mirrors|configs)", text):
-    print("skipped: %s sets the CRI registry's mirrors or configs, which containerd refuses beside config_path; move them to certs.d" % path)
-    sys.exit(0)
+# containerd 1.x writes its tables' keys in double quotes, 2.x (go-toml v2) in
+# single ones: [plugins.'io.containerd.cri.v1.images'.registry].
+head = r"\[plugins\.([\"'])" + re.escape(cri) + r"\1\.registry"
 lines = text.splitlines()
+TABLE = re.compile(r"^\s*\[")
+# Empty mirrors and configs tables (containerd config default writes them) are
+# fine; containerd refuses config_path only beside entries in them.
+for i, l in enumerate(lines):
+    m = re.match(r"^\s*" + head + r"\.(mirrors|configs)(\S*)\]", l)
+    if not m:
+        continue
+    end = next((j for j in range(i + 1, len(lines)) if TABLE.match(lines[j])), len(lines))
+    if m.group(3) or any(x.strip() and not x.strip().startswith("#") for x in lines[i + 1:end]):
+        print("skipped: %s sets the CRI registry's mirrors or configs, which containerd refuses beside config_path; move them to certs.d" % path)
+        sys.exit(0)
 start = next((i for i, l in enumerate(lines) if re.match(r"^\s*" + head + r"\]\s*(#.*)?$", l)), None)
 if start is None:
     lines += ["", '[plugins."%s".registry]' % cri, "  config_path = " + CERTS]

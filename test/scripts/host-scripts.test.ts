@@ -3,7 +3,7 @@
 // rewrites nothing.
 
 import { expect } from "chai";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -194,6 +194,43 @@ describe("host scripts", () => {
             }
         });
 
+        /** Fixtures: what `containerd config default` prints, per version (the binary each came from is named in the file's name). */
+        const CONTAINERD_DEFAULTS = fs.readdirSync(path.join(REPO_ROOT, "test", "scripts", "fixtures"))
+            .map(f => /^containerd-(\d+\.\d+\.\d+)-config-default\.toml$/.exec(f)).filter((m): m is RegExpExecArray => m !== null)
+            .map(m => ({ version: m[1], text: fs.readFileSync(path.join(REPO_ROOT, "test", "scripts", "fixtures", m[0]), "utf8") }));
+
+        it("edits the config `containerd config default` writes, of each major (1.x double-quoted, 2.x single-quoted tables): one line, nothing appended", () => {
+            expect(CONTAINERD_DEFAULTS.map(d => d.version.split(".")[0]).sort()).to.include.members(["1", "2"]);
+            for (const { version, text } of CONTAINERD_DEFAULTS) {
+                const root = withContainerdConfig(text);
+                fs.writeFileSync(path.join(root, "before.toml"), text);
+                const r = run("configure-mirror.sh", { ...env(root, { DOCKERHUB_USERNAME: "" }), ...engines(version) });
+                expect(r.status, r.out).to.equal(0);
+                expect(r.out, version).to.not.contain("skipped");
+                const after = read(root, "etc/containerd/config.toml");
+                const before = text.split("\n"), now = after.split("\n");
+                expect(now.length, `${version}: lines`).to.equal(before.length);
+                const changed = now.map((l, i) => [before[i], l]).filter(([a, b]) => a !== b);
+                expect(changed, version).to.have.length(1);
+                expect(changed[0][1].trim()).to.equal('config_path = "/etc/containerd/certs.d"');
+                // containerd reads it: TOML that parses to what it did, with only the CRI registry's config_path set.
+                const parsed = spawnSync("python3", ["-c", [
+                    "import json, sys, tomllib",
+                    "before, after = (tomllib.load(open(f, 'rb')) for f in sys.argv[1:3])",
+                    "cri = 'io.containerd.cri.v1.images' if 'io.containerd.cri.v1.images' in after['plugins'] else 'io.containerd.grpc.v1.cri'",
+                    "path = after['plugins'][cri]['registry'].pop('config_path')",
+                    "before['plugins'][cri]['registry'].pop('config_path')",
+                    "print(json.dumps([path, before == after]))",
+                ].join("\n"), path.join(root, "before.toml"), path.join(root, "etc/containerd/config.toml")], { encoding: "utf8" });
+                expect(parsed.status, parsed.stderr).to.equal(0);
+                expect(JSON.parse(parsed.stdout), version).to.deep.equal(["/etc/containerd/certs.d", true]);
+                // A second run changes nothing.
+                const again = run("configure-mirror.sh", { ...env(root, { DOCKERHUB_USERNAME: "" }), ...engines(version) });
+                expect(again.status).to.equal(0);
+                expect(read(root, "etc/containerd/config.toml")).to.equal(after);
+            }
+        });
+
         it("leaves containerd's config alone where no CRI client reads it, and writes no certs.d then", () => {
             const dockerCe = 'disabled_plugins = ["cri"]\n\n#root = "/var/lib/containerd"\n';
             const mirrors = `${DEBIAN_CONTAINERD}[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://mirror.example"]\n`;
@@ -244,6 +281,81 @@ describe("host scripts", () => {
             const r = run("configure-mirror.sh", env(tempRoot()));
             expect(r.status).to.equal(1);
             expect(r.out).to.contain("no dockerhub-token came on stdin");
+        });
+    });
+
+    describe("common.sh", () => {
+        /** A folder of stand-in commands, first on PATH. */
+        const fakeBin = (files: Record<string, string>): string => {
+            const bin = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-bin-"));
+            for (const [name, text] of Object.entries(files)) {
+                fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
+            }
+            return bin;
+        };
+        const withCommon = (code: string, env: Record<string, string>) => spawnSync("bash", ["--norc", "-c", `set -euo pipefail; . ${path.join(HOST, "common.sh")}; ${code}`], {
+            env: { PATH: `${env.BIN ?? ""}:${process.env.PATH ?? "/usr/bin:/bin"}`, ...env }, encoding: "utf8",
+        });
+
+        it("finds a library early in ldconfig's output when that output is larger than a pipe's buffer (64 KiB), under pipefail", () => {
+            // ldconfig -p prints the cache, one library a line; a server with many packages passes 64 KiB.
+            const bin = fakeBin({
+                ldconfig: "#!/bin/bash\necho '\tlibicuuc.so.72 (libc6,x86-64) => /lib/x86_64-linux-gnu/libicuuc.so.72'\n" +
+                    "for i in $(seq 1 4000); do echo \"\tlibother$i.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libother$i.so.1\"; done\n",
+            });
+            const r = withCommon("has_lib 'libicuuc\\.so' && echo found; has_lib 'libnothere\\.so' || echo missing", { BIN: bin, RENDER_ONLY: "1" });
+            expect(r.stdout, r.stderr).to.equal("found\nmissing\n");
+            // The form this replaced fails here: grep -q ends the pipe, ldconfig dies of SIGPIPE, pipefail calls it a miss.
+            const early = withCommon("ldconfig -p | grep -q 'libicuuc\\.so' && echo found || echo missed", { BIN: bin, RENDER_ONLY: "1" });
+            expect(early.stdout).to.equal("missed\n");
+        });
+
+        describe("an apt_install killed half-way", () => {
+            const interrupted = async (original: string | undefined) => {
+                const root = tempRoot();
+                fs.mkdirSync(path.join(root, "usr/sbin"), { recursive: true });
+                const policy = path.join(root, "usr/sbin/policy-rc.d");
+                if (original !== undefined) {
+                    fs.writeFileSync(policy, original, { mode: 0o755 });
+                }
+                const started = path.join(root, "apt-started");
+                // dpkg-query: nothing installed; apt-get: hangs, as one waiting on a mirror does.
+                const bin = fakeBin({ "dpkg-query": "#!/bin/sh\nexit 1\n", "apt-get": `#!/bin/sh\ntouch ${started}\nexec sleep 600\n` });
+                const env = { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, ROOT: root, RENDER_ONLY: "1" };
+                const child = spawn("bash", ["-c", `. ${path.join(HOST, "common.sh")}; apt_install some-package`], { env, detached: true, stdio: "ignore" });
+                for (let i = 0; i < 600 && !fs.existsSync(started); i++) {
+                    await new Promise(r => setTimeout(r, 100));
+                }
+                expect(fs.existsSync(started), "the stand-in apt-get ran").to.equal(true);
+                const during = fs.readFileSync(policy, "utf8");
+                // Another step sourcing common.sh while the install runs leaves the install's policy alone.
+                expect(withCommon("policy_rc_repair", env).status).to.equal(0);
+                expect(fs.readFileSync(policy, "utf8")).to.equal(during);
+                process.kill(-(child.pid as number), "SIGKILL");
+                await new Promise(r => child.once("exit", r));
+                return { root, policy, during, env };
+            };
+
+            it("leaves a policy-rc.d that refuses every service start, which the next run of any step puts back (none before)", async () => {
+                const { policy, during, env } = await interrupted(undefined);
+                expect(during).to.match(/exit 101/);
+                expect(fs.readFileSync(policy, "utf8")).to.equal(during);
+                const r = withCommon("policy_rc_repair", env);
+                expect(r.status, r.stderr).to.equal(0);
+                expect(r.stderr).to.contain("an interrupted package install had left it");
+                expect(fs.existsSync(policy)).to.equal(false);
+            });
+
+            it("puts back the host's own policy-rc.d that was there before", async () => {
+                const own = "#!/bin/sh\n# the host's own policy\nexit 0\n";
+                const { policy, env } = await interrupted(own);
+                expect(withCommon("policy_rc_repair", env).status).to.equal(0);
+                expect(fs.readFileSync(policy, "utf8")).to.equal(own);
+                expect(fs.existsSync(`${policy}.runner-fleet`)).to.equal(false);
+                // A policy-rc.d of the host's own (no marker) is never touched.
+                expect(withCommon("policy_rc_repair", env).stderr).to.not.contain("put back");
+                expect(fs.readFileSync(policy, "utf8")).to.equal(own);
+            });
         });
     });
 
