@@ -97,7 +97,8 @@ export const RUNNER_RELEASES: readonly RunnerRelease[] = [
 /** GitHub's grace for a runner that has not updated, in days. */
 export const RUNNER_UPDATE_GRACE_DAYS = 30;
 
-function compareVersions(a: string, b: string): number {
+/** Orders two release versions (x.y.z) numerically: negative, zero or positive. */
+export function compareVersions(a: string, b: string): number {
     const pa = a.split(".").map(Number);
     const pb = b.split(".").map(Number);
     for (let i = 0; i < 3; i++) {

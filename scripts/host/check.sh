@@ -67,7 +67,9 @@ case "${agent}" in
         for i in $(seq 1 "$(setting INSTANCES)"); do
             state="$(unit_state "runner-fleet-runner@${i}.service")"
             report "agent-service-${i}" "$([ "${state}" = active ] && echo true || echo false)" "runner-fleet-runner@${i} is ${state:-unknown}"
-            if [ -f "/opt/runner-fleet/runner-${i}/.runner" ]; then
+            if [ -f "${STATE_DIR}/runner-${i}.unregistered" ]; then
+                report "runner-registered-${i}" false "instance ${i}: $(cut -c1-120 "${STATE_DIR}/runner-${i}.unregistered") (its service stopped); run pulumi up to register it again"
+            elif [ -f "/opt/runner-fleet/runner-${i}/.runner" ]; then
                 report "runner-registered-${i}" true "instance ${i} holds a registration"
             elif [ -f "${STATE_DIR}/runner-${i}.registered" ] && [ "${state}" = active ]; then
                 report "runner-registered-${i}" true "instance ${i} is between jobs (ephemeral) and registering again"

@@ -146,6 +146,24 @@ apt_install() {
 # call that a miss.
 has_lib() { ldconfig -p | grep -c "$1" >/dev/null; }
 
+# job_running N: whether runner instance N runs a job: a Runner.Worker whose
+# program lies in the instance's folder. The listener starts it from its own
+# folder as the OS resolves it (actions/runner HostContext.cs, JobDispatcher.cs),
+# which after a self-update is bin.<version>, where `bin` then links
+# (update.sh.template); so the path is resolved here too, never matched as
+# written. Root only reads /proc and resolves names: it runs nothing of the runner's.
+job_running() {
+    local dir="/opt/runner-fleet/runner-$1" pid prog
+    for pid in $(pgrep -f 'Runner\.Worker' 2>/dev/null || true); do
+        prog="$(tr '\0' '\n' <"/proc/${pid}/cmdline" 2>/dev/null | head -n 1 || true)"
+        case "${prog}" in /*) ;; *) prog="$(readlink "/proc/${pid}/cwd" 2>/dev/null || true)/${prog}" ;; esac
+        case "$(readlink -f -- "${prog}" 2>/dev/null || true)" in
+            "${dir}"/*) return 0 ;;
+        esac
+    done
+    return 1
+}
+
 # What apt_install's policy-rc.d says of whoever wrote it.
 POLICY_MARK="# runner-fleet apt_install, pid and start:"
 

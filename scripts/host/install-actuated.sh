@@ -95,6 +95,12 @@ else
     fi
 
     log "installing and enrolling the actuated agent on ${host}${VM_DEV:+ (wiping ${VM_DEV})}"
+    # Which run of the agent was there before: the installer enrolls (csr,
+    # autoenroll) and only then installs and starts the service, under set -e
+    # (self-actuated/get.actuated.com get.sh), so a new run of the service is
+    # what shows that the enrolment went through. Its exit status cannot: it
+    # fails after a good install off Google Cloud.
+    previous_run="$(systemctl show -p InvocationID --value actuated.service 2>/dev/null || true)"
     shim="$(mktemp -d)"
     ln -s "$(readlink -f "$(dirname "$0")/sudo-as-root.sh")" "${shim}/sudo"
     rc=0
@@ -122,6 +128,9 @@ else
     done
     systemctl is-active --quiet actuated ||
         die "the actuated service is not running on ${host} after its installer (exit ${rc}); see journalctl -u actuated"
+    if [ "$(systemctl show -p InvocationID --value actuated.service 2>/dev/null || true)" = "${previous_run}" ]; then
+        die "actuated's installer exited ${rc} on ${host} without starting the agent anew: the enrolment did not go through (a refused token, no network?). The agent enrolled before keeps running with its old settings; the next pulumi up tries again"
+    fi
     [ "${rc}" -eq 0 ] || log "actuated's installer exited ${rc} on ${host} and the agent runs (off Google Cloud its metadata probe fails after the install)"
     printf '%s\n' "${desired}" | write_file "${applied}" 0600 >/dev/null
     log "actuated agent on ${host}: installed, enrolled and running"

@@ -101,6 +101,8 @@ Environment=STOP_GRACE=30
 ExecStart=/usr/local/lib/runner-fleet/runner-service.sh %i
 Restart=always
 RestartSec=5
+# 78: the runner has no registration and nothing on the host can make one (runner-service.sh).
+RestartPreventExitStatus=78
 KillMode=mixed
 KillSignal=SIGTERM
 TimeoutStopSec=60
@@ -158,9 +160,6 @@ if [ -n "${RUNNER_SHA256:-}" ]; then
         die "${archive_name} does not match RUNNER_SHA256; remove ${archive} and run again"
 fi
 
-# job_running N: whether instance N's runner is running a job (its Runner.Worker; actions/runner JobDispatcher.cs).
-job_running() { pgrep -f "/opt/runner-fleet/runner-$1/bin/Runner.Worker" >/dev/null 2>&1; }
-
 # A restart first lets a running job finish.
 drain() {
     local n="$1" waited=0 limit="${drain_timeout}"
@@ -180,6 +179,12 @@ if [ "${env_changed}" = changed ] || [ "${unit_changed}" = changed ]; then
     systemctl daemon-reload
 fi
 for i in $(seq 1 "${instances}"); do
+    # A runner whose registration GitHub deleted stopped itself (runner-service.sh): it registers
+    # again with this run's token, and the wait below waits for that registration, not the old one.
+    if [ -f "${STATE_DIR}/runner-${i}.unregistered" ]; then
+        rm -f "${STATE_DIR}/runner-${i}.registered"
+        log "runner ${host}-${i}: GitHub had deleted its registration ($(cut -c1-20 "${STATE_DIR}/runner-${i}.unregistered")); registering it again"
+    fi
     if [ "${restart}" = changed ] && systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
         drain "${i}"
     fi

@@ -26,8 +26,11 @@ for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runne
 done
 
 rm -f /etc/systemd/system/runner-fleet-runner@.service "${env_file}"
-rm -rf /opt/runner-fleet /var/cache/runner-fleet "${STATE_DIR}"/runner-*.registered "${STATE_DIR}/agent.hash" \
-    "${STATE_DIR}/runner-deps.done" "${SECRETS_DIR}/registration"
+# Only the runner's own: /opt/runner-fleet also holds the mirror's registry
+# release, which keeps serving (and starting) without the agent.
+rm -rf /opt/runner-fleet/runner-* /var/cache/runner-fleet/actions-runner-* "${STATE_DIR}"/runner-*.registered \
+    "${STATE_DIR}"/runner-*.failed "${STATE_DIR}/agent.hash" "${STATE_DIR}/runner-deps.done" "${SECRETS_DIR}/registration"
+rmdir --ignore-fail-on-non-empty /opt/runner-fleet /var/cache/runner-fleet 2>/dev/null || true
 systemctl daemon-reload
 # What a job left running as the runner (a daemon it started) goes with the
 # user; userdel refuses a user with processes. userdel -r removes the home

@@ -20,6 +20,7 @@ mirror_url="http://$(setting MIRROR_BIND)"
 systemctl disable --now --quiet runner-fleet-mirror.service 2>/dev/null || true
 rm -f /etc/systemd/system/runner-fleet-mirror.service
 rm -rf /etc/runner-fleet/mirror "${SECRETS_DIR}/mirror" "${storage}" /opt/runner-fleet/registry-*
+rmdir --ignore-fail-on-non-empty /opt/runner-fleet 2>/dev/null || true
 rm -f "${STATE_DIR}/mirror.hash"
 if id runner-fleet-mirror >/dev/null 2>&1; then
     userdel runner-fleet-mirror 2>/dev/null || true

@@ -46,6 +46,8 @@ name="${RUNNER_FLEET_HOST}-${i}"
 dir="/opt/runner-fleet/runner-${i}"
 registered="${STATE_DIR}/runner-${i}.registered"
 failed="${STATE_DIR}/runner-${i}.failed"
+# Set when GitHub no longer knows the runner; the install clears it (check.sh reports it).
+unregistered="${STATE_DIR}/runner-${i}.unregistered"
 user="${RUNNER_USER:-runner}"
 grace="${STOP_GRACE:-30}"
 ephemeral="$(setting EPHEMERAL)"
@@ -85,8 +87,12 @@ configure() {
         --runnergroup "${RUNNER_GROUP}" --no-default-labels --replace --work _work)
     [ "${ephemeral}" = 1 ] && args+=(--ephemeral)
     ACTIONS_RUNNER_INPUT_TOKEN="$(registration_token)"
-    [ -n "${ACTIONS_RUNNER_INPUT_TOKEN}" ] ||
-        die "no registration token for ${name}: it is minted where pulumi runs when the install runs; run pulumi up --replace on this host's agent-install"
+    if [ -z "${ACTIONS_RUNNER_INPUT_TOKEN}" ]; then
+        # Nothing here can register it: stop (the unit does not restart on 78) instead of trying every few seconds.
+        [ -f "${unregistered}" ] || printf '%s no registration token on the host\n' "$(date -u +%FT%TZ)" >"${unregistered}"
+        log "runner ${name} has no registration and no token to register with (tokens are minted where pulumi runs); it stays stopped until pulumi up registers it"
+        exit 78
+    fi
     rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams" "${failed}"
     local out rc=0
     out="$(cd "${dir}" && export ACTIONS_RUNNER_INPUT_TOKEN && as_runner ./config.sh "${args[@]}" 2>&1)" || rc=$?
@@ -99,6 +105,7 @@ configure() {
             "${rc}" "$(tail -n 1 <<<"${out}")" >"${failed}"
         die "runner ${name} did not register: $(tail -n 1 <<<"${out}")"
     fi
+    rm -f "${unregistered}"
     # The job-completed hook (actions/runner reads .env at start): a kept registration is cleaned between jobs.
     printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${hook}" | write_as "${user}" "${dir}/.env"
     printf '%s\n' "${wanted}" | write_as "${user}" "${dir}/.runner-fleet-registration"
@@ -142,6 +149,16 @@ while true; do
     wait "${child}" || rc=$?
     child=""
     if [ "${ephemeral}" != 1 ]; then
+        # The listener ended by itself without its registration: GitHub deleted it (an admin, or
+        # after 14 days offline: docs.github.com "About self-hosted runners"), and from 2.336.0 the
+        # listener then removes .runner and .credentials and returns 0 (actions/runner Runner.cs,
+        # "The runner no longer exists on the server"). Restarting would only try again every few
+        # seconds, with no token to register: stop, and say so where check.sh and pulumi up look.
+        if [ ! -e "${dir}/.runner" ]; then
+            printf '%s GitHub deleted the registration\n' "$(date -u +%FT%TZ)" >"${unregistered}"
+            log "runner ${name}: GitHub no longer knows this runner (removed by an admin, or after 14 days offline); stopped. pulumi up registers it again"
+            exit 78
+        fi
         exit "${rc}"
     fi
     # An ephemeral runner's registration ends with its job: register again.

@@ -475,6 +475,35 @@ describe("host scripts on real systemd hosts", function () {
             expect(took).to.be.at.least(3);
         });
 
+        it("updates itself as actions/runner does (bin a link to bin.<new>, the worker started from there), and a later change still waits for its job", async () => {
+            const installed = (await hosts.sh(runner, "setpriv --reuid runner --regid runner --clear-groups /opt/runner-fleet/runner-1/bin/Runner.Listener --version")).trim();
+            const [maj, min, patch] = installed.split(".").map(Number);
+            const newer = `${maj}.${min}.${patch + 1}`;
+            world.updateTo = newer;
+            try {
+                await waitFor(() => world.versions.get("runner-1") === newer, `the runner to update itself from ${installed} to ${newer}`, 180_000);
+            } finally {
+                world.updateTo = undefined;
+            }
+            const layout = await hosts.sh(runner, "cd /opt/runner-fleet/runner-1 && readlink bin && ls -d bin.* | sort | tr '\\n' ' ' && echo && systemctl is-active runner-fleet-runner@1");
+            expect(layout.trim().split("\n")).to.deep.equal([`/opt/runner-fleet/runner-1/bin.${newer}`, `bin.${installed} bin.${newer}`, "active"]);
+            const reports = world.jobReports.length;
+            world.giveJob("runner-1", 8);
+            await waitFor(async () => (await hosts.exec(runner, `pgrep -f 'runner-1/bin[.]${newer}/Runner[.]Worker'`, "", 10_000)).code === 0, "the job to start");
+            // What the drain looked for before: the worker by the path bin/Runner.Worker, which no process has now.
+            expect((await hosts.exec(runner, "pgrep -f runner-1/bin/Runner.Worker", "", 10_000)).code).to.equal(1);
+            const changed = await renderHost(runner, hosts.privateKey, { ...runnerArgs(), labels: ["runner-fleet-amd64", "e2e", "after-update"] }, runnerMirror());
+            const t0 = Date.now();
+            await run(runner, changed["agent-install"].create, await mint(changed), "relabel during a job, after a self-update");
+            const took = (Date.now() - t0) / 1000;
+            figure(`plain host, label change during an 8 s job after a self-update to ${newer}: the install waited and finished in ${took.toFixed(1)}s`);
+            expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
+            expect(world.runners.get("runner-1")?.labels).to.include("after-update");
+            expect(took).to.be.at.least(3);
+            // The updated runner kept its folders: re-registering did not unpack the installed release again.
+            expect((await hosts.sh(runner, "readlink /opt/runner-fleet/runner-1/bin")).trim()).to.equal(`/opt/runner-fleet/runner-1/bin.${newer}`);
+        });
+
         it("runs nothing a job planted as root and writes through none of its links: the check, a restart and a re-registration", async () => {
             // As a job would do it (installDocker is false: the job is the runner user, nothing more). A listener
             // that records who runs it and tries what only root can; a .env pointing at a root-owned script that
@@ -504,7 +533,9 @@ SH
 
             // The fleet's own check, as the drift check and status run it (root).
             const check = await checkHost(runnerTarget(), new OpenSshRunner(), 60_000);
-            expect(check.checks.find(c => c.check === "runner-version-1")?.detail, JSON.stringify(check.checks)).to.match(/^2\.329\.0 /);
+            // The version the runner runs (it updated itself in the test before), asked of it as the runner.
+            const running = world.versions.get("runner-1") ?? "2.329.0";
+            expect(check.checks.find(c => c.check === "runner-version-1")?.detail, JSON.stringify(check.checks)).to.match(new RegExp(`^${running.replace(/\./g, "\\.")} `));
             // A restart: the supervisor (root) starts the planted listener, as the runner.
             await hosts.sh(runner, "systemctl restart runner-fleet-runner@1");
             await waitFor(async () => (await hosts.exec(runner, "pgrep -f 'bin/Runner[.]Listener[.]real'", "", 10_000)).code === 0, "the runner to start again");
@@ -676,6 +707,17 @@ SH
             await pullPy("http://127.0.0.1:5000", "library/hello");
         });
 
+        it("removes only the agent when only the agent goes: the mirror keeps its registry release and serves after a restart", async () => {
+            await run(runner, rc["agent-install"].delete, "", "delete agent-install alone");
+            const left = await hosts.sh(runner, `
+                systemctl list-units --all --plain --no-legend 'runner-fleet-runner@*' | wc -l
+                ls -d /opt/runner-fleet/runner-* 2>/dev/null | wc -l
+                ls /opt/runner-fleet/registry-${MIRROR_REGISTRY_RELEASE.version}/registry
+                systemctl restart runner-fleet-mirror && systemctl is-active runner-fleet-mirror
+                curl -fsS --retry 10 --retry-connrefused --retry-delay 1 -o /dev/null -w '%{http_code}\n' http://127.0.0.1:5000/v2/`);
+            expect(left.trim().split("\n")).to.deep.equal(["0", "0", `/opt/runner-fleet/registry-${MIRROR_REGISTRY_RELEASE.version}/registry`, "active", "200"]);
+        });
+
         it("removes the services and deregisters from the organization", async () => {
             await down(runner, rc);
             const left = await hosts.sh(runner, `
@@ -694,10 +736,10 @@ SH
 
     describe("an actuated host", () => {
         let ac: Record<string, RenderedCommand>;
-        const agentArgs = (over: { labels?: string[]; licence?: string } = {}): Omit<RunnerAgentArgs, "host"> => ({
+        const agentArgs = (over: { labels?: string[]; licence?: string; token?: string } = {}): Omit<RunnerAgentArgs, "host"> => ({
             kind: "actuated", labels: over.labels ?? ["actuated"], org: "example-org",
             actuatedMirror: true, dockerHubUsername: secrets.registryUser, drainTimeoutMinutes: 2,
-            secrets: { actuatedLicense: over.licence ?? secrets.actuatedLicense, actuatedToken: secrets.actuatedToken, dockerHubToken: secrets.registryPassword },
+            secrets: { actuatedLicense: over.licence ?? secrets.actuatedLicense, actuatedToken: over.token ?? secrets.actuatedToken, dockerHubToken: secrets.registryPassword },
             endpoints: { actuatedInstaller: `${world.base}/actuated/install.sh`, allowInsecureHttp: true },
         });
         /** The operator-side probe as `pulumi up` runs it: here, where the test runs. */
@@ -814,9 +856,32 @@ SH
             ac = next;
         });
 
-        it("keeps every secret out of files, process environments, the journal and /var/log, through two enrolments", async () => {
-            // The account token went through actuated's installer twice by now (the first enrolment and the
-            // label change), the licence in two versions. A canary written to the journal on purpose shows
+        it("judges a re-enrolment by what it did: a refused token fails the step and keeps the old settings; the next run with a good one enrolls", async () => {
+            const licence = `${secrets.actuatedLicense}-rotated`;
+            const labels = ["actuated", "gpu", "ssd"];
+            const refused = await renderHost(actuated, hosts.privateKey, agentArgs({ labels, licence, token: "a-token-actuated-refuses" }), { mode: "actuated" });
+            const applied = "cat /var/lib/runner-fleet/actuated.applied /var/lib/runner-fleet/agent.hash";
+            const before = await hosts.sh(actuated, applied);
+            const enrolled = world.count("enroll");
+            await run(actuated, refused["agent-secrets"].create, refused["agent-secrets"].stdin, "secrets with a refused token");
+            const r = await hosts.exec(actuated, refused["agent-install"].create, refused["agent-install"].stdin, 600_000);
+            expect(r.code, "the step fails").to.not.equal(0);
+            expect(r.stderr).to.contain("the enrolment did not go through");
+            expect(await hosts.sh(actuated, applied), "the old settings hash stays: the next up runs the step again").to.equal(before);
+            expect(world.count("enroll")).to.equal(enrolled);
+            expect((await hosts.sh(actuated, "systemctl is-active actuated")).trim(), "the agent enrolled before keeps running").to.equal("active");
+
+            const good = await renderHost(actuated, hosts.privateKey, agentArgs({ labels, licence }), { mode: "actuated" });
+            await run(actuated, good["agent-secrets"].create, good["agent-secrets"].stdin, "secrets with the good token");
+            await run(actuated, good["agent-install"].create, good["agent-install"].stdin, "the enrolment again");
+            expect(world.events.filter(e => e.kind === "enroll").map(e => e.detail.labels).slice(-1)).to.deep.equal(["actuated,gpu,ssd"]);
+            expect(await hosts.sh(actuated, applied)).to.not.equal(before);
+            ac = good;
+        });
+
+        it("keeps every secret out of files, process environments, the journal and /var/log, through three enrolments", async () => {
+            // The account token went through actuated's installer three times by now (the first enrolment,
+            // the label change and the one after a refused token), the licence in two versions. A canary written to the journal on purpose shows
             // that the scan finds what is there: it must be the only pattern found.
             const canary = `rf-scan-canary-${Date.now()}`;
             const patterns = [secrets.actuatedToken, secrets.actuatedLicense, `${secrets.actuatedLicense}-rotated`, secrets.registryPassword, secrets.adminToken];

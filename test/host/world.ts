@@ -18,6 +18,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { agentBundle, fakeArkade, fakeArkadeGet, fakeGetSh } from "./fake-actuated";
+import { compareVersions } from "../../components/spec/catalog";
 
 export const WORLD_IP = "10.213.0.1";
 export const HTTP_PORT = 8080;
@@ -63,12 +64,29 @@ function sha256(b: Buffer | string): string {
 //  - inputs come from ACTIONS_RUNNER_INPUT_<NAME> (AR CommandSettings.cs);
 //    an existing name without --replace fails ("A runner exists with the same
 //    name"); --ephemeral: one job, then the registration is gone;
-//  - run.sh runs the listener in the foreground (AR run.sh, run-helper.sh);
-//    the listener runs a job in a child bin/Runner.Worker (AR
-//    JobDispatcher.cs), runs ACTIONS_RUNNER_HOOK_JOB_COMPLETED from .env after
-//    it, and on SIGINT or SIGTERM shuts the job down, reports it and exits 0
-//    (AR Runner.cs, JobDispatcher.cs: "completed with result: Canceled";
-//    the worker marks the job failed with a shutdown annotation).
+//  - run.sh loops over run-helper.sh (copied from its template each time
+//    round) while the helper returns 2, and otherwise exits 0; the helper runs
+//    bin/Runner.Listener and turns its return codes into 2 (retry after 5 s;
+//    3/4, an update: once update.finished appears, at most ~30 s) or 0 (AR
+//    src/Misc/layoutroot/run.sh, run-helper.sh.template; Constants.cs
+//    ReturnCode);
+//  - the listener runs a job in a child Runner.Worker from its own folder as
+//    the OS resolves it (AR HostContext.cs GetDirectory(Bin) from the entry
+//    assembly's location; JobDispatcher.cs "spawnclient"), runs
+//    ACTIONS_RUNNER_HOOK_JOB_COMPLETED from .env after it, and on SIGINT or
+//    SIGTERM shuts the job down, reports it and exits 0 (AR Runner.cs,
+//    JobDispatcher.cs: "completed with result: Canceled"; the worker marks
+//    the job failed with a shutdown annotation);
+//  - self-update (AR SelfUpdaterV2.cs, update.sh.template): told of a newer
+//    release while idle, the listener unpacks it into _work/_update, copies
+//    its bin to bin.<new> and the root files over the old ones, removes
+//    bin.* other than the current and the new, writes _work/_update.sh from
+//    bin.<new>/update.sh.template, starts it and returns 3; the script waits
+//    for the listener to end, moves bin to bin.<old> (or removes the link),
+//    links bin to bin.<new> and touches update.finished;
+//  - a registration GitHub deleted: the listener says "The runner no longer
+//    exists on the server. Cleaning up local configuration.", removes
+//    .runner and .credentials and returns 0 (AR Runner.cs, v2.336.0).
 // The stand-in reports to the world what it does (registration, jobs, the
 // signals it got) so the suite can see it; a listener that is SIGKILLed
 // reports nothing, as GitHub then only learns of it when the job times out.
@@ -119,18 +137,50 @@ echo "runner $name registered"
 `;
 
 const FAKE_RUN_SH = `#!/usr/bin/env bash
-# Fake actions/runner run.sh: the listener in the foreground.
+# Fake actions/runner run.sh: run-helper.sh again while it returns 2.
 cd "$(dirname "$0")"
 if [ "$(id -u)" = 0 ] && [ -z "\${RUNNER_ALLOW_RUNASROOT:-}" ]; then echo "Must not run interactively with sudo" >&2; exit 1; fi
-exec ./bin/Runner.Listener run
+while :; do
+  cp -f run-helper.sh.template run-helper.sh
+  ./run-helper.sh "$@"; rc=$?
+  [ "$rc" = 2 ] || exit 0
+done
+`;
+
+const FAKE_RUN_HELPER = `#!/usr/bin/env bash
+# Fake actions/runner run-helper.sh.template: the listener, its return code read.
+DIR="$(cd "$(dirname "$0")" && pwd)"
+"$DIR"/bin/Runner.Listener run "$@"; rc=$?
+case "$rc" in
+  2) sleep 5; exit 2 ;;
+  3|4) for _ in $(seq 1 30); do [ -e "$DIR/update.finished" ] && break; sleep 1; done; rm -f "$DIR/update.finished"; exit 2 ;;
+  *) exit 0 ;;
+esac
+`;
+
+const FAKE_UPDATE_SH = `#!/usr/bin/env bash
+# Fake bin/update.sh.template (AR src/Misc/layoutbin/update.sh.template).
+runnerpid=_PROCESS_ID_
+rootfolder="_ROOT_FOLDER_"
+existrunnerversion=_EXIST_RUNNER_VERSION_
+downloadrunnerversion=_DOWNLOAD_RUNNER_VERSION_
+while [ -e "/proc/$runnerpid" ]; do sleep 2; done
+sleep 1
+cd "$rootfolder" || exit 1
+if [ -L bin ]; then rm bin; else mv -f bin "bin.$existrunnerversion"; fi
+ln -s "$rootfolder/bin.$downloadrunnerversion" "$rootfolder/bin"
+touch update.finished
 `;
 
 const FAKE_LISTENER = `#!/usr/bin/env bash
 # Fake bin/Runner.Listener: reports to the service, runs a job in a child
-# bin/Runner.Worker, and shuts a running job down on SIGINT or SIGTERM.
-# --version prints the release and exits (AR src/Runner.Listener/Program.cs).
-if [ "\${1:-}" = --version ]; then cat "$(dirname "$0")/.version"; exit 0; fi
-cd "$(dirname "$0")/.."
+# Runner.Worker, updates itself when told, shuts a running job down on SIGINT
+# or SIGTERM. --version prints the release and exits (AR Program.cs).
+bindir="$(cd "$(dirname "$(readlink -f "$0")")" && pwd)"
+if [ "\${1:-}" = --version ]; then cat "$bindir/.version"; exit 0; fi
+root="$(dirname "$bindir")"
+cd "$root"
+version="$(cat "$bindir/.version")"
 base="$(python3 -c 'import json; print(json.load(open(".credentials"))["base"])')"
 name="$(python3 -c 'import json; print(json.load(open(".credentials"))["name"])')"
 ephemeral="$(python3 -c 'import json; print(str(json.load(open(".credentials"))["ephemeral"]).lower())')"
@@ -148,12 +198,31 @@ shutdown() {
 }
 trap 'shutdown INT' INT
 trap 'shutdown TERM' TERM
+self_update() {
+  local target="$1" url="$2" old
+  rm -rf _work/_update && mkdir -p _work/_update
+  curl -fsSL "$url" | tar -xz -C _work/_update || return 1
+  rm -rf "bin.$target" && cp -a _work/_update/bin "bin.$target"
+  for f in run.sh run-helper.sh.template config.sh; do cp -f "_work/_update/$f" "$f"; done
+  for old in bin.*; do case "$old" in "bin.$version" | "bin.$target") ;; *) rm -rf "$old" ;; esac; done
+  sed -e "s|_PROCESS_ID_|$$|; s|_ROOT_FOLDER_|$root|; s|_EXIST_RUNNER_VERSION_|$version|; s|_DOWNLOAD_RUNNER_VERSION_|$target|" \
+    "bin.$target/update.sh.template" > _work/_update.sh
+  rm -f update.finished
+  report "updating?from=$version&to=$target"
+  bash _work/_update.sh >/dev/null 2>&1 &
+}
 while true; do
-  answer="$(curl -fsS -X POST "$base/_fake/runners/$name/heartbeat?user=$(id -un)&pid=$$&arch=$(cat .fake-arch)" || true)"
+  code="$(curl -sS -o .heartbeat -w '%{http_code}' -X POST "$base/_fake/runners/$name/heartbeat?user=$(id -un)&pid=$$&arch=$(cat .fake-arch)&version=$version" 2>/dev/null || true)"
+  answer="$(cat .heartbeat 2>/dev/null || true)"; rm -f .heartbeat
+  if [ "$code" = 404 ]; then
+    echo "The runner no longer exists on the server. Cleaning up local configuration."
+    rm -f .runner .credentials
+    exit 0
+  fi
   case "$answer" in
     job:*)
       mkdir -p _work/app/app && echo "left by the job" > _work/app/app/output.txt
-      "$PWD/bin/Runner.Worker" spawnclient "\${answer#job:}" 0 &
+      "$bindir/Runner.Worker" spawnclient "\${answer#job:}" 0 &
       worker=$!
       wait "$worker"; rc=$?
       while kill -0 "$worker" 2>/dev/null; do wait "$worker"; rc=$?; done
@@ -161,6 +230,9 @@ while true; do
       report "report?result=$([ "$rc" = 0 ] && echo Succeeded || echo Failed)"
       if [ -n "$hook" ]; then GITHUB_WORKSPACE="$PWD/_work/app/app" RUNNER_TEMP="$PWD/_work/_temp" "$hook" >/dev/null 2>&1 || true; fi
       if [ "$ephemeral" = true ]; then rm -f .runner .credentials; exit 0; fi ;;
+    update:*)
+      target="\${answer#update:}"
+      if self_update "\${target%% *}" "\${target#* }"; then exit 3; fi ;;
   esac
   sleep 1 & wait $!
 done
@@ -177,10 +249,12 @@ function runnerTarball(dir: string, arch: "x64" | "arm64", version: string): Buf
     const src = fs.mkdtempSync(path.join(os.tmpdir(), `fake-runner-${arch}-`));
     fs.writeFileSync(path.join(src, "config.sh"), FAKE_CONFIG_SH, { mode: 0o755 });
     fs.writeFileSync(path.join(src, "run.sh"), FAKE_RUN_SH, { mode: 0o755 });
+    fs.writeFileSync(path.join(src, "run-helper.sh.template"), FAKE_RUN_HELPER, { mode: 0o755 });
     fs.mkdirSync(path.join(src, "bin"));
     fs.writeFileSync(path.join(src, "bin", "Runner.Listener"), FAKE_LISTENER, { mode: 0o755 });
     fs.writeFileSync(path.join(src, "bin", "Runner.Worker"), FAKE_WORKER, { mode: 0o755 });
     fs.writeFileSync(path.join(src, "bin", ".version"), `${version}\n`);
+    fs.writeFileSync(path.join(src, "bin", "update.sh.template"), FAKE_UPDATE_SH, { mode: 0o755 });
     fs.writeFileSync(path.join(src, ".fake-arch"), `${arch}\n`);
     const out = path.join(dir, `runner-${arch}-${version}.tar.gz`);
     execFileSync("tar", ["-czf", out, "-C", src, "."]);
@@ -298,6 +372,15 @@ export class World {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-world-"));
 
     }
+
+    /**
+     * A newer actions/runner release GitHub offers: an idle, registered runner
+     * of an older version is told to update to it at its next heartbeat (a
+     * RunnerRefresh message, with where to download it).
+     */
+    public updateTo?: string;
+    /** The version each runner last reported. */
+    public readonly versions = new Map<string, string>();
 
     /** Hands the runner named `name` a job that lasts `seconds`. */
     giveJob(name: string, seconds = 1): void {
@@ -495,7 +578,19 @@ export class World {
             return this.json(res, 200, { agentId: record.id, agentName: b.name, poolName: b.group });
         }
         if ((m = /^\/_fake\/runners\/([^/]+)\/heartbeat$/.exec(p))) {
+            // A registration GitHub deleted (an admin, or 14 days offline): the listener's session is refused.
+            if (!this.runners.has(m[1])) {
+                return this.json(res, 404, { message: "Runner not found" });
+            }
             this.heartbeats.set(m[1], { user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: Date.now() });
+            const version = url.searchParams.get("version") ?? "";
+            this.versions.set(m[1], version);
+            const arch = url.searchParams.get("arch") ?? "x64";
+            if (this.updateTo && compareVersions(version, this.updateTo) < 0 && !this.busy.has(m[1])) {
+                this.events.push({ kind: "update-offered", detail: { name: m[1], from: version, to: this.updateTo } });
+                res.end(`update:${this.updateTo} ${this.base}/actions-runner/v${this.updateTo}/actions-runner-linux-${arch}-${this.updateTo}.tar.gz`);
+                return;
+            }
             const seconds = this.jobsFor.get(m[1]);
             if (seconds !== undefined && this.runners.has(m[1])) {
                 this.jobsFor.delete(m[1]);
@@ -507,8 +602,10 @@ export class World {
             res.end("idle");
             return;
         }
-        if ((m = /^\/_fake\/runners\/([^/]+)\/(report|signal)$/.exec(p))) {
-            if (m[2] === "signal") {
+        if ((m = /^\/_fake\/runners\/([^/]+)\/(report|signal|updating)$/.exec(p))) {
+            if (m[2] === "updating") {
+                this.events.push({ kind: "self-update", detail: { name: m[1], from: url.searchParams.get("from") ?? "", to: url.searchParams.get("to") ?? "" } });
+            } else if (m[2] === "signal") {
                 this.signals.push({ name: m[1], sig: url.searchParams.get("sig") ?? "" });
             } else {
                 this.busy.delete(m[1]);
