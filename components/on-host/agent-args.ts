@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AgentKind, EndpointsSpec } from "../spec/settings";
 import { RunnerHost } from "../hosts/host";
+import { RegistrationWatch } from "./registration-watch";
 
 export interface AgentSecrets {
     /** actuated: the licence key. */
@@ -95,4 +96,5 @@ export interface AgentSteps {
     readonly portProbe?: command.local.Command;
     readonly runners?: command.local.Command;
     readonly registrationToken?: command.local.Command;
+    readonly registrations?: RegistrationWatch;
 }

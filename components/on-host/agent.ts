@@ -17,6 +17,7 @@ import { AgentSteps, RunnerAgentArgs } from "./agent-args";
 import { actuatedProblems, actuatedSecrets, actuatedSteps } from "./actuated-agent";
 import { plainRunnerProblems, plainRunnerSecrets, plainRunnerSteps } from "./plain-agent";
 import { hostScriptCommand, secretLines } from "./host-command";
+import { RegistrationWatch } from "./registration-watch";
 
 export type { AgentSecrets, RunnerAgentArgs } from "./agent-args";
 
@@ -72,6 +73,8 @@ export class RunnerAgent extends pulumi.ComponentResource {
     public readonly runners?: command.local.Command;
     /** github-runner: mints the install's registration token (where pulumi runs). */
     public readonly registrationToken?: command.local.Command;
+    /** github-runner (kept registrations): asks GitHub at every preview and up whether it still holds the host's runners. */
+    public readonly registrations?: RegistrationWatch;
     /** The settings hash the install recorded on the host (for drift checks). */
     public readonly settingsHash: string;
     /** What the agent's commands record on the host, by stamp name (for drift checks). */
@@ -105,6 +108,7 @@ export class RunnerAgent extends pulumi.ComponentResource {
         this.portProbe = made.portProbe;
         this.runners = made.runners;
         this.registrationToken = made.registrationToken;
+        this.registrations = made.registrations;
         this.scripts = ["write-secrets.sh", made.script];
         this.settingsHash = made.stamps.agent;
         this.stamps = made.stamps;

@@ -24,6 +24,8 @@ export function hostScriptCommand(name: string, args: {
     readonly stdin?: pulumi.Input<string>;
     /** stdin changes that should not re-run the command (a token that is new on every run). */
     readonly ignoreStdin?: boolean;
+    /** What else re-runs the command when it changes (beside the script's hash and the host). */
+    readonly triggers?: readonly pulumi.Input<unknown>[];
     readonly secret: boolean;
 }, opts: pulumi.CustomResourceOptions): { command: command.remote.Command; hash: string } {
     const hash = scriptHash(args.script, args.env);
@@ -35,7 +37,7 @@ export function hostScriptCommand(name: string, args: {
         update: create,
         delete: args.deleteScript ? renderRemoteCommand(args.deleteScript, args.deleteEnv ?? {}) : undefined,
         stdin: args.stdin,
-        triggers: [hash, args.host.hostId],
+        triggers: [hash, args.host.hostId, ...(args.triggers ?? [])],
         logging: args.secret ? "none" : "stdoutAndStderr",
     }, {
         ...opts,

@@ -48,6 +48,8 @@ export interface RunnerRegistrationArgs {
     readonly operatorToken?: pulumi.Input<string>;
     /** The host install's settings hash: a new registration token is minted exactly when the install runs again. */
     readonly installHash: string;
+    /** What else re-runs the install, and so mints a token (the registration watch's generation). */
+    readonly triggers?: readonly pulumi.Input<unknown>[];
 }
 
 /**
@@ -83,7 +85,7 @@ export function runnerRegistration(name: string, args: RunnerRegistrationArgs, o
     const token = new command.local.Command(`${name}-token`, {
         create: script,
         environment: env("mint"),
-        triggers: [args.installHash, args.host.hostId, hash],
+        triggers: [args.installHash, args.host.hostId, hash, ...(args.triggers ?? [])],
         logging: "none",
     }, {
         ...opts,

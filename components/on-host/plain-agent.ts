@@ -13,6 +13,7 @@ import { scriptHash } from "../remote/remote-script";
 import { AgentContext, AgentSteps, RunnerAgentArgs } from "./agent-args";
 import { hostScriptCommand } from "./host-command";
 import { runnerRegistration } from "./operator-command";
+import { RegistrationWatch } from "./registration-watch";
 
 function ephemeralOf(args: RunnerAgentArgs): boolean {
     return args.ephemeral ?? DEFAULTS.agent.ephemeral;
@@ -58,9 +59,14 @@ export function plainRunnerSteps(args: RunnerAgentArgs, ctx: AgentContext): Agen
         INSTALL_DOCKER: (args.installDocker ?? DEFAULTS.agent.installDocker) ? "1" : "0",
         DRAIN_TIMEOUT: ctx.drainTimeout,
     };
+    // Kept registrations only: an ephemeral runner's ends with every job, and it registers again itself.
+    const watch = ephemeralOf(args) ? undefined : new RegistrationWatch(`${name}-registrations`, {
+        host, org: args.org, githubApi: endpoints.githubApi, instances, operatorToken: args.secrets.githubRunnerToken,
+    }, { parent, dependsOn: ctx.after });
+    const triggers = watch ? [watch.generation] : [];
     const registration = runnerRegistration(name, {
         host, org: args.org, githubApi: endpoints.githubApi, instances,
-        operatorToken: args.secrets.githubRunnerToken, installHash: scriptHash("install-github-runner.sh", env),
+        operatorToken: args.secrets.githubRunnerToken, installHash: scriptHash("install-github-runner.sh", env), triggers,
     }, { parent, dependsOn: ctx.after });
     const installed = hostScriptCommand(`${name}-install`, {
         host, script: "install-github-runner.sh", secret: true, env,
@@ -69,6 +75,7 @@ export function plainRunnerSteps(args: RunnerAgentArgs, ctx: AgentContext): Agen
         // The provider trims stdout's last newline (pulumi-command, local/commandOutputs.go); the host reads whole lines.
         stdin: pulumi.secret(registration.token.stdout.apply(s => s.endsWith("\n") ? s : `${s}\n`)),
         ignoreStdin: true,
+        triggers,
     }, { parent, dependsOn: [...ctx.after, registration.token] });
     return {
         install: installed.command,
@@ -76,5 +83,6 @@ export function plainRunnerSteps(args: RunnerAgentArgs, ctx: AgentContext): Agen
         stamps: { agent: installed.hash },
         runners: registration.runners,
         registrationToken: registration.token,
+        registrations: watch,
     };
 }

@@ -8,11 +8,15 @@
 //                  (names HOST-N with N > INSTANCES)
 //   ACTION=remove  removes every registration of the host (HOST-N) from the
 //                  organization: pulumi destroy and host replacement
+//   ACTION=missing prints, as a JSON list, the names HOST-1..HOST-INSTANCES
+//                  the organization holds no registration for (the
+//                  registration watch, registration-watch.ts)
 //
 // Settings (environment): ACTION, HOST_NAME, GITHUB_ORG, GITHUB_API_URL
 // (default https://api.github.com), INSTANCES (mint), and the token:
-// RUNNER_FLEET_GITHUB_TOKEN (the stack's githubRunnerToken), else GITHUB_TOKEN
-// from the environment pulumi runs in. The token needs the organization
+// RUNNER_FLEET_GITHUB_TOKEN (the stack's githubRunnerToken), or the same on
+// stdin with RUNNER_FLEET_TOKEN_STDIN=1, else GITHUB_TOKEN from the
+// environment pulumi runs in. The token needs the organization
 // permission "Self-hosted runners: read and write" (fine-grained) or admin:org
 // (classic).
 //
@@ -51,7 +55,8 @@ const host = process.env.HOST_NAME || "";
 const org = process.env.GITHUB_ORG || "";
 const api = (process.env.GITHUB_API_URL || "https://api.github.com").replace(/\/$/, "");
 // The stack's token first; the environment's when GitHub refuses it (rotated since).
-const tokens = [...new Set([process.env.RUNNER_FLEET_GITHUB_TOKEN, process.env.GITHUB_TOKEN].filter(Boolean))];
+const stdinToken = process.env.RUNNER_FLEET_TOKEN_STDIN === "1" ? require("fs").readFileSync(0, "utf8").trim() : "";
+const tokens = [...new Set([stdinToken, process.env.RUNNER_FLEET_GITHUB_TOKEN, process.env.GITHUB_TOKEN].filter(Boolean))];
 let token = tokens.shift() || "";
 const action = process.env.ACTION || "";
 const instances = Number(process.env.INSTANCES || 1);
@@ -285,8 +290,17 @@ async function main() {
         process.stdout.write(`registration-token ${Buffer.from(body.token, "utf8").toString("base64")}\n`);
     } else if (action === "remove") {
         await remove(await registrations(1));
+    } else if (action === "missing") {
+        const held = new Set((await registrations(1)).map(r => r.n));
+        const missing = [];
+        for (let n = 1; n <= instances; n++) {
+            if (!held.has(n)) {
+                missing.push(`${host}-${n}`);
+            }
+        }
+        process.stdout.write(`${JSON.stringify(missing)}\n`);
     } else {
-        fail(`ACTION must be mint or remove, not "${action}"`);
+        fail(`ACTION must be mint, remove or missing, not "${action}"`);
     }
 }
 

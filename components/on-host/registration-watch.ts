@@ -1,0 +1,115 @@
+// The registration watch of a plain runner host: at every `pulumi preview`
+// and `pulumi up`, where pulumi runs and with the operator's token, it asks
+// GitHub whether the organization still holds a registration for each of the
+// host's runners (HOST-1..HOST-N). GitHub deletes a registration that was
+// offline for 14 days, and an admin can delete one (docs.github.com, "About
+// self-hosted runners"); the host then stops that runner (runner-service.sh)
+// and nothing on it can register again. When a name is missing, the watch's
+// `generation` goes up, and with it the triggers of the host's token and
+// install steps: the `up` that sees it registers the runner again, and a
+// preview shows it. When every name is there nothing changes, so a repeat
+// `up` runs no command.
+//
+// A dynamic resource: its diff is the question to GitHub. The asking is the
+// operator script (scripts/operator/github-runners.js, ACTION=missing: the
+// same client, rate-limit handling and token rules as the token step), run
+// with node; the token reaches it on stdin, never in its environment or
+// command line, and is a secret in the state.
+
+import * as pulumi from "@pulumi/pulumi";
+import { RunnerHost } from "../hosts/host";
+import { operatorScript } from "./operator-command";
+
+export interface RegistrationWatchArgs {
+    readonly host: RunnerHost;
+    readonly org: string;
+    readonly githubApi: string;
+    readonly instances: number;
+    /** The operator's token; GITHUB_TOKEN where pulumi runs when unset. */
+    readonly operatorToken?: pulumi.Input<string>;
+}
+
+/** What the watch keeps in the state, and hands its provider. */
+interface WatchState {
+    readonly host: string;
+    readonly org: string;
+    readonly githubApi: string;
+    readonly instances: number;
+    readonly token?: string;
+    /** Goes up by one each time GitHub was found without one of the host's registrations. */
+    readonly generation: number;
+    /** The names GitHub did not hold when the generation last went up. */
+    readonly missing?: readonly string[];
+}
+
+/** Runs the operator script's ACTION=missing: the names GitHub holds no registration for. */
+export function askGithub(script: string, s: Pick<WatchState, "host" | "org" | "githubApi" | "instances" | "token">): Promise<string[]> {
+    // Loaded here: the provider is serialized with its closure and runs in the engine's provider process.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execFile } = require("child_process") as typeof import("child_process");
+    return new Promise((resolve, reject) => {
+        const child = execFile(process.execPath, ["-e", script], {
+            env: {
+                ...process.env, ACTION: "missing", HOST_NAME: s.host, GITHUB_ORG: s.org, GITHUB_API_URL: s.githubApi,
+                INSTANCES: String(s.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
+            },
+            maxBuffer: 1 << 20,
+        }, (err, stdout, stderr) => {
+            if (err) {
+                reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${s.host} it still holds: ${String(stderr).trim() || err.message}`));
+                return;
+            }
+            try {
+                resolve(JSON.parse(String(stdout)) as string[]);
+            } catch {
+                reject(new Error(`runner-fleet: GitHub's answer for host ${s.host}'s runners could not be read: ${String(stdout).slice(0, 200)}`));
+            }
+        });
+        child.stdin?.end(s.token ?? "");
+    });
+}
+
+/** The watch's provider; `script` is the operator script's text. */
+export function watchProvider(script: string): pulumi.dynamic.ResourceProvider {
+    const settingsChanged = (a: WatchState, b: WatchState) =>
+        a.host !== b.host || a.org !== b.org || a.githubApi !== b.githubApi || a.instances !== b.instances;
+    return {
+        async create(inputs: WatchState) {
+            // Created with the host's install, which registers every runner: nothing to ask yet.
+            return { id: `${inputs.host}-registrations`, outs: { ...inputs, generation: 0, missing: [] } };
+        },
+        async diff(_id: string, olds: WatchState, news: WatchState) {
+            if (settingsChanged(olds, news)) {
+                return { changes: true };
+            }
+            const missing = await askGithub(script, news);
+            return { changes: missing.length > 0 };
+        },
+        async update(_id: string, olds: WatchState, news: WatchState) {
+            const missing = await askGithub(script, news);
+            return { outs: { ...news, generation: (olds.generation ?? 0) + (missing.length > 0 ? 1 : 0), missing } };
+        },
+    };
+}
+
+let provider: pulumi.dynamic.ResourceProvider | undefined;
+
+export class RegistrationWatch extends pulumi.dynamic.Resource {
+    /** Goes up each time GitHub was found without one of the host's registrations: a trigger of the token and install steps. */
+    declare public readonly generation: pulumi.Output<number>;
+    /** The names GitHub did not hold when the generation last went up. */
+    declare public readonly missing: pulumi.Output<string[]>;
+
+    constructor(name: string, args: RegistrationWatchArgs, opts?: pulumi.CustomResourceOptions) {
+        provider = provider ?? watchProvider(operatorScript("github-runners.js"));
+        super(provider, name, {
+            host: args.host.name,
+            org: args.org,
+            githubApi: args.githubApi,
+            instances: args.instances,
+            token: args.operatorToken === undefined ? undefined : pulumi.secret(args.operatorToken),
+            generation: 0,
+            missing: undefined,
+        }, { ...opts, additionalSecretOutputs: ["token"] });
+    }
+}
