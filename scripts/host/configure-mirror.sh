@@ -16,6 +16,8 @@
 #   MIRROR_STORAGE      cache directory (default /var/lib/runner-fleet/mirror)
 #   DOCKERHUB_USERNAME  Docker Hub user for authenticated pulls; its token comes on stdin
 #   RUNTIME_CONFIG      1: point Docker (registry-mirrors) and containerd (certs.d) at the mirror
+#   DRAIN_TIMEOUT       seconds to wait for a runner's job before Docker or containerd restart for
+#                       it (agent.drainTimeoutMinutes; needed only where runners run)
 #   SETTINGS_HASH       the hash the stack declared for these settings (recorded for drift checks)
 # Stdin: "dockerhub-token <base64>" when DOCKERHUB_USERNAME is set; nothing else.
 #

@@ -10,12 +10,36 @@
 # The certs.d entry for docker.io: written only where something reads it.
 MIRROR_HOSTS_TOML="${ROOT}/etc/containerd/certs.d/docker.io/hosts.toml"
 
-# restart_if_active UNIT WHY: restarts a running service after its config changed.
+# restart_if_active UNIT WHY: restarts a running service after its config
+# changed, without cutting a job off: Docker and containerd run the jobs'
+# containers, so each runner instance of the host is first stopped once it
+# runs no job (job_running), at most DRAIN_TIMEOUT seconds each, and started
+# again after the restart.
 restart_if_active() {
-    if ! rendering && systemctl is-active --quiet "$1"; then
-        systemctl restart "$1"
-        log "$1: restarted $2"
+    local unit="$1" why="$2" instance n waited limit stopped=()
+    if rendering || ! systemctl is-active --quiet "${unit}"; then
+        return 0
     fi
+    for instance in $(systemctl list-units --plain --no-legend --state=active 'runner-fleet-runner@*.service' 2>/dev/null | awk '{print $1}'); do
+        n="${instance#runner-fleet-runner@}"
+        n="${n%.service}"
+        limit="$(setting DRAIN_TIMEOUT)"
+        waited=0
+        while job_running "${n}"; do
+            if [ "${waited}" -ge "${limit}" ]; then
+                [ "${#stopped[@]}" -eq 0 ] || systemctl start "${stopped[@]}"
+                die "runner ${n} is still running a job after ${limit}s; ${unit} was not restarted ${why}. Run pulumi up again when it is done, or raise agent.drainTimeoutMinutes"
+            fi
+            [ "${waited}" -eq 0 ] && log "waiting for the job on runner ${n} to finish before restarting ${unit} (at most ${limit}s)"
+            sleep 2
+            waited=$((waited + 2))
+        done
+        systemctl stop "${instance}"
+        stopped+=("${instance}")
+    done
+    systemctl restart "${unit}"
+    log "${unit}: restarted ${why}${stopped[*]:+ (runners stopped between jobs for it: ${stopped[*]})}"
+    [ "${#stopped[@]}" -eq 0 ] || systemctl start "${stopped[@]}"
 }
 
 # remove_own_hosts_toml: removes the docker.io certs.d entry if runner-fleet wrote it.

@@ -485,7 +485,7 @@ describe("host scripts on real systemd hosts", function () {
             } finally {
                 world.updateTo = undefined;
             }
-            const layout = await hosts.sh(runner, "cd /opt/runner-fleet/runner-1 && readlink bin && ls -d bin.* | sort | tr '\\n' ' ' && echo && systemctl is-active runner-fleet-runner@1");
+            const layout = await hosts.sh(runner, "cd /opt/runner-fleet/runner-1 && readlink bin && ls -d bin.* | sort | paste -sd' ' && systemctl is-active runner-fleet-runner@1");
             expect(layout.trim().split("\n")).to.deep.equal([`/opt/runner-fleet/runner-1/bin.${newer}`, `bin.${installed} bin.${newer}`, "active"]);
             const reports = world.jobReports.length;
             world.giveJob("runner-1", 8);
@@ -562,7 +562,7 @@ SH
         it("ends a running job cleanly when its runner stops: SIGINT, the job reported, never SIGKILL first", async () => {
             const reports = world.jobReports.length;
             world.giveJob("runner-1", 60);
-            await waitFor(async () => (await hosts.exec(runner, "pgrep -f runner-1/bin/Runner.Worker", "", 10_000)).code === 0, "the job to start");
+            await waitFor(async () => (await hosts.exec(runner, "pgrep -f 'runner-1/bin[^/]*/Runner[.]Worker'", "", 10_000)).code === 0, "the job to start");
             await hosts.sh(runner, "systemctl stop runner-fleet-runner@1");
             expect(world.signals.slice(-1)).to.deep.equal([{ name: "runner-1", sig: "INT" }]);
             expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Failed", reason: "shutdown" }]);
@@ -705,6 +705,54 @@ SH
             figure(`upstream back: the mirror started ${((Date.now() - t0) / 1000).toFixed(0)}s later`);
             expect((await hosts.sh(runner, "systemctl show -p NRestarts --value runner-fleet-mirror")).trim()).to.equal("0");
             await pullPy("http://127.0.0.1:5000", "library/hello");
+        });
+
+        it("stops a runner whose registration GitHub deleted instead of restarting it in a loop, reports it, and the install registers it again", async () => {
+            const heartbeats = () => world.requests.filter(r => r === "POST /_fake/runners/runner-1/heartbeat").length;
+            world.deleteRunner("runner-1");
+            await waitFor(async () => (await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 || true")).trim() !== "active", "the runner to stop");
+            const before = heartbeats();
+            const restarts = async () => Number((await hosts.sh(runner, "systemctl show -p NRestarts --value runner-fleet-runner@1")).trim());
+            const restartsThen = await restarts();
+            // Three restart intervals (RestartSec=5): a runner restarted in a loop would have asked again by now.
+            await new Promise(r => setTimeout(r, 16_000));
+            expect(heartbeats() - before, "the listener did not come back").to.equal(0);
+            expect(await restarts(), "systemd did not restart it").to.equal(restartsThen);
+            const check = await checkHost(runnerTarget(), new OpenSshRunner(), 60_000);
+            const registered = check.checks.find(c => c.check === "runner-registered-1");
+            expect(registered?.ok, JSON.stringify(check.checks)).to.equal(false);
+            expect(registered?.detail).to.contain("GitHub deleted the registration").and.contain("run pulumi up to register it again");
+            figure(`plain host, registration deleted by GitHub: the runner stopped; check.sh says "${registered?.detail}"`);
+
+            // What the next pulumi up runs (the registration watch's generation moved the triggers): a token, then the install.
+            await run(runner, rc["agent-install"].create, await mint(rc), "the install after GitHub deleted the registration");
+            expect(world.runners.has("runner-1")).to.equal(true);
+            expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1; test -e /var/lib/runner-fleet/runner-1.unregistered && echo still-marked || echo cleared")).trim().split("\n"))
+                .to.deep.equal(["active", "cleared"]);
+            const after = await checkHost(runnerTarget(), new OpenSshRunner(), 60_000);
+            expect(after.checks.find(c => c.check === "runner-registered-1")?.ok).to.equal(true);
+            const reports = world.jobReports.length;
+            world.giveJob("runner-1", 1);
+            await waitFor(() => world.jobReports.length > reports, "a job on the registered-again runner");
+        });
+
+        it("restarts Docker for a mirror change only between jobs: the runner is stopped once its job ended, and started again", async () => {
+            const dockerStarted = async () => (await hosts.sh(runner, "systemctl show -p ActiveEnterTimestampMonotonic --value docker")).trim();
+            const before = await dockerStarted();
+            const moved = await renderHost(runner, hosts.privateKey, runnerArgs(), runnerMirror({ bindAddress: "127.0.0.1:5010" }));
+            const reports = world.jobReports.length;
+            world.giveJob("runner-1", 8);
+            await waitFor(async () => (await hosts.exec(runner, "pgrep -f 'runner-1/bin[^/]*/Runner[.]Worker'", "", 10_000)).code === 0, "the job to start");
+            const t0 = Date.now();
+            await run(runner, moved["mirror-configure"].create, moved["mirror-configure"].stdin, "a mirror change during a job");
+            const took = (Date.now() - t0) / 1000;
+            figure(`plain host, mirror moved during an 8 s job: Docker restarted after the job, the step took ${took.toFixed(1)}s`);
+            expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
+            expect(took).to.be.at.least(3);
+            expect(await dockerStarted(), "docker restarted").to.not.equal(before);
+            expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 docker")).trim().split("\n")).to.deep.equal(["active", "active"]);
+            // Back where the other tests expect it (no job: nothing to wait for).
+            await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "the mirror back");
         });
 
         it("removes only the agent when only the agent goes: the mirror keeps its registry release and serves after a restart", async () => {

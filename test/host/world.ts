@@ -382,6 +382,16 @@ export class World {
     /** The version each runner last reported. */
     public readonly versions = new Map<string, string>();
 
+    /**
+     * Deletes a runner's registration as GitHub does for one offline for 14 days, or an admin in the
+     * organization's settings (docs.github.com, "About self-hosted runners"): its listener's next
+     * request is refused as "runner not found".
+     */
+    deleteRunner(name: string): void {
+        this.runners.delete(name);
+        this.events.push({ kind: "deleted-by-github", detail: { name } });
+    }
+
     /** Hands the runner named `name` a job that lasts `seconds`. */
     giveJob(name: string, seconds = 1): void {
         this.jobsFor.set(name, seconds);
