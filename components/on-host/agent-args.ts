@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AgentKind, EndpointsSpec } from "../spec/settings";
 import { RunnerHost } from "../hosts/host";
-import { RegistrationWatch } from "./registration-watch";
 
 export interface AgentSecrets {
     /** actuated: the licence key. */
@@ -96,5 +95,13 @@ export interface AgentSteps {
     readonly portProbe?: command.local.Command;
     readonly runners?: command.local.Command;
     readonly registrationToken?: command.local.Command;
-    readonly registrations?: RegistrationWatch;
+    readonly registrations?: RegistrationWatchOf;
+}
+
+/** What the plain runner's registration watch (registration-watch.ts) offers the rest. */
+export interface RegistrationWatchOf extends pulumi.Resource {
+    /** Goes up each time GitHub was found without one of the host's registrations. */
+    readonly generation: pulumi.Output<number>;
+    /** The names GitHub did not hold when the generation last went up. */
+    readonly missing: pulumi.Output<string[]>;
 }

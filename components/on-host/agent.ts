@@ -13,11 +13,10 @@ import { settingProblems } from "../spec/parse";
 import { Problem, throwIfAny } from "../spec/problems";
 import { AgentKind, DEFAULTS, GithubSchema, MirrorSchema, hostSchema, AgentSchema } from "../spec/settings";
 import { endpointsProblems } from "../spec/rules";
-import { AgentSteps, RunnerAgentArgs } from "./agent-args";
+import { AgentSteps, RegistrationWatchOf, RunnerAgentArgs } from "./agent-args";
 import { actuatedProblems, actuatedSecrets, actuatedSteps } from "./actuated-agent";
 import { plainRunnerProblems, plainRunnerSecrets, plainRunnerSteps } from "./plain-agent";
 import { hostScriptCommand, secretLines } from "./host-command";
-import { RegistrationWatch } from "./registration-watch";
 
 export type { AgentSecrets, RunnerAgentArgs } from "./agent-args";
 
@@ -74,7 +73,7 @@ export class RunnerAgent extends pulumi.ComponentResource {
     /** github-runner: mints the install's registration token (where pulumi runs). */
     public readonly registrationToken?: command.local.Command;
     /** github-runner (kept registrations): asks GitHub at every preview and up whether it still holds the host's runners. */
-    public readonly registrations?: RegistrationWatch;
+    public readonly registrations?: RegistrationWatchOf;
     /** The settings hash the install recorded on the host (for drift checks). */
     public readonly settingsHash: string;
     /** What the agent's commands record on the host, by stamp name (for drift checks). */

@@ -9,6 +9,8 @@
 
 # The certs.d entry for docker.io: written only where something reads it.
 MIRROR_HOSTS_TOML="${ROOT}/etc/containerd/certs.d/docker.io/hosts.toml"
+# The mirror address the clients were last pointed at.
+MIRROR_CLIENT_URL="${STATE_DIR}/mirror-client.url"
 
 # restart_if_active UNIT WHY: restarts a running service after its config
 # changed, without cutting a job off: Docker and containerd run the jobs'
@@ -49,25 +51,26 @@ remove_own_hosts_toml() {
     fi
 }
 
-# docker_mirror add|remove URL: sets (first in the list) or removes URL in
-# Docker's registry-mirrors in ROOT/etc/docker/daemon.json, keeping every other
-# setting. Prints "changed" or "unchanged".
+# docker_mirror add|remove URL [OLD]: sets (first in the list) or removes URL
+# in Docker's registry-mirrors in ROOT/etc/docker/daemon.json, keeping every
+# other setting; both take out OLD, the address the mirror had before.
+# Prints "changed" or "unchanged".
 docker_mirror() {
-    local action="$1" url="$2" file="${ROOT}/etc/docker/daemon.json" desired result
+    local action="$1" url="$2" old="${3:-}" file="${ROOT}/etc/docker/daemon.json" desired result
     [ "${action}" = add ] || [ -f "${file}" ] || {
         echo unchanged
         return 0
     }
     desired="$(mktemp)"
-    python3 - "${action}" "${file}" "${url}" >"${desired}" <<'PY'
+    python3 - "${action}" "${file}" "${url}" "${old}" >"${desired}" <<'PY'
 import json, sys
-action, path, url = sys.argv[1:4]
+action, path, url, old = sys.argv[1:5]
 try:
     with open(path) as f:
         conf = json.load(f)
 except FileNotFoundError:
     conf = {}
-mirrors = [m for m in conf.get("registry-mirrors", []) if m != url]
+mirrors = [m for m in conf.get("registry-mirrors", []) if m not in (url, old)]
 if action == "add":
     mirrors.insert(0, url)
 if mirrors:
@@ -170,7 +173,8 @@ clients_use_mirror() {
     # Docker: registry-mirrors (the classic store, the containerd store and the
     # BuildKit inside dockerd all take it; moby/moby daemon/hosts.go).
     if command -v dockerd >/dev/null 2>&1; then
-        docker_changed="$(docker_mirror add "${mirror_url}")"
+        # The address this step pointed Docker at before (a moved mirror leaves no dead entry behind).
+        docker_changed="$(docker_mirror add "${mirror_url}" "$(cat "${MIRROR_CLIENT_URL}" 2>/dev/null || true)")"
         [ "${docker_changed}" != changed ] || restart_if_active docker.service "to use the mirror"
     fi
     # containerd: its CRI plugin (crictl, kubelet) with config_path, and nerdctl, read certs.d;
@@ -198,14 +202,18 @@ TOML
         remove_own_hosts_toml
     fi
     [ "${containerd_changed}" != changed ] || restart_if_active containerd.service "to read certs.d"
+    printf '%s\n' "${mirror_url}" | write_file "${MIRROR_CLIENT_URL}" 0644 >/dev/null
 }
 
 # clients_leave_mirror URL: takes the mirror at URL out of Docker's config and
 # removes runner-fleet's certs.d entry. containerd's config_path is left as it
 # is: it names certs.d, which without that entry changes nothing.
 clients_leave_mirror() {
+    local old
+    old="$(cat "${MIRROR_CLIENT_URL}" 2>/dev/null || true)"
     remove_own_hosts_toml
-    if command -v python3 >/dev/null 2>&1 && [ "$(docker_mirror remove "$1")" = changed ]; then
+    rm -f "${MIRROR_CLIENT_URL}"
+    if command -v python3 >/dev/null 2>&1 && [ "$(docker_mirror remove "$1" "${old}")" = changed ]; then
         restart_if_active docker.service "without the mirror"
     fi
 }

@@ -292,6 +292,24 @@ describe("the fleet under the real Pulumi engine", function () {
         expect(after[1] - before[1]).to.equal(0);
         await waitFor(() => (world.runners.get("runner-1")?.labels ?? []).includes("relabelled"), "the runner to register with its new labels");
     });
+    it("registers again a runner GitHub deleted: the preview shows it, up does it on that host only, and the up after changes nothing", async () => {
+        world.deleteRunner("runner-1");
+        // The host stops the runner (runner-service.sh); the watch finds it missing where pulumi runs.
+        await waitFor(async () => (await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 || true")).trim() !== "active", "the runner to stop");
+        const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
+        const changed = (preview.steps ?? []).filter((s: { op: string }) => s.op !== "same").map((s: { urn: string }) => s.urn.split("::").pop());
+        expect([...new Set(changed)].sort()).to.deep.equal(["fleet-runner-agent-install", "fleet-runner-agent-registrations", "fleet-runner-agent-token"]);
+        const before = [await stackSessions(runner), await stackSessions(actuated)];
+        await timed("pulumi up (a registration GitHub deleted)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        const after = [await stackSessions(runner), await stackSessions(actuated)];
+        expect(after[1] - before[1], "nothing ran on the other host").to.equal(0);
+        expect(world.runners.has("runner-1")).to.equal(true);
+        expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1")).trim()).to.equal("active");
+        const again = [await stackSessions(runner), await stackSessions(actuated)];
+        await timed("pulumi up (after the re-registration, nothing changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        const last = [await stackSessions(runner), await stackSessions(actuated)];
+        expect(last.map((n, k) => n - again[k])).to.deep.equal([0, 0]);
+    });
 
     it("previews fleets of 1, 10 and 50 existing hosts (nothing contacted) and reports the time", async () => {
         for (const n of [1, 10, 50]) {

@@ -137,6 +137,18 @@ describe("host scripts", () => {
             expect(fs.readFileSync(path.join(root, "var/lib/runner-fleet/mirror.hash"), "utf8").trim()).to.equal("a".repeat(64));
         });
 
+        it("moves Docker's mirror entry with the mirror: the address it had before goes, every other entry stays", () => {
+            const root = tempRoot();
+            fs.mkdirSync(path.join(root, "etc/docker"), { recursive: true });
+            fs.writeFileSync(path.join(root, "etc/docker/daemon.json"), JSON.stringify({ "registry-mirrors": ["https://mirror.example"] }));
+            const daemon = () => JSON.parse(fs.readFileSync(path.join(root, "etc/docker/daemon.json"), "utf8"))["registry-mirrors"];
+            expect(run("configure-mirror.sh", { ...env(root), ...engines(null) }, `dockerhub-token ${b64(TOKEN)}\n`).status).to.equal(0);
+            expect(daemon()).to.deep.equal(["http://127.0.0.1:5000", "https://mirror.example"]);
+            const moved = run("configure-mirror.sh", { ...env(root, { MIRROR_BIND: "127.0.0.1:5010" }), ...engines(null) }, `dockerhub-token ${b64(TOKEN)}\n`);
+            expect(moved.status, moved.out).to.equal(0);
+            expect(daemon()).to.deep.equal(["http://127.0.0.1:5010", "https://mirror.example"]);
+        });
+
         it("rewrites nothing on a second run with the same input", () => {
             const root = tempRoot();
             const e = { ...env(root), ...engines("1.6.20") };
