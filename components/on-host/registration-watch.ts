@@ -74,7 +74,7 @@ export function watchProvider(script: string): pulumi.dynamic.ResourceProvider {
     const settingsChanged = (a: WatchState, b: WatchState) =>
         a.host !== b.host || a.org !== b.org || a.githubApi !== b.githubApi || a.instances !== b.instances;
     return {
-        async create(inputs: WatchState) {
+        async create(inputs: Omit<WatchState, "generation">) {
             // Created with the host's install, which registers every runner: nothing to ask yet.
             return { id: `${inputs.host}-registrations`, outs: { ...inputs, generation: 0, missing: [] } };
         },
@@ -108,7 +108,9 @@ export class RegistrationWatch extends pulumi.dynamic.Resource {
             githubApi: args.githubApi,
             instances: args.instances,
             token: args.operatorToken === undefined ? undefined : pulumi.secret(args.operatorToken),
-            generation: 0,
+            // Outputs only: a preview of an update (the engine shows a dynamic resource's inputs as its
+            // outputs then) leaves them unknown, so the preview shows the token and install steps re-run.
+            generation: undefined,
             missing: undefined,
         }, { ...opts, additionalSecretOutputs: ["token"] });
     }

@@ -85,6 +85,9 @@ export const defaultOutputs: Outputs = (type, name, inputs) => {
             const minted = `registration-token ${Buffer.from(MINTED_REGISTRATION_TOKEN).toString("base64")}\n`;
             return { stdout: env.ACTION === "mint" ? minted : "", stderr: "" };
         }
+        case "pulumi-nodejs:dynamic:Resource":
+            // The registration watch as its create answers: GitHub not asked yet, generation 0.
+            return "instances" in inputs && "org" in inputs ? { generation: 0, missing: [] } : {};
         default:
             return {};
     }

@@ -7,6 +7,8 @@
 #                            (untagged nested module: the pseudo-version of the v3.259.0 commit)
 #   pulumi-resource-command  github.com/pulumi/pulumi-command/provider ./cmd/pulumi-resource-command
 #                            (the pseudo-version of the v1.2.1 commit)
+#   pulumi-resource-pulumi-nodejs  the dynamic-resource plugin script of
+#                            github.com/pulumi/pulumi/sdk/v3 (nodejs/dist), as the CLI's releases carry it
 #
 # A `pulumi` (or `pulumi-language-nodejs`, `pulumi-resource-command`) already
 # on PATH is used as it is. Cached binaries are reused. Prints the folder of
@@ -137,6 +139,18 @@ if [ "${#todo[@]}" -gt 0 ]; then
         done
         rm -rf "${work:?}"
         log "build took $(($(date +%s) - started))s"
+    fi
+fi
+# The dynamic-resource plugin the CLI's releases carry beside it (a shell
+# script that runs @pulumi/pulumi's cmd/dynamic-provider; the registration
+# watch is such a resource): from the SDK module at the same version.
+if [ "${#missing[@]}" -eq 0 ] && ! command -v pulumi-resource-pulumi-nodejs >/dev/null 2>&1 &&
+    [ ! -x "${bin}/pulumi-resource-pulumi-nodejs" ]; then
+    GO="${GO:-$(find_go)}"
+    fetch sdk github.com/pulumi/pulumi/sdk/v3 "v${PULUMI_VERSION}"
+    if [ -n "${source_dir[sdk]:-}" ]; then
+        install -m 0755 "${source_dir[sdk]}/nodejs/dist/pulumi-resource-pulumi-nodejs" "${bin}/pulumi-resource-pulumi-nodejs"
+        log "pulumi-resource-pulumi-nodejs from github.com/pulumi/pulumi/sdk/v3@v${PULUMI_VERSION}"
     fi
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
