@@ -755,6 +755,16 @@ SH
             await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "the mirror back");
         });
 
+        it("fails the install with GitHub's words when the runner group does not exist, and the runner keeps its id when the group is right again", async () => {
+            const id = world.runners.get("runner-1")?.id;
+            const bad = await renderHost(runner, hosts.privateKey, { ...runnerArgs(), runnerGroup: "no-such-group" }, runnerMirror());
+            const r = await hosts.exec(runner, bad["agent-install"].create, await mint(bad), 300_000);
+            expect(r.code, "the step fails").to.not.equal(0);
+            expect(r.stderr).to.contain('Could not find any self-hosted runner group named "no-such-group"');
+            await run(runner, rc["agent-install"].create, await mint(rc), "the install with the group as it was");
+            expect(world.runners.get("runner-1")).to.include({ group: "native", id });
+        });
+
         it("removes only the agent when only the agent goes: the mirror keeps its registry release and serves after a restart", async () => {
             await run(runner, rc["agent-install"].delete, "", "delete agent-install alone");
             const left = await hosts.sh(runner, `

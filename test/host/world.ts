@@ -53,6 +53,9 @@ function sha256(b: Buffer | string): string {
     return createHash("sha256").update(b).digest("hex");
 }
 
+/** The oldest actions/runner release GitHub registers (the fleet's catalog refuses older ones too). */
+const MIN_RUNNER_VERSION = "2.329.0";
+
 // ---------------------------------------------------------------------------
 // The fake actions/runner release. Each behaviour follows actions/runner
 // (AR, src/Misc/layoutroot and src/Runner.Listener at v2.336.0) where
@@ -63,7 +66,12 @@ function sha256(b: Buffer | string): string {
 //    Dotnet Core 6.0"; AR config.sh checks ldconfig for libicu);
 //  - inputs come from ACTIONS_RUNNER_INPUT_<NAME> (AR CommandSettings.cs);
 //    an existing name without --replace fails ("A runner exists with the same
-//    name"); --ephemeral: one job, then the registration is gone;
+//    name"), with --replace the runner keeps its id; --ephemeral: one job,
+//    then the registration is gone; an unknown --runnergroup fails ("Could
+//    not find any self-hosted runner group named ..."), and so does
+//    --no-default-labels without --labels (AR ConfigurationManager.cs); the
+//    release's version goes with the registration, and GitHub refuses one
+//    below its minimum (2.329.0; the server's rule, not in AR's source);
 //  - run.sh loops over run-helper.sh (copied from its template each time
 //    round) while the helper returns 2, and otherwise exits 0; the helper runs
 //    bin/Runner.Listener and turns its return codes into 2 (retry after 5 s;
@@ -103,7 +111,7 @@ if [ "$(id -u)" = 0 ] && [ -z "\${RUNNER_ALLOW_RUNASROOT:-}" ]; then echo "Must 
 if ! ldconfig -NXv 2>/dev/null | grep libicu >/dev/null 2>&1; then
   echo "Libicu's dependencies is missing for Dotnet Core 6.0" >&2; exit 1
 fi
-url="" name="" labels="" group="Default" ephemeral=false replace=false
+url="" name="" labels="" group="Default" ephemeral=false replace=false nodefault=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --url) url="$2"; shift ;;
@@ -113,22 +121,27 @@ while [ $# -gt 0 ]; do
     --work) shift ;;
     --ephemeral) ephemeral=true ;;
     --replace) replace=true ;;
-    --unattended|--no-default-labels|--disableupdate) ;;
+    --no-default-labels) nodefault=true ;;
+    --unattended|--disableupdate) ;;
     --token) echo "token on the command line (the suite's guard)" >&2; exit 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
+if [ "$nodefault" = true ] && [ -z "$labels" ]; then
+  echo "Disabling default labels via --no-default-labels without specifying --labels is not supported" >&2; exit 1
+fi
 token="\${ACTIONS_RUNNER_INPUT_TOKEN:?no token}"
 unset ACTIONS_RUNNER_INPUT_TOKEN
 base="\${url%/*}"; org="\${url##*/}"
 hdr="$(mktemp)"; chmod 600 "$hdr"
 printf 'Authorization: RemoteAuth %s\\n' "$token" > "$hdr"
-body="$(python3 -c 'import json,sys; print(json.dumps({"name":sys.argv[1],"labels":sys.argv[2].split(","),"group":sys.argv[3],"ephemeral":sys.argv[4]=="true","org":sys.argv[5],"replace":sys.argv[6]=="true"}))' "$name" "$labels" "$group" "$ephemeral" "$org" "$replace")"
+body="$(python3 -c 'import json,sys; print(json.dumps({"name":sys.argv[1],"labels":sys.argv[2].split(","),"group":sys.argv[3],"ephemeral":sys.argv[4]=="true","org":sys.argv[5],"replace":sys.argv[6]=="true","version":sys.argv[7]}))' "$name" "$labels" "$group" "$ephemeral" "$org" "$replace" "$(cat "$(dirname "$(readlink -f bin/Runner.Listener)")/.version")")"
 if ! curl -sS -o .runner.tmp -w '%{http_code}' -H @"$hdr" -H 'Content-Type: application/json' -d "$body" "$base/_fake/runners/register" > .status; then
   rm -f "$hdr"; echo "could not reach GitHub" >&2; exit 1
 fi
 rm -f "$hdr"
+if [ "$(cat .status)" = 404 ]; then echo "Could not find any self-hosted runner group named \"$group\"." >&2; rm -f .status .runner.tmp; exit 1; fi
 if [ "$(cat .status)" != 200 ]; then echo "Http response code: $(cat .status) $(cat .runner.tmp)" >&2; rm -f .status .runner.tmp; exit 1; fi
 rm -f .status
 mv .runner.tmp .runner
@@ -379,6 +392,8 @@ export class World {
      * RunnerRefresh message, with where to download it).
      */
     public updateTo?: string;
+    /** The organization's runner groups (an unknown --runnergroup is refused). */
+    public readonly runnerGroups = new Set(["Default", "native", "runner-fleet"]);
     /** The version each runner last reported. */
     public readonly versions = new Map<string, string>();
 
@@ -578,11 +593,18 @@ export class World {
                 this.events.push({ kind: "expired-token", detail: {} });
                 return this.json(res, 401, { message: "registration token expired" });
             }
-            const b = JSON.parse(body.toString()) as Omit<RunnerRecord, "id"> & { replace?: boolean };
+            const b = JSON.parse(body.toString()) as Omit<RunnerRecord, "id"> & { replace?: boolean; version?: string };
+            if (!this.runnerGroups.has(b.group)) {
+                return this.json(res, 404, { message: `runner group ${b.group} not found` });
+            }
+            if (b.version && compareVersions(b.version, MIN_RUNNER_VERSION) < 0) {
+                return this.json(res, 400, { message: `Runner version v${b.version} is deprecated: GitHub accepts ${MIN_RUNNER_VERSION} or newer` });
+            }
             if (this.runners.has(b.name) && !b.replace) {
                 return this.json(res, 400, { message: `A runner exists with the same name ${b.name}.` });
             }
-            const record = { ...b, id: this.nextId++ };
+            // --replace keeps the runner's id (AR ConfigurationManager.cs, ReplaceAgentAsync with the existing id).
+            const record = { ...b, id: this.runners.get(b.name)?.id ?? this.nextId++ };
             this.runners.set(b.name, record);
             this.events.push({ kind: "register", detail: { name: b.name } });
             return this.json(res, 200, { agentId: record.id, agentName: b.name, poolName: b.group });
