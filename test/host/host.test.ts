@@ -760,7 +760,7 @@ SH
             const bad = await renderHost(runner, hosts.privateKey, { ...runnerArgs(), runnerGroup: "no-such-group" }, runnerMirror());
             const r = await hosts.exec(runner, bad["agent-install"].create, await mint(bad), 300_000);
             expect(r.code, "the step fails").to.not.equal(0);
-            expect(r.stderr).to.contain('Could not find any self-hosted runner group named "no-such-group"');
+            expect(r.stderr, r.stderr).to.contain('Could not find any self-hosted runner group named "no-such-group"');
             await run(runner, rc["agent-install"].create, await mint(rc), "the install with the group as it was");
             expect(world.runners.get("runner-1")).to.include({ group: "native", id });
         });

@@ -141,7 +141,7 @@ if ! curl -sS -o .runner.tmp -w '%{http_code}' -H @"$hdr" -H 'Content-Type: appl
   rm -f "$hdr"; echo "could not reach GitHub" >&2; exit 1
 fi
 rm -f "$hdr"
-if [ "$(cat .status)" = 404 ]; then echo "Could not find any self-hosted runner group named \"$group\"." >&2; rm -f .status .runner.tmp; exit 1; fi
+if [ "$(cat .status)" = 404 ]; then printf 'Could not find any self-hosted runner group named "%s".\\n' "$group" >&2; rm -f .status .runner.tmp; exit 1; fi
 if [ "$(cat .status)" != 200 ]; then echo "Http response code: $(cat .status) $(cat .runner.tmp)" >&2; rm -f .status .runner.tmp; exit 1; fi
 rm -f .status
 mv .runner.tmp .runner
