@@ -24,6 +24,8 @@ fi
 for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runner@*.service' | awk '{print $1}'); do
     systemctl disable --now --quiet "${unit}" || true
 done
+# An instance that had failed (a registration GitHub deleted, a refused one) stays listed until told.
+systemctl reset-failed 'runner-fleet-runner@*' 2>/dev/null || true
 
 rm -f /etc/systemd/system/runner-fleet-runner@.service "${env_file}"
 # Only the runner's own: /opt/runner-fleet also holds the mirror's registry

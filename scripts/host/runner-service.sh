@@ -93,7 +93,8 @@ configure() {
         log "runner ${name} has no registration and no token to register with (tokens are minted where pulumi runs); it stays stopped until pulumi up registers it"
         exit 78
     fi
-    rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams" "${failed}"
+    # The registration this instance held goes now: the install waits for the new one, never for the record of the old.
+    rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams" "${failed}" "${registered}"
     local out rc=0
     out="$(cd "${dir}" && export ACTIONS_RUNNER_INPUT_TOKEN && as_runner ./config.sh "${args[@]}" 2>&1)" || rc=$?
     local ACTIONS_RUNNER_INPUT_TOKEN_USED="${ACTIONS_RUNNER_INPUT_TOKEN}"

@@ -761,8 +761,13 @@ SH
             const r = await hosts.exec(runner, bad["agent-install"].create, await mint(bad), 300_000);
             expect(r.code, "the step fails").to.not.equal(0);
             expect(r.stderr, r.stderr).to.contain('Could not find any self-hosted runner group named "no-such-group"');
+            const registrations = world.count("register");
             await run(runner, rc["agent-install"].create, await mint(rc), "the install with the group as it was");
             expect(world.runners.get("runner-1")).to.include({ group: "native", id });
+            // It registered again (the failed attempt had taken its registration off the host), and runs.
+            expect(world.count("register")).to.equal(registrations + 1);
+            expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1; test -e /opt/runner-fleet/runner-1/.runner && echo registered")).trim().split("\n"))
+                .to.deep.equal(["active", "registered"]);
         });
 
         it("removes only the agent when only the agent goes: the mirror keeps its registry release and serves after a restart", async () => {
@@ -773,7 +778,8 @@ SH
                 ls /opt/runner-fleet/registry-${MIRROR_REGISTRY_RELEASE.version}/registry
                 systemctl restart runner-fleet-mirror && systemctl is-active runner-fleet-mirror
                 curl -fsS --retry 10 --retry-connrefused --retry-delay 1 -o /dev/null -w '%{http_code}\n' http://127.0.0.1:5000/v2/`);
-            expect(left.trim().split("\n")).to.deep.equal(["0", "0", `/opt/runner-fleet/registry-${MIRROR_REGISTRY_RELEASE.version}/registry`, "active", "200"]);
+            const units = await hosts.sh(runner, "systemctl list-units --all --plain --no-legend 'runner-fleet-runner@*'; journalctl -u 'runner-fleet-runner@*' --no-pager | tail -n 15");
+            expect(left.trim().split("\n"), units).to.deep.equal(["0", "0", `/opt/runner-fleet/registry-${MIRROR_REGISTRY_RELEASE.version}/registry`, "active", "200"]);
         });
 
         it("removes the services and deregisters from the organization", async () => {
