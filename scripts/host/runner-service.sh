@@ -112,6 +112,18 @@ configure() {
     printf '%s\n' "${wanted}" | write_as "${user}" "${dir}/.runner-fleet-registration"
 }
 
+# registration_deleted: whether the listener's newest log says GitHub deleted
+# this runner (before 2.336.0 it keeps .runner and .credentials then: its
+# session is refused, MessageListener.cs). Read as the runner, as everything
+# in the runner's folder is; the configuration it kept is removed, as 2.336.0
+# removes it itself.
+registration_deleted() {
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    as_user "${user}" sh -c 'cd "$1" && f="$(ls -t _diag/Runner_*.log 2>/dev/null | head -n 1)" && [ -n "$f" ] && tail -n 50 "$f"' sh "${dir}" 2>/dev/null |
+        grep -e 'registration has been deleted from the server' -e 'no longer exists on the server' >/dev/null || return 1
+    rm -f "${dir}/.runner" "${dir}/.credentials" "${dir}/.credentials_rsaparams"
+}
+
 child=""
 stop() {
     trap - TERM INT
@@ -155,7 +167,7 @@ while true; do
         # listener then removes .runner and .credentials and returns 0 (actions/runner Runner.cs,
         # "The runner no longer exists on the server"). Restarting would only try again every few
         # seconds, with no token to register: stop, and say so where check.sh and pulumi up look.
-        if [ ! -e "${dir}/.runner" ]; then
+        if [ ! -e "${dir}/.runner" ] || registration_deleted; then
             printf '%s GitHub deleted the registration\n' "$(date -u +%FT%TZ)" >"${unregistered}"
             log "runner ${name}: GitHub no longer knows this runner (removed by an admin, or after 14 days offline); stopped. pulumi up registers it again"
             exit 78

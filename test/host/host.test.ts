@@ -707,33 +707,45 @@ SH
             await pullPy("http://127.0.0.1:5000", "library/hello");
         });
 
-        it("stops a runner whose registration GitHub deleted instead of restarting it in a loop, reports it, and the install registers it again", async () => {
+        it("stops a runner whose registration GitHub deleted instead of restarting it in a loop, reports it, and the install registers it again (before and from 2.336.0)", async () => {
             const heartbeats = () => world.requests.filter(r => r === "POST /_fake/runners/runner-1/heartbeat").length;
-            world.deleteRunner("runner-1");
-            await waitFor(async () => (await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 || true")).trim() !== "active", "the runner to stop");
-            const before = heartbeats();
             const restarts = async () => Number((await hosts.sh(runner, "systemctl show -p NRestarts --value runner-fleet-runner@1")).trim());
-            const restartsThen = await restarts();
-            // Three restart intervals (RestartSec=5): a runner restarted in a loop would have asked again by now.
-            await new Promise(r => setTimeout(r, 16_000));
-            expect(heartbeats() - before, "the listener did not come back").to.equal(0);
-            expect(await restarts(), "systemd did not restart it").to.equal(restartsThen);
-            const check = await checkHost(runnerTarget(), new OpenSshRunner(), 60_000);
-            const registered = check.checks.find(c => c.check === "runner-registered-1");
-            expect(registered?.ok, JSON.stringify(check.checks)).to.equal(false);
-            expect(registered?.detail).to.contain("GitHub deleted the registration").and.contain("run pulumi up to register it again");
-            figure(`plain host, registration deleted by GitHub: the runner stopped; check.sh says "${registered?.detail}"`);
+            const deleteAndRecover = async (version: string) => {
+                world.deleteRunner("runner-1");
+                await waitFor(async () => (await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 || true")).trim() !== "active", "the runner to stop");
+                const before = heartbeats();
+                const restartsThen = await restarts();
+                // Three restart intervals (RestartSec=5): a runner restarted in a loop would have asked again by now.
+                await new Promise(r => setTimeout(r, 16_000));
+                expect(heartbeats() - before, `${version}: the listener did not come back`).to.equal(0);
+                expect(await restarts(), `${version}: systemd did not restart it`).to.equal(restartsThen);
+                const check = await checkHost(runnerTarget(), new OpenSshRunner(), 60_000);
+                const registered = check.checks.find(c => c.check === "runner-registered-1");
+                expect(registered?.ok, JSON.stringify(check.checks)).to.equal(false);
+                expect(registered?.detail).to.contain("GitHub deleted the registration").and.contain("run pulumi up to register it again");
+                figure(`plain host, runner ${version}, registration deleted by GitHub: the runner stopped; check.sh says "${registered?.detail}"`);
 
-            // What the next pulumi up runs (the registration watch's generation moved the triggers): a token, then the install.
-            await run(runner, rc["agent-install"].create, await mint(rc), "the install after GitHub deleted the registration");
-            expect(world.runners.has("runner-1")).to.equal(true);
-            expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1; test -e /var/lib/runner-fleet/runner-1.unregistered && echo still-marked || echo cleared")).trim().split("\n"))
-                .to.deep.equal(["active", "cleared"]);
-            const after = await checkHost(runnerTarget(), new OpenSshRunner(), 60_000);
-            expect(after.checks.find(c => c.check === "runner-registered-1")?.ok).to.equal(true);
-            const reports = world.jobReports.length;
-            world.giveJob("runner-1", 1);
-            await waitFor(() => world.jobReports.length > reports, "a job on the registered-again runner");
+                // What the next pulumi up runs (the registration watch's generation moved the triggers): a token, then the install.
+                await run(runner, rc["agent-install"].create, await mint(rc), `the install after GitHub deleted the registration (${version})`);
+                expect(world.runners.has("runner-1")).to.equal(true);
+                expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1; test -e /var/lib/runner-fleet/runner-1.unregistered && echo still-marked || echo cleared")).trim().split("\n"))
+                    .to.deep.equal(["active", "cleared"]);
+                const after = await checkHost(runnerTarget(), new OpenSshRunner(), 60_000);
+                expect(after.checks.find(c => c.check === "runner-registered-1")?.ok).to.equal(true);
+                const reports = world.jobReports.length;
+                world.giveJob("runner-1", 1);
+                await waitFor(() => world.jobReports.length > reports, "a job on the registered-again runner");
+            };
+            // The runner updated itself to a release before 2.336.0 (the test before): its listener keeps .runner.
+            await deleteAndRecover(world.versions.get("runner-1") ?? "?");
+            // From 2.336.0 the listener removes its configuration itself.
+            world.updateTo = "2.336.0";
+            try {
+                await waitFor(() => world.versions.get("runner-1") === "2.336.0", "the runner to update itself to 2.336.0", 180_000);
+            } finally {
+                world.updateTo = undefined;
+            }
+            await deleteAndRecover("2.336.0");
         });
 
         it("restarts Docker for a mirror change only between jobs: the runner is stopped once its job ended, and started again", async () => {

@@ -92,9 +92,13 @@ const MIN_RUNNER_VERSION = "2.329.0";
 //    bin.<new>/update.sh.template, starts it and returns 3; the script waits
 //    for the listener to end, moves bin to bin.<old> (or removes the link),
 //    links bin to bin.<new> and touches update.finished;
-//  - a registration GitHub deleted: the listener says "The runner no longer
-//    exists on the server. Cleaning up local configuration.", removes
-//    .runner and .credentials and returns 0 (AR Runner.cs, v2.336.0).
+//  - a registration GitHub deleted: from 2.336.0 the listener says "The
+//    runner no longer exists on the server. Cleaning up local configuration.",
+//    removes .runner and .credentials and returns 0 (AR Runner.cs); before,
+//    its session is refused ("Failed to create a session. The runner
+//    registration has been deleted from the server, please re-configure.",
+//    MessageListener.cs) and it returns 1, keeping them; either way the
+//    line goes to the terminal and to _diag/Runner_*.log.
 // The stand-in reports to the world what it does (registration, jobs, the
 // signals it got) so the suite can see it; a listener that is SIGKILLed
 // reports nothing, as GitHub then only learns of it when the job times out.
@@ -194,6 +198,10 @@ if [ "\${1:-}" = --version ]; then cat "$bindir/.version"; exit 0; fi
 root="$(dirname "$bindir")"
 cd "$root"
 version="$(cat "$bindir/.version")"
+# A log of its own for every start, as the real listener keeps in _diag (Runner_<time>-utc.log).
+mkdir -p _diag
+diag="_diag/Runner_$(date -u +%Y%m%d-%H%M%S)-$$-utc.log"
+echo "[$(date -u +%FT%TZ) INFO Runner] Runner.Listener $version started" >> "$diag"
 base="$(python3 -c 'import json; print(json.load(open(".credentials"))["base"])')"
 name="$(python3 -c 'import json; print(json.load(open(".credentials"))["name"])')"
 ephemeral="$(python3 -c 'import json; print(str(json.load(open(".credentials"))["ephemeral"]).lower())')"
@@ -228,9 +236,14 @@ while true; do
   code="$(curl -sS -o .heartbeat -w '%{http_code}' -X POST "$base/_fake/runners/$name/heartbeat?user=$(id -un)&pid=$$&arch=$(cat .fake-arch)&version=$version" 2>/dev/null || true)"
   answer="$(cat .heartbeat 2>/dev/null || true)"; rm -f .heartbeat
   if [ "$code" = 404 ]; then
-    echo "The runner no longer exists on the server. Cleaning up local configuration."
-    rm -f .runner .credentials
-    exit 0
+    if [ "$(printf '%s\n' "$version" 2.336.0 | sort -V | head -n 1)" = 2.336.0 ]; then
+      echo "The runner no longer exists on the server. Cleaning up local configuration." | tee -a "$diag"
+      rm -f .runner .credentials
+      exit 0
+    fi
+    # Before 2.336.0: the session is refused and the listener returns 1, keeping its configuration.
+    echo "Failed to create a session. The runner registration has been deleted from the server, please re-configure. Runner registrations are automatically deleted for runners that have not connected to the service recently." | tee -a "$diag"
+    exit 1
   fi
   case "$answer" in
     job:*)
