@@ -64,7 +64,9 @@ case "${agent}" in
     github-runner)
         runner_user="$(sed -n 's/^RUNNER_USER=//p' /etc/runner-fleet/runner.env 2>/dev/null | head -n 1)"
         runner_user="${runner_user:-runner}"
-        for i in $(seq 1 "$(setting INSTANCES)"); do
+        # check.sh runs without -e: a missing setting must stop it here, not leave an empty list.
+        instances="$(setting INSTANCES)" || exit 2
+        for i in $(seq 1 "${instances}"); do
             state="$(unit_state "runner-fleet-runner@${i}.service")"
             report "agent-service-${i}" "$([ "${state}" = active ] && echo true || echo false)" "runner-fleet-runner@${i} is ${state:-unknown}"
             if [ -f "${STATE_DIR}/runner-${i}.unregistered" ]; then

@@ -164,6 +164,19 @@ job_running() {
     return 1
 }
 
+# drain N LIMIT WHAT: waits until runner instance N runs no job, at most
+# LIMIT seconds, saying once that it waits before WHAT. Returns 1 when the job
+# still runs after LIMIT; the caller says what it did not do.
+drain() {
+    local n="$1" limit="$2" waited=0
+    while job_running "${n}"; do
+        [ "${waited}" -lt "${limit}" ] || return 1
+        [ "${waited}" -eq 0 ] && log "waiting for the job on runner ${RUNNER_FLEET_HOST:+${RUNNER_FLEET_HOST}-}${n} to finish before ${3} (at most ${limit}s)"
+        sleep 2
+        waited=$((waited + 2))
+    done
+}
+
 # What apt_install's policy-rc.d says of whoever wrote it.
 POLICY_MARK="# runner-fleet apt_install, pid and start:"
 
@@ -246,7 +259,8 @@ is_private_bind() {
 # SECRETS_DIR/agent/github-runner-token. The token goes to curl in a root-only
 # header file, never on a command line. Prints the response body.
 github_api() {
-    local method="$1" path="$2" token_file="${SECRETS_DIR}/agent/github-runner-token" header rc=0
+    local method="$1" path="$2" token_file="${SECRETS_DIR}/agent/github-runner-token" header rc=0 api
+    api="$(setting GITHUB_API_URL)" || return 1
     [ -s "${token_file}" ] || die "no GitHub token on this host (${token_file}); it is written by write-secrets.sh"
     header="$(mktemp)"
     chmod 0600 "${header}"
@@ -256,7 +270,7 @@ github_api() {
         printf '\nAccept: application/vnd.github+json\nX-GitHub-Api-Version: 2022-11-28\n'
     } >"${header}"
     curl -fsS --connect-timeout 20 --max-time 60 -X "${method}" -H @"${header}" \
-        "$(setting GITHUB_API_URL)${path}" || rc=$?
+        "${api}${path}" || rc=$?
     rm -f "${header}"
     return "${rc}"
 }

@@ -161,15 +161,9 @@ if [ -n "${RUNNER_SHA256:-}" ]; then
 fi
 
 # A restart first lets a running job finish.
-drain() {
-    local n="$1" waited=0 limit="${drain_timeout}"
-    while job_running "${n}"; do
-        [ "${waited}" -lt "${limit}" ] ||
-            die "runner ${host}-${n} is still running a job after ${limit}s; run pulumi up again when it is done, or raise agent.drainTimeoutMinutes"
-        [ "${waited}" -eq 0 ] && log "waiting for the job on runner ${host}-${n} to finish (at most ${limit}s)"
-        sleep 2
-        waited=$((waited + 2))
-    done
+drain_or_die() {
+    drain "$1" "${drain_timeout}" "$2" ||
+        die "runner ${host}-$1 is still running a job after ${drain_timeout}s; run pulumi up again when it is done, or raise agent.drainTimeoutMinutes"
 }
 
 rm -f "${STATE_DIR}"/runner-*.failed
@@ -179,14 +173,17 @@ if [ "${env_changed}" = changed ] || [ "${unit_changed}" = changed ]; then
     systemctl daemon-reload
 fi
 for i in $(seq 1 "${instances}"); do
-    # A runner whose registration GitHub deleted stopped itself (runner-service.sh): it registers
-    # again with this run's token, and the wait below waits for that registration, not the old one.
     if [ -f "${STATE_DIR}/runner-${i}.unregistered" ]; then
-        rm -f "${STATE_DIR}/runner-${i}.registered"
         log "runner ${host}-${i}: GitHub had deleted its registration ($(cut -c1-20 "${STATE_DIR}/runner-${i}.unregistered")); registering it again"
     fi
+    # An instance this run (re)starts writes its registration record anew once it holds one
+    # (runner-service.sh): the wait below waits for that, never for the record of an earlier
+    # registration (one GitHub deleted, or one a failed attempt already took off the host).
+    if [ "${restart}" = changed ] || ! systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
+        rm -f "${STATE_DIR}/runner-${i}.registered"
+    fi
     if [ "${restart}" = changed ] && systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
-        drain "${i}"
+        drain_or_die "${i}" "restarting it"
     fi
     systemd_apply "runner-fleet-runner@${i}.service" "${restart}"
 done
@@ -197,7 +194,7 @@ for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runne
     n="${unit#runner-fleet-runner@}"
     n="${n%.service}"
     if [ "${n}" -gt "${instances}" ] 2>/dev/null; then
-        drain "${n}"
+        drain_or_die "${n}" "removing it"
         systemctl disable --now --quiet "${unit}" || true
         rm -rf "/opt/runner-fleet/runner-${n}" "${STATE_DIR}/runner-${n}.registered"
     fi

@@ -18,24 +18,19 @@ MIRROR_CLIENT_URL="${STATE_DIR}/mirror-client.url"
 # runs no job (job_running), at most DRAIN_TIMEOUT seconds each, and started
 # again after the restart.
 restart_if_active() {
-    local unit="$1" why="$2" instance n waited limit stopped=()
+    local unit="$1" why="$2" instance n instances limit stopped=()
     if rendering || ! systemctl is-active --quiet "${unit}"; then
         return 0
     fi
-    for instance in $(systemctl list-units --plain --no-legend --state=active 'runner-fleet-runner@*.service' 2>/dev/null | awk '{print $1}'); do
+    instances="$(systemctl list-units --plain --no-legend --state=active 'runner-fleet-runner@*.service' 2>/dev/null | awk '{print $1}')"
+    [ -z "${instances}" ] || limit="$(setting DRAIN_TIMEOUT)"
+    for instance in ${instances}; do
         n="${instance#runner-fleet-runner@}"
         n="${n%.service}"
-        limit="$(setting DRAIN_TIMEOUT)"
-        waited=0
-        while job_running "${n}"; do
-            if [ "${waited}" -ge "${limit}" ]; then
-                [ "${#stopped[@]}" -eq 0 ] || systemctl start "${stopped[@]}"
-                die "runner ${n} is still running a job after ${limit}s; ${unit} was not restarted ${why}. Run pulumi up again when it is done, or raise agent.drainTimeoutMinutes"
-            fi
-            [ "${waited}" -eq 0 ] && log "waiting for the job on runner ${n} to finish before restarting ${unit} (at most ${limit}s)"
-            sleep 2
-            waited=$((waited + 2))
-        done
+        if ! drain "${n}" "${limit}" "restarting ${unit}"; then
+            [ "${#stopped[@]}" -eq 0 ] || systemctl start "${stopped[@]}"
+            die "runner ${n} is still running a job after ${limit}s; ${unit} was not restarted ${why}. Run pulumi up again when it is done, or raise agent.drainTimeoutMinutes"
+        fi
         systemctl stop "${instance}"
         stopped+=("${instance}")
     done

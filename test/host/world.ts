@@ -71,7 +71,10 @@ const MIN_RUNNER_VERSION = "2.329.0";
 //    not find any self-hosted runner group named ..."), and so does
 //    --no-default-labels without --labels (AR ConfigurationManager.cs); the
 //    release's version goes with the registration, and GitHub refuses one
-//    below its minimum (2.329.0; the server's rule, not in AR's source);
+//    below its minimum (2.329.0: the github.blog changelog on self-hosted
+//    runner minimum version enforcement, "to configure or re-register a
+//    runner, it must be on version 2.329.0 or later"; a server rule, not in
+//    AR's source, so its wording here is the suite's own);
 //  - run.sh loops over run-helper.sh (copied from its template each time
 //    round) while the helper returns 2, and otherwise exits 0; the helper runs
 //    bin/Runner.Listener and turns its return codes into 2 (retry after 5 s;
@@ -97,8 +100,11 @@ const MIN_RUNNER_VERSION = "2.329.0";
 //    removes .runner and .credentials and returns 0 (AR Runner.cs); before,
 //    its session is refused ("Failed to create a session. The runner
 //    registration has been deleted from the server, please re-configure.",
-//    MessageListener.cs) and it returns 1, keeping them; either way the
-//    line goes to the terminal and to _diag/Runner_*.log.
+//    MessageListener.cs) and it returns 1, keeping them (a release before
+//    2.336.0 that loses it while running first returns 2 from the generic
+//    catch in Program.cs and run-helper restarts it 5 s later into that same
+//    refusal; the stand-in goes to the refusal at once); either way the line
+//    goes to the terminal and to _diag/Runner_*.log.
 // The stand-in reports to the world what it does (registration, jobs, the
 // signals it got) so the suite can see it; a listener that is SIGKILLed
 // reports nothing, as GitHub then only learns of it when the job times out.
