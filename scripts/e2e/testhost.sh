@@ -7,7 +7,9 @@
 #   testhost.sh setup                  install what it needs (Debian packages), once
 #   testhost.sh build [ARCH]           build or reuse the cached root (amd64 default, or arm64 under QEMU)
 #   testhost.sh net                    create the test bridge (10.213.0.1/24), where the test world listens
-#   testhost.sh up NAME N ARCH PUBKEY  boot host NAME at 10.213.0.(10+N), root login with PUBKEY
+#   testhost.sh up NAME N ARCH PUBKEY [keep]
+#                                      boot host NAME at 10.213.0.(10+N), root login with PUBKEY;
+#                                      with keep, its disk lasts until down and it reboots as a server does
 #   testhost.sh down NAME              stop it and remove its network
 #   testhost.sh down-all               stop every test host and the bridge (also after a crash)
 #   testhost.sh root [ARCH]            print the folder of the root build uses
@@ -25,6 +27,16 @@
 # The bridge rf-br0 has 10.213.0.1/24: the test world (fake GitHub, artifact
 # server, upstream registry) listens there and nowhere else. The roots are
 # mounted with --volatile=overlay: every boot starts from the pristine root.
+# A host booted with keep has an overlay of its own on disk instead, so what
+# it wrote outlives a reboot (systemctl reboot inside ends systemd-nspawn with
+# 133, as systemd-nspawn@.service's RestartForceExitStatus knows: it is booted
+# again on the same disk and network).
+#
+# What every host has as a server has it, and nspawn does not give by itself:
+# /dev/net/tun usable by every user (udev's default rule: 0666; rootless
+# Docker's slirp4netns opens it as its user), a writable /proc/sys/net in its
+# own network namespace, and the keyring system calls (rootless Docker's runc
+# makes a session keyring).
 # Cache: ${RUNNER_FLEET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runner-fleet}/testhost.
 set -euo pipefail
 
@@ -122,7 +134,7 @@ net_up() {
 }
 
 cmd_up() {
-    local name="$1" n="$2" arch="$3" key="$4" root ns address boot_log
+    local name="$1" n="$2" arch="$3" key="$4" keep="${5:-}" root ns address boot_log disk
     root="$(root_of "${arch}")"
     [ -f "${root}/.runner-fleet-ready" ] || die "no root for ${arch}; run: testhost.sh build ${arch}"
     [ -f "${key}" ] || die "no public key at ${key}"
@@ -150,11 +162,23 @@ cmd_up() {
         extra+=(--bind=/dev/null:/dev/kvm)
     fi
     boot_log="${run_dir}/${name}.log"
-    setsid systemd-nspawn --register=no --keep-unit --boot --quiet \
-        -D "${root}" --volatile=overlay --machine="${ns}" \
+    printf 'z /dev/net/tun 0666 root root -\n' >"${run_dir}/tun.conf"
+    extra+=(--bind-ro="${run_dir}/tun.conf:/etc/tmpfiles.d/runner-fleet-testhost-tun.conf")
+    if [ "${keep}" = keep ]; then
+        disk="${cache}/disks/${name}"
+        rm -rf "${disk}"
+        mkdir -p "${disk}/upper" "${disk}/work" "${disk}/merged"
+        mount -t overlay overlay -o "lowerdir=${root},upperdir=${disk}/upper,workdir=${disk}/work" "${disk}/merged"
+        extra+=(-D "${disk}/merged")
+    else
+        extra+=(-D "${root}" --volatile=overlay)
+    fi
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    SYSTEMD_NSPAWN_API_VFS_WRITABLE=network setsid bash -c 'while :; do "$@"; rc=$?; [ "${rc}" = 133 ] || exit "${rc}"; done' boot \
+        systemd-nspawn --register=no --keep-unit --boot --quiet --machine="${ns}" \
         --network-namespace-path="/run/netns/${ns}" \
         --bind-ro="${key}:/root/.ssh/authorized_keys" \
-        --capability=CAP_NET_ADMIN --resolv-conf=off \
+        --capability=CAP_NET_ADMIN --resolv-conf=off --system-call-filter=@keyring \
         "${extra[@]}" </dev/null >"${boot_log}" 2>&1 &
     echo $! >"${run_dir}/${name}.pid"
     echo "${address}" >"${run_dir}/${name}.address"
@@ -163,9 +187,13 @@ cmd_up() {
 }
 
 cmd_down() {
-    local name="$1" ns="rf-$1" pid init
+    local name="$1" ns="rf-$1" pid init loop
     if [ -f "${run_dir}/${name}.pid" ]; then
-        pid="$(cat "${run_dir}/${name}.pid")"
+        loop="$(cat "${run_dir}/${name}.pid")"
+        # The boot loop's systemd-nspawn (none between two boots).
+        pid="$(pgrep -P "${loop}" | head -n 1 || true)"
+        kill -KILL "${loop}" 2>/dev/null || true
+        pid="${pid:-${loop}}"
         if kill -0 "${pid}" 2>/dev/null; then
             # The container's init: killing it ends everything in its PID namespace.
             init="$(pgrep -P "${pid}" | head -n 1 || true)"
@@ -183,6 +211,10 @@ cmd_down() {
     fi
     ip netns del "${ns}" 2>/dev/null || true
     ip link del "${ns}-h" 2>/dev/null || true
+    if [ -d "${cache}/disks/${name}" ]; then
+        umount "${cache}/disks/${name}/merged" 2>/dev/null || umount -l "${cache}/disks/${name}/merged" 2>/dev/null || true
+        rm -rf "${cache}/disks/${name}"
+    fi
 }
 
 cmd_down_all() {
@@ -191,7 +223,13 @@ cmd_down_all() {
         [ -e "${f}" ] || continue
         cmd_down "$(basename "${f}" .pid)"
     done
-    pkill -f 'systemd-nspawn .*--machine=rf-' 2>/dev/null || true
+    # The boot loops too (their command line names systemd-nspawn's).
+    pkill -KILL -f 'systemd-nspawn .*--machine=rf-' 2>/dev/null || true
+    for f in "${cache}"/disks/*/merged; do
+        [ -e "${f}" ] || continue
+        umount -l "${f}" 2>/dev/null || true
+    done
+    rm -rf "${cache}/disks"
     # An emulated (arm64) host whose nspawn died leaves its systemd behind.
     pkill -KILL -f 'qemu-binfmt/aarch64-binfmt-P /(usr/)?lib/systemd/' 2>/dev/null || true
     for f in /run/netns/rf-*; do
@@ -322,7 +360,7 @@ case "${1:-}" in
     root) root_of "${2:-amd64}" ;;
     build) cmd_build "${2:-amd64}" ;;
     net) net_up ;;
-    up) cmd_up "${2:?name}" "${3:?index}" "${4:?arch}" "${5:?public key file}" ;;
+    up) cmd_up "${2:?name}" "${3:?index}" "${4:?arch}" "${5:?public key file}" "${6:-}" ;;
     down) cmd_down "${2:?name}" ;;
     down-all) cmd_down_all ;;
     *) die "usage: testhost.sh setup | build [ARCH] | net | up NAME N ARCH PUBKEY | down NAME | down-all | apt-repo ARCH PKG..." ;;

@@ -24,8 +24,12 @@ export function testhost(...args: string[]): string {
 /** What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer, ICU for the runner's .NET. */
 export const APT_PACKAGES = ["sudo", "libicu72", "libkrb5-3"];
 
-/** What the amd64 runner host has besides, as a server with containers has them: Docker and containerd (Debian's). */
-export const CLIENT_PACKAGES = ["docker.io", "containerd"];
+/**
+ * What the amd64 runner host has besides, as a server with containers has them: Docker and containerd
+ * (Debian's); what rootless Docker needs, which the install takes from there (rootlesskit, uidmap,
+ * slirp4netns); busybox-static, which the world turns into the image the suite's container jobs run.
+ */
+export const CLIENT_PACKAGES = ["docker.io", "containerd", "rootlesskit", "uidmap", "slirp4netns", "busybox-static"];
 
 /** The local apt repositories the test world serves on the bridge, per arch (testhost.sh apt-repo). */
 export function aptRepos(...arches: ("amd64" | "arm64")[]): Record<string, string> {
@@ -67,8 +71,9 @@ export class TestHosts {
         this.privateKey = fs.readFileSync(this.keyFile, "utf8");
     }
 
-    boot(name: string, index: number, arch: "amd64" | "arm64"): Host {
-        const address = testhost("up", name, String(index), arch, `${this.keyFile}.pub`).split("\n").pop() as string;
+    /** Boots a host; with `keep`, its disk outlives a reboot (testhost.sh up ... keep). */
+    boot(name: string, index: number, arch: "amd64" | "arm64", keep = false): Host {
+        const address = testhost("up", name, String(index), arch, `${this.keyFile}.pub`, ...(keep ? ["keep"] : [])).split("\n").pop() as string;
         const host = { name, address, arch };
         this.up.push(host);
         return host;

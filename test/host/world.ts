@@ -15,6 +15,7 @@ import { ChildProcess, execFileSync, spawn } from "child_process";
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { agentBundle, fakeArkade, fakeArkadeGet, fakeGetSh } from "./fake-actuated";
@@ -81,10 +82,11 @@ const MIN_RUNNER_VERSION = "2.329.0";
 //    3/4, an update: once update.finished appears, at most ~30 s) or 0 (AR
 //    src/Misc/layoutroot/run.sh, run-helper.sh.template; Constants.cs
 //    ReturnCode);
-//  - the listener runs a job in a child Runner.Worker from its own folder as
-//    the OS resolves it (AR HostContext.cs GetDirectory(Bin) from the entry
-//    assembly's location; JobDispatcher.cs "spawnclient"), runs
-//    ACTIONS_RUNNER_HOOK_JOB_COMPLETED from .env after it, and on SIGINT or
+//  - the listener loads .env into its environment, and so the jobs' (AR
+//    Program.cs LoadAndSetEnv); it runs a job in a child Runner.Worker from its
+//    own folder as the OS resolves it (AR HostContext.cs GetDirectory(Bin) from
+//    the entry assembly's location; JobDispatcher.cs "spawnclient"), whose last
+//    step is ACTIONS_RUNNER_HOOK_JOB_COMPLETED (AR JobExtension.cs), and on SIGINT or
 //    SIGTERM shuts the job down, reports it and exits 0 (AR Runner.cs,
 //    JobDispatcher.cs: "completed with result: Canceled"; the worker marks
 //    the job failed with a shutdown annotation);
@@ -203,6 +205,11 @@ bindir="$(cd "$(dirname "$(readlink -f "$0")")" && pwd)"
 if [ "\${1:-}" = --version ]; then cat "$bindir/.version"; exit 0; fi
 root="$(dirname "$bindir")"
 cd "$root"
+# .env's lines become the runner's environment, the jobs' and the hooks' (AR Program.cs LoadAndSetEnv),
+# first: nothing in it changes what the listener itself works with.
+if [ -f .env ]; then
+  while IFS= read -r line; do case "$line" in [A-Za-z_]*=*) export "\${line%%=*}=\${line#*=}" 2>/dev/null ;; esac; done < .env
+fi
 version="$(cat "$bindir/.version")"
 # A log of its own for every start, as the real listener keeps in _diag (Runner_<time>-utc.log).
 mkdir -p _diag
@@ -211,7 +218,7 @@ echo "[$(date -u +%FT%TZ) INFO Runner] Runner.Listener $version started" >> "$di
 base="$(python3 -c 'import json; print(json.load(open(".credentials"))["base"])')"
 name="$(python3 -c 'import json; print(json.load(open(".credentials"))["name"])')"
 ephemeral="$(python3 -c 'import json; print(str(json.load(open(".credentials"))["ephemeral"]).lower())')"
-hook="$(sed -n 's/^ACTIONS_RUNNER_HOOK_JOB_COMPLETED=//p' .env 2>/dev/null || true)"
+export FAKE_BASE="$base" GITHUB_WORKSPACE="$root/_work/app/app" RUNNER_TEMP="$root/_work/_temp"
 worker=""
 report() { curl -fsS -X POST "$base/_fake/runners/$name/$1" >/dev/null 2>&1 || true; }
 shutdown() {
@@ -219,7 +226,7 @@ shutdown() {
   if [ -n "$worker" ] && kill -0 "$worker" 2>/dev/null; then
     # The real listener tells the worker over its IPC channel (RunnerShutdown); here, SIGTERM.
     kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null
-    report "report?result=Failed&reason=shutdown"
+    report "report?result=Failed&reason=shutdown&job=\${job:-0}"
   fi
   exit 0
 }
@@ -253,14 +260,14 @@ while true; do
   fi
   case "$answer" in
     job:*)
-      mkdir -p _work/app/app && echo "left by the job" > _work/app/app/output.txt
-      "$bindir/Runner.Worker" spawnclient "\${answer#job:}" 0 &
+      IFS=: read -r seconds kind job <<< "\${answer#job:}"
+      mkdir -p "$GITHUB_WORKSPACE" "$RUNNER_TEMP" && echo "left by the job" > "$GITHUB_WORKSPACE/output.txt"
+      "$bindir/Runner.Worker" spawnclient "$seconds" "$kind" "$job" &
       worker=$!
       wait "$worker"; rc=$?
       while kill -0 "$worker" 2>/dev/null; do wait "$worker"; rc=$?; done
       worker=""
-      report "report?result=$([ "$rc" = 0 ] && echo Succeeded || echo Failed)"
-      if [ -n "$hook" ]; then GITHUB_WORKSPACE="$PWD/_work/app/app" RUNNER_TEMP="$PWD/_work/_temp" "$hook" >/dev/null 2>&1 || true; fi
+      report "report?result=$([ "$rc" = 0 ] && echo Succeeded || echo Failed)&job=$job"
       if [ "$ephemeral" = true ]; then rm -f .runner .credentials; exit 0; fi ;;
     update:*)
       target="\${answer#update:}"
@@ -270,11 +277,40 @@ while true; do
 done
 `;
 
-/** The fake worker: the job, as long as the world said (its first argument here). */
+/**
+ * The fake worker: the job, as long as the world said. A container job does what a job with Docker
+ * steps does to the host: it runs a container through the runner's Docker (DOCKER_HOST, from .env)
+ * that lasts the job, has a container write to the workspace as a user other than its root (as
+ * actions/checkout in a container job leaves files the runner cannot remove: actions/runner#434),
+ * logs in (~/.docker/config.json) and sets ~/.gitconfig. It tells the world what it found left by
+ * earlier jobs in its home and workspace, and fails if its container was gone before it ended.
+ */
 const FAKE_WORKER = `#!/usr/bin/env bash
-# Fake bin/Runner.Worker: a job that lasts as long as the world said.
+# Fake bin/Runner.Worker: spawnclient SECONDS KIND JOB.
 trap 'exit 130' TERM
-sleep "\${2:-1}" & wait $!
+seconds="\${2:-1}" kind="\${3:-plain}" job="\${4:-0}"
+note() { curl -fsS -X POST "$FAKE_BASE/_fake/jobs/$job?$1" >/dev/null 2>&1 || true; }
+if [ "$kind" = container ]; then
+  left="$( { cd "$HOME" && ls -A | grep -v -x -F -f <(ls -A /etc/skel); cd "$GITHUB_WORKSPACE" && ls -A | grep -v -x output.txt; } 2>/dev/null | tr '\n' ' ')"
+  note "started=1&user=$(id -un)&leftovers=$(printf %s "$left" | sed 's/ /%20/g')"
+  if ! out="$(docker run -d --name "job-$job" library/busybox:1 sleep "$((seconds + 120))" 2>&1)"; then
+    note "error=$(printf %s "$out" | grep -m 1 -i error | head -c 300 | sed 's/[^A-Za-z0-9._:/-]/_/g')&at=$(date -u +%T)"; exit 1
+  fi
+  docker run --rm -v "$GITHUB_WORKSPACE:/w" library/busybox:1 sh -c 'mkdir -p /w/out && echo data > /w/out/f && chown -R 1000:1000 /w/out && chmod 700 /w/out' >/dev/null 2>&1
+  mkdir -p "$HOME/.docker" && printf '{"auths":{"example.com":{"auth":"am9iOnNlY3JldA=="}}}\n' > "$HOME/.docker/config.json"
+  printf '[user]\n\tname = job %s\n' "$job" > "$HOME/.gitconfig"
+fi
+sleep "$seconds" & wait $!
+rc=0
+if [ "$kind" = container ]; then
+  running="$(docker inspect -f '{{.State.Running}}' "job-$job" 2>/dev/null || echo gone)"
+  note "container=$running"
+  [ "$running" = true ] || rc=1
+fi
+# The job-completed hook is the job's last step, run by the worker (AR JobExtension.cs, "Set up job" /
+# "Complete job" hooks): the job is still running while it runs.
+if [ -n "\${ACTIONS_RUNNER_HOOK_JOB_COMPLETED:-}" ]; then "$ACTIONS_RUNNER_HOOK_JOB_COMPLETED" >/dev/null 2>&1 || true; fi
+exit "$rc"
 `;
 
 function runnerTarball(dir: string, arch: "x64" | "arm64", version: string): Buffer {
@@ -314,7 +350,7 @@ function tarOf(files: Record<string, string>): Buffer {
  * repository's expiry deletes it for all (registry/proxy/proxyregistry.go OnBlobExpire removes the blob
  * itself). Layer 2 is the image's own random data.
  */
-export function buildImageLayout(dir: string, name = "image"): { layout: string; blobs: string[] } {
+export function buildImageLayout(dir: string, name = "image", own?: { layer: Buffer; cmd: string[] }): { layout: string; blobs: string[] } {
     const layout = path.join(dir, name);
     const blobsDir = path.join(layout, "blobs", "sha256");
     fs.mkdirSync(blobsDir, { recursive: true });
@@ -325,13 +361,13 @@ export function buildImageLayout(dir: string, name = "image"): { layout: string;
     };
     const layers = [
         tarOf({ "etc/hello.txt": "hello from the runner-fleet host suite\n" }),
-        tarOf({ "usr/share/hello/data.bin": randomBytes(256 * 1024).toString("base64") }),
+        own?.layer ?? tarOf({ "usr/share/hello/data.bin": randomBytes(256 * 1024).toString("base64") }),
     ];
     const gz = layers.map(t => execFileSync("gzip", ["-n", "-c"], { input: t }));
     const layerDescs = gz.map(b => ({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...put(b) }));
     const config = Buffer.from(JSON.stringify({
         architecture: "amd64", os: "linux",
-        config: { Cmd: ["cat", "/etc/hello.txt"] },
+        config: { Cmd: own?.cmd ?? ["cat", "/etc/hello.txt"], Env: ["PATH=/bin"] },
         rootfs: { type: "layers", diff_ids: layers.map(t => `sha256:${sha256(t)}`) },
     }));
     const configDesc = { mediaType: "application/vnd.oci.image.config.v1+json", ...put(config) };
@@ -345,6 +381,23 @@ export function buildImageLayout(dir: string, name = "image"): { layout: string;
         manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifestDesc, annotations: { "org.opencontainers.image.ref.name": "1" } }],
     }));
     return { layout, blobs: [configDesc.digest, ...layerDescs.map(l => l.digest)] };
+}
+
+/** A layer with Debian's static busybox as /bin/busybox and the applets the suite's jobs use. */
+function busyboxLayer(deb: string): Buffer {
+    const x = fs.mkdtempSync(path.join(os.tmpdir(), "busybox-deb-"));
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "busybox-layer-"));
+    execFileSync("dpkg-deb", ["-x", deb, x]);
+    fs.mkdirSync(path.join(root, "bin"));
+    fs.copyFileSync(path.join(x, "bin", "busybox"), path.join(root, "bin", "busybox"));
+    fs.chmodSync(path.join(root, "bin", "busybox"), 0o755);
+    for (const applet of ["sh", "sleep", "mkdir", "chown", "chmod", "cat", "ls", "rm", "id", "wget"]) {
+        fs.symlinkSync("busybox", path.join(root, "bin", applet));
+    }
+    const tar = execFileSync("tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-cf", "-", "-C", root, "."], { maxBuffer: 64 << 20 });
+    fs.rmSync(x, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
+    return tar;
 }
 
 // ---------------------------------------------------------------------------
@@ -373,13 +426,20 @@ export class World {
     public imageBlobs: string[] = [];
     /** Every image the upstream serves (library/hello:1 and the others), by repository: config, layer 1, layer 2. */
     public readonly images: Record<string, string[]> = {};
-    private jobsFor = new Map<string, number>();
+    private jobsFor = new Map<string, { seconds: number; kind: string; id: number }>();
+    private nextJob = 1;
+    /** What container jobs told of themselves, by job id (started, user, leftovers, container, error). */
+    public readonly jobNotes = new Map<number, Record<string, string>>();
+    /** Jobs handed out: id, runner, kind, and when (the world's clock). */
+    public readonly jobsGiven: { id: number; name: string; kind: string; at: number }[] = [];
+    /** How far the world's clock is ahead of the machine's: advance() moves it, as days pass on a real fleet. */
+    private clockOffsetMs = 0
     /** How long a registration or removal token lasts: an hour at GitHub (docs.github.com, self-hosted runners REST API). */
     public tokenLifetimeMs = 3600_000;
     /** Every API request: who sent it (the test world sees the host's address) and with which credential. */
     public readonly apiLog: { method: string; path: string; from: string; auth: "operator" | "registration" | "other" | "none" }[] = [];
     /** Jobs the fake runners reported, in order. */
-    public readonly jobReports: { name: string; result: string; reason: string }[] = [];
+    public readonly jobReports: { name: string; result: string; reason: string; job?: number; at?: number }[] = [];
     /** Signals the fake listeners got. */
     public readonly signals: { name: string; sig: string }[] = [];
     /** Docker Hub tokens handed out, and whether a login got them (Docker Hub hands out anonymous ones too). */
@@ -393,7 +453,7 @@ export class World {
 
     /** Whether a runner reported in the last 5 s. */
     online(name: string): boolean {
-        return Date.now() - (this.heartbeats.get(name)?.at ?? 0) < 5000;
+        return this.now() - (this.heartbeats.get(name)?.at ?? 0) < 5000;
     }
     private registry?: ChildProcess;
     private readonly dir: string;
@@ -426,17 +486,107 @@ export class World {
         this.events.push({ kind: "deleted-by-github", detail: { name } });
     }
 
-    /** Hands the runner named `name` a job that lasts `seconds`. */
-    giveJob(name: string, seconds = 1): void {
-        this.jobsFor.set(name, seconds);
+    /** Hands the runner named `name` a job that lasts `seconds` (a container job with kind "container"); returns its id. */
+    giveJob(name: string, seconds = 1, kind: "plain" | "container" = "plain"): number {
+        const id = this.nextJob++;
+        this.jobsFor.set(name, { seconds, kind, id });
+        return id;
+    }
+
+    /** Whether the runner named `name` runs a job it was handed. */
+    isBusy(name: string): boolean {
+        return this.busy.has(name);
+    }
+
+    /** Whether a job is waiting for the runner named `name`. */
+    jobWaiting(name: string): boolean {
+        return this.jobsFor.has(name);
+    }
+
+    /** The world's time: the machine's, plus what advance() added. */
+    now(): number {
+        return Date.now() + this.clockOffsetMs;
+    }
+
+    /**
+     * Moves the world's clock forward, as days pass on a real fleet, and then removes what GitHub removes
+     * by then: a self-hosted runner that has not connected for more than 14 days, an ephemeral one after
+     * one day (docs.github.com, "About self-hosted runners": "automatically removed from GitHub if it has
+     * not connected to GitHub Actions for more than 14 days"; "more than 1 day" for ephemeral runners).
+     */
+    advance(ms: number): void {
+        // A runner that reports now kept reporting while the days passed.
+        const connected = [...this.runners.keys()].filter(name => this.online(name));
+        this.clockOffsetMs += ms;
+        for (const name of connected) {
+            this.lastContact.set(name, this.now());
+        }
+        this.removeStale();
+    }
+
+    private readonly lastContact = new Map<string, number>();
+
+    private removeStale(): void {
+        const day = 24 * 3600_000;
+        for (const [name, r] of [...this.runners]) {
+            const last = this.lastContact.get(name) ?? this.now();
+            if (this.now() - last > (r.ephemeral ? 1 : 14) * day) {
+                this.runners.delete(name);
+                this.events.push({ kind: "deleted-by-github", detail: { name, why: "offline" } });
+            }
+        }
     }
 
     count(kind: string): number {
         return this.events.filter(e => e.kind === kind).length;
     }
 
+    /**
+     * Docker Hub where Docker itself goes when no mirror answers (moby registry/service.go: the
+     * mirrors, then https://registry-1.docker.io): the same front on 443, with a certificate for that
+     * name from a CA of the world's own. A host that trusts the CA and resolves the name to the bridge
+     * (hubHostSetup) falls back as a real one does, for example while its mirror restarts.
+     */
+    public hubCa = "";
+
+    /** What a test host runs to reach the world's Docker Hub as registry-1.docker.io (as root). */
+    hubHostSetup(): string {
+        return [
+            `printf '%s\n' '${WORLD_IP} registry-1.docker.io' >> /etc/hosts`,
+            "mkdir -p /usr/local/share/ca-certificates",
+            `printf '%s' '${this.hubCa}' > /usr/local/share/ca-certificates/runner-fleet-world.crt`,
+            "update-ca-certificates >/dev/null 2>&1",
+        ].join("\n");
+    }
+
+    private async startHub(): Promise<void> {
+        const d = fs.mkdtempSync(path.join(this.dir, "hub-"));
+        const run = (...args: string[]) => execFileSync("openssl", args, { cwd: d, stdio: ["ignore", "ignore", "pipe"] });
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=runner-fleet world CA", "-keyout", "ca.key", "-out", "ca.crt");
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=registry-1.docker.io", "-keyout", "hub.key", "-out", "hub.csr");
+        fs.writeFileSync(path.join(d, "ext"), "subjectAltName=DNS:registry-1.docker.io\n");
+        run("x509", "-req", "-in", "hub.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext", "-out", "hub.crt");
+        this.hubCa = fs.readFileSync(path.join(d, "ca.crt"), "utf8");
+        const server = https.createServer({ key: fs.readFileSync(path.join(d, "hub.key")), cert: fs.readFileSync(path.join(d, "hub.crt")) }, (req, res) => {
+            const chunks: Buffer[] = [];
+            req.on("data", c => chunks.push(c));
+            req.on("end", () => this.proxy(req, res, Buffer.concat(chunks)));
+        });
+        server.on("connection", socket => {
+            if (this.upstreamDown) {
+                socket.destroy();
+            }
+        });
+        this.servers.push(server);
+        await new Promise<void>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(443, WORLD_IP, () => resolve());
+        });
+    }
+
     async start(): Promise<void> {
         await this.listen(HTTP_PORT, (req, res, body) => this.handle(req, res, body));
+        await this.startHub();
         await this.startRegistry();
         const front = await this.listen(COUNTING_PORT, (req, res, body) => this.proxy(req, res, body));
         // An upstream that is down: every connection dropped before a byte of HTTP, as a host
@@ -450,6 +600,12 @@ export class World {
             this.images[repo] = this.pushImage(repo);
         }
         this.imageBlobs = this.images["library/hello"];
+        // library/busybox:1, which the suite's container jobs run, from the bridge's apt repository.
+        const pool = this.aptRepos.amd64 && path.join(this.aptRepos.amd64, "pool", "main", "b", "busybox");
+        const deb = pool && fs.existsSync(pool) ? fs.readdirSync(pool).find(f => f.startsWith("busybox-static_")) : undefined;
+        if (pool && deb) {
+            this.images["library/busybox"] = this.pushImage("library/busybox", { layer: busyboxLayer(path.join(pool, deb)), cmd: ["sh"] });
+        }
     }
 
     async stop(): Promise<void> {
@@ -560,7 +716,7 @@ export class World {
                 return this.json(res, 401, { message: "Bad credentials" });
             }
             const t = `fake-${m[2]}-${randomBytes(8).toString("hex")}`;
-            const expires = Date.now() + this.tokenLifetimeMs;
+            const expires = this.now() + this.tokenLifetimeMs;
             this.issued.set(t, expires);
             this.events.push({ kind: "token", detail: { via: "api", type: m[2] } });
             return this.json(res, 201, { token: t, expires_at: new Date(expires).toISOString() });
@@ -608,7 +764,7 @@ export class World {
             if (expires === undefined) {
                 return this.json(res, 401, { message: "invalid registration token" });
             }
-            if (Date.now() > expires) {
+            if (this.now() > expires) {
                 this.events.push({ kind: "expired-token", detail: {} });
                 return this.json(res, 401, { message: "registration token expired" });
             }
@@ -625,15 +781,18 @@ export class World {
             // --replace keeps the runner's id (AR ConfigurationManager.cs, ReplaceAgentAsync with the existing id).
             const record = { ...b, id: this.runners.get(b.name)?.id ?? this.nextId++ };
             this.runners.set(b.name, record);
+            this.lastContact.set(b.name, this.now());
             this.events.push({ kind: "register", detail: { name: b.name } });
             return this.json(res, 200, { agentId: record.id, agentName: b.name, poolName: b.group });
         }
         if ((m = /^\/_fake\/runners\/([^/]+)\/heartbeat$/.exec(p))) {
             // A registration GitHub deleted (an admin, or 14 days offline): the listener's session is refused.
+            this.removeStale();
             if (!this.runners.has(m[1])) {
                 return this.json(res, 404, { message: "Runner not found" });
             }
-            this.heartbeats.set(m[1], { user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: Date.now() });
+            this.heartbeats.set(m[1], { user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: this.now() });
+            this.lastContact.set(m[1], this.now());
             const version = url.searchParams.get("version") ?? "";
             this.versions.set(m[1], version);
             const arch = url.searchParams.get("arch") ?? "x64";
@@ -642,12 +801,13 @@ export class World {
                 res.end(`update:${this.updateTo} ${this.base}/actions-runner/v${this.updateTo}/actions-runner-linux-${arch}-${this.updateTo}.tar.gz`);
                 return;
             }
-            const seconds = this.jobsFor.get(m[1]);
-            if (seconds !== undefined && this.runners.has(m[1])) {
+            const job = this.jobsFor.get(m[1]);
+            if (job !== undefined && this.runners.has(m[1])) {
                 this.jobsFor.delete(m[1]);
                 this.busy.add(m[1]);
-                this.events.push({ kind: "job", detail: { name: m[1] } });
-                res.end(`job:${seconds}`);
+                this.events.push({ kind: "job", detail: { name: m[1], id: job.id } });
+                this.jobsGiven.push({ id: job.id, name: m[1], kind: job.kind, at: this.now() });
+                res.end(`job:${job.seconds}:${job.kind}:${job.id}`);
                 return;
             }
             res.end("idle");
@@ -660,12 +820,18 @@ export class World {
                 this.signals.push({ name: m[1], sig: url.searchParams.get("sig") ?? "" });
             } else {
                 this.busy.delete(m[1]);
-                this.jobReports.push({ name: m[1], result: url.searchParams.get("result") ?? "", reason: url.searchParams.get("reason") ?? "" });
+                this.jobReports.push({ name: m[1], result: url.searchParams.get("result") ?? "", reason: url.searchParams.get("reason") ?? "", job: Number(url.searchParams.get("job") ?? 0), at: this.now() });
                 // Like GitHub, an ephemeral runner's registration ends with its job.
                 if (this.runners.get(m[1])?.ephemeral) {
                     this.runners.delete(m[1]);
                 }
             }
+            res.end("ok");
+            return;
+        }
+        if ((m = /^\/_fake\/jobs\/(\d+)$/.exec(p)) && req.method === "POST") {
+            const id = Number(m[1]);
+            this.jobNotes.set(id, { ...(this.jobNotes.get(id) ?? {}), ...Object.fromEntries(url.searchParams) });
             res.end("ok");
             return;
         }
@@ -777,8 +943,8 @@ export class World {
         return this.images[repo].map(b => (this.blobCounts.get(b) ?? 0) - (before.get(b) ?? 0));
     }
 
-    private pushImage(repo: string): string[] {
-        const { layout, blobs } = buildImageLayout(this.dir, repo.replace(/\W/g, "-"));
+    private pushImage(repo: string, own?: { layer: Buffer; cmd: string[] }): string[] {
+        const { layout, blobs } = buildImageLayout(this.dir, repo.replace(/\W/g, "-"), own);
         const credsFile = path.join(this.dir, "auth.json");
         const auth = Buffer.from(`${this.secrets.registryUser}:${this.secrets.registryPassword}`).toString("base64");
         fs.writeFileSync(credsFile, JSON.stringify({ auths: { [`${WORLD_IP}:${REGISTRY_PORT}`]: { auth } } }), { mode: 0o600 });
