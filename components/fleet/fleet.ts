@@ -234,7 +234,6 @@ export class RunnerFleet extends pulumi.ComponentResource {
             ...(mirror.release ? { release: { version: mirror.release.version, sha256: { amd64: mirror.release.sha256.amd64 ?? "", arm64: mirror.release.sha256.arm64 ?? "" } } } : {}),
             dockerHubUsername: actuated ? undefined : mirror.dockerHubUsername,
             dockerHubToken: actuated ? undefined : this.secret(SECRET_KEYS.dockerHubToken),
-            drainTimeoutMinutes: this.spec.agent.drainTimeoutMinutes,
             after: [agent.install],
         }, { parent: host });
     }

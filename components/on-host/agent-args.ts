@@ -39,8 +39,8 @@ export interface RunnerAgentArgs {
     /**
      * github-runner: one job per registration. Default false: the runner keeps
      * its registration and cleans the job's workspace, containers and images
-     * after each job. true needs a minting credential on the host, so it is
-     * refused with installDocker (the docker group is root).
+     * after each job. true keeps a minting credential on the host (root-only),
+     * and the plan marks the host EXPOSED.
      */
     readonly ephemeral?: boolean;
     /** github-runner: the actions/runner release. */

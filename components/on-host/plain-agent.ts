@@ -8,7 +8,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { settingProblems } from "../spec/parse";
 import { Problem } from "../spec/problems";
 import { AgentSchema, DEFAULTS } from "../spec/settings";
-import { ephemeralTokenProblems } from "../spec/rules";
 import { scriptHash } from "../remote/remote-script";
 import { AgentContext, AgentSteps, RunnerAgentArgs } from "./agent-args";
 import { hostScriptCommand } from "./host-command";
@@ -23,7 +22,6 @@ function ephemeralOf(args: RunnerAgentArgs): boolean {
 export function plainRunnerProblems(args: RunnerAgentArgs): Problem[] {
     const problems: Problem[] = [];
     const ephemeral = ephemeralOf(args);
-    problems.push(...ephemeralTokenProblems(ephemeral, args.installDocker ?? DEFAULTS.agent.installDocker));
     if (ephemeral && args.secrets.githubRunnerToken === undefined) {
         problems.push({
             path: "secrets.githubRunnerToken",

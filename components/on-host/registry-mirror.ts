@@ -12,7 +12,7 @@ import { MirrorMode } from "../remote/drift-contract";
 import { settingProblems } from "../spec/parse";
 import { Problem, throwIfAny } from "../spec/problems";
 import { ACTUATED_MIRROR_ADDRESS } from "../spec/resolve";
-import { AgentSchema, DEFAULTS, EndpointsSchema, MirrorSchema } from "../spec/settings";
+import { DEFAULTS, EndpointsSchema, MirrorSchema } from "../spec/settings";
 import { afterFieldProblems, dockerHubTokenProblems, insecureUrlProblems, mirrorReleaseArchProblems } from "../spec/rules";
 import { MIRROR_REGISTRY_RELEASE, MirrorRegistryRelease } from "../spec/catalog";
 import { RunnerHost } from "../hosts/host";
@@ -43,8 +43,6 @@ export interface RegistryMirrorArgs {
     readonly dockerHubToken?: pulumi.Input<string>;
     /** Point Docker (registry-mirrors) and containerd (hosts.toml) at the mirror. Default true. */
     readonly configureRuntime?: boolean;
-    /** Minutes a restart of Docker or containerd for the mirror waits for each runner's job. Default agent.drainTimeoutMinutes's. */
-    readonly drainTimeoutMinutes?: number;
     /** Resources on the same host it must follow, such as the agent install. */
     readonly after?: pulumi.Resource[];
 }
@@ -57,7 +55,6 @@ export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
         problems.push(...settingProblems(MirrorSchema.shape.ttl, args.ttl, "ttl"));
         problems.push(...settingProblems(EndpointsSchema.shape.mirrorDownloads, args.downloads, "downloads"));
         problems.push(...settingProblems(MirrorSchema.shape.dockerHubUsername, args.dockerHubUsername, "dockerHubUsername"));
-        problems.push(...settingProblems(AgentSchema.shape.drainTimeoutMinutes, args.drainTimeoutMinutes, "drainTimeoutMinutes"));
         if (args.release !== undefined) {
             // The declaration's formats; an arch no mirror here runs on may be left empty.
             const sha256 = Object.fromEntries(Object.entries(args.release.sha256 ?? {}).filter(([, hash]) => hash !== ""));
@@ -89,7 +86,6 @@ export class RegistryMirror extends pulumi.ComponentResource {
         super(RegistryMirror.TYPE, name, {}, opts);
         this.mode = args.mode;
         const release = args.release ?? MIRROR_REGISTRY_RELEASE;
-        const drainTimeout = String(60 * (args.drainTimeoutMinutes ?? DEFAULTS.agent.drainTimeoutMinutes));
         this.address = args.mode === "actuated" ? ACTUATED_MIRROR_ADDRESS : (args.bindAddress ?? DEFAULTS.mirror.bindAddress);
         const env: Record<string, string> = args.mode === "actuated"
             ? { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: "actuated" }
@@ -104,13 +100,12 @@ export class RegistryMirror extends pulumi.ComponentResource {
                 MIRROR_DOWNLOAD_URL: args.downloads ?? DEFAULTS.endpoints.mirrorDownloads,
                 DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
                 RUNTIME_CONFIG: (args.configureRuntime ?? true) ? "1" : "0",
-                DRAIN_TIMEOUT: drainTimeout,
             };
         const withToken = args.mode === "registry" && args.dockerHubUsername !== undefined;
         const result = hostScriptCommand(`${name}-configure`, {
             host: args.host, script: "configure-mirror.sh", env,
             deleteScript: "remove-mirror.sh",
-            deleteEnv: { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: args.mode, MIRROR_BIND: this.address, DRAIN_TIMEOUT: drainTimeout },
+            deleteEnv: { RUNNER_FLEET_HOST: args.host.name, MIRROR_MODE: args.mode, MIRROR_BIND: this.address },
             stdin: withToken ? secretLines({ "dockerhub-token": args.dockerHubToken }) : undefined,
             secret: withToken,
         }, { parent: this, dependsOn: [args.host.ready, ...(args.after ?? [])] });

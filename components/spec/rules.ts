@@ -224,7 +224,6 @@ function labelProblems(spec: FleetSpec): Problem[] {
     });
     const kinds = new Set(spec.hosts.map(h => h.agent ?? spec.agent.kind));
     if (kinds.has("github-runner")) {
-        p.addAll(within("agent", ephemeralTokenProblems(spec.agent.ephemeral, spec.agent.installDocker)));
     }
     if (spec.agent.vmSize !== undefined && !kinds.has("actuated")) {
         p.add("agent.vmSize", "sizes actuated microVMs, and the fleet has no actuated host", "remove agent.vmSize, or add an actuated host");
@@ -261,15 +260,6 @@ export function fleetWarnings(spec: FleetSpec): string[] {
 // ---------------------------------------------------------------------------
 // Rules a component checks of its own arguments as the fleet checks its
 // settings: one function, one wording, each path relative to where it is used.
-
-/** A plain runner that keeps the token that registers runners (ephemeral) on a host where every job is root (Docker). */
-export function ephemeralTokenProblems(ephemeral: boolean, installDocker: boolean): Problem[] {
-    return ephemeral && installDocker ? [{
-        path: "ephemeral",
-        message: "keeps githubRunnerToken, which can register the organization's runners, on the host, and with Docker installed every job can read it (the docker group is root)",
-        fix: "leave ephemeral false (one registration per runner, cleaned between jobs), or set installDocker: false",
-    }] : [];
-}
 
 /** A Docker Hub login without its token. */
 export function dockerHubTokenProblems(dockerHubUsername: string | undefined, tokenGiven: boolean, path = "dockerHubToken"): Problem[] {

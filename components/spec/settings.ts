@@ -362,7 +362,7 @@ export const AgentSchema = z.strictObject({
         fix: "set agent.instances to a whole number from 1 to 32, such as 1 or 4 (each instance runs one job at a time)",
     }),
     ephemeral: setting(z.boolean().default(false), {
-        description: "github-runner: one job per registration. Off (the default), each runner keeps its registration and the job's workspace, containers and images are cleaned after every job; on, the host keeps `githubRunnerToken` to register again after every job, which is refused with `installDocker` (every job could read it: the docker group is root) and marked EXPOSED in the plan",
+        description: "github-runner: one job per registration. Off (the default), each runner keeps its registration and the job's workspace, containers and images are cleaned after every job; on, the host keeps `githubRunnerToken` to register again after every job, root-only (no job's user can read it; Docker is rootless and each instance's own) and marked EXPOSED in the plan",
         fix: "leave ephemeral false, or set installDocker: false",
     }),
     runnerVersion: setting(matches(/^\d+\.\d+\.\d+$/, "an actions/runner release").default(DEFAULT_RUNNER_VERSION), {
@@ -377,7 +377,7 @@ export const AgentSchema = z.strictObject({
         description: "actuated: check from where `pulumi up` runs that each host's agent port (443) answers on its public address, as actuated's control plane needs; set false for hosts exposed another way (an inlets tunnel)",
     }),
     installDocker: setting(z.boolean().default(true), {
-        description: "github-runner: install Docker (`docker.io`) and let the runner user use it",
+        description: "github-runner: a rootless Docker per runner instance (`docker.io` with `rootlesskit`, `uidmap`, `slirp4netns`), in the runner's `DOCKER_HOST`",
     }),
     vmDiskSize: setting(matches(/^\d+(G|GB|T|TB)$/, "a disk size").optional(), {
         description: "actuated: disk size of each microVM, such as `30GB`", fix: "write a size such as 30GB or 100GB",

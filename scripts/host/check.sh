@@ -62,13 +62,17 @@ case "${agent}" in
         report agent-service "$([ "${state}" = active ] && echo true || echo false)" "actuated.service is ${state:-unknown}"
         ;;
     github-runner)
-        runner_user="$(sed -n 's/^RUNNER_USER=//p' /etc/runner-fleet/runner.env 2>/dev/null | head -n 1)"
-        runner_user="${runner_user:-runner}"
+        RUNNER_USER="$(sed -n 's/^RUNNER_USER=//p' /etc/runner-fleet/runner.env 2>/dev/null | head -n 1)"
+        docker="$(sed -n 's/^INSTALL_DOCKER=//p' /etc/runner-fleet/runner.env 2>/dev/null | head -n 1)"
         # check.sh runs without -e: a missing setting must stop it here, not leave an empty list.
         instances="$(setting INSTANCES)" || exit 2
         for i in $(seq 1 "${instances}"); do
             state="$(unit_state "runner-fleet-runner@${i}.service")"
             report "agent-service-${i}" "$([ "${state}" = active ] && echo true || echo false)" "runner-fleet-runner@${i} is ${state:-unknown}"
+            if [ "${docker}" = 1 ]; then
+                state="$(unit_state "runner-fleet-docker@${i}.service")"
+                report "runner-docker-${i}" "$([ "${state}" = active ] && echo true || echo false)" "instance ${i}'s own Docker (runner-fleet-docker@${i}) is ${state:-unknown}"
+            fi
             if [ -f "${STATE_DIR}/runner-${i}.unregistered" ]; then
                 report "runner-registered-${i}" false "instance ${i}: $(cut -c1-120 "${STATE_DIR}/runner-${i}.unregistered") (its service stopped); run pulumi up to register it again"
             elif [ -f "/opt/runner-fleet/runner-${i}/.runner" ]; then
@@ -83,10 +87,10 @@ case "${agent}" in
             # user, never as root (runner-service.sh lists what root does there), and taken only
             # when they look like a version.
             dir="/opt/runner-fleet/runner-${i}"
-            version="$(as_user "${runner_user}" timeout 10 "${dir}/bin/Runner.Listener" --version 2>/dev/null | head -n 1 || true)"
+            version="$(as_user "$(runner_user "${i}")" timeout 10 "${dir}/bin/Runner.Listener" --version 2>/dev/null | head -n 1 || true)"
             case "${version}" in
                 [0-9]*.[0-9]*.[0-9]*) ;;
-                *) version="$(as_user "${runner_user}" head -c 64 "${dir}/.runner-fleet-version" 2>/dev/null || true)" ;;
+                *) version="$(as_user "$(runner_user "${i}")" head -c 64 "${dir}/.runner-fleet-version" 2>/dev/null || true)" ;;
             esac
             case "${version}" in
                 *[!0-9.]* | "") version=unknown ;;

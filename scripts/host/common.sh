@@ -140,6 +140,30 @@ apt_install() {
     return "${rc}"
 }
 
+# runner_user N: the user runner instance N and its jobs run as. One user per
+# instance: a job reaches no other instance's registration, home or Docker.
+runner_user() { printf '%s-%s' "${RUNNER_USER:-runner}" "$1"; }
+
+# remove_runner_user N: removes instance N's user, what it left running (a
+# daemon a job started: userdel refuses a user with processes) and its home
+# (userdel -r removes it without following the links in it: shadow's remove_tree).
+remove_runner_user() {
+    local user
+    user="$(runner_user "$1")"
+    id "${user}" >/dev/null 2>&1 || return 0
+    pkill -KILL -u "${user}" 2>/dev/null || true
+    for _ in $(seq 1 20); do
+        pgrep -u "${user}" >/dev/null 2>&1 || break
+        sleep 0.5
+    done
+    userdel -r "${user}" 2>/dev/null || userdel "${user}"
+}
+
+# RUNNER_DOCKER_CONFIG: the daemon configuration of every instance's own
+# (rootless) Docker: root's, read by each daemon (so outside /etc/runner-fleet,
+# which is root's alone); only registry-mirrors in it.
+RUNNER_DOCKER_CONFIG="${ROOT}/etc/runner-fleet-docker.json"
+
 # has_lib PATTERN: whether the linker cache knows a library. grep reads all of
 # ldconfig's output: with -q it would stop at the first match, ldconfig would
 # die of SIGPIPE once its output passes the pipe's buffer, and pipefail would
@@ -167,13 +191,15 @@ job_running() {
 # drain N LIMIT WHAT: waits until runner instance N runs no job, at most
 # LIMIT seconds, saying once that it waits before WHAT. Returns 1 when the job
 # still runs after LIMIT; the caller says what it did not do.
+# It looks four times a second: the runner can take its next job as soon as
+# GitHub hears that this one ended, and what follows the drain must come first.
 drain() {
-    local n="$1" limit="$2" waited=0
+    local n="$1" limit="$2" until=$((SECONDS + $2)) said=0
     while job_running "${n}"; do
-        [ "${waited}" -lt "${limit}" ] || return 1
-        [ "${waited}" -eq 0 ] && log "waiting for the job on runner ${RUNNER_FLEET_HOST:+${RUNNER_FLEET_HOST}-}${n} to finish before ${3} (at most ${limit}s)"
-        sleep 2
-        waited=$((waited + 2))
+        [ "${SECONDS}" -lt "${until}" ] || return 1
+        [ "${said}" = 1 ] || log "waiting for the job on runner ${RUNNER_FLEET_HOST:+${RUNNER_FLEET_HOST}-}${n} to finish before ${3} (at most ${limit}s)"
+        said=1
+        sleep 0.25
     done
 }
 

@@ -16,8 +16,6 @@
 #   MIRROR_STORAGE      cache directory (default /var/lib/runner-fleet/mirror)
 #   DOCKERHUB_USERNAME  Docker Hub user for authenticated pulls; its token comes on stdin
 #   RUNTIME_CONFIG      1: point Docker (registry-mirrors) and containerd (certs.d) at the mirror
-#   DRAIN_TIMEOUT       seconds to wait for a runner's job before Docker or containerd restart for
-#                       it (agent.drainTimeoutMinutes; needed only where runners run)
 #   SETTINGS_HASH       the hash the stack declared for these settings (recorded for drift checks)
 # Stdin: "dockerhub-token <base64>" when DOCKERHUB_USERNAME is set; nothing else.
 #
@@ -235,6 +233,12 @@ fi
 if ! rendering && ! curl -sS --max-time 10 -o /dev/null "${upstream}/v2/" 2>/dev/null; then
     die "the upstream ${upstream} does not answer /v2/ from this host; the mirror waits for it before it starts (journalctl -u runner-fleet-mirror)"
 fi
+# A mirror that moves: the runners' own Docker daemons get the new address ahead of the old one
+# first, so a job's pull while the mirror restarts takes whichever answers (Docker tries its
+# mirrors in turn); clients_use_mirror drops the old one once the new one answers.
+if [ "${RUNTIME_CONFIG:-0}" = 1 ]; then
+    runner_dockers_mirror add "http://${bind}" ""
+fi
 systemd_apply runner-fleet-mirror.service "${restart}"
 if ! rendering; then
     for old in /opt/runner-fleet/registry-*; do
@@ -243,14 +247,14 @@ if ! rendering; then
 fi
 
 mirror_url="http://${bind}"
-if [ "${RUNTIME_CONFIG:-0}" = 1 ]; then
-    clients_use_mirror "${mirror_url}"
-fi
-
 if ! rendering; then
     if ! retry 10 check_v2 "${mirror_url}"; then
         die "the mirror does not answer on ${mirror_url}/v2/; see journalctl -u runner-fleet-mirror"
     fi
     log "mirror answers /v2/ on ${mirror_url}"
+fi
+# The clients move to it once it answers (a moved mirror leaves them on a dead address no longer than that).
+if [ "${RUNTIME_CONFIG:-0}" = 1 ]; then
+    clients_use_mirror "${mirror_url}"
 fi
 stamp mirror "${SETTINGS_HASH:-}"

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # install-github-runner.sh: the official GitHub Actions runner for this host's
 # arch, registered to the organization in the fleet's runner group with the
-# fleet's labels, as INSTANCES systemd services (runner-fleet-runner@N). Jobs run
-# as an unprivileged user; a root supervisor (runner-service.sh) registers each
-# instance and runs it.
+# fleet's labels, as INSTANCES systemd services (runner-fleet-runner@N). Each
+# instance and its jobs run as an unprivileged user of its own (runner-N), so a
+# job reaches no other instance's registration or home; a root supervisor
+# (runner-service.sh) registers each instance and runs it. With Docker, each
+# instance gets a rootless Docker of its own (runner-fleet-docker@N, run as
+# runner-N, its socket in /run/runner-fleet-docker-N, nobody else's): one job's
+# containers, images and cleanup never meet another's, and a container's root
+# is the instance's user, never the host's.
 #
 # No organization credential is kept here. Each run gets a registration token
 # minted for it where pulumi runs (on stdin); it registers the instances whose
@@ -27,8 +32,8 @@
 #   RUNNER_VERSION       actions/runner release, such as 2.329.0
 #   RUNNER_DOWNLOAD_URL  release base URL (endpoints.runnerDownloads)
 #   RUNNER_SHA256        expected sha256 of the release archive (optional)
-#   RUNNER_USER          the unprivileged user jobs run as (default runner)
-#   INSTALL_DOCKER       1: install Docker and let the runner user use it; 0: not (agent.installDocker)
+#   RUNNER_USER          the prefix of the instances' users (default runner: runner-1, runner-2, ...)
+#   INSTALL_DOCKER       1: a rootless Docker per instance; 0: none (agent.installDocker)
 #   DRAIN_TIMEOUT        seconds to wait for a running job before restarting its runner (agent.drainTimeoutMinutes)
 # Every setting named after a stack setting is required: a run by hand passes
 # what `pulumi up` passes (README, "Running a script by hand on a host").
@@ -56,6 +61,7 @@ ephemeral="$(setting EPHEMERAL)"
 install_docker="$(setting INSTALL_DOCKER)"
 drain_timeout="$(setting DRAIN_TIMEOUT)"
 case "${instances}" in '' | *[!0-9]*) die "INSTANCES must be a number" ;; esac
+case "${drain_timeout}" in '' | *[!0-9]*) die "DRAIN_TIMEOUT must be a number of seconds" ;; esac
 
 # The registration token lives apart from write-secrets.sh's folder, which
 # holds only what the agent-secrets command sends; it is removed once used.
@@ -80,20 +86,24 @@ RUNNER_GROUP=${runner_group}
 LABELS=${LABELS:-}
 EPHEMERAL=${ephemeral}
 RUNNER_USER=${runner_user}
+INSTALL_DOCKER=${install_docker}
 RUNNER_VERSION=${version}
 RUNNER_ARCHIVE=/var/cache/runner-fleet/${archive_name}
+DRAIN_TIMEOUT=${drain_timeout}
 ENV
 )"
 
-# As actions/runner's own unit stops its runner: the supervisor turns SIGTERM
-# into a SIGINT for the listener and waits STOP_GRACE seconds; systemd kills
-# what is left only after TimeoutStopSec, later still.
+# Stopping (a reboot, or by hand) first lets a running job finish, at most
+# DRAIN_TIMEOUT seconds; then, as actions/runner's own unit stops its runner,
+# the supervisor turns SIGTERM into a SIGINT for the listener and waits
+# STOP_GRACE seconds; systemd kills what is left only after TimeoutStopSec,
+# later still.
 unit_changed="$(
-    write_file "${ROOT}/etc/systemd/system/runner-fleet-runner@.service" 0644 <<'UNIT'
+    write_file "${ROOT}/etc/systemd/system/runner-fleet-runner@.service" 0644 <<UNIT
 [Unit]
 Description=runner-fleet GitHub Actions runner %i
-After=network-online.target docker.service
-Wants=network-online.target
+After=network-online.target runner-fleet-docker@%i.service
+Wants=network-online.target runner-fleet-docker@%i.service
 
 [Service]
 EnvironmentFile=/etc/runner-fleet/runner.env
@@ -105,12 +115,56 @@ RestartSec=5
 RestartPreventExitStatus=78
 KillMode=mixed
 KillSignal=SIGTERM
-TimeoutStopSec=60
+TimeoutStopSec=$((drain_timeout + 90))
 
 [Install]
 WantedBy=multi-user.target
 UNIT
 )"
+
+# Instance N's own Docker, rootless (docs.docker.com "Run the Docker daemon as
+# a non-root user"): run as runner-N with its own subordinate ids, data and
+# socket; its config is root's (registry-mirrors, kept by the mirror step). A
+# change to its config needs no restart: ExecReload's SIGHUP reaches dockerd
+# through rootlesskit, and registry-mirrors is reloadable (docs.docker.com,
+# "Configuration reload behavior").
+docker_unit="${ROOT}/etc/systemd/system/runner-fleet-docker@.service"
+if [ "${install_docker}" = 1 ]; then
+    docker_unit_changed="$(
+        write_file "${docker_unit}" 0644 <<UNIT
+[Unit]
+Description=runner-fleet rootless Docker of runner %i
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=${runner_user}-%i
+Group=${runner_user}-%i
+# HOME is its data folder: what dockerd keeps there (key.json) stays out of the home job-cleanup.sh resets.
+Environment=XDG_RUNTIME_DIR=/run/runner-fleet-docker-%i HOME=/var/lib/runner-fleet/docker-%i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The host's loopback (a mirror on 127.0.0.1) reachable at 10.0.2.2, as the job's own steps reach it
+# on 127.0.0.1: the last of rootlesskit's flags wins over the script's --disable-host-loopback.
+Environment=DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--disable-host-loopback=false
+RuntimeDirectory=runner-fleet-docker-%i
+RuntimeDirectoryMode=0700
+# Debian's docker.io keeps the script in contrib; Docker's own packages put it on PATH.
+ExecStart=/bin/sh -c 'exec "\$(command -v dockerd-rootless.sh || echo /usr/share/docker.io/contrib/dockerd-rootless.sh)" --data-root /var/lib/runner-fleet/docker-%i --config-file /etc/runner-fleet-docker.json'
+ExecReload=/bin/kill -s HUP \$MAINPID
+Delegate=yes
+KillMode=mixed
+Restart=always
+RestartSec=5
+TimeoutStopSec=60
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+    )"
+    [ -f "${RUNNER_DOCKER_CONFIG}" ] || printf '{}\n' | write_file "${RUNNER_DOCKER_CONFIG}" 0644 >/dev/null
+else
+    docker_unit_changed=unchanged
+    [ -e "${docker_unit}" ] && docker_unit_changed=removed
+fi
 
 if rendering; then
     exit 0
@@ -137,15 +191,55 @@ runner_deps() {
 }
 runner_deps
 
-if ! id "${runner_user}" >/dev/null 2>&1; then
-    useradd --system --create-home --home-dir "/home/${runner_user}" --shell /bin/bash "${runner_user}"
-    log "created user ${runner_user}"
-fi
+# Rootless Docker: dockerd, rootlesskit with dockerd-rootless.sh, newuidmap, slirp4netns.
 if [ "${install_docker}" = 1 ]; then
-    command -v docker >/dev/null 2>&1 || apt_install docker.io
-    systemctl enable --now --quiet docker.service
-    id -nG "${runner_user}" | grep -qw docker || usermod -aG docker "${runner_user}"
+    if ! command -v dockerd >/dev/null 2>&1; then
+        had_containerd="$(command -v containerd || true)"
+        apt_install docker.io
+        # Installed for the runners' own daemons only (each runs its own containerd): the host-wide,
+        # root ones are not wanted (docs.docker.com, rootless mode: "disable the system-wide Docker
+        # daemon"). A Docker or containerd the host had before is left as it is.
+        systemctl disable --now --quiet docker.service docker.socket 2>/dev/null || true
+        [ -n "${had_containerd}" ] || systemctl disable --now --quiet containerd.service 2>/dev/null || true
+    fi
+    if ! command -v rootlesskit >/dev/null 2>&1; then
+        if dpkg-query -W -f='${Status}' docker-ce 2>/dev/null | grep -q "install ok installed"; then
+            apt_install docker-ce-rootless-extras
+        else
+            apt_install rootlesskit
+        fi
+    fi
+    command -v newuidmap >/dev/null 2>&1 || apt_install uidmap
+    command -v slirp4netns >/dev/null 2>&1 || apt_install slirp4netns
 fi
+
+# subids USER: a range of 65536 subordinate user and group ids for USER (its
+# containers' users), after every range the host has handed out; kept once there.
+subids() {
+    local user="$1" file start opt
+    for file in /etc/subuid /etc/subgid; do
+        grep -q "^${user}:" "${file}" 2>/dev/null && continue
+        start="$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: 'BEGIN { m = 100000 } $3 > 0 { e = $2 + $3; if (e > m) m = e } END { print m }')"
+        opt=--add-subuids
+        [ "${file}" = /etc/subgid ] && opt=--add-subgids
+        usermod "${opt}" "${start}-$((start + 65535))" "${user}"
+    done
+}
+
+# One user per instance (a home of its own, which job-cleanup.sh resets to what
+# useradd made after every job), and with Docker its subordinate ids and data.
+for i in $(seq 1 "${instances}"); do
+    user="$(runner_user "${i}")"
+    if ! id "${user}" >/dev/null 2>&1; then
+        useradd --system --create-home --home-dir "/home/${user}" --shell /bin/bash --comment "runner-fleet runner ${i}" "${user}"
+        log "created user ${user}"
+    fi
+    if [ "${install_docker}" = 1 ]; then
+        subids "${user}"
+        # Made here, empty, then only the instance's: root never writes in it again.
+        [ -d "/var/lib/runner-fleet/docker-${i}" ] || install -d -m 0700 -o "${user}" -g "${user}" "/var/lib/runner-fleet/docker-${i}"
+    fi
+done
 
 # The supervisor the units run (installed beside this script).
 service="$(dirname "$0")/runner-service.sh"
@@ -170,22 +264,45 @@ rm -f "${STATE_DIR}"/runner-*.failed
 restart=unchanged
 if [ "${env_changed}" = changed ] || [ "${unit_changed}" = changed ]; then
     restart=changed
+fi
+case "${docker_unit_changed}" in
+    removed)
+        for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-docker@*.service' | awk '{print $1}'); do
+            n="${unit#runner-fleet-docker@}"
+            drain_or_die "${n%.service}" "stopping its Docker"
+            systemctl disable --now --quiet "${unit}" || true
+        done
+        rm -f "${docker_unit}" "${RUNNER_DOCKER_CONFIG}"
+        rm -rf /var/lib/runner-fleet/docker-*
+        ;;
+esac
+if [ "${restart}" != unchanged ] || [ "${docker_unit_changed}" != unchanged ]; then
     systemctl daemon-reload
 fi
+# What each instance must have registered with: runner.env's settings (runner-service.sh).
+wanted="$(sha256sum "${ROOT}/etc/runner-fleet/runner.env" | cut -d' ' -f1)"
 for i in $(seq 1 "${instances}"); do
+    # An instance that registered with other settings restarts too, though runner.env is as this run
+    # wants it: a run killed after writing runner.env and before restarting it leaves it so.
+    again="${restart}"
+    [ "$(cat "${STATE_DIR}/runner-${i}.registered" 2>/dev/null)" = "${wanted}" ] || again=changed
     if [ -f "${STATE_DIR}/runner-${i}.unregistered" ]; then
         log "runner ${host}-${i}: GitHub had deleted its registration ($(cut -c1-20 "${STATE_DIR}/runner-${i}.unregistered")); registering it again"
     fi
     # An instance this run (re)starts writes its registration record anew once it holds one
     # (runner-service.sh): the wait below waits for that, never for the record of an earlier
     # registration (one GitHub deleted, or one a failed attempt already took off the host).
-    if [ "${restart}" = changed ] || ! systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
+    if [ "${again}" = changed ] || ! systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
         rm -f "${STATE_DIR}/runner-${i}.registered"
     fi
-    if [ "${restart}" = changed ] && systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
-        drain_or_die "${i}" "restarting it"
+    if [ "${again}" = changed ] || [ "${docker_unit_changed}" = changed ]; then
+        if systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
+            drain_or_die "${i}" "restarting it"
+        fi
     fi
-    systemd_apply "runner-fleet-runner@${i}.service" "${restart}"
+    # Its Docker first: the runner's jobs use it.
+    [ "${install_docker}" != 1 ] || systemd_apply "runner-fleet-docker@${i}.service" "${docker_unit_changed}"
+    systemd_apply "runner-fleet-runner@${i}.service" "${again}"
 done
 
 # Fewer instances than before: stop the extra ones (their registrations are
@@ -195,14 +312,34 @@ for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runne
     n="${n%.service}"
     if [ "${n}" -gt "${instances}" ] 2>/dev/null; then
         drain_or_die "${n}" "removing it"
-        systemctl disable --now --quiet "${unit}" || true
-        rm -rf "/opt/runner-fleet/runner-${n}" "${STATE_DIR}/runner-${n}.registered"
+        systemctl disable --now --quiet "${unit}" "runner-fleet-docker@${n}.service" 2>/dev/null || true
+        rm -rf "/opt/runner-fleet/runner-${n}" "${STATE_DIR}/runner-${n}.registered" "/var/lib/runner-fleet/docker-${n}"
+        remove_runner_user "${n}"
     fi
 done
+# The one user every instance shared before runner-fleet gave each its own
+# (created without a comment): gone once no instance runs as it.
+legacy="${runner_user}"
+if id "${legacy}" >/dev/null 2>&1 && [ -z "$(getent passwd "${legacy}" | cut -d: -f5)" ] &&
+    [ "$(getent passwd "${legacy}" | cut -d: -f6)" = "/home/${legacy}" ] && ! pgrep -u "${legacy}" >/dev/null 2>&1; then
+    userdel -r "${legacy}" 2>/dev/null || userdel "${legacy}"
+    log "removed user ${legacy}, which every instance shared before each had its own"
+fi
+
+# Each instance's Docker must answer, as its user, before this counts as done
+# (systemd calls a unit started once its process runs; dockerd may still fail).
+if [ "${install_docker}" = 1 ]; then
+    for i in $(seq 1 "${instances}"); do
+        for _ in $(seq 1 60); do
+            as_user "$(runner_user "${i}")" env DOCKER_HOST="unix:///run/runner-fleet-docker-${i}/docker.sock" docker info >/dev/null 2>&1 && continue 2
+            sleep 1
+        done
+        die "the Docker of runner ${host}-${i} does not answer after 60s: $(journalctl -u "runner-fleet-docker@${i}" --no-pager -o cat -n 3 2>/dev/null | tr '\n' ' ')"
+    done
+fi
 
 # Each instance must have registered with these settings before this counts as done.
 token_file="${SECRETS_DIR}/registration/registration-token"
-wanted="$(sha256sum "${ROOT}/etc/runner-fleet/runner.env" | cut -d' ' -f1)"
 for i in $(seq 1 "${instances}"); do
     for _ in $(seq 1 60); do
         [ "$(cat "${STATE_DIR}/runner-${i}.registered" 2>/dev/null)" = "${wanted}" ] && break

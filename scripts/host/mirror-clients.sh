@@ -12,31 +12,15 @@ MIRROR_HOSTS_TOML="${ROOT}/etc/containerd/certs.d/docker.io/hosts.toml"
 # The mirror address the clients were last pointed at.
 MIRROR_CLIENT_URL="${STATE_DIR}/mirror-client.url"
 
-# restart_if_active UNIT WHY: restarts a running service after its config
-# changed, without cutting a job off: Docker and containerd run the jobs'
-# containers, so each runner instance of the host is first stopped once it
-# runs no job (job_running), at most DRAIN_TIMEOUT seconds each, and started
-# again after the restart.
+# restart_if_active UNIT WHY: restarts the host's Docker or containerd after
+# its config changed. No runner waits for it: no job uses them (each runner
+# instance has a Docker of its own, and its own containerd inside it).
 restart_if_active() {
-    local unit="$1" why="$2" instance n instances limit stopped=()
-    if rendering || ! systemctl is-active --quiet "${unit}"; then
+    if rendering || ! systemctl is-active --quiet "$1"; then
         return 0
     fi
-    instances="$(systemctl list-units --plain --no-legend --state=active 'runner-fleet-runner@*.service' 2>/dev/null | awk '{print $1}')"
-    [ -z "${instances}" ] || limit="$(setting DRAIN_TIMEOUT)"
-    for instance in ${instances}; do
-        n="${instance#runner-fleet-runner@}"
-        n="${n%.service}"
-        if ! drain "${n}" "${limit}" "restarting ${unit}"; then
-            [ "${#stopped[@]}" -eq 0 ] || systemctl start "${stopped[@]}"
-            die "runner ${n} is still running a job after ${limit}s; ${unit} was not restarted ${why}. Run pulumi up again when it is done, or raise agent.drainTimeoutMinutes"
-        fi
-        systemctl stop "${instance}"
-        stopped+=("${instance}")
-    done
-    systemctl restart "${unit}"
-    log "${unit}: restarted ${why}${stopped[*]:+ (runners stopped between jobs for it: ${stopped[*]})}"
-    [ "${#stopped[@]}" -eq 0 ] || systemctl start "${stopped[@]}"
+    systemctl restart "$1"
+    log "$1: restarted $2"
 }
 
 # remove_own_hosts_toml: removes the docker.io certs.d entry if runner-fleet wrote it.
@@ -46,12 +30,12 @@ remove_own_hosts_toml() {
     fi
 }
 
-# docker_mirror add|remove URL [OLD]: sets (first in the list) or removes URL
-# in Docker's registry-mirrors in ROOT/etc/docker/daemon.json, keeping every
-# other setting; both take out OLD, the address the mirror had before.
-# Prints "changed" or "unchanged".
+# docker_mirror add|remove URL [OLD [FILE]]: sets (first in the list) or
+# removes URL in the registry-mirrors of a Docker daemon config (FILE, default
+# ROOT/etc/docker/daemon.json), keeping every other setting; both take out OLD,
+# the address the mirror had before. Prints "changed" or "unchanged".
 docker_mirror() {
-    local action="$1" url="$2" old="${3:-}" file="${ROOT}/etc/docker/daemon.json" desired result
+    local action="$1" url="$2" old="${3:-}" file="${4:-${ROOT}/etc/docker/daemon.json}" desired result
     [ "${action}" = add ] || [ -f "${file}" ] || {
         echo unchanged
         return 0
@@ -161,10 +145,30 @@ PY
     rm -f "${desired}"
 }
 
+# runner_dockers_mirror add|remove URL OLD: the same for every runner
+# instance's own Docker (their shared config, written by the agent's install),
+# which then reloads it (registry-mirrors is reloadable: no job is cut off).
+# Those daemons live in rootlesskit's network namespace, where the host's
+# loopback is slirp4netns's 10.0.2.2 (their unit lets them reach it): a mirror
+# on loopback is named by that address there.
+runner_dockers_mirror() {
+    [ -f "${RUNNER_DOCKER_CONFIG}" ] || return 0
+    local url old
+    { read -r url; read -r old; } < <(printf '%s\n%s\n' "$2" "$3" | sed -E 's#^(https?://)(127\.0\.0\.1|localhost)([:/]|$)#\110.0.2.2\3#')
+    [ "$(docker_mirror "$1" "${url}" "${old}" "${RUNNER_DOCKER_CONFIG}")" = changed ] || return 0
+    rendering && return 0
+    local unit
+    for unit in $(systemctl list-units --plain --no-legend --state=active 'runner-fleet-docker@*.service' 2>/dev/null | awk '{print $1}'); do
+        systemctl reload "${unit}"
+    done
+    log "the runners' own Docker daemons reloaded their config ($1 the mirror)"
+}
+
 # clients_use_mirror URL: points Docker and containerd (where present) at the
 # mirror at URL, restarting what must read its config again.
 clients_use_mirror() {
     local mirror_url="$1" docker_changed certs_read=0 containerd_changed=unchanged containerd_version
+    runner_dockers_mirror add "${mirror_url}" "$(cat "${MIRROR_CLIENT_URL}" 2>/dev/null || true)"
     # Docker: registry-mirrors (the classic store, the containerd store and the
     # BuildKit inside dockerd all take it; moby/moby daemon/hosts.go).
     if command -v dockerd >/dev/null 2>&1; then
@@ -208,6 +212,7 @@ clients_leave_mirror() {
     old="$(cat "${MIRROR_CLIENT_URL}" 2>/dev/null || true)"
     remove_own_hosts_toml
     rm -f "${MIRROR_CLIENT_URL}"
+    command -v python3 >/dev/null 2>&1 && runner_dockers_mirror remove "$1" "${old}"
     if command -v python3 >/dev/null 2>&1 && [ "$(docker_mirror remove "$1" "${old}")" = changed ]; then
         restart_if_active docker.service "without the mirror"
     fi

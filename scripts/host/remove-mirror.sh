@@ -4,7 +4,7 @@
 # it (mirror-clients.sh, which configure-mirror.sh points them with).
 # On actuated hosts (MIRROR_MODE=actuated) the mirror is actuated's; nothing here.
 #
-# Settings (environment): MIRROR_MODE, MIRROR_BIND, MIRROR_STORAGE, DRAIN_TIMEOUT (as for configure-mirror.sh).
+# Settings (environment): MIRROR_MODE, MIRROR_BIND, MIRROR_STORAGE (as for configure-mirror.sh).
 # Run by hand: sudo /usr/local/lib/runner-fleet/remove-mirror.sh
 set -euo pipefail
 . "$(dirname "$0")/common.sh"

@@ -5,11 +5,13 @@
 # config.sh in ACTIONS_RUNNER_INPUT_TOKEN, never on a command line), and runs
 # it as the unprivileged runner user.
 #
-# Stopping, as actions/runner's own service does (src/Misc/layoutbin:
-# actions.runner.service.template, runsvc.sh, RunnerService.js): systemd's
-# SIGTERM becomes a SIGINT to Runner.Listener only, which cancels a running
-# job, lets the worker report it, and exits; SIGKILL comes only if it has not
-# exited STOP_GRACE seconds later.
+# Stopping: a running job first gets DRAIN_TIMEOUT seconds to finish (a
+# reboot or a stop by hand cuts no job off); then, as actions/runner's own
+# service does (src/Misc/layoutbin: actions.runner.service.template,
+# runsvc.sh, RunnerService.js), systemd's SIGTERM becomes a SIGINT to
+# Runner.Listener only, which cancels a job still running, lets the worker
+# report it, and exits; SIGKILL comes only if it has not exited STOP_GRACE
+# seconds later.
 #
 # The registration token comes from install-github-runner.sh (minted where
 # pulumi runs, root-only, used once). Only with EPHEMERAL=1 does the host keep
@@ -48,9 +50,11 @@ registered="${STATE_DIR}/runner-${i}.registered"
 failed="${STATE_DIR}/runner-${i}.failed"
 # Set when GitHub no longer knows the runner; the install clears it (check.sh reports it).
 unregistered="${STATE_DIR}/runner-${i}.unregistered"
-user="${RUNNER_USER:-runner}"
+user="$(runner_user "${i}")"
 grace="${STOP_GRACE:-30}"
 ephemeral="$(setting EPHEMERAL)"
+install_docker="$(setting INSTALL_DOCKER)"
+drain_timeout="$(setting DRAIN_TIMEOUT)"
 hook="$(dirname "$0")/job-cleanup.sh"
 # What a registration was made with: runner.env's settings.
 wanted="$(sha256sum /etc/runner-fleet/runner.env | cut -d' ' -f1)"
@@ -71,8 +75,11 @@ registration_token() {
     fi
 }
 
+# unpack: the release, unless the folder holds it already, as this instance's
+# user (a folder an earlier layout gave another user is unpacked anew).
 unpack() {
-    if [ -x "${dir}/run.sh" ] && [ "$(as_user "${user}" cat "${dir}/.runner-fleet-version" 2>/dev/null)" = "${RUNNER_VERSION}" ]; then
+    if [ -x "${dir}/run.sh" ] && [ "$(stat -c %U "${dir}")" = "${user}" ] &&
+        [ "$(as_user "${user}" cat "${dir}/.runner-fleet-version" 2>/dev/null)" = "${RUNNER_VERSION}" ]; then
         return 0
     fi
     rm -rf "${dir}"
@@ -107,8 +114,12 @@ configure() {
         die "runner ${name} did not register: $(tail -n 1 <<<"${out}")"
     fi
     rm -f "${unregistered}"
-    # The job-completed hook (actions/runner reads .env at start): a kept registration is cleaned between jobs.
-    printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${hook}" | write_as "${user}" "${dir}/.env"
+    # The runner's environment (actions/runner reads .env at start): the job-completed hook, which
+    # cleans a kept registration between jobs, and the instance's own Docker.
+    {
+        printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${hook}"
+        [ "${install_docker}" != 1 ] || printf 'DOCKER_HOST=unix:///run/runner-fleet-docker-%s/docker.sock\n' "${i}"
+    } | write_as "${user}" "${dir}/.env"
     printf '%s\n' "${wanted}" | write_as "${user}" "${dir}/.runner-fleet-registration"
 }
 
@@ -128,6 +139,7 @@ child=""
 stop() {
     trap - TERM INT
     if [ -n "${child}" ] && kill -0 "${child}" 2>/dev/null; then
+        drain "${i}" "${drain_timeout}" "stopping it" || log "runner ${name}: its job still runs after ${drain_timeout}s; stopping it anyway"
         local listener
         listener="$(pgrep -g "${child}" -f 'bin/Runner\.Listener' | head -n 1 || true)"
         log "stopping runner ${name}: SIGINT to ${listener:+Runner.Listener }${listener:-${child}}"

@@ -67,10 +67,10 @@ print(len(m["layers"]) + 1)
 const STATE_SH = `
 set -u
 for d in /etc/runner-fleet /etc/systemd/system /usr/local/lib/runner-fleet /var/lib/runner-fleet /opt/runner-fleet /etc/docker /etc/containerd /home; do
-  # The mirror's cache and the runner's own logs (a file per start, as actions/runner's _diag) are no state.
-  [ -d "$d" ] && find "$d" \\( -path /var/lib/runner-fleet/mirror -o -path '/opt/runner-fleet/runner-*/_diag' \\) -prune -o -type f -printf '%p %i %T@ ' -exec sh -c 'sha256sum "$1" | cut -c1-16' _ {} \\;
+  # The mirror's cache, the runners' Docker data and their own logs (a file per start, as actions/runner's _diag) are no state.
+  [ -d "$d" ] && find "$d" \\( -path /var/lib/runner-fleet/mirror -o -path '/var/lib/runner-fleet/docker-*' -o -path '/opt/runner-fleet/runner-*/_diag' \\) -prune -o -type f -printf '%p %i %T@ ' -exec sh -c 'sha256sum "$1" | cut -c1-16' _ {} \\;
 done | sort
-for u in runner-fleet-runner@1 runner-fleet-mirror actuated docker-registry docker containerd; do
+for u in runner-fleet-runner@1 runner-fleet-runner@2 runner-fleet-docker@1 runner-fleet-docker@2 runner-fleet-mirror actuated docker-registry docker containerd; do
   printf 'unit %s %s %s\\n' "$u" "$(systemctl is-active "$u" 2>/dev/null)" "$(systemctl show -p InvocationID --value "$u" 2>/dev/null)"
 done
 `;
@@ -104,6 +104,7 @@ describe("host scripts on real systemd hosts", function () {
     let runner: Host;
     let actuated: Host;
     let arm: Host;
+    let month: Host;
     let rc: Record<string, RenderedCommand>;
     const psSamples: string[] = [];
     const SECRET_VALUES = [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword];
@@ -198,9 +199,10 @@ describe("host scripts on real systemd hosts", function () {
         runner = hosts.boot("runner", 1, "amd64");
         actuated = hosts.boot("actuated", 2, "amd64");
         arm = hosts.boot("arm", 3, "arm64");
+        month = hosts.boot("month", 4, "amd64", true);
         const t1 = Date.now();
-        await Promise.all([runner, actuated, arm].map(h => hosts.waitForSsh(h, 240_000)));
-        figure(`three hosts booted and answering SSH in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
+        await Promise.all([runner, actuated, arm, month].map(h => hosts.waitForSsh(h, 240_000)));
+        figure(`four hosts booted and answering SSH in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
         rc = await renderHost(runner, hosts.privateKey, runnerArgs(), runnerMirror());
     });
 
@@ -285,11 +287,11 @@ describe("host scripts on real systemd hosts", function () {
             expect((await hosts.sh(runner, "ldconfig -p | grep -c 'libicuuc\\.so' || true")).trim()).to.not.equal("0");
             expect(world.events.some(e => e.kind === "apt" && String(e.detail.file).includes("/libicu72_"))).to.equal(true);
             expect(world.count("register")).to.equal(1);
-            await waitFor(() => world.heartbeats.get("runner-1")?.user === "runner", "the runner to report");
-            expect(world.heartbeats.get("runner-1")).to.include({ user: "runner", arch: "x64" });
+            await waitFor(() => world.heartbeats.get("runner-1")?.user === "runner-1", "the runner to report");
+            expect(world.heartbeats.get("runner-1")).to.include({ user: "runner-1", arch: "x64" });
             // The runner itself (its Runner.Listener), not the root supervisor that started it.
             const owners = await hosts.sh(runner, "ps -o user= -p \"$(pgrep -f 'bin/Runner[.]Listener' | head -n 1)\"; stat -c %U /opt/runner-fleet/runner-1/.runner");
-            expect(owners.trim().split("\n")).to.deep.equal(["runner", "runner"]);
+            expect(owners.trim().split("\n")).to.deep.equal(["runner-1", "runner-1"]);
             firstState = await hosts.sh(runner, STATE_SH);
             // The upgrade kept what 2.8 had cached: no fetch from the upstream for it.
             const afterUpgrade = await pulls("http://127.0.0.1:5000", "library/compare", 1);
@@ -470,14 +472,14 @@ describe("host scripts on real systemd hosts", function () {
             await run(runner, changed["agent-install"].create, await mint(changed), "relabel during a job");
             const took = (Date.now() - t0) / 1000;
             figure(`plain host, label change during an 8 s job: the install waited and finished in ${took.toFixed(1)}s`);
-            expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
+            expect(world.jobReports.slice(reports).map(({ name, result, reason }) => ({ name, result, reason }))).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
             expect(world.runners.get("runner-1")?.labels).to.include("relabelled");
             // The restart came after the job: the listener it stopped had nothing to cancel.
             expect(took).to.be.at.least(3);
         });
 
         it("updates itself as actions/runner does (bin a link to bin.<new>, the worker started from there), and a later change still waits for its job", async () => {
-            const installed = (await hosts.sh(runner, "setpriv --reuid runner --regid runner --clear-groups /opt/runner-fleet/runner-1/bin/Runner.Listener --version")).trim();
+            const installed = (await hosts.sh(runner, "setpriv --reuid runner-1 --regid runner-1 --clear-groups /opt/runner-fleet/runner-1/bin/Runner.Listener --version")).trim();
             const [maj, min, patch] = installed.split(".").map(Number);
             const newer = `${maj}.${min}.${patch + 1}`;
             world.updateTo = newer;
@@ -498,7 +500,7 @@ describe("host scripts on real systemd hosts", function () {
             await run(runner, changed["agent-install"].create, await mint(changed), "relabel during a job, after a self-update");
             const took = (Date.now() - t0) / 1000;
             figure(`plain host, label change during an 8 s job after a self-update to ${newer}: the install waited and finished in ${took.toFixed(1)}s`);
-            expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
+            expect(world.jobReports.slice(reports).map(({ name, result, reason }) => ({ name, result, reason }))).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
             expect(world.runners.get("runner-1")?.labels).to.include("after-update");
             expect(took).to.be.at.least(3);
             // The updated runner kept its folders: re-registering did not unpack the installed release again.
@@ -520,12 +522,12 @@ touch /etc/rf-planted-as-root 2>/dev/null
 exec "$(dirname "$0")/Runner.Listener.real" "$@"
 SH
                 chmod 0644 /var/tmp/rf-listener
-                setpriv --reuid runner --regid runner --init-groups -- sh -c 'mv bin/Runner.Listener bin/Runner.Listener.real &&
+                setpriv --reuid runner-1 --regid runner-1 --init-groups -- sh -c 'mv bin/Runner.Listener bin/Runner.Listener.real &&
                     cp /var/tmp/rf-listener bin/Runner.Listener && chmod 0755 bin/Runner.Listener && ln -sfn ${target} .env'
                 rm -f /var/tmp/rf-listener
                 stat -c %U bin/Runner.Listener; readlink .env`, 60_000);
             expect(planted.code, planted.stderr).to.equal(0);
-            expect(planted.stdout.trim().split("\n")).to.deep.equal(["runner", target]);
+            expect(planted.stdout.trim().split("\n")).to.deep.equal(["runner-1", target]);
             // runner.env is root's and changes here by design (the re-registration puts the labels back), so only its
             // owner and mode are compared; every other root-owned file the fleet ships must stay byte for byte.
             const ROOT_FILES = `${target} /usr/local/lib/runner-fleet/*.sh /etc/passwd /etc/shadow /etc/group`;
@@ -546,27 +548,27 @@ SH
 
             const after = await hashes();
             const ran = await hosts.sh(runner, "sort -u /var/tmp/rf-planted-ran; test -e /etc/rf-planted-as-root && echo ROOT-RAN-IT || true; " +
-                `stat -c '%F %U' ${dir}/.env; cat ${dir}/.env; id -u runner`);
+                `stat -c '%F %U' ${dir}/.env; cat ${dir}/.env; id -u runner-1`);
             const [uids, envType, envLine, runnerUid] = [ran.trim().split("\n").slice(0, -3), ...ran.trim().split("\n").slice(-3)];
-            figure(`plain host, a job's planted listener ran as uid ${uids.join(", ")} (runner is ${runnerUid}) through the check, a restart and a re-registration; ` +
+            figure(`plain host, a job's planted listener ran as uid ${uids.join(", ")} (runner-1 is ${runnerUid}) through the check, a restart and a re-registration; ` +
                 `root-owned files changed: ${before === after ? "none" : "SOME"}; .env after: ${envType}`);
             expect(uids, "who ran the planted listener").to.deep.equal([runnerUid]);
             expect(ran).to.not.contain("ROOT-RAN-IT");
             expect(after, "root-owned files").to.equal(before);
-            expect(envType).to.equal("regular file runner");
+            expect(envType).to.equal("regular file runner-1");
             expect(envLine).to.equal("ACTIONS_RUNNER_HOOK_JOB_COMPLETED=/usr/local/lib/runner-fleet/job-cleanup.sh");
             expect([...world.runners.values()].map(r => r.labels)).to.deep.equal([["runner-fleet-amd64", "e2e"]]);
 
             await hosts.sh(runner, `cd ${dir} && mv -f bin/Runner.Listener.real bin/Runner.Listener && rm -f /var/tmp/rf-planted-ran && systemctl restart runner-fleet-runner@1`);
         });
 
-        it("ends a running job cleanly when its runner stops: SIGINT, the job reported, never SIGKILL first", async () => {
+        it("stops a runner once its job ended (a stop by hand or a reboot cuts no job off), then with SIGINT, never SIGKILL first", async () => {
             const reports = world.jobReports.length;
-            world.giveJob("runner-1", 60);
+            world.giveJob("runner-1", 12);
             await waitFor(async () => (await hosts.exec(runner, "pgrep -f 'runner-1/bin[^/]*/Runner[.]Worker'", "", 10_000)).code === 0, "the job to start");
             await hosts.sh(runner, "systemctl stop runner-fleet-runner@1");
             expect(world.signals.slice(-1)).to.deep.equal([{ name: "runner-1", sig: "INT" }]);
-            expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Failed", reason: "shutdown" }]);
+            expect(world.jobReports.slice(reports).map(({ name, result, reason }) => ({ name, result, reason }))).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
             const journal = await hosts.sh(runner, "journalctl -u runner-fleet-runner@1 --no-pager -o cat | tail -5");
             expect(journal).to.not.contain("killing it");
             await hosts.sh(runner, "systemctl start runner-fleet-runner@1");
@@ -749,22 +751,24 @@ SH
             await deleteAndRecover("2.336.0");
         });
 
-        it("restarts Docker for a mirror change only between jobs: the runner is stopped once its job ended, and started again", async () => {
+        it("restarts the host's Docker for a mirror change at once, under a running job it does not touch (runners have Docker of their own)", async () => {
             const dockerStarted = async () => (await hosts.sh(runner, "systemctl show -p ActiveEnterTimestampMonotonic --value docker")).trim();
-            const before = await dockerStarted();
+            const runnerStarted = async () => (await hosts.sh(runner, "systemctl show -p InvocationID --value runner-fleet-runner@1")).trim();
+            const [before, invocation] = [await dockerStarted(), await runnerStarted()];
             const moved = await renderHost(runner, hosts.privateKey, runnerArgs(), runnerMirror({ bindAddress: "127.0.0.1:5010" }));
             const reports = world.jobReports.length;
-            world.giveJob("runner-1", 8);
+            const job = world.giveJob("runner-1", 20);
             await waitFor(async () => (await hosts.exec(runner, "pgrep -f 'runner-1/bin[^/]*/Runner[.]Worker'", "", 10_000)).code === 0, "the job to start");
             const t0 = Date.now();
             await run(runner, moved["mirror-configure"].create, moved["mirror-configure"].stdin, "a mirror change during a job");
             const took = (Date.now() - t0) / 1000;
-            figure(`plain host, mirror moved during an 8 s job: Docker restarted after the job, the step took ${took.toFixed(1)}s`);
-            expect(world.jobReports.slice(reports)).to.deep.equal([{ name: "runner-1", result: "Succeeded", reason: "" }]);
-            expect(took).to.be.at.least(3);
+            figure(`plain host, mirror moved during a 20 s job: the host's Docker restarted at once, the step took ${took.toFixed(1)}s`);
             expect(await dockerStarted(), "docker restarted").to.not.equal(before);
-            expect((await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 docker")).trim().split("\n")).to.deep.equal(["active", "active"]);
-            // Back where the other tests expect it (no job: nothing to wait for).
+            expect((await hosts.exec(runner, "pgrep -f 'runner-1/bin[^/]*/Runner[.]Worker'", "", 10_000)).code, "the job still runs").to.equal(0);
+            await waitFor(() => world.jobReports.length > reports, "the job to be reported", 60_000);
+            expect(world.jobReports.slice(reports).map(r => [r.job, r.result])).to.deep.equal([[job, "Succeeded"]]);
+            expect(await runnerStarted(), "the runner was not restarted").to.equal(invocation);
+            // Back where the other tests expect it (nothing waits for a job now).
             await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "the mirror back");
         });
 
@@ -800,7 +804,7 @@ SH
             const left = await hosts.sh(runner, `
                 systemctl list-units --all --plain --no-legend 'runner-fleet-*' | wc -l
                 find /etc/runner-fleet /opt/runner-fleet /var/lib/runner-fleet /usr/local/lib/runner-fleet /etc/systemd/system/runner-fleet-* 2>/dev/null | wc -l
-                id runner 2>/dev/null | wc -l
+                id runner-1 2>/dev/null | wc -l
                 id runner-fleet-mirror 2>/dev/null | wc -l
                 ls /etc/containerd/certs.d/docker.io 2>/dev/null | wc -l
                 python3 -c 'import json; print(json.load(open("/etc/docker/daemon.json")).get("registry-mirrors", []))'
@@ -808,6 +812,172 @@ SH
             expect(left.trim().split("\n")).to.deep.equal(["0", "0", "0", "0", "0", "[]", "active", "active"]);
             expect(world.runners.size).to.equal(0);
             expect(world.count("remove")).to.be.greaterThan(0);
+        });
+    });
+
+    describe("a plain host over a month: two instances, each with a Docker of its own", () => {
+        const NAMES = ["month-1", "month-2"];
+        const DAY = 24 * 3600_000;
+        const JOB_SECONDS = 8;
+        const monthArgs = (labels = ["runner-fleet-amd64", "month"]): Omit<RunnerAgentArgs, "host"> => ({
+            ...runnerArgs(), labels, instances: 2, installDocker: true, drainTimeoutMinutes: 2,
+        });
+        const monthMirror = (bindAddress = "127.0.0.1:5000") => ({ ...runnerMirror({ bindAddress }), configureRuntime: true });
+        /** The state a fresh install leaves that must come back: the runners' own folders are theirs (they update themselves). */
+        const MONTH_STATE_SH = STATE_SH.replace("/var/lib/runner-fleet /opt/runner-fleet", "/var/lib/runner-fleet") +
+            "getent passwd runner-1 runner-2 | cut -d: -f1,5,6,7; grep -h '^runner-' /etc/subuid /etc/subgid\n";
+        const timeline: string[] = [];
+        let t0 = 0;
+        let day0 = 0;
+        const mark = (what: string) => {
+            const line = `${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s  day ${Math.floor((world.now() - day0) / DAY).toString().padStart(2)}  ` +
+                `jobs handed ${world.jobsGiven.filter(j => j.name.startsWith("month-")).length}, reported ${world.jobReports.filter(r => r.name.startsWith("month-")).length}  ${what}`;
+            timeline.push(line);
+        };
+        /** Keeps a container job waiting for each instance that has none, as a busy organization's queue does. */
+        let feeding = false;
+        const feeder = async () => {
+            while (feeding) {
+                for (const name of NAMES) {
+                    if (world.runners.has(name) && !world.isBusy(name) && !world.jobWaiting(name)) {
+                        world.giveJob(name, JOB_SECONDS, "container");
+                    }
+                }
+                await new Promise(r => setTimeout(r, 300));
+            }
+        };
+        const bothRunning = () => waitFor(() => NAMES.every(n => world.isBusy(n)), "a job on both instances", 240_000);
+        const check = async () => {
+            const target: HostTarget = {
+                name: "month", address: month.address, user: "root", port: 22, hostKey: null, privateKeySecret: "sshPrivateKey",
+                privateKey: hosts.privateKey, agent: "github-runner", instances: 2, mirrorMode: "registry", mirrorBind: "127.0.0.1:5000", expect: "",
+            };
+            return checkHost(target, new OpenSshRunner(), 60_000);
+        };
+
+        it("lives a month with jobs on both instances throughout: self-updates, a label change, a deleted registration, a mirror change, a reboot, an interrupted install; no job lost", async () => {
+            // As a server on the internet: Docker Hub itself answers when no mirror does (while the mirror restarts).
+            await hosts.sh(month, world.hubHostSetup());
+            let rc2 = await renderHost(month, hosts.privateKey, monthArgs(), monthMirror());
+            t0 = Date.now();
+            day0 = world.now();
+            await up(month, rc2, "month: first install");
+            mark("installed: 2 instances, each its own rootless Docker; the mirror on 127.0.0.1:5000");
+            const fresh = await hosts.sh(month, MONTH_STATE_SH);
+            const users = await hosts.sh(month, "ps -o user= -p \"$(pgrep -f 'runner-1/bin/Runner[.]Listener')\" \"$(pgrep -f 'runner-2/bin/Runner[.]Listener')\"; " +
+                "stat -c '%U %a' /run/runner-fleet-docker-1 /run/runner-fleet-docker-2; id -nG runner-1 runner-2");
+            expect(users.trim().split("\n")).to.deep.equal(["runner-1", "runner-2", "runner-1 700", "runner-2 700", "runner-1", "runner-2"]);
+
+            feeding = true;
+            const feeding$ = feeder();
+            try {
+                await bothRunning();
+                mark("jobs running on both instances");
+                // Jobs side by side: each one's cleanup must leave the other's container alone.
+                await waitFor(() => world.jobReports.filter(r => r.name.startsWith("month-")).length >= 4, "four jobs done", 240_000);
+                mark("four container jobs done side by side");
+
+                // Day 3: a newer actions/runner; each runner updates itself between jobs.
+                world.advance(3 * DAY);
+                const newer = "2.330.0";
+                world.updateTo = newer;
+                await waitFor(() => NAMES.every(n => world.versions.get(n) === newer), "both runners to update themselves", 240_000);
+                mark(`both runners updated themselves to ${newer} (bin -> bin.${newer})`);
+                await bothRunning();
+
+                // Day 7: a label change while both run jobs: drained, re-registered with the same ids.
+                world.advance(4 * DAY);
+                const ids = NAMES.map(n => world.runners.get(n)?.id);
+                const relabelled = await renderHost(month, hosts.privateKey, monthArgs(["runner-fleet-amd64", "month", "relabelled"]), monthMirror());
+                mark("pulumi up: a label change, jobs running on both");
+                await up(month, relabelled, "month: label change");
+                mark("label change applied: both drained and re-registered");
+                expect(NAMES.map(n => world.runners.get(n)?.labels.includes("relabelled"))).to.deep.equal([true, true]);
+                expect(NAMES.map(n => world.runners.get(n)?.id)).to.deep.equal(ids);
+                await bothRunning();
+
+                // Day 9: instance 2 goes offline (stopped between jobs) and stays so past GitHub's 14 days.
+                world.advance(2 * DAY);
+                await hosts.sh(month, "systemctl stop runner-fleet-runner@2");
+                mark("instance 2 stopped (after its job)");
+                world.advance(15 * DAY);
+                expect(world.runners.has("month-2"), "GitHub removed the runner offline for 14 days").to.equal(false);
+                mark("day 24: GitHub removed month-2 (offline more than 14 days)");
+                await hosts.sh(month, "systemctl start runner-fleet-runner@2");
+                await waitFor(async () => (await hosts.exec(month, "test -e /var/lib/runner-fleet/runner-2.unregistered", "", 10_000)).code === 0, "instance 2 to find its registration gone");
+                const reported = (await check()).checks.find(c => c.check === "runner-registered-2");
+                expect(reported?.ok, JSON.stringify(reported)).to.equal(false);
+                expect(reported?.detail).to.contain("pulumi up");
+                mark(`check.sh: ${reported?.detail}`);
+                expect((await hosts.sh(month, "systemctl is-active runner-fleet-runner@2 || true")).trim(), "it stopped instead of looping").to.not.equal("active");
+                await up(month, relabelled, "month: re-register the deleted runner");
+                expect(world.runners.has("month-2")).to.equal(true);
+                mark("pulumi up registered month-2 again");
+                await bothRunning();
+
+                // Day 26: the mirror moves (a settings change): the runners' own Docker daemons reload, nothing restarts.
+                world.advance(2 * DAY);
+                const invocations = await hosts.sh(month, "systemctl show -p InvocationID --value runner-fleet-runner@1 runner-fleet-runner@2 runner-fleet-docker@1 runner-fleet-docker@2");
+                const moved = await renderHost(month, hosts.privateKey, monthArgs(["runner-fleet-amd64", "month", "relabelled"]), monthMirror("127.0.0.1:5010"));
+                await up(month, moved, "month: mirror moved");
+                expect(await hosts.sh(month, "systemctl show -p InvocationID --value runner-fleet-runner@1 runner-fleet-runner@2 runner-fleet-docker@1 runner-fleet-docker@2"),
+                    "no runner and no runner's Docker restarted").to.equal(invocations);
+                expect(JSON.parse(await hosts.sh(month, "cat /etc/runner-fleet-docker.json"))).to.deep.equal({ "registry-mirrors": ["http://10.0.2.2:5010"] });
+                mark("mirror moved to 127.0.0.1:5010: the runners' Docker daemons reloaded it (10.0.2.2:5010 from their namespace)");
+                await bothRunning();
+
+                // Day 28: a reboot while both run jobs: each runner stops once its job ended.
+                world.advance(2 * DAY);
+                await hosts.exec(month, "systemctl reboot", "", 30_000).catch(() => undefined);
+                mark("reboot");
+                await new Promise(r => setTimeout(r, 5000));
+                await hosts.waitForSsh(month, 300_000);
+                mark("back after the reboot");
+                await bothRunning();
+                mark("jobs running on both again");
+
+                // Day 30: an install (the first settings back) killed half-way, then run again.
+                world.advance(2 * DAY);
+                rc2 = await renderHost(month, hosts.privateKey, monthArgs(), monthMirror());
+                const killer = new AbortController();
+                const token = await mint(rc2);
+                const interrupted = run(month, rc2["agent-install"].create, token, "month: install killed half-way", killer.signal);
+                await new Promise(r => setTimeout(r, 4000));
+                killer.abort();
+                await interrupted.catch(() => undefined);
+                mark("an install killed 4 s in");
+                await up(month, rc2, "month: the install run again");
+                mark("the install run again: first settings back");
+                await bothRunning();
+            } finally {
+                feeding = false;
+                await feeding$;
+            }
+            // Every job handed out ends before the comparison.
+            await waitFor(() => world.jobsGiven.filter(j => j.name.startsWith("month-")).every(j => world.jobReports.some(r => r.job === j.id)), "every job to be reported", 240_000);
+            mark("queue stopped; every job handed out reported");
+
+            const given = world.jobsGiven.filter(j => j.name.startsWith("month-"));
+            const reports = world.jobReports.filter(r => r.name.startsWith("month-"));
+            const failed = reports.filter(r => r.result !== "Succeeded").map(r => ({ ...r, note: world.jobNotes.get(r.job ?? 0) }));
+            const notes = given.map(j => world.jobNotes.get(j.id) ?? {});
+            const leftovers = notes.filter(n => (n.leftovers ?? "").trim() !== "");
+            const lost = notes.filter(n => n.container !== undefined && n.container !== "true");
+            for (const line of timeline) {
+                figure(`month: ${line}`);
+            }
+            figure(`month: ${given.length} container jobs handed out (${NAMES.map(n => `${n}: ${given.filter(j => j.name === n).length}`).join(", ")}), ` +
+                `${reports.filter(r => r.result === "Succeeded").length} succeeded, ${failed.length} failed; containers gone before their job ended: ${lost.length}; ` +
+                `jobs that found an earlier job's files in their home or workspace: ${leftovers.length}`);
+            expect(failed, JSON.stringify(failed)).to.deep.equal([]);
+            expect(reports.length).to.equal(given.length);
+            expect(lost).to.deep.equal([]);
+            expect(leftovers, JSON.stringify(leftovers)).to.deep.equal([]);
+            expect(notes.every(n => n.user === undefined || /^runner-[12]$/.test(n.user))).to.equal(true);
+            // Both instances ran jobs at the same time, and each one's containers came through its own Docker.
+            const overlapping = given.some(a => given.some(b => a.name !== b.name && Math.abs(a.at - b.at) < JOB_SECONDS * 1000));
+            expect(overlapping, "jobs side by side").to.equal(true);
+            expect(changedLines(content(fresh), content(await hosts.sh(month, MONTH_STATE_SH)))).to.deep.equal([]);
         });
     });
 

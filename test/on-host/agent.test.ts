@@ -206,13 +206,13 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         }
     });
 
-    it("refuses ephemeral runners with Docker: the host would keep a token every job can read", async () => {
-        const { error, resources } = await recordFailure(() => new RunnerFleet("fleet", {
+    it("takes ephemeral runners with Docker (no job's user can read the kept token: Docker is rootless and each instance's own)", async () => {
+        const { resources } = await record(() => new RunnerFleet("fleet", {
             config: { github: { org: "example-org" }, agent: { ephemeral: true }, hosts: [{ name: "x86-1", provider: "existing", arch: "amd64", kvm: false, agent: "github-runner", address: "192.0.2.9" }] },
             secrets: { sshPrivateKey: FAKE.sshPrivateKey, githubRunnerToken: FAKE.githubRunnerToken },
-        }));
-        expect(resources).to.have.length(0);
-        expect(error.message).to.contain("agent.ephemeral").and.contain("docker group is root").and.contain("installDocker: false");
+        }), { calls });
+        const create = String(named(resources, "fleet-x86-1-agent-install").inputs.create);
+        expect(create).to.contain("EPHEMERAL='1'").and.contain("INSTALL_DOCKER='1'");
     });
 
     it("installs a mirror registry release of one's own from the stack config on the plain hosts of the arch it names", async () => {
