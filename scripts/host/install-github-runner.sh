@@ -272,7 +272,7 @@ case "${docker_unit_changed}" in
             drain_or_die "${n%.service}" "stopping its Docker"
             systemctl disable --now --quiet "${unit}" || true
         done
-        rm -f "${docker_unit}" "${RUNNER_DOCKER_CONFIG}"
+        rm -f "${docker_unit}" "${RUNNER_DOCKER_CONFIG}" "${STATE_DIR}"/runner-*.docker
         rm -rf /var/lib/runner-fleet/docker-*
         ;;
 esac
@@ -281,11 +281,16 @@ if [ "${restart}" != unchanged ] || [ "${docker_unit_changed}" != unchanged ]; t
 fi
 # What each instance must have registered with: runner.env's settings (runner-service.sh).
 wanted="$(sha256sum "${ROOT}/etc/runner-fleet/runner.env" | cut -d' ' -f1)"
+# What each instance's Docker must run with: its unit (recorded per instance once restarted with it).
+docker_wanted="$( [ "${install_docker}" != 1 ] || sha256sum "${docker_unit}" | cut -d' ' -f1)"
 for i in $(seq 1 "${instances}"); do
     # An instance that registered with other settings restarts too, though runner.env is as this run
     # wants it: a run killed after writing runner.env and before restarting it leaves it so.
     again="${restart}"
     [ "$(cat "${STATE_DIR}/runner-${i}.registered" 2>/dev/null)" = "${wanted}" ] || again=changed
+    # So too its Docker, for a unit written by a run killed before it restarted the daemon.
+    docker_again="${docker_unit_changed}"
+    [ "${install_docker}" != 1 ] || [ "$(cat "${STATE_DIR}/runner-${i}.docker" 2>/dev/null)" = "${docker_wanted}" ] || docker_again=changed
     if [ -f "${STATE_DIR}/runner-${i}.unregistered" ]; then
         log "runner ${host}-${i}: GitHub had deleted its registration ($(cut -c1-20 "${STATE_DIR}/runner-${i}.unregistered")); registering it again"
     fi
@@ -295,13 +300,16 @@ for i in $(seq 1 "${instances}"); do
     if [ "${again}" = changed ] || ! systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
         rm -f "${STATE_DIR}/runner-${i}.registered"
     fi
-    if [ "${again}" = changed ] || [ "${docker_unit_changed}" = changed ]; then
+    if [ "${again}" = changed ] || [ "${docker_again}" = changed ]; then
         if systemctl is-active --quiet "runner-fleet-runner@${i}.service"; then
             drain_or_die "${i}" "restarting it"
         fi
     fi
     # Its Docker first: the runner's jobs use it.
-    [ "${install_docker}" != 1 ] || systemd_apply "runner-fleet-docker@${i}.service" "${docker_unit_changed}"
+    if [ "${install_docker}" = 1 ]; then
+        systemd_apply "runner-fleet-docker@${i}.service" "${docker_again}"
+        printf '%s\n' "${docker_wanted}" >"${STATE_DIR}/runner-${i}.docker"
+    fi
     systemd_apply "runner-fleet-runner@${i}.service" "${again}"
 done
 
@@ -313,7 +321,7 @@ for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runne
     if [ "${n}" -gt "${instances}" ] 2>/dev/null; then
         drain_or_die "${n}" "removing it"
         systemctl disable --now --quiet "${unit}" "runner-fleet-docker@${n}.service" 2>/dev/null || true
-        rm -rf "/opt/runner-fleet/runner-${n}" "${STATE_DIR}/runner-${n}.registered" "/var/lib/runner-fleet/docker-${n}"
+        rm -rf "/opt/runner-fleet/runner-${n}" "${STATE_DIR}/runner-${n}.registered" "${STATE_DIR}/runner-${n}.docker" "/var/lib/runner-fleet/docker-${n}"
         remove_runner_user "${n}"
     fi
 done

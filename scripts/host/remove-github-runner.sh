@@ -32,7 +32,7 @@ rm -f /etc/systemd/system/runner-fleet-runner@.service /etc/systemd/system/runne
 # Only the runner's own: /opt/runner-fleet also holds the mirror's registry
 # release, which keeps serving (and starting) without the agent.
 rm -rf /opt/runner-fleet/runner-* /var/cache/runner-fleet/actions-runner-* "${STATE_DIR}"/runner-*.registered \
-    "${STATE_DIR}"/runner-*.failed "${STATE_DIR}"/runner-*.unregistered "${STATE_DIR}"/docker-* "${STATE_DIR}/agent.hash" "${STATE_DIR}/runner-deps.done" "${SECRETS_DIR}/registration"
+    "${STATE_DIR}"/runner-*.failed "${STATE_DIR}"/runner-*.unregistered "${STATE_DIR}"/runner-*.docker "${STATE_DIR}"/docker-* "${STATE_DIR}/agent.hash" "${STATE_DIR}/runner-deps.done" "${SECRETS_DIR}/registration"
 rmdir --ignore-fail-on-non-empty /opt/runner-fleet /var/cache/runner-fleet 2>/dev/null || true
 systemctl daemon-reload
 # Every instance's user (named runner-N, made with the comment "runner-fleet runner N"),

@@ -948,6 +948,15 @@ SH
                 mark("an install killed 4 s in");
                 await up(month, rc2, "month: the install run again");
                 mark("the install run again: first settings back");
+                // A run killed after writing the Docker unit, before it restarted instance 1's daemon, leaves that
+                // instance's record behind: the next run restarts that daemon (after its job), and only that one.
+                const dockers = async () => (await hosts.sh(month, "systemctl show -p InvocationID --value runner-fleet-docker@1 runner-fleet-docker@2")).trim().split("\n");
+                const dockersBefore = await dockers();
+                await hosts.sh(month, "echo left-by-a-killed-run > /var/lib/runner-fleet/runner-1.docker");
+                await up(month, rc2, "month: the install after a Docker restart it did not get to");
+                const dockersAfter = await dockers();
+                expect([dockersAfter[0] !== dockersBefore[0], dockersAfter[1] === dockersBefore[1]], "instance 1's Docker restarted, instance 2's not").to.deep.equal([true, true]);
+                mark("an install run after one killed before a Docker restart: instance 1's Docker restarted, after its job");
                 await bothRunning();
             } finally {
                 feeding = false;
