@@ -254,6 +254,16 @@ if [ -n "${RUNNER_SHA256:-}" ]; then
         die "${archive_name} does not match RUNNER_SHA256; remove ${archive} and run again"
 fi
 
+# docker_answers N: waits (at most 60 s) until instance N's Docker answers, asked as its user:
+# systemd calls a unit started once its process runs, and dockerd may still fail after that.
+docker_answers() {
+    for _ in $(seq 1 60); do
+        as_user "$(runner_user "$1")" env DOCKER_HOST="unix:///run/runner-fleet-docker-$1/docker.sock" docker info >/dev/null 2>&1 && return 0
+        sleep 1
+    done
+    die "the Docker of runner ${host}-$1 does not answer after 60s: $(journalctl -u "runner-fleet-docker@$1" --no-pager -o cat -n 3 2>/dev/null | tr '\n' ' ')"
+}
+
 # A restart first lets a running job finish.
 drain_or_die() {
     drain "$1" "${drain_timeout}" "$2" ||
@@ -305,9 +315,12 @@ for i in $(seq 1 "${instances}"); do
             drain_or_die "${i}" "restarting it"
         fi
     fi
-    # Its Docker first: the runner's jobs use it.
+    # Its Docker first, answering, before the runner takes a job that needs it: a runner whose
+    # Docker restarts stays stopped meanwhile (started again below).
     if [ "${install_docker}" = 1 ]; then
+        [ "${docker_again}" != changed ] || systemctl stop "runner-fleet-runner@${i}.service"
         systemd_apply "runner-fleet-docker@${i}.service" "${docker_again}"
+        docker_answers "${i}"
         printf '%s\n' "${docker_wanted}" >"${STATE_DIR}/runner-${i}.docker"
     fi
     systemd_apply "runner-fleet-runner@${i}.service" "${again}"
@@ -332,18 +345,6 @@ if id "${legacy}" >/dev/null 2>&1 && [ -z "$(getent passwd "${legacy}" | cut -d:
     [ "$(getent passwd "${legacy}" | cut -d: -f6)" = "/home/${legacy}" ] && ! pgrep -u "${legacy}" >/dev/null 2>&1; then
     userdel -r "${legacy}" 2>/dev/null || userdel "${legacy}"
     log "removed user ${legacy}, which every instance shared before each had its own"
-fi
-
-# Each instance's Docker must answer, as its user, before this counts as done
-# (systemd calls a unit started once its process runs; dockerd may still fail).
-if [ "${install_docker}" = 1 ]; then
-    for i in $(seq 1 "${instances}"); do
-        for _ in $(seq 1 60); do
-            as_user "$(runner_user "${i}")" env DOCKER_HOST="unix:///run/runner-fleet-docker-${i}/docker.sock" docker info >/dev/null 2>&1 && continue 2
-            sleep 1
-        done
-        die "the Docker of runner ${host}-${i} does not answer after 60s: $(journalctl -u "runner-fleet-docker@${i}" --no-pager -o cat -n 3 2>/dev/null | tr '\n' ' ')"
-    done
 fi
 
 # Each instance must have registered with these settings before this counts as done.
