@@ -33,12 +33,13 @@ export function benchStack(n: number): string {
         "runner-fleet:adminCidrs": ["198.51.100.0/24"],
         "runner-fleet:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBench bench",
         "runner-fleet:hosts": hosts,
-        "runner-fleet:workflow": { image: "docker.io/bench-org/app", repositories: ["app"] },
+        "runner-fleet:workflow": { image: "docker.io/bench-org/app", registryUsername: "bench-pusher", repositories: ["app"] },
         "runner-fleet:sshPrivateKey": secure,
         "runner-fleet:actuatedLicense": secure,
         "runner-fleet:actuatedToken": secure,
         "runner-fleet:dockerHubToken": secure,
         "runner-fleet:githubRunnerToken": secure,
+        "runner-fleet:imageRegistryToken": secure,
     };
     fs.writeFileSync(path.join(dir, "Pulumi.bench.yaml"), YAML.stringify({ config }));
     return dir;

@@ -9,7 +9,7 @@ import { buildPlatforms } from "../github/routing";
 import { workflowProblems } from "../github/workflow-options";
 import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
 import { Problem, Problems, within } from "../spec/problems";
-import { resolveFleet } from "../spec/resolve";
+import { pushesWithOwnLogin, resolveFleet } from "../spec/resolve";
 import { afterFieldProblems, fleetSettingsProblems } from "../spec/rules";
 import { FleetConfigInput, FleetSpec } from "../spec/settings";
 
@@ -21,10 +21,18 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
     p.addAll(within("github", githubOrgProblems({
         org: spec.github.org,
         visibility: spec.github.visibility,
+        plan: spec.github.plan,
         repositories: spec.github.repositories,
-        runnerGroup: { name: spec.github.runnerGroup, workflows: spec.github.workflows },
+        runnerGroup: { name: spec.github.runnerGroup, workflows: spec.github.workflows, allowPublicRepositories: spec.github.allowPublicRepositories },
     })));
     if (spec.workflow) {
+        if (spec.workflow.registryUsername !== undefined && spec.workflow.image.startsWith("ghcr.io/")) {
+            p.add("workflow.registryUsername", "is not used: pushes to ghcr.io log in with the job's own token", "remove workflow.registryUsername");
+        }
+        if (pushesWithOwnLogin(spec) && spec.workflow.registryUsername === undefined) {
+            p.add("workflow.registryUsername", `is not set, and the workflow pushes to ${spec.workflow.image.split("/")[0]} with a login of its own (only ghcr.io takes the job's token)`,
+                "set workflow.registryUsername and the secret imageRegistryToken (a token that may push the image), or publish to ghcr.io");
+        }
         if (spec.workflow.repositories.length > 0 && !spec.github.manage) {
             p.add("workflow.repositories", "committing the workflow needs the GitHub provider, and github.manage is false", "set github.manage: true, or drop workflow.repositories and commit the rendered workflow (the workflowYaml output) yourself");
         }

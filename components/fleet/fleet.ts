@@ -15,7 +15,7 @@ import { ParsedFleetConfig } from "../spec/parse";
 import { throwIfAny } from "../spec/problems";
 import { RegistryMirror } from "../on-host/registry-mirror";
 import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, runsOnSnippets } from "../github/routing";
-import { FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
+import { DEFAULTS, FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
 import { ArchRunners, ResolvedFleet, ResolvedHost, mirrorAddressOf, privateKeySecretOf, resolveFleet, resolveHost } from "../spec/resolve";
 import { fleetWarnings } from "../spec/rules";
 import { checkFleet } from "./check";
@@ -145,13 +145,17 @@ export class RunnerFleet extends pulumi.ComponentResource {
             return {};
         }
         const hasRunners = this.resolved.hosts.some(h => h.agent === "github-runner");
+        // GitHub Enterprise Server: the provider goes where the agents and operator steps go. It takes the API
+        // address as given (terraform-provider-github config.go getBaseURL trims a trailing api/v3/).
+        const api = spec.endpoints.githubApi;
         const provider = new github.Provider(`${name}-github`, {
             owner: spec.github.org,
             token: token === undefined ? undefined : pulumi.secret(token),
+            ...(api === DEFAULTS.endpoints.githubApi ? {} : { baseUrl: api }),
         }, { parent: this });
         const orgSecrets: Record<string, pulumi.Input<string>> = {};
         for (const [secretName, from] of Object.entries(fleetSecretNames(spec))) {
-            const value = from === "dockerHubUsername" ? spec.mirror.dockerHubUsername : this.secret(SECRET_KEYS.dockerHubToken);
+            const value = this.secret(SECRET_KEYS[from]);
             if (value !== undefined) {
                 orgSecrets[secretName] = value;
             }
@@ -159,6 +163,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
         const wiring = new GithubOrgWiring(`${name}-org`, {
             org: spec.github.org,
             visibility: spec.github.visibility,
+            plan: spec.github.plan,
             repositories: spec.github.repositories,
             secrets: orgSecrets,
             variables: fleetVariables(spec, this.resolved),

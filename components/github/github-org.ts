@@ -7,20 +7,26 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import { Problem, throwIfAny } from "../spec/problems";
-import { DEFAULTS, VISIBILITIES, Visibility, lineProblem, repositoryNameProblem, workflowRefProblem } from "../spec/settings";
+import { DEFAULTS, Plan, VISIBILITIES, Visibility, lineProblem, repositoryNameProblem, workflowRefProblem } from "../spec/settings";
 
 export interface RunnerGroupArgs {
     readonly name: string;
     /** Let public repositories use the group's runners. Default false: a fork's pull request could otherwise run code on the hosts. */
     readonly allowPublicRepositories?: boolean;
-    /** Only these workflows may use the runners, as `owner/repo/.github/workflows/file.yml@ref`. */
+    /** Only these workflows may use the runners, as `owner/repo/.github/workflows/file.yml@ref`: GitHub Enterprise only. */
     readonly workflows?: readonly string[];
 }
 
 export interface GithubOrgWiringArgs {
     readonly org: string;
-    /** Which repositories see the secrets, the variables and the runner group. Default `private` (private and internal repositories). */
+    /**
+     * Which repositories see the secrets, the variables and the runner group. Default `private` (private
+     * and internal repositories). A runner group has no `private` at GitHub: it gets `all` with public
+     * repositories refused, which is the same set.
+     */
     readonly visibility?: Visibility;
+    /** The organization's plan. Default `team`. */
+    readonly plan?: Plan;
     /** With visibility `selected`: repository names in the organization. */
     readonly repositories?: readonly string[];
     /** Organization secrets by name; values are kept secret. */
@@ -61,6 +67,17 @@ export function githubOrgProblems(a: GithubOrgWiringArgs): Problem[] {
                 add(`${kind}.${name}`, "is not a name GitHub accepts", "use letters, digits and _, not starting with a digit or GITHUB_");
             }
         }
+    }
+    const plan = a.plan ?? DEFAULTS.plan;
+    if ((a.runnerGroup?.workflows ?? []).length > 0 && plan !== "enterprise") {
+        // github/docs, "Managing access to self-hosted runners using groups": workflow access policies
+        // exist for Enterprise Cloud and Server only; on Free and Team there is no such policy to set.
+        add("workflows", `restrict the runner group to workflows, which GitHub offers on Enterprise Cloud and Server only (plan is ${plan})`,
+            "remove github.workflows, or set github.plan: enterprise if the organization is on GitHub Enterprise");
+    }
+    if (visibility === "private" && a.runnerGroup?.allowPublicRepositories) {
+        add("allowPublicRepositories", "lets public repositories use the runner group, and visibility private keeps them out",
+            "choose one: visibility all (or selected) with allowPublicRepositories, or visibility private without it");
     }
     (a.runnerGroup?.workflows ?? []).forEach((w, i) => {
         const why = workflowRefProblem(w);
@@ -128,7 +145,10 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
             const workflows = args.runnerGroup.workflows ?? [];
             this.runnerGroup = new github.ActionsRunnerGroup(`${name}-runner-group`, {
                 name: args.runnerGroup.name,
-                visibility,
+                // GitHub keeps no `private` for a runner group (the provider's docs: "A value of `private` is not
+                // currently supported due to limitations in the GitHub API"); it stores `all`, and sending
+                // `private` again was a change at every up. `all` without public repositories is that set.
+                visibility: visibility === "private" ? "all" : visibility,
                 selectedRepositoryIds: selected ? this.repositoryIds : undefined,
                 allowsPublicRepositories: args.runnerGroup.allowPublicRepositories ?? false,
                 restrictedToWorkflows: workflows.length > 0,

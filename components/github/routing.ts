@@ -3,10 +3,10 @@
 // Pure; no resources.
 
 import { ARCHES, Arch } from "../spec/catalog";
-import { AGENT_KINDS, AgentKind, FleetSpec } from "../spec/settings";
-import { ArchRunners, ResolvedFleet, mirrorAddressOf } from "../spec/resolve";
+import { AGENT_KINDS, AgentKind, FleetSpec, SECRET_KEYS } from "../spec/settings";
+import { ArchRunners, ResolvedFleet, mirrorAddressOf, pushesWithOwnLogin } from "../spec/resolve";
 import { BuildPlatform } from "./workflow-options";
-import { fleetRouting } from "./workflow-model";
+import { REGISTRY_LOGIN, fleetRouting } from "./workflow-model";
 
 /**
  * The organization variable that names an arch's runner labels (a JSON list):
@@ -38,6 +38,9 @@ export function workflowKind(spec: FleetSpec, runners: ArchRunners): AgentKind {
  */
 export function fleetVariables(spec: FleetSpec, summary: ResolvedFleet): Record<string, string> {
     const vars: Record<string, string> = {};
+    if (pushesWithOwnLogin(spec) && spec.workflow?.registryUsername !== undefined) {
+        vars[REGISTRY_LOGIN.username] = spec.workflow.registryUsername;
+    }
     for (const arch of ARCHES) {
         const runners = summary.labelsByArch[arch];
         if (!runners) {
@@ -58,9 +61,12 @@ export function fleetVariables(spec: FleetSpec, summary: ResolvedFleet): Record<
     return vars;
 }
 
-/** The organization secrets workflows need (their values come from the fleet's secrets). */
-export function fleetSecretNames(spec: FleetSpec): Record<string, "dockerHubUsername" | "dockerHubToken"> {
-    return spec.mirror.dockerHubUsername === undefined ? {} : { DOCKERHUB_USERNAME: "dockerHubUsername", DOCKERHUB_TOKEN: "dockerHubToken" };
+/**
+ * The organization secrets workflows need, by the fleet secret each comes from: the workflow's own login
+ * to its image's registry. The mirrors' Docker Hub pull login stays on the hosts.
+ */
+export function fleetSecretNames(spec: FleetSpec): Record<string, keyof typeof SECRET_KEYS> {
+    return pushesWithOwnLogin(spec) ? { [REGISTRY_LOGIN.token]: "imageRegistryToken" } : {};
 }
 
 function isLoopback(address: string): boolean {

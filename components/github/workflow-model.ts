@@ -73,7 +73,14 @@ export const ACTIONS = {
     download: "actions/download-artifact@v8",
 } as const;
 
-/** Where pushes of the image log in: Docker Hub (or another registry) with the org secrets, ghcr.io with the job's token. */
+/**
+ * The organization variable and secret the workflow logs in to its image's registry with (any registry
+ * but ghcr.io): a login of its own, never the mirrors' Docker Hub pull login. The user is a variable, not
+ * a secret: a secret is masked in logs, and the image's name holds it on Docker Hub.
+ */
+export const REGISTRY_LOGIN = { username: "IMAGE_REGISTRY_USERNAME", token: "IMAGE_REGISTRY_TOKEN" } as const;
+
+/** Where pushes of the image log in: ghcr.io with the job's token, any other registry with the workflow's own login. */
 function loginFor(image: string): WorkflowStep {
     const registry = image.split("/")[0];
     if (registry === "ghcr.io") {
@@ -85,8 +92,8 @@ function loginFor(image: string): WorkflowStep {
         uses: ACTIONS.login,
         with: {
             ...(hub ? {} : { registry }),
-            username: "${{ secrets.DOCKERHUB_USERNAME }}",
-            password: "${{ secrets.DOCKERHUB_TOKEN }}",
+            username: `\${{ vars.${REGISTRY_LOGIN.username} }}`,
+            password: `\${{ secrets.${REGISTRY_LOGIN.token} }}`,
         },
     };
 }
@@ -128,11 +135,16 @@ function tagRules(tags: readonly string[] | undefined): string {
         : "type=ref,event=branch\ntype=sha,format=long,prefix=";
 }
 
-/** Where BuildKit keeps its cache between runs: written only by runs that publish. */
+/**
+ * Where BuildKit keeps its cache between runs: written only by runs that publish. GitHub's cache service
+ * is the repository's, so its scope names the image as well as the arch: two image workflows in one
+ * repository would otherwise evict each other's cache.
+ */
 function cacheInputs(o: BuildWorkflowOptions, publish: string): Record<string, string> {
     const cache = o.cache ?? "gha";
+    const scope = o.image.replace(/[^a-z0-9]+/g, "-");
     return cache === "gha"
-        ? { "cache-from": "type=gha,scope=build-${{ matrix.arch }}", "cache-to": `\${{ (${publish}) && format('type=gha,scope=build-{0},mode=max', matrix.arch) || '' }}` }
+        ? { "cache-from": `type=gha,scope=${scope}-\${{ matrix.arch }}`, "cache-to": `\${{ (${publish}) && format('type=gha,scope=${scope}-{0},mode=max', matrix.arch) || '' }}` }
         : cache === "registry"
             ? { "cache-from": `type=registry,ref=${o.image}:buildcache-\${{ matrix.arch }}`, "cache-to": `\${{ (${publish}) && format('type=registry,ref=${o.image}:buildcache-{0},mode=max', matrix.arch) || '' }}` }
             : {};
@@ -200,7 +212,9 @@ function buildSteps(o: BuildWorkflowOptions): WorkflowStep[] {
             name: "Upload the digest",
             if: publish,
             uses: ACTIONS.upload,
-            with: { name: "digests-${{ matrix.arch }}", path: "${{ runner.temp }}/digests/*", "if-no-files-found": "error", "retention-days": 1 },
+            // overwrite: "Re-run failed jobs" uploads this arch's digest again in the same run, which
+            // upload-artifact v4+ refuses without it (artifacts are immutable per run and name).
+            with: { name: "digests-${{ matrix.arch }}", path: "${{ runner.temp }}/digests/*", "if-no-files-found": "error", "retention-days": 1, overwrite: true },
         },
     ];
 }

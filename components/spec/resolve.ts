@@ -40,6 +40,15 @@ export function privateKeySecretOf(host: HostSpec): string {
     return typeof host.privateKeySecret === "string" ? host.privateKeySecret : SECRET_KEYS.sshPrivateKey;
 }
 
+/**
+ * Whether the fleet's workflow logs in to its image's registry with a login of its own (organization
+ * variable and secret the fleet sets): any registry but ghcr.io, which takes the job's token, when the
+ * fleet manages the organization.
+ */
+export function pushesWithOwnLogin(spec: FleetSpec): boolean {
+    return spec.workflow !== undefined && spec.github.manage && spec.workflow.image.split("/")[0] !== "ghcr.io";
+}
+
 /** Which secret config keys the fleet needs, given its spec. */
 export function requiredSecrets(spec: FleetSpec): string[] {
     const need = new Set<string>();
@@ -55,6 +64,9 @@ export function requiredSecrets(spec: FleetSpec): string[] {
     }
     if (spec.hosts.length > 0 && spec.mirror.enabled && spec.mirror.dockerHubUsername !== undefined) {
         need.add(SECRET_KEYS.dockerHubToken);
+    }
+    if (pushesWithOwnLogin(spec)) {
+        need.add(SECRET_KEYS.imageRegistryToken);
     }
     return [...need];
 }

@@ -286,6 +286,8 @@ export const LINE_FIX_TAIL = "one line, without control characters or white spac
 
 export const AGENT_KINDS = ["actuated", "github-runner"] as const;
 export const VISIBILITIES = ["all", "private", "selected"] as const;
+/** The organization's GitHub plan, as far as the fleet's settings depend on it. */
+export const PLANS = ["free", "team", "enterprise"] as const;
 
 // ---------------------------------------------------------------------------
 // A host, as written under `runner-fleet:hosts`.
@@ -432,11 +434,14 @@ export const GithubSchema = z.strictObject({
     repositories: setting(z.array(repositoryName).default([]), {
         description: "with `selected`: the repositories (names in the organization, resolved to ids)", docType: "list of names", fix: REPOSITORY_FIX,
     }),
+    plan: setting(z.enum(PLANS).default("team"), {
+        description: "the organization's plan (`free`, `team`, or `enterprise`: Enterprise Cloud or Server): restricting the runner group to workflows is an Enterprise feature",
+    }),
     allowPublicRepositories: setting(z.boolean().default(false), {
         description: "let public repositories use the runner group: any fork's pull request could then run code on the hosts",
     }),
     workflows: setting(z.array(checked(workflowRefProblem)).default([]), {
-        description: "restrict the runner group to these workflows (`owner/repo/.github/workflows/file.yml@refs/heads/main`)",
+        description: "restrict the runner group to these workflows (`owner/repo/.github/workflows/file.yml@refs/heads/main`); GitHub Enterprise only (`plan: enterprise`)",
         fix: "write owner/repo/.github/workflows/file.yml@refs/heads/main", docType: "list of workflow references",
     }),
     manage: setting(z.boolean().default(true), {
@@ -481,8 +486,12 @@ export const WorkflowSchema = z.strictObject({
         description: "provenance attestations: `false`, `min` or `max` (`true` is `min`). Off by default: with them every pushed image is an OCI index with an attestation manifest, which older Docker clients and some registries cannot pull; `max` records the build's arguments",
         fix: "write false, min or max", defaultText: "`false`", docType: "false, min or max",
     }),
+    registryUsername: setting(checked(lineProblem).optional(), {
+        description: "the user that pushes the image to its registry when that is not ghcr.io (which takes the job's own token); the fleet sets it as the organization variable `IMAGE_REGISTRY_USERNAME`, and the secret `imageRegistryToken` as `IMAGE_REGISTRY_TOKEN`: credentials of their own, apart from the mirror's Docker Hub pull login",
+        defaultText: "(required for a registry other than ghcr.io, with `github.manage`)", fix: "write the registry user's name on one line",
+    }),
     cache: setting(z.enum(["gha", "registry", "none"]).default("gha"), {
-        description: "where each arch's build keeps BuildKit's cache between runs (fresh runners start cold): `gha` (GitHub's cache service, scope per arch), `registry` (`<image>:buildcache-<arch>` tags beside the image), `none`; only publishing runs write it",
+        description: "where each arch's build keeps BuildKit's cache between runs (fresh runners start cold): `gha` (GitHub's cache service, scope per image and arch), `registry` (`<image>:buildcache-<arch>` tags beside the image), `none`; only publishing runs write it",
     }),
     runners: setting(z.enum(["isolated-first", "actuated", "github-runner"]).default("isolated-first"), {
         description: "which hosts build each arch: `isolated-first` takes actuated microVMs where the arch has actuated hosts, else the plain runners; `actuated` or `github-runner` insist on one kind",
@@ -590,6 +599,7 @@ export type FleetConfigInput = Omit<z.input<typeof StaticFleetSchema>, "hosts"> 
 } & { readonly [sourceSetting: string]: unknown };
 export type AgentKind = (typeof AGENT_KINDS)[number];
 export type Visibility = (typeof VISIBILITIES)[number];
+export type Plan = (typeof PLANS)[number];
 
 /** The settings' keys under the project namespace. */
 export function settingKeys(): string[] {
@@ -603,6 +613,7 @@ export const DEFAULTS = {
     endpoints: EndpointsSchema.parse({}),
     runnerGroup: GithubSchema.shape.runnerGroup.parse(undefined),
     visibility: GithubSchema.shape.visibility.parse(undefined),
+    plan: GithubSchema.shape.plan.parse(undefined),
     bootTimeoutMinutes: BASE_FLEET_FIELDS.bootTimeoutMinutes.parse(undefined),
 } as const;
 
@@ -615,6 +626,7 @@ export const SECRET_KEYS = {
     actuatedToken: "actuatedToken",
     dockerHubToken: "dockerHubToken",
     githubRunnerToken: "githubRunnerToken",
+    imageRegistryToken: "imageRegistryToken",
 } as const;
 
 /** When each secret is needed (the docs). */
@@ -623,7 +635,8 @@ export const SECRET_DOCS: Readonly<Record<string, string>> = {
     "(any name)": "an existing host sets `privateKeySecret: <name>` to use its own key",
     actuatedLicense: "any host runs the actuated agent",
     actuatedToken: "any host runs the actuated agent",
-    dockerHubToken: "`mirror.dockerHubUsername` is set",
+    dockerHubToken: "`mirror.dockerHubUsername` is set: the mirrors' Docker Hub pull login (it never reaches a workflow)",
+    imageRegistryToken: "`workflow.image` is on a registry other than ghcr.io and `github.manage` is on: the token `workflow.registryUsername` pushes with (organization secret `IMAGE_REGISTRY_TOKEN`)",
     githubRunnerToken: "any host runs the GitHub runner (else the GitHub provider's token, else `GITHUB_TOKEN` where `pulumi` runs): a token with the organization permission \"Self-hosted runners: read and write\" (fine-grained) or `admin:org` (classic). It is used where `pulumi` runs, to mint each install's registration token and to remove the host's runners at destroy; it reaches a host only with `agent.ephemeral: true`.",
 };
 

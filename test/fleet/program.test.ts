@@ -59,7 +59,7 @@ describe("the program", () => {
     });
 
     it("exports the workflow only when the fleet renders one", async () => {
-        const { result } = await record(() => fleetProgram(), { config: config({ workflow: { image: "docker.io/example-org/app" } }), secretKeys: SECRET_KEYS });
+        const { result } = await record(() => fleetProgram(), { config: config({ workflow: { image: "docker.io/example-org/app", registryUsername: "example-pusher" }, imageRegistryToken: "fake-push-token" }), secretKeys: [...SECRET_KEYS, `${PROJECT}:imageRegistryToken`] });
         expect(Object.keys(result)).to.include("workflowYaml");
         expect(await valueOf((result as { workflowYaml?: unknown }).workflowYaml as never)).to.contain("jobs:");
     });

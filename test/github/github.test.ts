@@ -26,8 +26,10 @@ const calls = {
 
 const SECRETS = {
     sshPrivateKey: FAKE.sshPrivateKey, actuatedLicense: FAKE.actuatedLicense, actuatedToken: FAKE.actuatedToken,
-    dockerHubToken: FAKE.dockerHubToken, githubRunnerToken: FAKE.githubRunnerToken,
+    dockerHubToken: FAKE.dockerHubToken, githubRunnerToken: FAKE.githubRunnerToken, imageRegistryToken: "fake-image-registry-push-token",
 };
+/** The workflow of a fleet that publishes to Docker Hub with a login of its own. */
+const HUB_WORKFLOW = { image: "docker.io/example-org/app", registryUsername: "example-pusher" };
 
 /** A two-arch fleet: actuated on an Arm64 RX170, the GitHub runner on an x86 Hetzner Cloud server. */
 function twoArch(github: Record<string, unknown> = {}, workflow?: Record<string, unknown>) {
@@ -41,7 +43,8 @@ function twoArch(github: Record<string, unknown> = {}, workflow?: Record<string,
                 { name: "arm-1", provider: "existing", plan: "rx170", address: "192.0.2.11" },
                 { name: "x86-1", provider: "hetzner-cloud", plan: "ccx33", location: "fsn1", agent: "github-runner" },
             ],
-            workflow: workflow as never,
+            // A registry other than ghcr.io pushes with a login of its own (HUB_WORKFLOW's user unless the case names one).
+            workflow: (workflow && String(workflow.image).startsWith("ghcr.io/") ? workflow : workflow && { registryUsername: "example-pusher", ...workflow }) as never,
         },
         secrets: SECRETS,
     });
@@ -71,18 +74,22 @@ export function actionlint(yaml: string): { status: number | null; out: string }
 }
 
 describe("GitHub organization wiring", () => {
-    it("creates the Docker Hub secrets and the per-arch variables, visible to private repositories by default", async () => {
-        const { resources } = await record(() => twoArch(), { calls });
+    it("creates the workflow's own registry login and the per-arch variables, visible to private repositories by default; the mirror's pull login stays off GitHub", async () => {
+        const { resources } = await record(() => twoArch({}, HUB_WORKFLOW), { calls });
         const secrets = byType(resources, "github:index/actionsOrganizationSecret:ActionsOrganizationSecret");
-        expect(secrets.map(s => s.inputs.secretName)).to.have.members(["DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN"]);
+        expect(secrets.map(s => s.inputs.secretName)).to.have.members(["IMAGE_REGISTRY_TOKEN"]);
         for (const s of secrets) {
             expect(s.inputs.visibility).to.equal("private");
             expect(s.secretInputs.has("value"), String(s.inputs.secretName)).to.equal(true);
         }
-        expect(named(resources, "fleet-org-secret-dockerhub-token").inputs.value).to.equal(FAKE.dockerHubToken);
+        expect(named(resources, "fleet-org-secret-image-registry-token").inputs.value).to.equal(SECRETS.imageRegistryToken);
+        for (const r of resources.filter(x => x.type.startsWith("github:"))) {
+            expect(JSON.stringify(r.inputs), r.name).to.not.contain(FAKE.dockerHubToken);
+        }
         const vars = Object.fromEntries(byType(resources, "github:index/actionsOrganizationVariable:ActionsOrganizationVariable")
             .map(v => [v.inputs.variableName, v.inputs.value]));
         expect(vars).to.deep.equal({
+            IMAGE_REGISTRY_USERNAME: "example-pusher",
             RUNNER_ARM64: '["actuated-arm64"]',
             RUNNER_ARM64_ACTUATED: '["actuated-arm64"]',
             RUNNER_AMD64: '["runner-fleet-amd64"]',
@@ -94,12 +101,12 @@ describe("GitHub organization wiring", () => {
     });
 
     it("resolves selected repositories to ids for secrets, variables and the runner group", async () => {
-        const { resources } = await record(() => twoArch({ visibility: "selected", repositories: ["app", "api"] }), { calls });
+        const { resources } = await record(() => twoArch({ visibility: "selected", repositories: ["app", "api"] }, HUB_WORKFLOW), { calls });
         for (const s of byType(resources, "github:index/actionsOrganizationSecret:ActionsOrganizationSecret")) {
             expect(s.inputs.visibility).to.equal("selected");
         }
         const access = byType(resources, "github:index/actionsOrganizationSecretRepositories:ActionsOrganizationSecretRepositories");
-        expect(access.map(a => a.inputs.secretName)).to.have.members(["DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN"]);
+        expect(access.map(a => a.inputs.secretName)).to.have.members(["IMAGE_REGISTRY_TOKEN"]);
         for (const a of access) {
             expect(a.inputs.selectedRepositoryIds).to.deep.equal([101, 102]);
         }
@@ -110,21 +117,50 @@ describe("GitHub organization wiring", () => {
         expect(named(resources, "fleet-org-runner-group").inputs.selectedRepositoryIds).to.deep.equal([101, 102]);
     });
 
-    it("keeps public repositories off the runner group unless the config opts in, and can restrict it to workflows", async () => {
+    it("keeps public repositories off the runner group unless the config opts in, and can restrict it to workflows on Enterprise", async () => {
         const closed = await record(() => twoArch(), { calls });
+        // visibility private: the secrets and variables keep it; the runner group, which GitHub stores as all
+        // (the provider's docs: private "is not currently supported"), gets all without public repositories.
         expect(named(closed.resources, "fleet-org-runner-group").inputs).to.include({
-            name: "runner-fleet", visibility: "private", allowsPublicRepositories: false, restrictedToWorkflows: false,
+            name: "runner-fleet", visibility: "all", allowsPublicRepositories: false, restrictedToWorkflows: false,
         });
+        for (const s of byType(closed.resources, "github:index/actionsOrganizationSecret:ActionsOrganizationSecret")) {
+            expect(s.inputs.visibility).to.equal("private");
+        }
         const wf = "example-org/app/.github/workflows/multi-arch-image.yml@refs/heads/main";
-        const open = await record(() => twoArch({ allowPublicRepositories: true, visibility: "all", workflows: [wf] }), { calls });
+        const open = await record(() => twoArch({ allowPublicRepositories: true, visibility: "all", workflows: [wf], plan: "enterprise" }), { calls });
         const group = named(open.resources, "fleet-org-runner-group");
         expect(group.inputs).to.include({ allowsPublicRepositories: true, visibility: "all", restrictedToWorkflows: true });
         expect(group.inputs.selectedWorkflows).to.deep.equal([wf]);
     });
 
+    it("points the GitHub provider at GitHub Enterprise Server when endpoints.githubApi says so, and at github.com otherwise", async () => {
+        const ghes = await record(() => new RunnerFleet("fleet", {
+            config: {
+                github: { org: "example-org" }, endpoints: { githubUrl: "https://ghe.example.com", githubApi: "https://ghe.example.com/api/v3" },
+                hosts: [{ name: "x86-1", provider: "existing", arch: "amd64", kvm: false, agent: "github-runner", address: "192.0.2.9" }],
+            },
+            secrets: SECRETS,
+        }), { calls });
+        const provider = ghes.resources.find(r => r.type === "pulumi:providers:github");
+        expect(provider?.inputs.baseUrl).to.equal("https://ghe.example.com/api/v3");
+        const dotcom = await record(() => twoArch(), { calls });
+        // The provider's own default (@pulumi/github fills in https://api.github.com/).
+        expect([undefined, "https://api.github.com/"]).to.include(dotcom.resources.find(r => r.type === "pulumi:providers:github")?.inputs.baseUrl);
+    });
+
     it("creates no runner group for a fleet of actuated hosts only", async () => {
         const { resources } = await record(() => new GithubOrgWiring("org", { org: "example-org", variables: { A: "1" } }));
         expect(byType(resources, "github:index/actionsRunnerGroup:ActionsRunnerGroup")).to.have.length(0);
+    });
+
+    it("refuses a workflow restriction outside GitHub Enterprise, and public repositories with visibility private, before creating anything", async () => {
+        const wf = "example-org/app/.github/workflows/multi-arch-image.yml@refs/heads/main";
+        const team = await recordFailure(() => twoArch({ workflows: [wf] }), { calls });
+        expect(team.error.message).to.contain("github.workflows").and.contain("Enterprise Cloud and Server only (plan is team)").and.contain("github.plan: enterprise");
+        expect(team.resources).to.have.length(0);
+        const open = await recordFailure(() => twoArch({ allowPublicRepositories: true }), { calls });
+        expect(open.error.message).to.contain("github.allowPublicRepositories").and.contain("visibility private keeps them out");
     });
 
     it("refuses selected visibility without repositories, and bad names, before creating anything", async () => {
@@ -233,7 +269,7 @@ describe("hosts never wait for each other", () => {
                     { name: `metal-${i}`, provider: "equinix-metal" as const, metro: "da" },
                     { name: `robot-${i}`, provider: "existing" as const, plan: "rx170", address: `192.0.2.${i % 250}` },
                 ][i % 3]),
-                workflow: { image: "docker.io/example-org/app" },
+                workflow: { image: "docker.io/example-org/app", registryUsername: "example-pusher" },
             },
             secrets: SECRETS,
         });

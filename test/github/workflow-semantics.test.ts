@@ -19,7 +19,9 @@ import { EXAMPLE_WORKFLOWS } from "../../scripts/examples";
 const ORG = "example-org";
 const REPO = `${ORG}/app`;
 const FORK = "someone/app";
-const ALL_SECRETS = { DOCKERHUB_USERNAME: "example-bot", DOCKERHUB_TOKEN: "hub-token", GITHUB_TOKEN: "job-token" };
+const ALL_SECRETS = { IMAGE_REGISTRY_TOKEN: "push-token", GITHUB_TOKEN: "job-token" };
+// The organization's variables: the registry user pushes log in as (never a secret: it is in the image's name on Docker Hub).
+const VARS = { IMAGE_REGISTRY_USERNAME: "example-pusher" };
 // A fork's pull_request run gets no secrets but a read-only GITHUB_TOKEN.
 const FORK_SECRETS = { GITHUB_TOKEN: "read-only-token" };
 
@@ -29,7 +31,7 @@ const pr = (head: string) => ({ number: 7, head: { ref: "topic", repo: { full_na
 /** The events, each as the run in that repository sees it. */
 const EVENTS: Record<string, { ctx: EventContext; fleet: boolean; publish: boolean }> = {
     "push to main in the organization's repository": {
-        ctx: { github: { event_name: "push", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", sha: "a".repeat(40), event: { repository: repository(REPO) } }, secrets: ALL_SECRETS },
+        ctx: { github: { event_name: "push", actor: "octocat", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", sha: "a".repeat(40), event: { repository: repository(REPO) } }, secrets: ALL_SECRETS, vars: VARS },
         fleet: true, publish: true,
     },
     "push in a fork": {
@@ -37,7 +39,7 @@ const EVENTS: Record<string, { ctx: EventContext; fleet: boolean; publish: boole
         fleet: false, publish: false,
     },
     "pull request from a branch of the same repository": {
-        ctx: { github: { event_name: "pull_request", repository: REPO, repository_owner: ORG, ref: "refs/pull/7/merge", event: { pull_request: pr(REPO), repository: repository(REPO) } }, secrets: ALL_SECRETS },
+        ctx: { github: { event_name: "pull_request", repository: REPO, repository_owner: ORG, ref: "refs/pull/7/merge", event: { pull_request: pr(REPO), repository: repository(REPO) } }, secrets: ALL_SECRETS, vars: VARS },
         fleet: true, publish: false,
     },
     "pull request from a fork": {
@@ -45,19 +47,19 @@ const EVENTS: Record<string, { ctx: EventContext; fleet: boolean; publish: boole
         fleet: false, publish: false,
     },
     "pull_request_target from a fork": {
-        ctx: { github: { event_name: "pull_request_target", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", event: { pull_request: pr(FORK), repository: repository(REPO) } }, secrets: ALL_SECRETS },
+        ctx: { github: { event_name: "pull_request_target", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", event: { pull_request: pr(FORK), repository: repository(REPO) } }, secrets: ALL_SECRETS, vars: VARS },
         fleet: false, publish: false,
     },
     "workflow_run of a fork's pull request": {
-        ctx: { github: { event_name: "workflow_run", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", event: { workflow_run: { event: "pull_request", head_repository: { full_name: FORK } }, repository: repository(REPO) } }, secrets: ALL_SECRETS },
+        ctx: { github: { event_name: "workflow_run", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", event: { workflow_run: { event: "pull_request", head_repository: { full_name: FORK } }, repository: repository(REPO) } }, secrets: ALL_SECRETS, vars: VARS },
         fleet: false, publish: false,
     },
     "issue_comment on a pull request": {
-        ctx: { github: { event_name: "issue_comment", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", event: { issue: { number: 7, pull_request: { url: `https://api.github.com/repos/${REPO}/pulls/7` } }, repository: repository(REPO) } }, secrets: ALL_SECRETS },
+        ctx: { github: { event_name: "issue_comment", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", event: { issue: { number: 7, pull_request: { url: `https://api.github.com/repos/${REPO}/pulls/7` } }, repository: repository(REPO) } }, secrets: ALL_SECRETS, vars: VARS },
         fleet: false, publish: false,
     },
     "workflow_dispatch in the organization's repository": {
-        ctx: { github: { event_name: "workflow_dispatch", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", sha: "c".repeat(40), event: { repository: repository(REPO), inputs: {} } }, secrets: ALL_SECRETS },
+        ctx: { github: { event_name: "workflow_dispatch", actor: "octocat", repository: REPO, repository_owner: ORG, ref: "refs/heads/main", sha: "c".repeat(40), event: { repository: repository(REPO), inputs: {} } }, secrets: ALL_SECRETS, vars: VARS },
         fleet: true, publish: true,
     },
 };
@@ -73,8 +75,8 @@ const SHAPES: Record<string, BuildWorkflowOptions> = {
     "a single-arch fleet (arm64 actuated) on ghcr.io": {
         org: ORG, image: "ghcr.io/example-org/app", platforms: [{ arch: "arm64", labels: ["actuated-arm64"], actuated: true }],
     },
-    "an arch with only a plain runner (amd64), provenance max, registry cache, a Dockerfile of its own": {
-        org: ORG, image: "docker.io/example-org/app", dockerfile: "build/app.Dockerfile", provenance: "max", cache: "registry",
+    "an arch with only a plain runner (amd64) on quay.io, provenance max, registry cache, a Dockerfile of its own": {
+        org: ORG, image: "quay.io/example-org/app", dockerfile: "build/app.Dockerfile", provenance: "max", cache: "registry",
         platforms: [{ arch: "amd64", labels: ["runner-fleet-amd64"], actuated: false }],
     },
 };
@@ -118,7 +120,10 @@ describe("the build workflow per event, as GitHub runs it (@actions/workflow-par
                         expect(build.with.provenance).to.equal(shape.provenance ? `mode=${shape.provenance}` : false);
                         const cacheTo = String(build.with["cache-to"] ?? "");
                         expect(cacheTo === "", "cache written only where it publishes").to.equal(!e.publish);
-                        expect(String(build.with["cache-from"])).to.contain(shape.cache === "registry" ? `type=registry,ref=${shape.image}:buildcache-${p.arch}` : `type=gha,scope=build-${p.arch}`);
+                        // GitHub's cache service is the repository's: the scope names the image and the arch.
+                        expect(String(build.with["cache-from"])).to.contain(shape.cache === "registry" ? `type=registry,ref=${shape.image}:buildcache-${p.arch}` : `type=gha,scope=${shape.image.replace(/[^a-z0-9]+/g, "-")}-${p.arch}`);
+                        // "Re-run failed jobs" uploads the arch's digest again in the same run: upload-artifact refuses that without overwrite.
+                        expect(step(b, /Upload the digest/).with.overwrite).to.equal(true);
                         expect(step(b, /Upload the digest/).ran).to.equal(e.publish);
                         // The fleet's Docker Hub mirror reaches BuildKit only on the fleet.
                         const buildx = b.steps.find(s => s.name === "Set up Buildx");
@@ -132,8 +137,12 @@ describe("the build workflow per event, as GitHub runs it (@actions/workflow-par
                     if (merge?.ran) {
                         expect(step(merge, /^Log in/).ran).to.equal(true);
                         const login = step(merge, /^Log in/).with;
-                        // Secrets the run has: a publishing run never logs in with empty ones.
+                        // Secrets the run has: a publishing run never logs in with empty ones, and never with the mirror's pull login.
                         expect(login.password).to.not.equal("");
+                        expect(login.username).to.not.equal("");
+                        const registry = shape.image.split("/")[0];
+                        expect([login.registry ?? "docker.io", login.username, login.password]).to.deep.equal(registry === "ghcr.io"
+                            ? ["ghcr.io", "octocat", "job-token"] : [registry, VARS.IMAGE_REGISTRY_USERNAME, ALL_SECRETS.IMAGE_REGISTRY_TOKEN]);
                     }
                 });
             }

@@ -47,7 +47,7 @@ const HOSTS = [
 ];
 const SECRETS = {
     sshPrivateKey: FAKE.sshPrivateKey, actuatedLicense: FAKE.actuatedLicense, actuatedToken: FAKE.actuatedToken,
-    githubRunnerToken: FAKE.githubRunnerToken, dockerHubToken: FAKE.dockerHubToken,
+    githubRunnerToken: FAKE.githubRunnerToken, dockerHubToken: FAKE.dockerHubToken, imageRegistryToken: "fake-image-registry-push-token",
 };
 const SECRET_KEYS = Object.keys(SECRETS).map(k => `${PROJECT}:${k}`);
 
@@ -55,7 +55,7 @@ const SECRET_KEYS = Object.keys(SECRETS).map(k => `${PROJECT}:${k}`);
 function base(): Record<string, unknown> {
     return {
         github: { org: "example-org" }, adminCidrs: ["198.51.100.0/24"], sshPublicKey: ED25519, equinixProjectId: UUID,
-        mirror: { dockerHubUsername: "examplebot" }, hosts: structuredClone(HOSTS), workflow: { image: "docker.io/example-org/app" },
+        mirror: { dockerHubUsername: "examplebot" }, hosts: structuredClone(HOSTS), workflow: { image: "docker.io/example-org/app", registryUsername: "example-pusher" },
     };
 }
 
@@ -172,11 +172,11 @@ const CASES: readonly FormatCase[] = [
         refused: [["org/app"], [".."], ["."], ["x".repeat(101)], ["has space"], [""]],
     },
     {
-        at: "github.workflows",
+        at: "github.workflows", more: { "github.plan": "enterprise" },
         accepted: [["example-org/app/.github/workflows/build.yml@refs/heads/main"]],
         refused: [["build.yml"], ["example-org/app/.github/workflows/build.yml@refs/heads/main\nx"], ["example-org/app/workflows/build.yml@main"]],
     },
-    { at: "workflow.image", accepted: ["ghcr.io/example-org/app", "registry.example.com:5000/team/app"], refused: ["docker.io/example-org/app:latest", "Docker.io/o/app", "app"] },
+    { at: "workflow.image", accepted: ["quay.io/example-org/app", "registry.example.com:5000/team/app"], refused: ["docker.io/example-org/app:latest", "Docker.io/o/app", "app"] },
     {
         at: "workflow.repositories", accepted: [["app"]], refused: [["org/app"], ["a b"]],
     },

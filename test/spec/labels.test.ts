@@ -63,7 +63,7 @@ describe("the label scheme", () => {
 function fleet(over: Partial<FleetConfigInput> & { hosts: FleetConfigInput["hosts"] }): FleetConfigInput {
     return { github: { org: "example-org" }, ...over } as FleetConfigInput;
 }
-const SECRETS = new Set(["sshPrivateKey", "actuatedLicense", "actuatedToken", "githubRunnerToken"]);
+const SECRETS = new Set(["sshPrivateKey", "actuatedLicense", "actuatedToken", "githubRunnerToken", "imageRegistryToken"]);
 const robot = { name: "arm-1", provider: "existing" as const, plan: "rx170", address: "192.0.2.1" };
 const x86 = { name: "x86-1", provider: "existing" as const, arch: "amd64" as const, kvm: true, address: "192.0.2.2" };
 const plain = { name: "plain-1", provider: "existing" as const, arch: "arm64" as const, kvm: false, agent: "github-runner" as const, address: "192.0.2.3" };
@@ -96,7 +96,7 @@ describe("labels in the config", () => {
     });
 
     it("refuses a workflow that insists on a kind an arch lacks", () => {
-        const p = problems(fleet({ hosts: [robot, { ...plain, arch: "amd64", name: "plain-x86" }], workflow: { image: "docker.io/example-org/app", runners: "actuated" } }));
+        const p = problems(fleet({ hosts: [robot, { ...plain, arch: "amd64", name: "plain-x86" }], workflow: { image: "docker.io/example-org/app", registryUsername: "example-pusher", runners: "actuated" } }));
         expect(p.map(x => [x.path, x.message])).to.deep.equal([["workflow.runners", "is actuated, and the fleet has no actuated host for amd64"]]);
     });
 
