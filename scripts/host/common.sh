@@ -144,12 +144,24 @@ apt_install() {
 # instance: a job reaches no other instance's registration, home or Docker.
 runner_user() { printf '%s-%s' "${RUNNER_USER:-runner}" "$1"; }
 
-# remove_runner_user N: removes instance N's user, what it left running (a
-# daemon a job started: userdel refuses a user with processes) and its home
-# (userdel -r removes it without following the links in it: shadow's remove_tree).
-remove_runner_user() {
-    local user
-    user="$(runner_user "$1")"
+# remove_runner_user N: removes instance N's user (remove_user).
+remove_runner_user() { remove_user "$(runner_user "$1")"; }
+
+# remove_legacy_runner_user: removes the one user every instance shared before
+# each had its own (RUNNER_USER itself, made without a comment, home /home/<it>).
+remove_legacy_runner_user() {
+    local legacy="${RUNNER_USER:-runner}"
+    id "${legacy}" >/dev/null 2>&1 && [ -z "$(getent passwd "${legacy}" | cut -d: -f5)" ] &&
+        [ "$(getent passwd "${legacy}" | cut -d: -f6)" = "/home/${legacy}" ] || return 0
+    remove_user "${legacy}"
+    log "removed user ${legacy}, which every instance shared before each had its own"
+}
+
+# remove_user USER: removes a runner user, what it left running (a daemon a
+# job started: userdel refuses a user with processes) and its home (userdel -r
+# removes it without following the links in it: shadow's remove_tree).
+remove_user() {
+    local user="$1"
     id "${user}" >/dev/null 2>&1 || return 0
     pkill -KILL -u "${user}" 2>/dev/null || true
     for _ in $(seq 1 20); do

@@ -338,14 +338,8 @@ for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runne
         remove_runner_user "${n}"
     fi
 done
-# The one user every instance shared before runner-fleet gave each its own
-# (created without a comment): gone once no instance runs as it.
-legacy="${runner_user}"
-if id "${legacy}" >/dev/null 2>&1 && [ -z "$(getent passwd "${legacy}" | cut -d: -f5)" ] &&
-    [ "$(getent passwd "${legacy}" | cut -d: -f6)" = "/home/${legacy}" ] && ! pgrep -u "${legacy}" >/dev/null 2>&1; then
-    userdel -r "${legacy}" 2>/dev/null || userdel "${legacy}"
-    log "removed user ${legacy}, which every instance shared before each had its own"
-fi
+# The one user every instance shared before: no instance runs as it now.
+remove_legacy_runner_user
 
 # Each instance must have registered with these settings before this counts as done.
 token_file="${SECRETS_DIR}/registration/registration-token"

@@ -40,8 +40,5 @@ systemctl daemon-reload
 for user in $(getent passwd | awk -F: -v p="${RUNNER_USER:-runner}-" 'index($1, p) == 1 && $5 ~ /^runner-fleet runner [0-9]+$/ { print $1 }'); do
     remove_runner_user "${user#"${RUNNER_USER:-runner}-"}"
 done
-if id "${RUNNER_USER:-runner}" >/dev/null 2>&1 && [ -z "$(getent passwd "${RUNNER_USER:-runner}" | cut -d: -f5)" ]; then
-    pkill -KILL -u "${RUNNER_USER:-runner}" 2>/dev/null || true
-    userdel -r "${RUNNER_USER:-runner}" 2>/dev/null || userdel "${RUNNER_USER:-runner}"
-fi
+remove_legacy_runner_user
 log "GitHub runner removed from ${RUNNER_FLEET_HOST}"
