@@ -67,6 +67,8 @@ export interface JobRun {
     readonly matrix?: Record<string, unknown>;
     /** runs-on, evaluated. */
     readonly runsOn?: unknown;
+    /** The job's permissions for GITHUB_TOKEN, as written. */
+    readonly permissions?: Record<string, string>;
     readonly steps: readonly StepRun[];
 }
 
@@ -158,7 +160,7 @@ export async function simulate(name: string, content: string, event: EventContex
             });
             out.push({
                 id, ran: jobRuns, ...(raw.strategy ? { matrix } : {}),
-                runsOn: jobRuns ? ev.interpolate(raw["runs-on"]) : undefined, steps,
+                runsOn: jobRuns ? ev.interpolate(raw["runs-on"]) : undefined, permissions: raw.permissions, steps,
             });
         }
         ran.set(id, any);

@@ -16,7 +16,7 @@ import { throwIfAny } from "../spec/problems";
 import { RegistryMirror } from "../on-host/registry-mirror";
 import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, runsOnSnippets } from "../github/routing";
 import { DEFAULTS, FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
-import { ArchRunners, ResolvedFleet, ResolvedHost, mirrorAddressOf, privateKeySecretOf, resolveFleet, resolveHost } from "../spec/resolve";
+import { ArchRunners, ResolvedFleet, ResolvedHost, mirrorAddressOf, onEnterpriseServer, privateKeySecretOf, resolveFleet, resolveHost } from "../spec/resolve";
 import { fleetWarnings } from "../spec/rules";
 import { checkFleet } from "./check";
 import { BuildWorkflow } from "../github/workflow";
@@ -250,6 +250,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
         }
         return new BuildWorkflow(`${name}-workflow`, {
             ...w, org: this.spec.github.org, platforms: buildPlatforms(this.spec, this.resolved), provider: this.githubProvider,
+            hostedRunners: !onEnterpriseServer(this.spec),
         }, { parent: this });
     }
 

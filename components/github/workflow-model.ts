@@ -140,13 +140,13 @@ function tagRules(tags: readonly string[] | undefined): string {
  * is the repository's, so its scope names the image as well as the arch: two image workflows in one
  * repository would otherwise evict each other's cache.
  */
-function cacheInputs(o: BuildWorkflowOptions, publish: string): Record<string, string> {
+function cacheInputs(o: BuildWorkflowOptions, publishing: boolean): Record<string, string> {
     const cache = o.cache ?? "gha";
     const scope = o.image.replace(/[^a-z0-9]+/g, "-");
     return cache === "gha"
-        ? { "cache-from": `type=gha,scope=${scope}-\${{ matrix.arch }}`, "cache-to": `\${{ (${publish}) && format('type=gha,scope=${scope}-{0},mode=max', matrix.arch) || '' }}` }
+        ? { "cache-from": `type=gha,scope=${scope}-\${{ matrix.arch }}`, ...(publishing ? { "cache-to": `type=gha,scope=${scope}-\${{ matrix.arch }},mode=max` } : {}) }
         : cache === "registry"
-            ? { "cache-from": `type=registry,ref=${o.image}:buildcache-\${{ matrix.arch }}`, "cache-to": `\${{ (${publish}) && format('type=registry,ref=${o.image}:buildcache-{0},mode=max', matrix.arch) || '' }}` }
+            ? { "cache-from": `type=registry,ref=${o.image}:buildcache-\${{ matrix.arch }}`, ...(publishing ? { "cache-to": `type=registry,ref=${o.image}:buildcache-\${{ matrix.arch }},mode=max` } : {}) }
             : {};
 }
 
@@ -158,37 +158,79 @@ function metadataStep(o: BuildWorkflowOptions, extra: Record<string, Scalar> = {
     };
 }
 
-/** The per-arch job's steps: on the fleet's runner (or hosted with QEMU), build, and push by digest where it publishes. */
-function buildSteps(o: BuildWorkflowOptions): WorkflowStep[] {
-    const fleet = fleetRouting(o.org);
-    const publish = publishCondition(o.org);
+/**
+ * Where a run goes that the fleet does not take (forks' work): GitHub's hosted Arm64 runner for arm64 in a
+ * public repository (ubuntu-24.04-arm, free for public repositories: github.blog changelog 2025-01-16,
+ * "Linux arm64 hosted runners now available for free in public repositories"), else ubuntu-latest, with
+ * QEMU for any arch but amd64.
+ */
+const HOSTED_ARM = "ubuntu-24.04-arm";
+const NATIVE_HOSTED = "matrix.arch == 'arm64' && !github.event.repository.private";
+
+/** The per-arch jobs' runs-on: the fleet's labels where the run is the organization's own, else a hosted runner (none on Enterprise Server). */
+function runsOn(o: BuildWorkflowOptions): string {
+    return hostedRunners(o)
+        ? `\${{ (${fleetRouting(o.org)}) && matrix.runner || (${NATIVE_HOSTED}) && '${HOSTED_ARM}' || 'ubuntu-latest' }}`
+        : "${{ matrix.runner }}";
+}
+
+/** Whether GitHub-hosted runners exist where the workflow runs: not on Enterprise Server. */
+export function hostedRunners(o: Pick<BuildWorkflowOptions, "hostedRunners">): boolean {
+    return o.hostedRunners ?? true;
+}
+
+/**
+ * The per-arch job's steps, on the fleet's runner (or hosted, natively or with QEMU): build, and, in the
+ * publishing job, push by digest. The two jobs are one model: only `publishing` tells them apart.
+ */
+function buildSteps(o: BuildWorkflowOptions, publishing: boolean): WorkflowStep[] {
+    // On Enterprise Server every run that gets here is on the fleet (forks' runs build nothing).
+    const fleet = hostedRunners(o) ? fleetRouting(o.org) : "true";
     const image = o.image;
-    return [
-        { name: "Check out", uses: ACTIONS.checkout },
+    const mirrorSteps: WorkflowStep[] = [
         {
             // actuated microVMs: point Docker and a buildx builder at the host's mirror on the VM bridge.
             name: "Use the host's Docker Hub mirror",
-            if: `(${fleet}) && matrix.actuated`,
+            if: hostedRunners(o) ? `(${fleet}) && matrix.actuated` : "matrix.actuated",
             uses: ACTIONS.hubMirror,
         },
+    ];
+    const qemu: WorkflowStep[] = hostedRunners(o) ? [{
+        name: "Set up QEMU (hosted fallback for a non-native arch)",
+        if: `!(${fleet}) && matrix.arch != 'amd64' && !(${NATIVE_HOSTED})`,
+        uses: ACTIONS.qemu,
+    }] : [];
+    const push: WorkflowStep[] = publishing ? [
         {
-            name: "Set up QEMU (hosted fallback for a non-native arch)",
-            if: `!(${fleet}) && matrix.arch != 'amd64'`,
-            uses: ACTIONS.qemu,
+            name: "Export the digest",
+            env: { DIGEST: "${{ steps.build.outputs.digest }}", DIGESTS: "${{ runner.temp }}/digests" },
+            run: 'mkdir -p "$DIGESTS"\ntouch "$DIGESTS/${DIGEST#sha256:}"',
         },
+        {
+            name: "Upload the digest",
+            uses: ACTIONS.upload,
+            // overwrite: "Re-run failed jobs" uploads this arch's digest again in the same run, which
+            // upload-artifact v4+ refuses without it (artifacts are immutable per run and name).
+            with: { name: "digests-${{ matrix.arch }}", path: "${{ runner.temp }}/digests/*", "if-no-files-found": "error", "retention-days": 1, overwrite: true },
+        },
+    ] : [];
+    return [
+        { name: "Check out", uses: ACTIONS.checkout },
+        ...mirrorSteps,
+        ...qemu,
         {
             // hub-mirror already made a builder on actuated runners; another one here would replace it.
             name: "Set up Buildx",
-            if: `!((${fleet}) && matrix.actuated)`,
+            if: hostedRunners(o) ? `!((${fleet}) && matrix.actuated)` : "!matrix.actuated",
             uses: ACTIONS.buildx,
             with: {
-                "buildkitd-config-inline": `\${{ (${fleet}) && matrix.buildkitd || '' }}`,
+                "buildkitd-config-inline": hostedRunners(o) ? `\${{ (${fleet}) && matrix.buildkitd || '' }}` : "${{ matrix.buildkitd }}",
             },
         },
         metadataStep(o),
-        { ...loginFor(image), if: publish },
+        ...(publishing ? [loginFor(image)] : []),
         {
-            name: "Build, and push by digest where it publishes",
+            name: publishing ? "Build, and push by digest" : "Build (nothing is pushed)",
             id: "build",
             uses: ACTIONS.buildPush,
             with: {
@@ -198,24 +240,11 @@ function buildSteps(o: BuildWorkflowOptions): WorkflowStep[] {
                 labels: "${{ steps.meta.outputs.labels }}",
                 annotations: "${{ steps.meta.outputs.annotations }}",
                 provenance: provenanceInput(o.provenance),
-                ...cacheInputs(o, publish),
-                outputs: `type=image,name=${image},push-by-digest=true,name-canonical=true,push=\${{ ${publish} }}`,
+                ...cacheInputs(o, publishing),
+                outputs: `type=image,name=${image},push-by-digest=true,name-canonical=true,push=${publishing}`,
             },
         },
-        {
-            name: "Export the digest",
-            if: publish,
-            env: { DIGEST: "${{ steps.build.outputs.digest }}", DIGESTS: "${{ runner.temp }}/digests" },
-            run: 'mkdir -p "$DIGESTS"\ntouch "$DIGESTS/${DIGEST#sha256:}"',
-        },
-        {
-            name: "Upload the digest",
-            if: publish,
-            uses: ACTIONS.upload,
-            // overwrite: "Re-run failed jobs" uploads this arch's digest again in the same run, which
-            // upload-artifact v4+ refuses without it (artifacts are immutable per run and name).
-            with: { name: "digests-${{ matrix.arch }}", path: "${{ runner.temp }}/digests/*", "if-no-files-found": "error", "retention-days": 1, overwrite: true },
-        },
+        ...push,
     ];
 }
 
@@ -251,13 +280,32 @@ function mergeSteps(o: BuildWorkflowOptions): WorkflowStep[] {
     ];
 }
 
-/** Builds the typed workflow. Pure. */
+/**
+ * Builds the typed workflow. Pure. Two per-arch jobs over one matrix: `build` for runs that publish nothing
+ * (pull requests, forks), whose token can write nothing, and `publish` for pushes to the branches and manual
+ * runs in the organization's own repository, which alone get packages: write (ghcr.io) and the registry login.
+ */
 export function buildWorkflow(o: BuildWorkflowOptions): Workflow {
-    const fleet = fleetRouting(o.org);
     const publish = publishCondition(o.org);
     const image = o.image;
-    // ghcr.io takes the job's token, which needs packages: write; other registries take the org secrets.
+    // ghcr.io takes the job's token, which needs packages: write; other registries take the workflow's own login.
     const writePackages: Record<string, string> = image.split("/")[0] === "ghcr.io" ? { packages: "write" } : {};
+    const matrix = {
+        "fail-fast": false,
+        matrix: {
+            include: o.platforms.map(p => ({
+                platform: `linux/${p.arch}`,
+                arch: p.arch,
+                runner: [...p.labels],
+                actuated: p.actuated,
+                buildkitd: p.mirror ? buildkitdMirrorConfig(p.mirror) : "",
+            })),
+        },
+    };
+    // Enterprise Server has no hosted runners: the fleet takes every run, and a fork's run builds nothing.
+    const onlyOwn = hostedRunners(o) ? "" : ` && (${fleetRouting(o.org)})`;
+    // The merge job needs Docker's CLI only: a hosted runner, or on Enterprise Server the fleet's first arch (amd64 first).
+    const mergeOn = hostedRunners(o) ? "ubuntu-latest" : [...([...o.platforms].sort((a, b) => (a.arch === "amd64" ? 0 : 1) - (b.arch === "amd64" ? 0 : 1))[0]?.labels ?? [])];
     return {
         name: o.name ?? "multi-arch image",
         on: {
@@ -273,26 +321,24 @@ export function buildWorkflow(o: BuildWorkflowOptions): Workflow {
         jobs: {
             build: {
                 name: "build ${{ matrix.platform }}",
-                "runs-on": `\${{ (${fleet}) && matrix.runner || 'ubuntu-latest' }}`,
+                if: `!(${publish})${onlyOwn}`,
+                "runs-on": runsOn(o),
+                permissions: { contents: "read" },
+                strategy: matrix,
+                steps: buildSteps(o, false),
+            },
+            publish: {
+                name: "publish ${{ matrix.platform }}",
+                if: publish,
+                "runs-on": runsOn(o),
                 permissions: { contents: "read", ...writePackages },
-                strategy: {
-                    "fail-fast": false,
-                    matrix: {
-                        include: o.platforms.map(p => ({
-                            platform: `linux/${p.arch}`,
-                            arch: p.arch,
-                            runner: [...p.labels],
-                            actuated: p.actuated,
-                            buildkitd: p.mirror ? buildkitdMirrorConfig(p.mirror) : "",
-                        })),
-                    },
-                },
-                steps: buildSteps(o),
+                strategy: matrix,
+                steps: buildSteps(o, true),
             },
             merge: {
                 name: "manifest list",
-                "runs-on": "ubuntu-latest",
-                needs: ["build"],
+                "runs-on": mergeOn,
+                needs: ["publish"],
                 if: publish,
                 permissions: { contents: "read", ...writePackages },
                 defaults: { run: { shell: "bash" } },

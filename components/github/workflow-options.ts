@@ -44,6 +44,11 @@ export interface BuildWorkflowOptions {
     readonly provenance?: Provenance | true;
     /** BuildKit's cache between runs. Default gha. */
     readonly cache?: BuildCache;
+    /**
+     * Whether GitHub's hosted runners exist: true on github.com (forks' runs go there), false on GitHub
+     * Enterprise Server, which has none (every job runs on the fleet; forks' runs build nothing). Default true.
+     */
+    readonly hostedRunners?: boolean;
 }
 
 export const DEFAULT_WORKFLOW_PATH = ".github/workflows/multi-arch-image.yml";

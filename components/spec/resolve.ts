@@ -49,6 +49,15 @@ export function pushesWithOwnLogin(spec: FleetSpec): boolean {
     return spec.workflow !== undefined && spec.github.manage && spec.workflow.image.split("/")[0] !== "ghcr.io";
 }
 
+/**
+ * Whether the GitHub the fleet serves is Enterprise Server: its REST API lives under /api/v3 on the
+ * server's own host (docs.github.com, Enterprise Server "Getting started with the REST API"). It has no
+ * GitHub-hosted runners. github.com and GHE.com (api.<subdomain>.ghe.com) have them.
+ */
+export function onEnterpriseServer(spec: Pick<FleetSpec, "endpoints">): boolean {
+    return /\/api\/v3\/?$/.test(new URL(spec.endpoints.githubApi).pathname);
+}
+
 /** Which secret config keys the fleet needs, given its spec. */
 export function requiredSecrets(spec: FleetSpec): string[] {
     const need = new Set<string>();

@@ -139,11 +139,15 @@ describe("GitHub organization wiring", () => {
             config: {
                 github: { org: "example-org" }, endpoints: { githubUrl: "https://ghe.example.com", githubApi: "https://ghe.example.com/api/v3" },
                 hosts: [{ name: "x86-1", provider: "existing", arch: "amd64", kvm: false, agent: "github-runner", address: "192.0.2.9" }],
+                workflow: { image: "ghcr.io/example-org/app" },
             },
             secrets: SECRETS,
         }), { calls });
         const provider = ghes.resources.find(r => r.type === "pulumi:providers:github");
         expect(provider?.inputs.baseUrl).to.equal("https://ghe.example.com/api/v3");
+        // Enterprise Server has no hosted runners: the workflow names none.
+        expect(ghes.result.workflow!.yaml).to.not.contain("ubuntu-");
+        expect(ghes.result.workflow!.yaml).to.contain("runs-on: ${{ matrix.runner }}");
         const dotcom = await record(() => twoArch(), { calls });
         // The provider's own default (@pulumi/github fills in https://api.github.com/).
         expect([undefined, "https://api.github.com/"]).to.include(dotcom.resources.find(r => r.type === "pulumi:providers:github")?.inputs.baseUrl);
@@ -174,18 +178,19 @@ describe("the multi-arch build workflow", () => {
     it("builds each arch on its native runners, falls back to hosted ones outside the org, and merges the digests", async () => {
         const { result } = await record(() => twoArch({}, { image: "docker.io/example-org/app" }), { calls });
         const wf = YAML.parse(result.workflow!.yaml);
-        expect(Object.keys(wf.jobs)).to.deep.equal(["build", "merge"]);
-        const build = wf.jobs.build;
+        expect(Object.keys(wf.jobs)).to.deep.equal(["build", "publish", "merge"]);
+        const build = wf.jobs.publish;
         expect(build.strategy.matrix.include.map((m: { platform: string; runner: string[]; actuated: boolean }) => [m.platform, m.runner, m.actuated]))
             .to.deep.equal([["linux/arm64", ["actuated-arm64"], true], ["linux/amd64", ["runner-fleet-amd64"], false]]);
-        expect(build["runs-on"]).to.equal(`\${{ (${fleetRouting("example-org")}) && matrix.runner || 'ubuntu-latest' }}`);
+        expect(build["runs-on"]).to.equal(`\${{ (${fleetRouting("example-org")}) && matrix.runner || (matrix.arch == 'arm64' && !github.event.repository.private) && 'ubuntu-24.04-arm' || 'ubuntu-latest' }}`);
+        expect(wf.jobs.build["runs-on"]).to.equal(build["runs-on"]);
         const push = build.steps.find((s: { id?: string }) => s.id === "build");
         expect(push.with.outputs).to.contain("push-by-digest=true").and.contain("name-canonical=true").and.contain("name=docker.io/example-org/app,");
         expect(push.with.provenance).to.equal(false);
         expect(build.steps.map((s: { uses?: string }) => s.uses)).to.include.members([ACTIONS.hubMirror, ACTIONS.upload, ACTIONS.qemu, ACTIONS.metadata]);
         const mirrorStep = build.steps.findIndex((s: { uses?: string }) => s.uses === ACTIONS.hubMirror);
         expect(mirrorStep).to.be.lessThan(build.steps.indexOf(push));
-        expect(wf.jobs.merge.needs).to.deep.equal(["build"]);
+        expect(wf.jobs.merge.needs).to.deep.equal(["publish"]);
         const merge = wf.jobs.merge.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
         expect(merge).to.contain("docker buildx imagetools create").and.contain("docker buildx imagetools inspect");
         // The x86 runner's mirror on the Docker bridge reaches BuildKit's container.

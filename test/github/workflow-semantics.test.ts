@@ -25,7 +25,7 @@ const VARS = { IMAGE_REGISTRY_USERNAME: "example-pusher" };
 // A fork's pull_request run gets no secrets but a read-only GITHUB_TOKEN.
 const FORK_SECRETS = { GITHUB_TOKEN: "read-only-token" };
 
-const repository = (full: string) => ({ full_name: full, fork: full !== REPO, owner: { login: full.split("/")[0] } });
+const repository = (full: string, isPrivate = false) => ({ full_name: full, fork: full !== REPO, private: isPrivate, owner: { login: full.split("/")[0] } });
 const pr = (head: string) => ({ number: 7, head: { ref: "topic", repo: { full_name: head } }, base: { ref: "main", repo: { full_name: REPO } } });
 
 /** The events, each as the run in that repository sees it. */
@@ -44,6 +44,10 @@ const EVENTS: Record<string, { ctx: EventContext; fleet: boolean; publish: boole
     },
     "pull request from a fork": {
         ctx: { github: { event_name: "pull_request", repository: REPO, repository_owner: ORG, ref: "refs/pull/7/merge", event: { pull_request: pr(FORK), repository: repository(REPO) } }, secrets: FORK_SECRETS },
+        fleet: false, publish: false,
+    },
+    "pull request from a fork of a private repository": {
+        ctx: { github: { event_name: "pull_request", repository: REPO, repository_owner: ORG, ref: "refs/pull/7/merge", event: { pull_request: pr(FORK), repository: repository(REPO, true) } }, secrets: FORK_SECRETS },
         fleet: false, publish: false,
     },
     "pull_request_target from a fork": {
@@ -103,14 +107,22 @@ describe("the build workflow per event, as GitHub runs it (@actions/workflow-par
             for (const [eventName, e] of Object.entries(EVENTS)) {
                 it(`${eventName}: ${e.fleet ? "the fleet's runners" : "hosted runners"}, ${e.publish ? "publishes" : "publishes nothing"}`, async () => {
                     const jobs = await simulate("build.yml", text, e.ctx);
-                    const builds = jobs.filter(j => j.id === "build");
-                    expect(builds.map(b => b.ran)).to.deep.equal(shape.platforms.map(() => true));
+                    // Two jobs over one matrix: build (publishes nothing, a token that writes nothing) or publish.
+                    const ran = jobs.filter(j => j.id === "build" || j.id === "publish");
+                    expect(ran.map(j => `${j.id} ${j.ran}`)).to.have.members([
+                        ...shape.platforms.map(() => `build ${!e.publish}`), ...shape.platforms.map(() => `publish ${e.publish}`)]);
+                    const builds = ran.filter(j => j.ran);
+                    expect(builds).to.have.length(shape.platforms.length);
+                    const isPrivate = (e.ctx.github.event as { repository?: { private?: boolean } }).repository?.private === true;
                     builds.forEach((b, i) => {
                         const p = shape.platforms[i];
-                        expect(b.runsOn, `runs-on for ${p.arch}`).to.deep.equal(e.fleet ? p.labels : "ubuntu-latest");
+                        expect(b.permissions?.packages ?? "none", "packages").to.equal(e.publish && shape.image.startsWith("ghcr.io/") ? "write" : "none");
+                        // Off the fleet: GitHub's hosted Arm64 runner for arm64 in a public repository, else ubuntu-latest with QEMU.
+                        const nativeHosted = p.arch === "arm64" && !isPrivate;
+                        expect(b.runsOn, `runs-on for ${p.arch}`).to.deep.equal(e.fleet ? p.labels : nativeHosted ? "ubuntu-24.04-arm" : "ubuntu-latest");
                         expect(step(b, /Docker Hub mirror/).ran, "hub-mirror").to.equal(e.fleet && p.actuated);
-                        expect(step(b, /QEMU/).ran, "QEMU").to.equal(!e.fleet && p.arch !== "amd64");
-                        expect(step(b, /^Log in/).ran, "login").to.equal(e.publish);
+                        expect(step(b, /QEMU/).ran, "QEMU").to.equal(!e.fleet && p.arch !== "amd64" && !nativeHosted);
+                        expect(b.steps.some(x => /^Log in/.test(x.name) && x.ran), "login").to.equal(e.publish);
                         const build = step(b, /^Build/);
                         expect(build.ran).to.equal(true);
                         expect(build.with.outputs).to.equal(`type=image,name=${shape.image},push-by-digest=true,name-canonical=true,push=${e.publish}`);
@@ -119,12 +131,15 @@ describe("the build workflow per event, as GitHub runs it (@actions/workflow-par
                         expect(build.with.context).to.equal(shape.context ?? ".");
                         expect(build.with.provenance).to.equal(shape.provenance ? `mode=${shape.provenance}` : false);
                         const cacheTo = String(build.with["cache-to"] ?? "");
-                        expect(cacheTo === "", "cache written only where it publishes").to.equal(!e.publish);
+                        expect(cacheTo === "", "cache written only where it publishes").to.equal(!e.publish || shape.cache === "none");
                         // GitHub's cache service is the repository's: the scope names the image and the arch.
                         expect(String(build.with["cache-from"])).to.contain(shape.cache === "registry" ? `type=registry,ref=${shape.image}:buildcache-${p.arch}` : `type=gha,scope=${shape.image.replace(/[^a-z0-9]+/g, "-")}-${p.arch}`);
                         // "Re-run failed jobs" uploads the arch's digest again in the same run: upload-artifact refuses that without overwrite.
-                        expect(step(b, /Upload the digest/).with.overwrite).to.equal(true);
-                        expect(step(b, /Upload the digest/).ran).to.equal(e.publish);
+                        const upload = b.steps.find(x => /Upload the digest/.test(x.name));
+                        expect(upload?.ran ?? false).to.equal(e.publish);
+                        if (upload?.ran) {
+                            expect(upload.with.overwrite).to.equal(true);
+                        }
                         // The fleet's Docker Hub mirror reaches BuildKit only on the fleet.
                         const buildx = b.steps.find(s => s.name === "Set up Buildx");
                         expect(buildx?.ran).to.equal(!(e.fleet && p.actuated));
@@ -176,11 +191,39 @@ describe("the build workflow per event, as GitHub runs it (@actions/workflow-par
         }
     });
 
-    it("asks for packages: write only where the job's token pushes (ghcr.io)", () => {
-        const ghcr = renderWorkflowYaml(SHAPES["a single-arch fleet (arm64 actuated) on ghcr.io"]);
+    it("asks for packages: write only where the job's token pushes (ghcr.io), and only in the jobs that publish", () => {
+        const ghcr = YAML.parse(renderWorkflowYaml(SHAPES["a single-arch fleet (arm64 actuated) on ghcr.io"]));
         const hub = renderWorkflowYaml(SHAPES["a mixed fleet (arm64 actuated, amd64 plain with a bridge mirror) on Docker Hub, context app"]);
-        expect(ghcr.match(/packages: write/g)).to.have.length(2);
+        expect(Object.entries(ghcr.jobs).map(([id, j]) => `${id} ${(j as { permissions: Record<string, string> }).permissions.packages ?? "-"}`))
+            .to.deep.equal(["build -", "publish write", "merge write"]);
         expect(hub).to.not.contain("packages:");
+    });
+
+    it("on Enterprise Server (no hosted runners): every job on the fleet, the merge on its amd64 runner, and a fork's run builds nothing", async () => {
+        const shape = { ...SHAPES["a mixed fleet (arm64 actuated, amd64 plain with a bridge mirror) on Docker Hub, context app"], hostedRunners: false };
+        const text = renderWorkflowYaml(shape);
+        expect((await parseAsGithub("build.yml", text)).errors).to.deep.equal([]);
+        expect(text).to.not.contain("ubuntu-");
+        expect(text).to.not.contain("QEMU");
+        for (const [eventName, e] of Object.entries(EVENTS)) {
+            const jobs = await simulate("build.yml", text, e.ctx);
+            const ran = jobs.filter(j => j.ran);
+            expect(ran.map(j => j.id), eventName).to.deep.equal(!e.fleet ? [] : e.publish ? ["publish", "publish", "merge"] : ["build", "build"]);
+            ran.filter(j => j.id !== "merge").forEach((j, i) => expect(j.runsOn, eventName).to.deep.equal(shape.platforms[i].labels));
+            expect(ran.find(j => j.id === "merge")?.runsOn ?? ["runner-fleet-amd64"]).to.deep.equal(["runner-fleet-amd64"]);
+        }
+    });
+
+    it("would have caught today's rendering on Enterprise Server and for pull requests: ubuntu-latest, and packages: write in a pull request's job", async () => {
+        // The rendering before (one build job for every event; hosted fallback always).
+        const old = [
+            "on: [push, pull_request]", "jobs:", "  build:", "    permissions: { contents: read, packages: write }",
+            "    runs-on: ${{ (github.repository_owner == 'example-org') && 'fleet' || 'ubuntu-latest' }}", "    steps:", "      - run: 'true'",
+        ].join("\n");
+        const jobs = await simulate("old.yml", old, EVENTS["pull request from a branch of the same repository"].ctx);
+        expect(jobs[0].permissions?.packages).to.equal("write");
+        const fork = await simulate("old.yml", old, EVENTS["push in a fork"].ctx);
+        expect(fork[0].runsOn).to.equal("ubuntu-latest");
     });
 });
 

@@ -864,7 +864,9 @@ SH
             await up(month, rc2, "month: first install");
             mark("installed: 2 instances, each its own rootless Docker; the mirror on 127.0.0.1:5000");
             const fresh = await hosts.sh(month, MONTH_STATE_SH);
-            const users = await hosts.sh(month, "ps -o user= -p \"$(pgrep -f 'runner-1/bin/Runner[.]Listener')\" \"$(pgrep -f 'runner-2/bin/Runner[.]Listener')\"; " +
+            // The install returns once the services are started; each listener is a child the supervisor starts after that.
+            const users = await hosts.sh(month, "for i in $(seq 1 240); do pgrep -f 'runner-1/bin/Runner[.]Listener' >/dev/null && pgrep -f 'runner-2/bin/Runner[.]Listener' >/dev/null && break; sleep 0.25; done; " +
+                "ps -o user= -p \"$(pgrep -f 'runner-1/bin/Runner[.]Listener' | head -n 1)\" \"$(pgrep -f 'runner-2/bin/Runner[.]Listener' | head -n 1)\"; " +
                 "stat -c '%U %a' /run/runner-fleet-docker-1 /run/runner-fleet-docker-2; id -nG runner-1 runner-2");
             expect(users.trim().split("\n")).to.deep.equal(["runner-1", "runner-2", "runner-1 700", "runner-2 700", "runner-1", "runner-2"]);
 
