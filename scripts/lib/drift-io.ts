@@ -43,7 +43,12 @@ export class PulumiStackSource implements StackSource {
                 changes.set(m.urn, { urn: m.urn, type: m.type, op: m.op === "refresh" ? "update" : m.op, diffs });
             }
         };
-        await s.previewRefresh({ onEvent: note });
+        // The program runs (refresh --run-program): providers are configured from it, so from the credentials
+        // of the environment the check runs in. Without it the engine configures them from the state, where
+        // an explicit provider keeps the token it was given at up, GITHUB_TOKEN included (the bridge stores
+        // environment defaults as inputs: pulumi/pulumi-github#203): a short-lived or rotated token then
+        // failed every check.
+        await s.previewRefresh({ onEvent: note, runProgram: true });
         return [...changes.values()];
     }
 

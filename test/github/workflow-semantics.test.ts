@@ -6,7 +6,9 @@
 // issue.pull_request).
 
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { BuildWorkflowOptions } from "../../components/github/workflow-options";
@@ -272,6 +274,60 @@ describe("drift.yml, as GitHub runs it", () => {
         expect(list).to.contain('if [ "$stacks" = "[]" ]').and.contain("exit 1");
         // Names as pulumi lists them, organization included.
         expect(list).to.contain("jq -c '[.[].name]'").and.not.contain("split(");
+    });
+});
+
+describe("drift.yml's issue step, run by bash with a stand-in gh (GitHub CLI: issue list/create/edit/comment/close, label create)", () => {
+    const doc = YAML.parse(fs.readFileSync(path.resolve(REPO_ROOT, ".github", "workflows", "drift.yml"), "utf8"));
+    const issueStep = doc.jobs.check.steps.find((s: { name?: string }) => /issues/.test(s.name ?? ""));
+
+    /** Runs the step for an exit code of the check, with the open issues given by title; returns gh's calls. */
+    const run = (code: number, open: Record<string, number>): string[] => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-issues-"));
+        const log = path.join(dir, "calls");
+        // gh issue list ... --jq: answers from the open issues whose title the search names.
+        fs.writeFileSync(path.join(dir, "gh"), [
+            "#!/usr/bin/env bash",
+            `printf '%s\\n' "$*" >> ${JSON.stringify(log)}`,
+            'if [ "$1 $2" = "issue list" ]; then',
+            '  search="$(sed -n \'s/.*"\\(.*\\)" in:title.*/\\1/p\' <<<"$*")"',
+            ...Object.entries(open).map(([title, n]) => `  [ "$search" = ${JSON.stringify(title)} ] && echo ${n}`),
+            "fi",
+            "exit 0",
+        ].join("\n"), { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "drift.md"), "report\n");
+        const r = spawnSync("bash", ["-eo", "pipefail", "-c", issueStep.run], {
+            cwd: dir, encoding: "utf8",
+            env: { PATH: `${dir}:${process.env.PATH}`, STACK: "prod", CODE: String(code), RUN_URL: "https://github.com/o/r/actions/runs/1", GH_TOKEN: "t" },
+        });
+        expect(r.status, r.stderr).to.equal(0);
+        return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter(l => !l.startsWith("issue list")) : [];
+    };
+
+    it("runs whenever the check produced an exit code, even after a failed step", () => {
+        expect(issueStep.if).to.equal("always() && steps.drift.outputs.code != ''");
+    });
+
+    it("drift (1) opens the drift issue; a check that cannot run (2) opens an issue of its own; clean (0) closes both", () => {
+        expect(run(1, {})).to.deep.equal([
+            "label create drift --color D93F0B --description Infrastructure drift", "issue create --title Drift in stack prod --label drift --body-file body.md"]);
+        expect(run(2, {})).to.deep.equal([
+            "label create drift --color D93F0B --description Infrastructure drift", "issue create --title Drift check of stack prod cannot run --label drift --body-file body.md"]);
+        expect(run(2, { "Drift check of stack prod cannot run": 9 })).to.deep.equal([
+            "issue edit 9 --body-file body.md", "issue comment 9 --body Still so: https://github.com/o/r/actions/runs/1"]);
+        expect(run(1, { "Drift in stack prod": 4, "Drift check of stack prod cannot run": 9 })).to.deep.equal([
+            "issue edit 4 --body-file body.md", "issue comment 4 --body Still so: https://github.com/o/r/actions/runs/1",
+            "issue close 9 --comment Clean again: https://github.com/o/r/actions/runs/1"]);
+        expect(run(0, { "Drift in stack prod": 4, "Drift check of stack prod cannot run": 9 })).to.deep.equal([
+            "issue close 4 --comment Clean again: https://github.com/o/r/actions/runs/1", "issue close 9 --comment Clean again: https://github.com/o/r/actions/runs/1"]);
+    });
+
+    it("pins every action by its full commit SHA, its tag beside it", () => {
+        const uses = fs.readFileSync(path.resolve(REPO_ROOT, ".github", "workflows", "drift.yml"), "utf8").split("\n").filter(l => /^\s*-?\s*uses:/.test(l));
+        expect(uses).to.not.be.empty;
+        for (const line of uses) {
+            expect(line, line).to.match(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+        }
     });
 });
 
