@@ -1543,6 +1543,27 @@ export class GithubOrgStandIn {
             const r = this.repoOf(c);
             return r ? { status: 200, body: this.repoJson(r) } : this.notFound();
         });
+        // data_source_github_repository_branches.go (ListBranches, only_protected_branches: protected=true):
+        // "Setting to true returns only branches protected by branch protections or rulesets" (the OpenAPI
+        // description of repos/list-branches); paginated.
+        this.route("GET /repos/{owner}/{repo}/branches", c => {
+            const r = this.repoOf(c);
+            if (!r) {
+                return this.notFound();
+            }
+            const want = c.query.get("protected");
+            const names = [...r.branches.keys()].sort()
+                .filter(b => want === null || (want === "true") === r.protectedBranches.has(b));
+            const full = `${this.org}/${r.name}`;
+            const { items, headers } = this.page(c, names);
+            return {
+                status: 200, headers, body: items.map(b => ({
+                    name: b, commit: { sha: r.branches.get(b)!, url: `${this.api}repos/${full}/commits/${r.branches.get(b)}` },
+                    protected: r.protectedBranches.has(b),
+                    protection_url: `${this.api}repos/${full}/branches/${encodeURIComponent(b)}/protection`,
+                })),
+            };
+        });
         // util_repo.go checkRepositoryBranchExists (GetBranch): 404 "Branch not found" for a missing branch.
         this.route("GET /repos/{owner}/{repo}/branches/{branch}", c => {
             const r = this.repoOf(c);

@@ -5,7 +5,7 @@
 
 import "../hosts"; // registers the built-in host sources the settings are parsed against
 import { githubOrgProblems } from "../github/github-org";
-import { buildPlatforms } from "../github/routing";
+import { buildPlatforms, fleetSecretNames, fleetVariables } from "../github/routing";
 import { workflowProblems } from "../github/workflow-options";
 import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
 import { Problem, Problems, within } from "../spec/problems";
@@ -22,6 +22,9 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
         org: spec.github.org,
         visibility: spec.github.visibility,
         plan: spec.github.plan,
+        // What the wiring would create (the variables need the hosts resolved; nothing without github.manage).
+        secrets: spec.github.manage ? fleetSecretNames(spec) : {},
+        variables: spec.github.manage && hostsValid ? fleetVariables(spec, resolveFleet(spec)) : {},
         repositories: spec.github.repositories,
         runnerGroup: { name: spec.github.runnerGroup, workflows: spec.github.workflows, allowPublicRepositories: spec.github.allowPublicRepositories },
     })));

@@ -75,6 +75,12 @@ export function githubOrgProblems(a: GithubOrgWiringArgs): Problem[] {
         add("workflows", `restrict the runner group to workflows, which GitHub offers on Enterprise Cloud and Server only (plan is ${plan})`,
             "remove github.workflows, or set github.plan: enterprise if the organization is on GitHub Enterprise");
     }
+    if (plan === "free" && visibility === "private" && (Object.keys(a.secrets ?? {}).length > 0 || Object.keys(a.variables ?? {}).length > 0)) {
+        // docs.github.com, "Using secrets in GitHub Actions", Creating secrets for an organization: "Organization-level
+        // secrets and variables are not accessible by private repositories for GitHub Free."
+        add("visibility", "private gives the organization's secrets and variables to private repositories, which GitHub Free does not let use them (plan is free)",
+            "use visibility all or selected for public repositories, or set github.plan to the organization's paid plan (team or enterprise)");
+    }
     if (visibility === "private" && a.runnerGroup?.allowPublicRepositories) {
         add("allowPublicRepositories", "lets public repositories use the runner group, and visibility private keeps them out",
             "choose one: visibility all (or selected) with allowPublicRepositories, or visibility private without it");

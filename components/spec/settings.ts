@@ -435,7 +435,7 @@ export const GithubSchema = z.strictObject({
         description: "with `selected`: the repositories (names in the organization, resolved to ids)", docType: "list of names", fix: REPOSITORY_FIX,
     }),
     plan: setting(z.enum(PLANS).default("team"), {
-        description: "the organization's plan (`free`, `team`, or `enterprise`: Enterprise Cloud or Server): restricting the runner group to workflows is an Enterprise feature",
+        description: "the organization's plan (`free`, `team`, or `enterprise`: Enterprise Cloud or Server): restricting the runner group to workflows is an Enterprise feature, and on `free` private repositories cannot use organization secrets and variables (visibility `private` is refused)",
     }),
     allowPublicRepositories: setting(z.boolean().default(false), {
         description: "let public repositories use the runner group: any fork's pull request could then run code on the hosts",
@@ -465,7 +465,14 @@ export const WorkflowSchema = z.strictObject({
         description: "the workflow file", defaultText: "`.github/workflows/multi-arch-image.yml`", fix: "use .github/workflows/<name>.yml",
     }),
     commitMessage: setting(checked(commitMessageProblem).optional(), {
-        description: "the commit message", defaultText: "a message naming runner-fleet", fix: "write a message without control characters (line breaks and tabs are fine)",
+        description: "the commit message; a direct commit gets `[skip ci]` added (unless the message already skips runs), so committing the workflow starts no publishing run", defaultText: "a message naming runner-fleet", fix: "write a message without control characters (line breaks and tabs are fine)",
+    }),
+    pullRequest: setting(z.boolean().optional(), {
+        description: "propose the workflow in a pull request (`github.RepositoryPullRequest` from the branch `runner-fleet/<file name>`) instead of committing it to the branch; `false` with a protected branch fails before anything is created",
+        defaultText: "where the branch is protected (branch protection or a ruleset)",
+    }),
+    overwriteExisting: setting(z.boolean().default(false), {
+        description: "replace a file already at the path, which the fleet did not create, when the workflow is first committed; without it that `up` fails on the file (a pull request proposes the change for review and needs no such leave)",
     }),
     context: setting(checked(repoPathProblem).optional(), {
         description: "the build context, a folder of the repository", defaultText: "`.`", fix: "write a relative path such as . or app (no .., white space, quotes, $ or ${{ }})",

@@ -27,6 +27,8 @@ export interface RecordedResource {
     readonly dependencies: ReadonlySet<string>;
     readonly additionalSecretOutputs: readonly string[];
     readonly customTimeouts: { create?: string; update?: string; delete?: string };
+    /** Whether destroy (or removal from the program) leaves the resource where it is. */
+    readonly retainOnDelete: boolean;
 }
 
 function isSecretWrapper(v: unknown): v is { value: unknown } {
@@ -98,8 +100,11 @@ export const defaultCalls: Record<string, (inputs: Record<string, unknown>) => R
     // Offline, every named repository exists; `pulumi up` asks GitHub (orgRepository fails on one it cannot find).
     "github:index/getRepository:getRepository": inputs => {
         const fullName = String(inputs.fullName);
-        return { fullName, name: fullName.split("/").pop(), repoId: 1000 + hashByte(fullName) };
+        return { fullName, name: fullName.split("/").pop(), repoId: 1000 + hashByte(fullName), defaultBranch: "main" };
     },
+    // Offline, no branch is protected: the plan shows direct commits; `pulumi up` asks GitHub, and a protected
+    // branch gets a pull request instead.
+    "github:index/getRepositoryBranches:getRepositoryBranches": inputs => ({ repository: inputs.repository, branches: [] }),
 };
 
 function hashByte(s: string): number {
@@ -143,6 +148,7 @@ class RecordingMonitor extends MockMonitor {
             secretInputs,
             dependencies: deps,
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            retainOnDelete: req.getRetainondelete?.() === true,
             customTimeouts: timeouts ? {
                 create: timeouts.getCreate() || undefined,
                 update: timeouts.getUpdate() || undefined,

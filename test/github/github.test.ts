@@ -20,8 +20,13 @@ const calls = {
             // (integrations/terraform-provider-github data_source_github_repository.go clears the id on a 404).
             return { fullName: inputs.fullName, repoId: 0, name: "" };
         }
-        return { repoId: id, fullName: inputs.fullName, name: String(inputs.fullName).split("/")[1] };
+        return { repoId: id, fullName: inputs.fullName, name: String(inputs.fullName).split("/")[1], defaultBranch: "main" };
     },
+    // example-org/api protects its default branch (branch protection or a ruleset): GitHub lists it with protected=true.
+    "github:index/getRepositoryBranches:getRepositoryBranches": (inputs: Record<string, unknown>) => ({
+        repository: inputs.repository,
+        branches: inputs.repository === "api" && inputs.onlyProtectedBranches ? [{ name: "main", protected: true }] : [],
+    }),
 };
 
 const SECRETS = {
@@ -168,6 +173,14 @@ describe("GitHub organization wiring", () => {
         expect(open.error.message).to.contain("github.allowPublicRepositories").and.contain("visibility private keeps them out");
     });
 
+    it("refuses visibility private on GitHub Free, whose private repositories cannot use organization secrets and variables", async () => {
+        const free = await recordFailure(() => twoArch({ plan: "free" }), { calls });
+        expect(free.error.message).to.contain("github.visibility").and.contain("GitHub Free does not let use them (plan is free)");
+        expect(free.resources).to.have.length(0);
+        const open = await record(() => twoArch({ plan: "free", visibility: "all" }), { calls });
+        expect(named(open.resources, "fleet-org-runner-group").inputs).to.include({ visibility: "all" });
+    });
+
     it("refuses selected visibility without repositories, and bad names, before creating anything", async () => {
         const { error, resources } = await recordFailure(() => twoArch({ visibility: "selected", workflows: ["not-a-workflow"] }), { calls });
         expect(error.message).to.contain("github.repositories").and.contain("github.workflows[0]");
@@ -199,16 +212,42 @@ describe("the multi-arch build workflow", () => {
         expect(result.workflow!.yaml).to.contain("# Provenance attestations are off: with them each per-arch push becomes an");
     });
 
-    it("commits the workflow only when repositories are named", async () => {
+    it("commits the workflow only when repositories are named: directly with [skip ci], through a pull request where the branch is protected", async () => {
         const without = await record(() => twoArch({}, { image: "docker.io/example-org/app" }), { calls });
         expect(byType(without.resources, "github:index/repositoryFile:RepositoryFile")).to.have.length(0);
         const withRepos = await record(() => twoArch({}, {
-            image: "docker.io/example-org/app", repositories: ["app", "api"], branch: "ci", path: ".github/workflows/image.yml", commitMessage: "ci: native builds",
+            image: "docker.io/example-org/app", repositories: ["app", "api"], path: ".github/workflows/image.yml", commitMessage: "ci: native builds",
         }), { calls });
         const files = byType(withRepos.resources, "github:index/repositoryFile:RepositoryFile");
-        expect(files.map(f => f.inputs.repository)).to.deep.equal(["app", "api"]);
-        expect(files[0].inputs).to.include({ file: ".github/workflows/image.yml", branch: "ci", commitMessage: "ci: native builds", overwriteOnCreate: true });
+        expect(files.map(f => [f.name, f.inputs.repository, f.inputs.branch])).to.deep.equal([
+            ["fleet-workflow-app", "app", "main"], ["fleet-workflow-api-proposed", "api", "runner-fleet/image"]]);
+        // app: committed to main; its message skips the push run (no publishing run from the commit itself), and a
+        // file already there is not replaced (the provider refuses to overwrite without overwriteOnCreate).
+        expect(files[0].inputs).to.include({ file: ".github/workflows/image.yml", commitMessage: "ci: native builds [skip ci]", overwriteOnCreate: false });
         expect(files[0].inputs.content).to.equal(withRepos.result.workflow!.yaml);
+        // api: main is protected, so the file goes to a branch of its own, from main, and a pull request proposes it.
+        expect(files[1].inputs).to.include({ autocreateBranch: true, autocreateBranchSourceBranch: "main", commitMessage: "ci: native builds", overwriteOnCreate: true });
+        const prs = byType(withRepos.resources, "github:index/repositoryPullRequest:RepositoryPullRequest");
+        expect(prs.map(p => p.inputs)).to.deep.equal([{
+            baseRepository: "api", baseRef: "main", headRef: "runner-fleet/image", title: "ci: native builds", maintainerCanModify: true,
+            body: "runner-fleet proposes `.github/workflows/image.yml`: main is protected, so `pulumi up` does not commit to it. Merge this to build the image natively per arch on the fleet's runners.",
+        }]);
+        // Nothing the fleet wrote into a repository is deleted by destroy.
+        for (const r of [...files, ...prs]) {
+            expect(r.retainOnDelete, r.name).to.equal(true);
+        }
+    });
+
+    it("takes over a file at the path only when told, asks for a pull request everywhere when told, and refuses a direct commit to a protected branch before anything is created", async () => {
+        const over = await record(() => twoArch({}, { image: "docker.io/example-org/app", repositories: ["app"], overwriteExisting: true, commitMessage: "ci [skip actions]" }), { calls });
+        expect(byType(over.resources, "github:index/repositoryFile:RepositoryFile")[0].inputs).to.include({ overwriteOnCreate: true, commitMessage: "ci [skip actions]" });
+        const pr = await record(() => twoArch({}, { image: "docker.io/example-org/app", repositories: ["app"], pullRequest: true }), { calls });
+        expect(byType(pr.resources, "github:index/repositoryPullRequest:RepositoryPullRequest").map(p => p.inputs.baseRepository)).to.deep.equal(["app"]);
+        const refused = await record(() => twoArch({}, { image: "docker.io/example-org/app", repositories: ["api"], pullRequest: false }), { calls });
+        // The Output's own promise (what the engine awaits), which carries the apply's error.
+        const error = await (refused.result.workflow!.commits[0] as unknown as { promise(): Promise<unknown> }).promise().then(() => undefined, (e: Error) => e.message);
+        expect(error).to.contain("workflow.pullRequest: false, and the branch main of example-org/api is protected");
+        expect(byType(refused.resources, "github:index/repositoryFile:RepositoryFile")).to.have.length(0);
     });
 
     it("fails naming the entry when GitHub has no such repository (a misspelled name)", async () => {
