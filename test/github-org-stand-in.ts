@@ -487,6 +487,13 @@ export interface GithubOrgStandInOptions {
     readonly description?: DescriptionName;
     /** The clock for created_at/updated_at (ms since the epoch; GitHub's timestamps are whole seconds). Default Date.now. */
     readonly clock?: () => number;
+    /**
+     * Documented operations it does not model but hands on, checked as every request is, to another stand-in
+     * that does (such as the host suite's World for self-hosted runners and their registration tokens): the
+     * operations, as "METHOD /template", and that stand-in's REST base (a request's path after /api/v3 is
+     * appended). Authentication is the other stand-in's.
+     */
+    readonly forward?: { readonly base: string; readonly operations: readonly string[] };
 }
 
 export interface StandInRequest {
@@ -638,6 +645,7 @@ export class GithubOrgStandIn {
     readonly publicKey: { readonly keyId: string; readonly key: string; readonly privateKey: crypto.KeyObject };
 
     private readonly tokens: Set<string>;
+    private readonly forward?: GithubOrgStandInOptions["forward"];
     private readonly revoked = new Set<string>();
     private readonly clock: () => number;
     private readonly routes = new Map<string, Handler>();
@@ -657,6 +665,7 @@ export class GithubOrgStandIn {
         this.login = options.login ?? "stand-in-bot";
         this.orgId = options.orgId ?? 9000001;
         this.tokens = new Set(options.tokens);
+        this.forward = options.forward;
         this.clock = options.clock ?? Date.now;
         this.description = OpenApiDescription.load(options.description ?? "api.github.com");
         // A real Curve25519 key: the provider seals secret values to it with libsodium's crypto_box_seal
@@ -684,7 +693,7 @@ export class GithubOrgStandIn {
             restrictedToWorkflows: false, selectedWorkflows: [], repositories: [],
         });
         this.defineRoutes();
-        for (const key of this.routes.keys()) {
+        for (const key of [...this.routes.keys(), ...(this.forward?.operations ?? [])]) {
             const [m, t] = key.split(" ");
             if (!this.description.has(m, t)) {
                 throw new Error(`stand-in: serves ${key}, which ${this.description.version} does not document`);
@@ -765,6 +774,23 @@ export class GithubOrgStandIn {
         return [...this.groups.values()];
     }
 
+    /** A repository's pull requests, oldest first. */
+    pullRequests(repository: string): readonly Readonly<PullState>[] {
+        return [...this.repo(repository).pulls.values()];
+    }
+
+    /** The message of a branch's head commit, or undefined. */
+    headMessage(repository: string, branch: string): string | undefined {
+        const r = this.repo(repository);
+        const head = r.branches.get(branch);
+        return head ? r.commits.get(head)?.message : undefined;
+    }
+
+    /** A repository's id. */
+    repositoryId(repository: string): number {
+        return this.repo(repository).id;
+    }
+
     private repo(name: string): RepoState {
         const r = this.repos.get(name.toLowerCase());
         if (!r) {
@@ -799,7 +825,7 @@ export class GithubOrgStandIn {
         }
         const entry: StandInRequest = { method, path: u.pathname, query: u.search, body, status: 0, at: Date.now() };
         this.requests.push(entry);
-        const answer = this.answer(method, u, raw.trim() !== "", parsed, body, req.headers, entry);
+        const answer = await this.answer(method, u, raw.trim() !== "", parsed, body, req.headers, entry, raw);
         let out = answer;
         let text = "";
         if (answer.status !== 204 && answer.status !== 304) {
@@ -844,7 +870,7 @@ export class GithubOrgStandIn {
         this.failures.push({ method, path: p, reason });
     }
 
-    private answer(method: string, u: URL, hasBody: boolean, parsed: boolean, body: unknown, headers: http.IncomingHttpHeaders, entry: StandInRequest): Answer {
+    private answer(method: string, u: URL, hasBody: boolean, parsed: boolean, body: unknown, headers: http.IncomingHttpHeaders, entry: StandInRequest, raw: string): Answer | Promise<Answer> {
         const full = u.pathname;
         if (!full.startsWith("/api/v3/")) {
             const reason = full.startsWith("/api/graphql")
@@ -877,6 +903,9 @@ export class GithubOrgStandIn {
             return { status: 400, body: { message: `stand-in: the request does not match GitHub's OpenAPI description: ${reason}`, documentation_url: docs } };
         }
         this.validated++;
+        if (this.forward?.operations.includes(`${method} ${m.operation.template}`)) {
+            return this.handOn(method, `${rawPath}${u.search}`, headers, raw);
+        }
 
         // Authentication (docs.github.com/en/rest/authentication/authenticating-to-the-rest-api: "Authorization:
         // Bearer" or "token"; a bad or revoked token is answered 401 "Bad credentials", none 401 "Requires authentication").
@@ -910,6 +939,28 @@ export class GithubOrgStandIn {
             out = { ...out, body: filled };
         }
         return out;
+    }
+
+    /** A forwarded request's answer, from the other stand-in, as it gave it. */
+    private handOn(method: string, pathAndQuery: string, headers: http.IncomingHttpHeaders, raw: string): Promise<Answer> {
+        const target = new URL(`${this.forward!.base.replace(/\/$/, "")}${pathAndQuery}`);
+        return new Promise((resolve, reject) => {
+            const out = http.request(target, {
+                method, headers: {
+                    ...(headers.authorization ? { authorization: headers.authorization } : {}),
+                    ...(raw ? { "content-type": "application/json" } : {}), accept: "application/vnd.github+json",
+                },
+            }, res => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () => {
+                    const text = Buffer.concat(chunks).toString("utf8");
+                    resolve({ status: res.statusCode ?? 502, body: text.trim() ? JSON.parse(text) : undefined });
+                });
+            });
+            out.on("error", reject);
+            out.end(raw);
+        });
     }
 
     // ---- JSON shapes ------------------------------------------------------------------------------------------------

@@ -345,4 +345,41 @@ describe("GitHub organization stand-in (the REST API the Pulumi GitHub provider 
         expect((await call(s, "GET", `repos/${ORG}/app/pulls/2`)).status).to.equal(404);
         expect(s.failures).to.deep.equal([]);
     });
+
+    it("lists branches with the protected filter as data_source_github_repository_branches asks (protected=true)", async () => {
+        s = await standIn();
+        s.createBranch("app", "topic");
+        s.protectBranch("app", "main");
+        const only = await call(s, "GET", `repos/${ORG}/app/branches?protected=true&per_page=100`);
+        expect(only.body.map((b: { name: string; protected: boolean }) => [b.name, b.protected])).to.deep.equal([["main", true]]);
+        const all = await call(s, "GET", `repos/${ORG}/app/branches`);
+        expect(all.body.map((b: { name: string }) => b.name)).to.deep.equal(["main", "topic"]);
+        expect((await call(s, "GET", `repos/${ORG}/app/branches?protected=maybe`)).status).to.equal(400);
+        expect(s.failures.map(f => f.path)).to.deep.equal([`/api/v3/repos/${ORG}/app/branches`]);
+    });
+
+    it("hands on the operations named for forwarding, checked first, to the stand-in that serves them, with the caller's token", async () => {
+        const seen: string[] = [];
+        const { createServer } = await import("http");
+        const other = createServer((req, res) => {
+            seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+            res.statusCode = 201;
+            res.setHeader("Content-Type", "application/json");
+            res.end(JSON.stringify({ token: "AABF3JGZDX3P5PMEXLND6TS6FCWO6", expires_at: "2026-01-01T01:00:00Z" }));
+        });
+        await new Promise<void>(done => other.listen(0, "127.0.0.1", done));
+        const port = (other.address() as { port: number }).port;
+        try {
+            s = await standIn({ forward: { base: `http://127.0.0.1:${port}/api`, operations: ["POST /orgs/{org}/actions/runners/registration-token"] } });
+            const r = await call(s, "POST", `orgs/${ORG}/actions/runners/registration-token`, undefined, { token: "operator-token-unknown-here" });
+            expect(r.status).to.equal(201);
+            expect(r.body.token).to.equal("AABF3JGZDX3P5PMEXLND6TS6FCWO6");
+            expect(seen).to.deep.equal([`POST /api/orgs/${ORG}/actions/runners/registration-token Bearer operator-token-unknown-here`]);
+            // Not named: documented, not served, a failure.
+            expect((await call(s, "GET", `orgs/${ORG}/actions/runners`)).status).to.equal(404);
+            expect(s.failures.map(f => f.reason)).to.deep.equal(["/orgs/{org}/actions/runners (actions/list-self-hosted-runners-for-org) is documented but the stand-in does not serve it"]);
+        } finally {
+            other.close();
+        }
+    });
 });
