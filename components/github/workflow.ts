@@ -106,14 +106,18 @@ export class BuildWorkflow extends pulumi.ComponentResource {
                     }, childOpts);
                     return pulumi.output({ repository: r.name, branch, viaPullRequest: false });
                 }
-                const head = proposalBranch(file);
+                // The proposal's branch, made from the target (the provider's own resource: RepositoryFile's
+                // autocreate_branch is deprecated in its favour).
+                const head = new github.Branch(`${name}-${repo}-branch`, {
+                    repository: r.name,
+                    branch: proposalBranch(file),
+                    sourceBranch: branch,
+                }, childOpts);
                 const proposed = new github.RepositoryFile(`${name}-${repo}-proposed`, {
                     repository: r.name,
                     file,
                     content: this.yaml,
-                    branch: head,
-                    autocreateBranch: true,
-                    autocreateBranchSourceBranch: branch,
+                    branch: head.branch,
                     commitMessage: message,
                     // On a branch of its own, for review: the pull request shows what it replaces.
                     overwriteOnCreate: true,
@@ -121,7 +125,7 @@ export class BuildWorkflow extends pulumi.ComponentResource {
                 const pr = new github.RepositoryPullRequest(`${name}-${repo}-pull-request`, {
                     baseRepository: r.name,
                     baseRef: branch,
-                    headRef: head,
+                    headRef: head.branch,
                     title: message.split("\n")[0],
                     body: `runner-fleet proposes \`${file}\`: ${branch} is protected, so \`pulumi up\` does not commit to it. ` +
                         "Merge this to build the image natively per arch on the fleet's runners.",

@@ -34,7 +34,10 @@ export class PulumiStackSource implements StackSource {
         const changes = new Map<string, CloudChange>();
         const note = (e: EngineEvent) => {
             const m = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
-            if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) {
+            // Only custom resources exist outside to drift: a component (whose outputs the program's run sets
+            // again, refresh --run-program reports them as updates with no diff) and the providers are the program's.
+            const custom = (m?.new ?? m?.old)?.custom ?? Boolean(m?.provider);
+            if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:") || !custom) {
                 return;
             }
             const diffs = m.diffs ?? [];

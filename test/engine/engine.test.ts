@@ -17,6 +17,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { MIRROR_REGISTRY_RELEASE } from "../../components";
 import { World } from "../host/world";
+import { GithubOrgStandIn } from "../github-org-stand-in";
 import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, sha256File, testhost, waitFor } from "../host/harness";
 
 const figures = new Figures();
@@ -31,6 +32,18 @@ function engine(): { bin?: string; why?: string; seconds: number } {
         return { bin: r.stdout.trim().split("\n").pop(), seconds };
     }
     return { why: r.stderr.trim(), seconds };
+}
+
+/**
+ * The GitHub provider (pulumi-resource-github 6.15.0), where one is on PATH. The Go module proxy does not serve
+ * it: it is built from public source (pulumi/pulumi-github v6.15.0 with terraform-provider-github v6.13.0), and
+ * without it the stack leaves GitHub alone (github.manage: false) and the tests of the wiring say why they skip.
+ */
+function githubProvider(): { bin?: string; why?: string } {
+    const r = spawnSync("sh", ["-c", "command -v pulumi-resource-github"], { encoding: "utf8" });
+    return r.status === 0 && r.stdout.trim()
+        ? { bin: r.stdout.trim() }
+        : { why: "no pulumi-resource-github on PATH (GitHub provider 6.15.0, built from pulumi/pulumi-github v6.15.0: the Go module proxy does not serve it)" };
 }
 
 const possible = hostSuitePossible();
@@ -54,6 +67,15 @@ describe("the fleet under the real Pulumi engine", function () {
     let stackKeyFingerprint = "";
     let env: NodeJS.ProcessEnv = {};
     const cliOutput: string[] = [];
+    const provider = githubProvider();
+    // GitHub's organization API as the provider, the operator steps and the drift check use it, every request
+    // checked against GitHub's OpenAPI description; runner registration is handed on to the World.
+    let gh: GithubOrgStandIn | undefined;
+    const upToken = `ghs_up${randomBytes(12).toString("hex")}`;
+    const freshToken = `ghs_fresh${randomBytes(12).toString("hex")}`;
+    const imageRegistryToken = `dckr_pat_${randomBytes(12).toString("hex")}`;
+    /** github.repositories of the stack (visibility selected, with the GitHub provider). */
+    let selectedRepos = ["app"];
     let runner: Host;
     let actuated: Host;
     /**
@@ -65,7 +87,8 @@ describe("the fleet under the real Pulumi engine", function () {
     const allSecrets = () => {
         const body = stackKey.split("\n").filter(l => l && !l.startsWith("-----"));
         const keyLine = body.length > 3 ? body[3] : "no-key-line";
-        const values = [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword, passphrase];
+        const values = [secrets.adminToken, secrets.actuatedToken, secrets.actuatedLicense, secrets.registryPassword, passphrase,
+            ...(gh ? [upToken, freshToken, imageRegistryToken] : [])];
         return [
             ...values, ...values.map(v => Buffer.from(v).toString("base64")),
             keyLine, Buffer.from(stackKey).toString("base64").slice(0, 60),
@@ -120,7 +143,11 @@ describe("the fleet under the real Pulumi engine", function () {
         const hostKey = fs.readFileSync(path.join(testhostRoot(), "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
         doc.config = {
             ...(doc.config ?? {}),
-            "runner-fleet:github": { org: "example-org", runnerGroup: "native", manage: false },
+            "runner-fleet:github": gh
+                ? { org: "example-org", runnerGroup: "native", manage: true, visibility: "selected", repositories: selectedRepos }
+                : { org: "example-org", runnerGroup: "native", manage: false },
+            // With the GitHub provider: the workflow too, committed to app (directly) and api (main protected: a pull request).
+            ...(gh ? { "runner-fleet:workflow": { image: "docker.io/example-org/app", registryUsername: "example-pusher", repositories: ["app", "api"] } } : {}),
             "runner-fleet:agent": { installDocker: false },
             // The registry built from the Go module proxy as distribution's release builds it: a release of one's own.
             "runner-fleet:mirror": {
@@ -130,7 +157,7 @@ describe("the fleet under the real Pulumi engine", function () {
             "runner-fleet:endpoints": {
                 actuatedInstaller: `${world.base}/actuated/install.sh`, runnerDownloads: `${world.base}/actions-runner`,
                 mirrorDownloads: `${world.base}/distribution`,
-                githubUrl: world.base, githubApi: `${world.base}/api`, allowInsecureHttp: true,
+                githubUrl: world.base, githubApi: gh ? gh.url : `${world.base}/api`, allowInsecureHttp: true,
             },
             "runner-fleet:hosts": [
                 { name: "runner", provider: "existing", address: runner.address, arch: "amd64", kvm: false, agent: "github-runner", hostKey, labels: runnerLabels },
@@ -157,6 +184,20 @@ describe("the fleet under the real Pulumi engine", function () {
         registryArchive = testhost("registry", MIRROR_REGISTRY_RELEASE.version, "amd64");
         world.registryArchives = { [path.basename(registryArchive)]: registryArchive };
         await world.start();
+        if (provider.bin) {
+            gh = await new GithubOrgStandIn({
+                org: "example-org", tokens: [upToken], plan: "team",
+                repositories: { app: { id: 501, files: { "README.md": "# app\n", Dockerfile: "FROM busybox\n" } }, api: 502 },
+                forward: {
+                    base: `${world.base}/api`,
+                    operations: ["POST /orgs/{org}/actions/runners/registration-token", "GET /orgs/{org}/actions/runners", "DELETE /orgs/{org}/actions/runners/{runner_id}"],
+                },
+            }).start();
+            gh.protectBranch("api", "main");
+            figure(`GitHub provider: ${provider.bin}; the organization API: the OpenAPI-checked stand-in at ${gh.url}`);
+        } else {
+            figure(`GitHub provider: none, the stack leaves GitHub alone: ${provider.why}`);
+        }
         runner = hosts.boot("runner", 1, "amd64");
         actuated = hosts.boot("actuated", 2, "amd64");
         await Promise.all([runner, actuated].map(h => hosts.waitForSsh(h)));
@@ -182,15 +223,21 @@ describe("the fleet under the real Pulumi engine", function () {
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+            // The token of up: what a job's github.token or an App's installation token is, short-lived.
+            ...(gh ? { GITHUB_TOKEN: upToken } : {}),
         };
         fs.mkdirSync(path.join(dir, "state"));
         await pulumi(["login", env.PULUMI_BACKEND_URL as string]);
         await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(e.bin as string, "pulumi-resource-command")]);
+        if (provider.bin) {
+            await pulumi(["plugin", "install", "resource", "github", "6.15.0", "--file", provider.bin]);
+        }
         await pulumi(["stack", "init", "e2e"]);
         writeConfig(["e2e"]);
         for (const [key, value] of Object.entries({
             sshPrivateKey: stackKey, githubRunnerToken: secrets.adminToken, actuatedLicense: secrets.actuatedLicense,
             actuatedToken: secrets.actuatedToken, dockerHubToken: secrets.registryPassword,
+            ...(gh ? { imageRegistryToken } : {}),
         })) {
             await pulumi(["config", "set", "--secret", key], value);
         }
@@ -198,6 +245,7 @@ describe("the fleet under the real Pulumi engine", function () {
 
     after(async () => {
         hosts.downAll();
+        await gh?.stop();
         await world.stop();
         // It holds the stack's private key and state.
         fs.rmSync(dir, { recursive: true, force: true });
@@ -216,7 +264,11 @@ describe("the fleet under the real Pulumi engine", function () {
         // The stand-ins serve plain http (endpoints.allowInsecureHttp): each such URL is warned about, and nothing else is.
         const insecure = warnings.filter(w => /INSECURE plain http "http:\/\//.test(w));
         expect(insecure.length, warnings.join("\n")).to.be.at.least(5);
-        expect(warnings.filter(w => !insecure.includes(w)), warnings.join("\n")).to.deep.equal([]);
+        // With the GitHub provider, one more: the provider marks a secret's own selected_repository_ids deprecated,
+        // and the fleet uses them on purpose (a separate selection moved updated_at: a false drift at every check).
+        const deprecated = warnings.filter(w => /ActionsOrganizationSecret::fleet-org-secret-[a-z-]+ verification warning: property "selectedRepositoryIds" is deprecated/.test(w));
+        expect(deprecated.length).to.equal(gh ? 1 : 0);
+        expect(warnings.filter(w => !insecure.includes(w) && !deprecated.includes(w)), warnings.join("\n")).to.deep.equal([]);
     });
 
     it("pulumi up installs the agents and the mirror, and the fake GitHub lists the runner", async () => {
@@ -225,6 +277,27 @@ describe("the fleet under the real Pulumi engine", function () {
         expect((await hosts.sh(actuated, "systemctl is-active actuated registry-mirror")).trim().split("\n")).to.deep.equal(["active", "active"]);
         expect([...world.runners.keys()]).to.deep.equal(["runner-1"]);
         expect(world.count("enroll")).to.equal(1);
+    });
+
+    it("wires the organization as GitHub keeps it: the secret and variables for the selected repository, the runner group, the workflow committed to app and proposed to api's protected main", async function () {
+        if (!gh) {
+            return this.skip();
+        }
+        const appId = gh.repositoryId("app");
+        expect(gh.secret("IMAGE_REGISTRY_TOKEN")).to.include({ visibility: "selected" });
+        expect(gh.secret("IMAGE_REGISTRY_TOKEN")?.repositories).to.deep.equal([appId]);
+        expect(gh.variable("IMAGE_REGISTRY_USERNAME")).to.include({ value: "example-pusher", visibility: "selected" });
+        expect(gh.variable("RUNNER_AMD64")?.repositories).to.deep.equal([appId]);
+        const group = gh.runnerGroups().find(g => g.name === "native");
+        expect(group).to.include({ visibility: "selected", allowsPublicRepositories: false, restrictedToWorkflows: false });
+        expect(group?.repositories).to.deep.equal([appId]);
+        // app: committed to main, with [skip ci] (the commit starts no publishing run).
+        expect(gh.file("app", ".github/workflows/multi-arch-image.yml")).to.contain("Written by runner-fleet");
+        expect(gh.headMessage("app", "main")).to.contain("[skip ci]");
+        // api: main is protected (GitHub refuses a direct commit with 409): a pull request from a branch of its own.
+        expect(gh.file("api", ".github/workflows/multi-arch-image.yml")).to.equal(undefined);
+        expect(gh.pullRequests("api").map(p => [p.state, p.head, p.base])).to.deep.equal([["open", "runner-fleet/multi-arch-image", "main"]]);
+        expect(gh.file("api", ".github/workflows/multi-arch-image.yml", "runner-fleet/multi-arch-image")).to.contain("Written by runner-fleet");
     });
 
     it("keeps every secret out of the state and out of everything the CLI printed", async () => {
@@ -270,6 +343,40 @@ describe("the fleet under the real Pulumi engine", function () {
         }
     });
 
+    it("the drift check stays clean with the token of up revoked and a fresh one in its environment, where a refresh from the state alone fails", async function () {
+        if (!gh) {
+            return this.skip();
+        }
+        gh.revokeToken(upToken);
+        gh.addToken(freshToken);
+        env = { ...env, GITHUB_TOKEN: freshToken };
+        // The drift check before: providers configured from the state, which holds the token of up.
+        const stale = await pulumi(["refresh", "--preview-only", "--run-program=false"], undefined, [0, 1, 255]);
+        expect(stale.code, stale.out.slice(-2000)).to.not.equal(0);
+        expect(stale.out).to.contain("401 Bad credentials");
+        const r = await timed("drift check (the token of up revoked, a fresh one in the environment)", () => drift());
+        expect(r.code, JSON.stringify(r.report)).to.equal(0);
+        expect(r.report.stacks[0].cloud.status).to.equal("ok");
+    });
+
+    it("a change of the repository list: up updates the wiring, the preview after it shows no change, and the drift check finds none", async function () {
+        if (!gh) {
+            return this.skip();
+        }
+        selectedRepos = ["app", "api"];
+        writeConfig(["e2e"]);
+        await timed("pulumi up (github.repositories: app, then app and api)", () => pulumi(["up", "--yes", "--skip-preview"]));
+        const ids = [gh.repositoryId("app"), gh.repositoryId("api")];
+        expect(gh.secret("IMAGE_REGISTRY_TOKEN")?.repositories).to.have.members(ids);
+        expect(gh.variable("RUNNER_AMD64")?.repositories).to.have.members(ids);
+        expect(gh.runnerGroups().find(g => g.name === "native")?.repositories).to.have.members(ids);
+        const r = await pulumi(["preview", "--expect-no-changes"], undefined, [0, 7]);
+        expect(r.code, r.out.slice(-3000)).to.equal(0);
+        // GitHub moved the secret's updated_at with its repositories; the check must not take that for a change made outside.
+        const d = await timed("drift check (after the repository list changed)", () => drift());
+        expect(d.code, JSON.stringify(d.report)).to.equal(0);
+    });
+
     it("runs no command on any host on a second up", async () => {
         const before = [await stackSessions(runner), await stackSessions(actuated)];
         await timed("pulumi up (second, nothing changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
@@ -282,9 +389,13 @@ describe("the fleet under the real Pulumi engine", function () {
     it("changing one host's labels updates only that host's agent", async () => {
         writeConfig(["e2e", "relabelled"]);
         const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
-        const changed = (preview.steps ?? []).filter((s: { op: string }) => s.op !== "same").map((s: { urn: string }) => s.urn.split("::").pop());
+        const steps = (preview.steps ?? []).filter((s: { op: string }) => s.op !== "same") as { urn: string }[];
+        const changed = steps.filter(s => !s.urn.includes("$github:")).map(s => s.urn.split("::").pop());
         // The host's install, and the operator-side step that mints its registration token (nothing of the other host).
         expect([...new Set(changed)].sort()).to.deep.equal(["fleet-runner-agent-install", "fleet-runner-agent-token"]);
+        // Nothing in GitHub: the variables and the workflow name each kind's own label (runner-fleet-amd64,
+        // actuated), not a host's extra labels.
+        expect(steps.filter(s => s.urn.includes("$github:")).map(s => s.urn)).to.deep.equal([]);
         const before = [await stackSessions(runner), await stackSessions(actuated)];
         await timed("pulumi up (one host's labels changed)", () => pulumi(["up", "--yes", "--skip-preview"]));
         const after = [await stackSessions(runner), await stackSessions(actuated)];
@@ -355,6 +466,26 @@ describe("the fleet under the real Pulumi engine", function () {
         for (const s of allSecrets()) {
             expect(cliOutput.join("\n").includes(s)).to.equal(false);
         }
+        if (gh) {
+            // The organization's wiring is gone; what was committed to the repositories stays (retainOnDelete).
+            expect([gh.secret("IMAGE_REGISTRY_TOKEN"), gh.variable("RUNNER_AMD64")]).to.deep.equal([undefined, undefined]);
+            expect(gh.runnerGroups().map(g => g.name)).to.deep.equal(["Default"]);
+            expect(gh.file("app", ".github/workflows/multi-arch-image.yml")).to.contain("Written by runner-fleet");
+            expect(gh.pullRequests("api").map(p => p.state)).to.deep.equal(["open"]);
+        }
+    });
+
+    it("sent GitHub nothing its OpenAPI description does not document: every request of the run checked, the count printed", async function () {
+        if (!gh) {
+            return this.skip();
+        }
+        const operations = new Set(gh.requests.map(r => r.operation).filter(Boolean));
+        figure(`GitHub API requests (provider, operator steps, drift checks): ${gh.requests.length}, of which ${gh.validated} matched GitHub's OpenAPI description ` +
+            `(@octokit/openapi ${gh.description.name}), over ${operations.size} operations; answers off their schema: ${gh.responseFailures.length}`);
+        expect(gh.failures).to.deep.equal([]);
+        expect(gh.responseFailures).to.deep.equal([]);
+        expect(gh.validated).to.equal(gh.requests.length);
+        expect(gh.validated).to.be.greaterThan(50);
     });
 });
 

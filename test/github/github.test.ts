@@ -226,14 +226,16 @@ describe("the multi-arch build workflow", () => {
         expect(files[0].inputs).to.include({ file: ".github/workflows/image.yml", commitMessage: "ci: native builds [skip ci]", overwriteOnCreate: false });
         expect(files[0].inputs.content).to.equal(withRepos.result.workflow!.yaml);
         // api: main is protected, so the file goes to a branch of its own, from main, and a pull request proposes it.
-        expect(files[1].inputs).to.include({ autocreateBranch: true, autocreateBranchSourceBranch: "main", commitMessage: "ci: native builds", overwriteOnCreate: true });
+        expect(files[1].inputs).to.include({ commitMessage: "ci: native builds", overwriteOnCreate: true });
+        const branches = byType(withRepos.resources, "github:index/branch:Branch");
+        expect(branches.map(b => b.inputs)).to.deep.equal([{ repository: "api", branch: "runner-fleet/image", sourceBranch: "main" }]);
         const prs = byType(withRepos.resources, "github:index/repositoryPullRequest:RepositoryPullRequest");
         expect(prs.map(p => p.inputs)).to.deep.equal([{
             baseRepository: "api", baseRef: "main", headRef: "runner-fleet/image", title: "ci: native builds", maintainerCanModify: true,
             body: "runner-fleet proposes `.github/workflows/image.yml`: main is protected, so `pulumi up` does not commit to it. Merge this to build the image natively per arch on the fleet's runners.",
         }]);
         // Nothing the fleet wrote into a repository is deleted by destroy.
-        for (const r of [...files, ...prs]) {
+        for (const r of [...files, ...prs, ...branches]) {
             expect(r.retainOnDelete, r.name).to.equal(true);
         }
     });
