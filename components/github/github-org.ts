@@ -125,18 +125,18 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
 
         this.secrets = Object.entries(args.secrets ?? {}).map(([secretName, value]) => {
             const suffix = resourceSuffix(secretName);
-            // The repositories go with the secret, in the one PUT that writes it. GitHub moves a secret's
-            // updated_at when its repositories change, and the provider takes a remote updated_at other than
-            // the one it stored as a change made outside (terraform-provider-github v6.13.0, util_diff.go
-            // diffSecret): a separate ActionsOrganizationSecretRepositories, written after the secret, left
-            // every refresh, so every drift check, reporting the secret changed. The provider marks the
-            // argument deprecated in favour of that resource, and reads back what it wrote after its PUT.
-            return new github.ActionsOrganizationSecret(`${name}-secret-${suffix}`, {
+            const secret = new github.ActionsOrganizationSecret(`${name}-secret-${suffix}`, {
                 secretName,
                 value: pulumi.secret(value),
                 visibility,
-                selectedRepositoryIds: selected ? this.repositoryIds : undefined,
             }, childOpts);
+            if (selected) {
+                new github.ActionsOrganizationSecretRepositories(`${name}-secret-${suffix}-repos`, {
+                    secretName: secret.secretName,
+                    selectedRepositoryIds: this.repositoryIds,
+                }, childOpts);
+            }
+            return secret;
         });
 
         this.variables = Object.entries(args.variables ?? {}).map(([variableName, value]) =>
