@@ -201,13 +201,18 @@ describe("the offline plan of a program composed its own way", function () {
             config: { github: { org: "example-org" }, adminCidrs: ["198.51.100.0/24"], sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake t", hosts: hosts as never },
             secrets: fake,
         });
+        const limit = Error.stackTraceLimit;
+        let during = -1;
         const plan = await planStack(dir, "two", () => {
+            // The plan runs the program without the SDK's per-promise stack traces, and gives the setting back.
+            during = Error.stackTraceLimit;
             fleet("blue", [{ name: "blue-arm", provider: "existing", plan: "rx170", address: "192.0.2.21" }]);
             fleet("green", [{ name: "green-x86", provider: "hetzner-cloud", plan: "ccx33", location: "fsn1", agent: "github-runner" }]);
             const own = new ExistingHost("lab-box", { address: "192.0.2.30", arch: "amd64", kvm: false, model: "ax102", privateKey: pulumi.secret("k") });
             new RunnerAgent("lab-box-agent", { host: own, kind: "github-runner", labels: ["lab-amd64"], org: "example-org", secrets: { githubRunnerToken: "g" } });
             return {};
         });
+        expect([during, Error.stackTraceLimit]).to.deep.equal([0, limit]);
         expect(plan.fleets.map(f => [f.fleet, f.hosts])).to.deep.equal([["blue", ["blue-arm"]], ["green", ["green-x86"]]]);
         const lab = plan.hosts.find(h => h.host === "lab-box")!;
         expect(lab).to.deep.include({ fleet: null, component: "lab-box", provider: "existing", plan: "ax102", agent: "github-runner", labels: ["lab-amd64"] });
