@@ -18,13 +18,15 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
     const p = new Problems();
     p.addAll(fleetSettingsProblems(spec, secretsPresent));
     const hostsValid = p.list.length === 0;
+    // Resolved once: the organization's variables and the workflow's platforms both come from the hosts.
+    const resolved = hostsValid ? resolveFleet(spec) : undefined;
     p.addAll(within("github", githubOrgProblems({
         org: spec.github.org,
         visibility: spec.github.visibility,
         plan: spec.github.plan,
         // What the wiring would create (the variables need the hosts resolved; nothing without github.manage).
         secrets: spec.github.manage ? fleetSecretNames(spec) : {},
-        variables: spec.github.manage && hostsValid ? fleetVariables(spec, resolveFleet(spec)) : {},
+        variables: spec.github.manage && resolved ? fleetVariables(spec, resolved) : {},
         repositories: spec.github.repositories,
         runnerGroup: { name: spec.github.runnerGroup, workflows: spec.github.workflows, allowPublicRepositories: spec.github.allowPublicRepositories },
     })));
@@ -40,7 +42,7 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
             p.add("workflow.repositories", "committing the workflow needs the GitHub provider, and github.manage is false", "set github.manage: true, or drop workflow.repositories and commit the rendered workflow (the workflowYaml output) yourself");
         }
         // The platforms come from the hosts; with broken hosts, only the workflow's own settings are checked.
-        const platforms = hostsValid ? buildPlatforms(spec, resolveFleet(spec)) : [];
+        const platforms = resolved ? buildPlatforms(spec, resolved) : [];
         p.addAll(within("workflow", workflowProblems({ ...spec.workflow, org: spec.github.org, platforms })
             .filter(x => hostsValid || x.path !== "")));
     }

@@ -184,20 +184,21 @@ export function hostedRunners(o: Pick<BuildWorkflowOptions, "hostedRunners">): b
  * publishing job, push by digest. The two jobs are one model: only `publishing` tells them apart.
  */
 function buildSteps(o: BuildWorkflowOptions, publishing: boolean): WorkflowStep[] {
-    // On Enterprise Server every run that gets here is on the fleet (forks' runs build nothing).
-    const fleet = hostedRunners(o) ? fleetRouting(o.org) : "true";
+    // A condition for runs on the fleet. On Enterprise Server every run that gets here is on the fleet
+    // (forks' runs build nothing), so the condition is the step's own.
+    const onFleet = (cond: string) => hostedRunners(o) ? `(${fleetRouting(o.org)}) && ${cond}` : cond;
     const image = o.image;
     const mirrorSteps: WorkflowStep[] = [
         {
             // actuated microVMs: point Docker and a buildx builder at the host's mirror on the VM bridge.
             name: "Use the host's Docker Hub mirror",
-            if: hostedRunners(o) ? `(${fleet}) && matrix.actuated` : "matrix.actuated",
+            if: onFleet("matrix.actuated"),
             uses: ACTIONS.hubMirror,
         },
     ];
     const qemu: WorkflowStep[] = hostedRunners(o) ? [{
         name: "Set up QEMU (hosted fallback for a non-native arch)",
-        if: `!(${fleet}) && matrix.arch != 'amd64' && !(${NATIVE_HOSTED})`,
+        if: `!(${fleetRouting(o.org)}) && matrix.arch != 'amd64' && !(${NATIVE_HOSTED})`,
         uses: ACTIONS.qemu,
     }] : [];
     const push: WorkflowStep[] = publishing ? [
@@ -221,10 +222,10 @@ function buildSteps(o: BuildWorkflowOptions, publishing: boolean): WorkflowStep[
         {
             // hub-mirror already made a builder on actuated runners; another one here would replace it.
             name: "Set up Buildx",
-            if: hostedRunners(o) ? `!((${fleet}) && matrix.actuated)` : "!matrix.actuated",
+            if: `!(${onFleet("matrix.actuated")})`,
             uses: ACTIONS.buildx,
             with: {
-                "buildkitd-config-inline": hostedRunners(o) ? `\${{ (${fleet}) && matrix.buildkitd || '' }}` : "${{ matrix.buildkitd }}",
+                "buildkitd-config-inline": `\${{ ${onFleet("matrix.buildkitd")} || '' }}`,
             },
         },
         metadataStep(o),
@@ -305,7 +306,7 @@ export function buildWorkflow(o: BuildWorkflowOptions): Workflow {
     // Enterprise Server has no hosted runners: the fleet takes every run, and a fork's run builds nothing.
     const onlyOwn = hostedRunners(o) ? "" : ` && (${fleetRouting(o.org)})`;
     // The merge job needs Docker's CLI only: a hosted runner, or on Enterprise Server the fleet's first arch (amd64 first).
-    const mergeOn = hostedRunners(o) ? "ubuntu-latest" : [...([...o.platforms].sort((a, b) => (a.arch === "amd64" ? 0 : 1) - (b.arch === "amd64" ? 0 : 1))[0]?.labels ?? [])];
+    const mergeOn = hostedRunners(o) ? "ubuntu-latest" : [...((o.platforms.find(p => p.arch === "amd64") ?? o.platforms[0])?.labels ?? [])];
     return {
         name: o.name ?? "multi-arch image",
         on: {
