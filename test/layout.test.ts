@@ -18,7 +18,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
     "github": ["spec"],
     "on-host": ["spec", "remote", "hosts"],
     "fleet": ["spec", "remote", "hosts", "on-host", "github"],
-    "testing": [],
+    "testing": ["remote"],
 };
 
 function sources(dir: string): string[] {
@@ -143,7 +143,17 @@ describe("the package layout (README: Layout)", () => {
         const globs = (pkg.files as string[]).map(glob => new RegExp(`^${glob.split("/").map(part =>
             part === "**" ? "(?:[^/]+/)*" : `${part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}/`).join("").replace(/\/$/, "")}$`));
         const packed = (f: string) => f === "package.json" || globs.some(g => g.test(f));
-        const wrong = [...entries].filter(f => !fs.existsSync(path.join(REPO_ROOT, f)) || !packed(f));
+        // A subpath pattern (`./operator/*`) stands for every file it matches; it must match one at least.
+        const files = [...entries].flatMap(f => {
+            if (!f.includes("*")) {
+                return [f];
+            }
+            const dir = path.dirname(f);
+            const re = new RegExp(`^${path.basename(f).replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".+")}$`);
+            const matched = fs.readdirSync(path.join(REPO_ROOT, dir)).filter(n => re.test(n)).map(n => `${dir}/${n}`);
+            return matched.length ? matched : [f];
+        });
+        const wrong = files.filter(f => !fs.existsSync(path.join(REPO_ROOT, f)) || !packed(f));
         expect(entries.size).to.be.greaterThan(4);
         expect(wrong, "entry points that are not built or not packed").to.deep.equal([]);
         expect(packed("bin/components/spec/settings.js")).to.equal(true);

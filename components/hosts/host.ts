@@ -7,7 +7,7 @@ import { Arch } from "../spec/catalog";
 import { HostSource, hostSource, registerHostSource } from "../spec/host-sources";
 import { ResolvedHost } from "../spec/resolve";
 import { DEFAULTS, FleetSpec, HostSpec } from "../spec/settings";
-import { renderRemoteCommand, scriptHash } from "../remote/remote-script";
+import { HOST_SCRIPT_STAGE, hostScriptFolder, renderReadyCommand } from "../remote/remote-script";
 
 type ConnectionArgs = command.types.input.remote.ConnectionArgs;
 
@@ -21,7 +21,7 @@ export interface RunnerHost {
     readonly publicIp: pulumi.Output<string>;
     /** How to reach the host over SSH. Secret as a whole: it carries the private key. */
     readonly connection: pulumi.Output<ConnectionArgs>;
-    /** Bootstrap depends on this: SSH answers, the host finished booting, its arch is the declared one. */
+    /** Bootstrap depends on this: SSH answers, the host finished booting, its arch is the declared one, the fleet's scripts are installed. */
     readonly ready: pulumi.Resource;
     /** Changes when the machine is replaced (server id, or address for existing hosts); part of every command's triggers. */
     readonly hostId: pulumi.Output<string>;
@@ -78,30 +78,52 @@ export interface WaitForSshArgs {
 }
 
 /**
- * The `ready` step: waits until SSH answers (unlimited dial retries within the
- * timeout), waits for cloud-init, and checks `uname -m` against the declared
- * arch. Named `<host>-ready`, so a timeout names the host.
+ * The `scripts` step, then the `ready` step. The copy sends the package's
+ * scripts/host/ folder over SFTP into HOST_SCRIPT_STAGE under the login
+ * user's home, and is what waits until SSH answers (unlimited dial retries
+ * within the boot timeout). The state keeps the folder's path and the hash of
+ * its content (pulumi's archive hash: file names and bytes, no times or
+ * modes), and the engine compares archives by that hash only (pulumi
+ * sdk/go/common/resource/archive, Archive.Equals): the copy runs again when a
+ * script changes (pulumi-command provider/pkg/provider/remote/
+ * copyController.go: an update copies when the hash or the remote path
+ * changed) and on a new machine (the host id is its trigger, which replaces
+ * it), not because the package sits in another folder on another operator's
+ * machine. The ready step then waits for cloud-init, checks `uname -m`
+ * against the declared arch and installs the scripts, once the copy matches
+ * the folder's hash (renderReadyCommand). Its text carries that hash: a new
+ * script updates it in place; only a new machine replaces it, and its delete
+ * side removes the staged copy. Named `<host>-scripts` and `<host>-ready`, so
+ * a timeout names the host.
  */
 export function waitForSsh(name: string, args: WaitForSshArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
     const minutes = args.bootTimeoutMinutes ?? DEFAULTS.bootTimeoutMinutes;
-    const env = {
-        RUNNER_FLEET_HOST: args.hostName,
-        EXPECTED_ARCH: args.arch,
-        BOOT_TIMEOUT: String(minutes * 60),
-    };
+    const timeouts = { create: `${minutes}m`, update: `${minutes}m` };
+    const scripts = new command.remote.CopyToRemote(`${name}-scripts`, {
+        connection: args.connection,
+        source: new pulumi.asset.FileArchive(hostScriptFolder()),
+        remotePath: HOST_SCRIPT_STAGE,
+        triggers: [args.hostId],
+    }, { ...opts, customTimeouts: timeouts });
     return new command.remote.Command(`${name}-ready`, {
         connection: args.connection,
-        create: renderRemoteCommand("ready.sh", env),
-        triggers: [scriptHash("ready.sh", env), args.hostId],
+        create: renderReadyCommand({
+            RUNNER_FLEET_HOST: args.hostName,
+            EXPECTED_ARCH: args.arch,
+            BOOT_TIMEOUT: String(minutes * 60),
+        }),
+        delete: `rm -rf "$HOME/${HOST_SCRIPT_STAGE}"`,
+        triggers: [args.hostId],
     }, {
         ...opts,
-        customTimeouts: { create: `${minutes}m`, update: `${minutes}m` },
+        dependsOn: [scripts],
+        customTimeouts: timeouts,
     });
 }
 
 /**
- * The SSH connection and the `ready` step of a host component: what every
- * host source does once it knows the machine's address.
+ * The SSH connection, the scripts copy and the `ready` step of a host
+ * component: what every host source does once it knows the machine's address.
  */
 export function connectHost(parent: pulumi.ComponentResource, name: string, args: {
     readonly hostname: string;

@@ -33,8 +33,8 @@ export function hostScriptCommand(name: string, args: {
     const create = renderRemoteCommand(args.script, env);
     const cmd = new command.remote.Command(name, {
         connection: args.host.connection,
+        // An update (new settings or scripts) runs `create` again (pulumi-command remote Command.Update).
         create,
-        update: create,
         delete: args.deleteScript ? renderRemoteCommand(args.deleteScript, args.deleteEnv ?? {}) : undefined,
         stdin: args.stdin,
         triggers: [hash, args.host.hostId, ...(args.triggers ?? [])],

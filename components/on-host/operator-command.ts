@@ -17,9 +17,21 @@ export function operatorScript(name: string): string {
     return packageText("scripts", "operator", name);
 }
 
-/** The command text that runs an operator script with node. */
+/**
+ * The command text that runs an operator script with node: it loads the
+ * script by the package's name (its `./operator/*` export), resolved from
+ * where pulumi runs the program, as the script's own dependencies (Octokit)
+ * are. The text is the same on every machine and carries none of the
+ * script: the script's hash goes into the step's triggers.
+ */
 export function operatorCommandText(name: string): string {
-    return `node -e ${shellQuote(operatorScript(name))}`;
+    return `node -e ${shellQuote(operatorLoader(name))}`;
+}
+
+/** The JavaScript that loads an operator script of the installed package. */
+export function operatorLoader(name: string): string {
+    operatorScript(name);
+    return `require("runner-fleet/operator/${name}")`;
 }
 
 /** The hash of an operator script, for triggers. */

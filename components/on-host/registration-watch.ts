@@ -18,7 +18,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { RunnerHost } from "../hosts/host";
-import { operatorScript } from "./operator-command";
+import { operatorLoader } from "./operator-command";
 
 export interface RegistrationWatchArgs {
     readonly host: RunnerHost;
@@ -42,53 +42,52 @@ interface WatchState {
     readonly missing?: readonly string[];
 }
 
-/** Runs the operator script's ACTION=missing: the names GitHub holds no registration for. */
-export function askGithub(script: string, s: Pick<WatchState, "host" | "org" | "githubApi" | "instances" | "token">): Promise<string[]> {
-    // Loaded here: the provider is serialized with its closure and runs in the engine's provider process.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { execFile } = require("child_process") as typeof import("child_process");
-    return new Promise((resolve, reject) => {
-        const child = execFile(process.execPath, ["-e", script], {
-            env: {
-                ...process.env, ACTION: "missing", HOST_NAME: s.host, GITHUB_ORG: s.org, GITHUB_API_URL: s.githubApi,
-                INSTANCES: String(s.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
-            },
-            maxBuffer: 1 << 20,
-        }, (err, stdout, stderr) => {
-            if (err) {
-                reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${s.host} it still holds: ${String(stderr).trim() || err.message}`));
-                return;
-            }
-            try {
-                resolve(JSON.parse(String(stdout)) as string[]);
-            } catch {
-                reject(new Error(`runner-fleet: GitHub's answer for host ${s.host}'s runners could not be read: ${String(stdout).slice(0, 200)}`));
-            }
-        });
-        child.stdin?.end(s.token ?? "");
-    });
-}
-
-/** The watch's provider; `script` is the operator script's text. */
+/**
+ * The watch's provider; `script` is the JavaScript that loads the operator
+ * script (operatorLoader), not its text. The provider is serialized, with
+ * its closure, into every watch's state (inputs and outputs): one small
+ * function, which runs the operator script's ACTION=missing (the names GitHub
+ * holds no registration for; it fails with the host, the reason and the
+ * permission) with the token on stdin.
+ */
 export function watchProvider(script: string): pulumi.dynamic.ResourceProvider {
-    const settingsChanged = (a: WatchState, b: WatchState) =>
-        a.host !== b.host || a.org !== b.org || a.githubApi !== b.githubApi || a.instances !== b.instances;
-    return {
-        async create(inputs: Omit<WatchState, "generation">) {
+    const watch = async (op: "create" | "diff" | "update", olds: WatchState, news: WatchState) => {
+        if (op === "create") {
             // Created with the host's install, which registers every runner: nothing to ask yet.
-            return { id: `${inputs.host}-registrations`, outs: { ...inputs, generation: 0, missing: [] } };
-        },
-        async diff(_id: string, olds: WatchState, news: WatchState) {
-            if (settingsChanged(olds, news)) {
-                return { changes: true };
-            }
-            const missing = await askGithub(script, news);
-            return { changes: missing.length > 0 };
-        },
-        async update(_id: string, olds: WatchState, news: WatchState) {
-            const missing = await askGithub(script, news);
-            return { outs: { ...news, generation: (olds.generation ?? 0) + (missing.length > 0 ? 1 : 0), missing } };
-        },
+            return { id: `${news.host}-registrations`, outs: { ...news, generation: 0, missing: [] } };
+        }
+        if (op === "diff" && (olds.host !== news.host || olds.org !== news.org || olds.githubApi !== news.githubApi || olds.instances !== news.instances)) {
+            return { changes: true };
+        }
+        // Loaded here: the provider runs in the engine's provider process.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { execFile } = require("child_process") as typeof import("child_process");
+        const missing = await new Promise<string[]>((resolve, reject) => {
+            const child = execFile(process.execPath, ["-e", script], {
+                env: {
+                    ...process.env, ACTION: "missing", HOST_NAME: news.host, GITHUB_ORG: news.org, GITHUB_API_URL: news.githubApi,
+                    INSTANCES: String(news.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
+                },
+            }, (err, stdout, stderr) => {
+                try {
+                    if (err) {
+                        throw new Error(String(stderr).trim() || err.message);
+                    }
+                    resolve(JSON.parse(String(stdout)) as string[]);
+                } catch (e) {
+                    reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${news.host} it still holds: ${(e as Error).message}`));
+                }
+            });
+            child.stdin?.end(news.token ?? "");
+        });
+        return op === "diff"
+            ? { changes: missing.length > 0 }
+            : { outs: { ...news, generation: (olds.generation ?? 0) + (missing.length > 0 ? 1 : 0), missing } };
+    };
+    return {
+        create: (inputs: WatchState) => watch("create", inputs, inputs) as Promise<pulumi.dynamic.CreateResult>,
+        diff: (_id: string, olds: WatchState, news: WatchState) => watch("diff", olds, news) as Promise<pulumi.dynamic.DiffResult>,
+        update: (_id: string, olds: WatchState, news: WatchState) => watch("update", olds, news) as Promise<pulumi.dynamic.UpdateResult>,
     };
 }
 
@@ -101,7 +100,7 @@ export class RegistrationWatch extends pulumi.dynamic.Resource {
     declare public readonly missing: pulumi.Output<string[]>;
 
     constructor(name: string, args: RegistrationWatchArgs, opts?: pulumi.CustomResourceOptions) {
-        provider = provider ?? watchProvider(operatorScript("github-runners.js"));
+        provider = provider ?? watchProvider(operatorLoader("github-runners.js"));
         super(provider, name, {
             host: args.host.name,
             org: args.org,

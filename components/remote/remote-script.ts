@@ -1,13 +1,42 @@
-// How a script from scripts/host/ reaches a host: the command text that
-// installs it under /usr/local/lib/runner-fleet and runs it with plain
-// settings as environment, and the hash that makes a command re-run only when
+// How a script from scripts/host/ reaches a host. The folder travels once per
+// content change (the host's `<host>-scripts` copy, into HOST_SCRIPT_STAGE);
+// each command carries only the names and sha256 of the files it runs, which
+// it installs from there under /usr/local/lib/runner-fleet, and its plain
+// settings as environment; and the hash that makes a command re-run only when
 // the script or those settings change. Pure; no resources.
 
 import { createHash } from "crypto";
-import { packageText } from "./package-files";
+import { readdirSync } from "fs";
+import { packageFile, packageText } from "./package-files";
 
 /** Where scripts live on a host; run them from there by hand to debug. */
 export const HOST_SCRIPT_DIR = "/usr/local/lib/runner-fleet";
+
+/**
+ * Where the host's scripts copy puts the folder scripts/host/, relative to
+ * the SSH login user's home (SFTP resolves a relative path there): the copy
+ * lands in `<stage>/host/`. Only that user (and root) can write there; the
+ * ready step installs from it only what matches the stack's hash.
+ */
+export const HOST_SCRIPT_STAGE = ".cache/runner-fleet";
+
+/** The folder of host scripts in the package: what the scripts copy sends. */
+export function hostScriptFolder(): string {
+    return packageFile("scripts", "host");
+}
+
+/** Every file of scripts/host/ (what the copy sends), sorted as `LC_ALL=C` sorts a glob. */
+export function hostScriptFiles(): { name: string; text: string }[] {
+    return readdirSync(hostScriptFolder()).sort().map(name => ({ name, text: hostScript(name) }));
+}
+
+/**
+ * The hash of the whole folder as the ready step computes it on the host:
+ * sha256 of what `sha256sum -- *` prints for it (`<sha256>  <name>` lines).
+ */
+export function hostScriptsHash(files: readonly { name: string; text: string }[] = hostScriptFiles()): string {
+    return sha256(files.map(f => `${sha256(f.text)}  ${f.name}\n`).join(""));
+}
 
 /** The text of a host script, shipped in scripts/host/. */
 export function hostScript(name: string): string {
@@ -52,33 +81,63 @@ export function scriptBundle(name: string, source: ScriptSource = hostScript): {
 }
 
 /**
- * The command text that installs a script (and the scripts it uses) on the
- * host and runs it as root with `env` as its environment. Whatever the
- * command's stdin carries (the secrets) reaches the script's stdin; nothing
- * secret belongs in `env`.
+ * The command text that runs an installed script (the ready step installed
+ * it, with the rest of scripts/host/) as root with `env` as its environment.
+ * It carries the script's name and settings, not its text; the trigger
+ * (scriptHash) carries the hash of what it runs. Whatever the command's stdin
+ * carries (the secrets) reaches the script's stdin; nothing secret belongs
+ * in `env`.
  */
 export function renderRemoteCommand(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
-    return renderCommand(name, env, source, false);
+    checkEnv(name, env);
+    scriptBundle(name, source);
+    return ["set -e", AS_ROOT, `d=${HOST_SCRIPT_DIR}`, runLine(name, env)].join("\n");
 }
 
 /**
- * Like renderRemoteCommand, but the scripts go to a temporary folder that is
- * removed afterwards, and the script's exit status is the command's: for
- * checks that must leave the host as they found it.
+ * The ready step's command text: the staged copy of scripts/host/ is read by
+ * the login user into a folder of root's own, checked there against the
+ * folder's hash (hostScriptsHash), and only then is its ready.sh run as root,
+ * which checks the host and installs the scripts. A staged file a job (or
+ * anyone) changed stops the step before root runs anything of it.
  */
-export function renderTransientCommand(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
-    return renderCommand(name, env, source, true);
+export function renderReadyCommand(env: ScriptEnv, bundleHash: string = hostScriptsHash()): string {
+    checkEnv("ready.sh", env);
+    return [
+        "set -e",
+        AS_ROOT,
+        `s="$HOME/${HOST_SCRIPT_STAGE}/host" d="$(as_root mktemp -d /tmp/runner-fleet.XXXXXXXX)"`,
+        `trap 'as_root rm -rf "$d"' EXIT`,
+        // A missing or partial copy fails at the hash below, which says what to do.
+        `(cd "$s" 2>/dev/null && tar -cf - -- *) | as_root tar -C "$d" --no-same-owner --no-same-permissions -xf - 2>/dev/null || true`,
+        `if [ "$(as_root env LC_ALL=C sh -c 'cd "$1" && sha256sum -- *' sh "$d" | sha256sum | cut -c1-64)" != ${bundleHash} ]; then`,
+        `  echo "runner-fleet: the scripts in $s are not the ones this stack sent (sha256 ${bundleHash}); its <host>-scripts step copies them" >&2; exit 1`,
+        "fi",
+        `as_root chmod 0755 "$d/ready.sh"`,
+        runLine("ready.sh", env),
+    ].join("\n");
 }
 
-function renderCommand(name: string, env: ScriptEnv, source: ScriptSource, transient: boolean): string {
-    for (const key of Object.keys(env)) {
-        if (!ENV_NAME.test(key)) {
-            throw new Error(`runner-fleet: environment name ${key} for ${name} is not an upper-case shell name`);
-        }
-    }
+/**
+ * The command text that carries a script's text itself (and the scripts it
+ * uses) to a folder removed afterwards; the script's exit status is the
+ * command's. For what runs outside the state (the drift check) and must
+ * leave the host as it found it.
+ */
+export function renderTransientCommand(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
+    return renderInlineCommand(name, env, source, true);
+}
+
+/**
+ * A script's text inside the command: installed under HOST_SCRIPT_DIR, as
+ * every step did before the scripts copy (tests of an upgrade render the
+ * previous version so), or with `transient` in a temporary folder.
+ */
+export function renderInlineCommand(name: string, env: ScriptEnv, source: ScriptSource = hostScript, transient = false): string {
+    checkEnv(name, env);
     const lines = [
         "set -e",
-        `as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }`,
+        AS_ROOT,
         ...(transient
             ? [`d="$(mktemp -d /tmp/runner-fleet.XXXXXXXX)"`, `trap 'as_root rm -rf "$d"' EXIT`]
             : [`d=${HOST_SCRIPT_DIR}`, `as_root mkdir -p "$d"`]),
@@ -96,10 +155,25 @@ function renderCommand(name: string, env: ScriptEnv, source: ScriptSource, trans
             `else as_root chmod 0755 "$d/${file.name}.new" && as_root mv -f "$d/${file.name}.new" "$d/${file.name}"; fi`,
         );
     }
-    const assignments = Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");
-    const run = `as_root env ${assignments} "$d/${name}"`.replace(/ +/g, " ");
+    const run = runLine(name, env);
     lines.push(...(transient ? ["set +e", run, "exit $?"] : [run]));
     return lines.join("\n");
+}
+
+const AS_ROOT = `as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }`;
+
+function checkEnv(name: string, env: ScriptEnv): void {
+    for (const key of Object.keys(env)) {
+        if (!ENV_NAME.test(key)) {
+            throw new Error(`runner-fleet: environment name ${key} for ${name} is not an upper-case shell name`);
+        }
+    }
+}
+
+/** The line that runs an installed script as root with its settings. */
+function runLine(name: string, env: ScriptEnv): string {
+    const assignments = Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");
+    return `as_root env ${assignments} "$d/${name}"`.replace(/ +/g, " ");
 }
 
 /** sha256 of every file a script ships, by its path on the host: what the drift check compares. */

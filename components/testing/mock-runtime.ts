@@ -5,6 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { packageRoot } from "../remote/package-files";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
 
@@ -47,6 +48,51 @@ export function containsSecret(v: unknown): boolean {
         return Object.values(v).some(containsSecret);
     }
     return false;
+}
+
+/**
+ * A deserialized value with its assets and archives as plain records, their
+ * paths awaited: `{ fileArchive: path }`, `{ fileAsset: path }`,
+ * `{ stringAsset: text }`, `{ remoteAsset: uri }`, `{ assetArchive: {...} }`.
+ * A path inside the package reads `<runner-fleet>/...`, the same on every
+ * machine.
+ */
+export async function plainAssets(v: unknown): Promise<unknown> {
+    const at = (p: string) => {
+        const root = packageRoot();
+        return p === root || p.startsWith(`${root}/`) ? `<runner-fleet>${p.slice(root.length)}` : p;
+    };
+    if (v instanceof pulumi.asset.FileArchive) {
+        return { fileArchive: at(await v.path) };
+    }
+    if (v instanceof pulumi.asset.FileAsset) {
+        return { fileAsset: at(await v.path) };
+    }
+    if (v instanceof pulumi.asset.StringAsset) {
+        return { stringAsset: await v.text };
+    }
+    if (v instanceof pulumi.asset.RemoteAsset || v instanceof pulumi.asset.RemoteArchive) {
+        return { remoteAsset: await v.uri };
+    }
+    if (v instanceof pulumi.asset.AssetArchive) {
+        const assets = await v.assets;
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(assets)) {
+            out[k] = await plainAssets(x);
+        }
+        return { assetArchive: out };
+    }
+    if (Array.isArray(v)) {
+        return Promise.all(v.map(plainAssets));
+    }
+    if (typeof v === "object" && v !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) {
+            out[k] = await plainAssets(x);
+        }
+        return out;
+    }
+    return v;
 }
 
 /** A deserialized value with secret wrappers removed. */
@@ -131,7 +177,7 @@ class RecordingMonitor extends MockMonitor {
         const type: string = req.getType();
         const name: string = req.getName();
         const parent: string = req.getParent();
-        const raw = pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>;
+        const raw = await plainAssets(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, unknown>;
         const deps = new Set<string>(req.getDependenciesList());
         req.getPropertydependenciesMap().forEach((v: { getUrnsList(): string[] }) => {
             for (const u of v.getUrnsList()) {

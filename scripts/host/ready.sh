@@ -34,6 +34,23 @@ if [ "${actual}" != "${expected}" ]; then
     exit 1
 fi
 
+src="$(cd "$(dirname "$0")" && pwd)"
+dest=/usr/local/lib/runner-fleet
+if [ "${src}" != "${dest}" ]; then
+    mkdir -p "${dest}"
+    changed=0
+    for f in "${src}"/*; do
+        name="$(basename "${f}")"
+        # An unchanged script is left as it is: a repeat run rewrites nothing.
+        if [ -f "${f}" ] && ! cmp -s "${f}" "${dest}/${name}"; then
+            install -m 0755 "${f}" "${dest}/.${name}.new"
+            mv -f "${dest}/.${name}.new" "${dest}/${name}"
+            changed=$((changed + 1))
+        fi
+    done
+    echo "runner-fleet: host ${host}: ${changed} script(s) installed in ${dest}"
+fi
+
 echo "runner-fleet: host ${host} is ready (${actual})"
 # The host's SSH key, so later connections (the drift check) can pin it.
 for key in /etc/ssh/ssh_host_ed25519_key.pub /etc/ssh/ssh_host_ecdsa_key.pub; do

@@ -328,10 +328,10 @@ describe("hosts never wait for each other", () => {
             const { resources } = await record(() => fleetOf(n));
             depths.push(longestChain(resources));
         }
-        // A Hetzner Cloud plain host: key and firewall, server, ready, secrets, the operator's runners and token
-        // steps, install, mirror (an actuated host: ..., install, configure, the port probe: 7).
+        // A Hetzner Cloud plain host: key and firewall, server, ready, scripts copy, secrets, the operator's runners
+        // and token steps, install, mirror (an actuated host: ..., install, configure, the port probe: 8).
         expect(depths).to.deep.equal([depths[0], depths[0], depths[0]]);
-        expect(depths[0]).to.equal(8);
+        expect(depths[0]).to.equal(9);
     });
 });
 

@@ -116,9 +116,11 @@ export class TestHosts {
     }
 }
 
-/** A remote command as the component declared it. */
+/** A remote command as the component declared it (or the scripts copy: `copy`). */
 export interface RenderedCommand {
     readonly name: string;
+    /** A command:remote:CopyToRemote: the local folder it sends and where to. */
+    readonly copy?: { readonly source: string; readonly remotePath: string };
     readonly create: string;
     readonly delete: string;
     readonly stdin: string;
@@ -128,7 +130,11 @@ export interface RenderedCommand {
 }
 
 function rendered(r: RecordedResource): RenderedCommand {
+    const source = (r.inputs.source ?? {}) as { fileArchive?: string };
     return {
+        ...(r.type === "command:remote:CopyToRemote" ? {
+            copy: { source: String(source.fileArchive).replace(/^<runner-fleet>/, ROOT), remotePath: String(r.inputs.remotePath) },
+        } : {}),
         name: r.name,
         create: String(r.inputs.create ?? ""),
         delete: String(r.inputs.delete ?? ""),
@@ -165,10 +171,30 @@ export async function renderHost(host: Host, privateKey: string, agent: Omit<Run
         }
     });
     const out: Record<string, RenderedCommand> = {};
-    for (const r of resources.filter(x => x.type === "command:remote:Command" || x.type === "command:local:Command")) {
+    for (const r of resources.filter(x => ["command:remote:Command", "command:local:Command", "command:remote:CopyToRemote"].includes(x.type))) {
         out[r.name.slice(host.name.length + 1)] = rendered(r);
     }
     return out;
+}
+
+/**
+ * The scripts copy as the command provider performs it (pulumi-command
+ * provider/pkg/provider/remote/copyController.go): as the login user, a
+ * folder named without a trailing slash lands in <remotePath>/<its name>,
+ * relative paths under the user's home (SFTP), parents made, files
+ * overwritten, nothing removed. Here over the same SSH, by tar.
+ */
+export async function copyToRemote(hosts: TestHosts, host: Host, cmd: RenderedCommand): Promise<void> {
+    if (!cmd.copy) {
+        throw new Error(`${cmd.name} is not a copy`);
+    }
+    const { source, remotePath } = cmd.copy;
+    const tar = execFileSync("tar", ["-C", path.dirname(source), "-cf", "-", path.basename(source)]);
+    const dest = remotePath.startsWith("/") ? remotePath : `"$HOME"/${remotePath}`;
+    const r = await hosts.exec(host, `set -e; mkdir -p ${dest}; base64 -d | tar -C ${dest} --no-same-owner -xf -`, tar.toString("base64"), 120_000);
+    if (r.code !== 0) {
+        throw new Error(`copying ${source} to ${host.name}:${remotePath} failed: ${r.stderr}`);
+    }
 }
 
 /** The figures a suite prints as it goes and once more at the end. */

@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { MIRROR_REGISTRY_RELEASE, RegistryMirrorArgs, RunnerAgentArgs } from "../../components";
 import { HostTarget, checkHost, formatTable } from "../../scripts/lib/drift";
@@ -13,8 +14,8 @@ import { fleetStatus, formatStatusMarkdown, formatStatusTable, listOrgRunners } 
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
 import { runShell } from "../harness";
-import { renderRemoteCommand } from "../../components/remote/remote-script";
-import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
+import { hostScript, renderInlineCommand, sha256 } from "../../components/remote/remote-script";
+import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, copyToRemote, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
 
 const N_PULLS = 5;
 /** sigs.k8s.io/cri-tools, from the Go module proxy. */
@@ -153,8 +154,12 @@ describe("host scripts on real systemd hosts", function () {
             .then(r => psSamples.push(r.stdout));
         let total = 0;
         try {
-            for (const step of ["ready", "agent-secrets", "agent-install", "agent-configure", "mirror-configure"]) {
-                if (cmds[step]) {
+            for (const step of ["ready", "scripts", "agent-secrets", "agent-install", "agent-configure", "mirror-configure"]) {
+                if (step === "scripts") {
+                    const t0 = Date.now();
+                    await copyToRemote(hosts, host, cmds.scripts);
+                    total += Date.now() - t0;
+                } else if (cmds[step]) {
                     const stdin = step === "agent-install" && cmds["agent-token"] ? await mint(cmds) : cmds[step].stdin;
                     total += await run(host, cmds[step].create, stdin, `${label} ${step}`);
                 }
@@ -270,7 +275,7 @@ describe("host scripts on real systemd hosts", function () {
             expect(clients.stdout.trim().split("\n"), clients.stderr).to.deep.equal(["active", "active", "docker-failed", "crictl-failed"]);
 
             // The mirror as the previous runner-fleet installed it (Debian's distribution 2.8), with an image in its cache.
-            const previous = renderRemoteCommand("configure-mirror.sh", {
+            const previous = renderInlineCommand("configure-mirror.sh", {
                 RUNNER_FLEET_HOST: "runner", MIRROR_MODE: "registry", MIRROR_BIND: "127.0.0.1:5000", MIRROR_UPSTREAM: world.upstream,
                 MIRROR_TTL: "168h", DOCKERHUB_USERNAME: "", RUNTIME_CONFIG: "1",
             }, name => execFileSync("git", ["show", `${PREVIOUS_RELEASE}:scripts/host/${name}`], { cwd: ROOT, encoding: "utf8" }));
@@ -430,6 +435,31 @@ describe("host scripts on real systemd hosts", function () {
             figure(`github-runner host, second run with nothing changed: ${(ms / 1000).toFixed(1)}s`);
             expect(changedLines(before, afterState)).to.deep.equal([]);
             expect(world.count("register")).to.equal(1);
+        });
+
+        it("upgrades from the version that carried the scripts in each command: the copy and each step run once more and change nothing; without the copy a step runs from what is installed, or says what is missing", async () => {
+            // A host the previous version installed has the same scripts under /usr/local/lib/runner-fleet and no staged copy.
+            const before = await hosts.sh(runner, STATE_SH);
+            await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet");
+            const ms = await up(runner, rc, "upgrade");
+            figure(`github-runner host, the upgrade (the scripts copy, then every step once more): ${(ms / 1000).toFixed(1)}s`);
+            expect(changedLines(before, await hosts.sh(runner, STATE_SH))).to.deep.equal([]);
+            expect(world.count("register")).to.equal(1);
+            expect((await hosts.sh(runner, "ls /root/.cache/runner-fleet/host | wc -l")).trim()).to.equal(String(fs.readdirSync(path.join(ROOT, "scripts", "host")).length));
+            // Without the staged copy, a step whose files are installed as it needs them runs from there.
+            await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet");
+            await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "the mirror without a staged copy");
+            // One whose file is not the version it carries stops before running anything, and says why.
+            await hosts.sh(runner, "printf '# edited\\n' >> /usr/local/lib/runner-fleet/common.sh");
+            const edited = (await hosts.sh(runner, "sha256sum /usr/local/lib/runner-fleet/common.sh | cut -c1-64")).trim();
+            const r = await hosts.exec(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, 120_000);
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.contain("/root/.cache/runner-fleet/host/common.sh is not the version this step runs").and.contain("<host>-scripts");
+            expect((await hosts.sh(runner, "sha256sum /usr/local/lib/runner-fleet/common.sh | cut -c1-64")).trim()).to.equal(edited);
+            await copyToRemote(hosts, runner, rc.scripts);
+            await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "the mirror with the copy back");
+            expect((await hosts.sh(runner, "sha256sum /usr/local/lib/runner-fleet/common.sh | cut -c1-64")).trim()).to.equal(sha256(hostScript("common.sh")));
+            expect((await hosts.sh(runner, "systemctl is-active runner-fleet-mirror runner-fleet-runner@1")).trim().split("\n")).to.deep.equal(["active", "active"]);
         });
 
         it("keeps its registration through a job, and cleans the job's workspace after it", async () => {

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { EquinixMetalHost, ExistingHost, HetznerCloudHost, RunnerHost } from "../../components";
 import { isSecretOutput, valueOf } from "../../components/testing/mock-runtime";
+import { hostScriptsHash } from "../../components/remote/remote-script";
 import { FAKE, byType, named, record, recordFailure } from "../harness";
 
 const ssh = { privateKey: pulumi.secret(FAKE.sshPrivateKey) };
@@ -14,7 +15,7 @@ describe("EquinixMetalHost", () => {
         }));
         expect(resources.map(r => r.type)).to.have.members([
             "runner-fleet:index:EquinixMetalHost", "equinix-metal:index/projectSshKey:ProjectSshKey",
-            "equinix-metal:index/device:Device", "command:remote:Command",
+            "equinix-metal:index/device:Device", "command:remote:Command", "command:remote:CopyToRemote",
         ]);
         const device = named(resources, "m1-device");
         expect(device.inputs).to.include({
@@ -72,8 +73,19 @@ describe("ExistingHost", () => {
             ...ssh, address: "203.0.113.10", model: "rx170", user: "ubuntu", port: 2222,
             hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey", bootTimeoutMinutes: 7,
         }));
-        expect(resources.map(r => r.type)).to.have.members(["runner-fleet:index:ExistingHost", "command:remote:Command"]);
+        expect(resources.map(r => r.type)).to.have.members(["runner-fleet:index:ExistingHost", "command:remote:Command", "command:remote:CopyToRemote"]);
         const ready = named(resources, "r1-ready");
+        // The scripts travel first, over the same connection, by their folder (path and content hash in the state),
+        // and wait for SSH as long as the ready step; the ready step carries the folder's hash, not its text.
+        const scripts = named(resources, "r1-scripts");
+        expect(scripts.inputs).to.deep.include({ source: { fileArchive: "<runner-fleet>/scripts/host" }, remotePath: ".cache/runner-fleet", triggers: ["existing:203.0.113.10"] });
+        expect(scripts.inputs.connection).to.deep.equal(ready.inputs.connection);
+        expect([...ready.dependencies]).to.include(scripts.urn);
+        expect(scripts.secretInputs.has("connection")).to.equal(true);
+        expect(scripts.customTimeouts).to.deep.equal({ create: "7m", update: "7m", delete: undefined });
+        expect(String(ready.inputs.create)).to.contain(hostScriptsHash()).and.not.contain("cloud-init");
+        expect(ready.inputs.triggers).to.deep.equal(["existing:203.0.113.10"]);
+        expect(ready.inputs.delete).to.equal(`rm -rf "$HOME/.cache/runner-fleet"`);
         expect(ready.inputs.connection).to.deep.include({
             host: "203.0.113.10", user: "ubuntu", port: 2222, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey",
             dialErrorLimit: -1, privateKey: FAKE.sshPrivateKey,

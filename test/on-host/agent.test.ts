@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { ExistingHost, MIRROR_REGISTRY_RELEASE, RegistryMirror, RunnerAgent, RunnerFleet } from "../../components";
-import { hostScript, scriptHash } from "../../components/remote/remote-script";
+import { hostScript, scriptHash, sha256 } from "../../components/remote/remote-script";
+import { operatorScript } from "../../components/on-host/operator-command";
 import { MINTED_REGISTRATION_TOKEN, RecordedResource } from "../../components/testing/mock-runtime";
 import { FAKE, byType, named, record, recordFailure } from "../harness";
 
@@ -71,17 +72,19 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         }
     });
 
-    it("chains each host's commands on that host only: ready, then secrets, then install, then mirror", async () => {
+    it("chains each host's commands on that host only: the scripts copy, then ready, then secrets, then install, then mirror", async () => {
         const { resources } = await recordFleet();
         for (const host of ["arm-1", "arm-2", "x86-1"]) {
             const ready = named(resources, `fleet-${host}-ready`);
+            const scripts = named(resources, `fleet-${host}-scripts`);
             const secrets = named(resources, `fleet-${host}-agent-secrets`);
             const install = named(resources, `fleet-${host}-agent-install`);
             const mirror = named(resources, `fleet-${host}-mirror-configure`);
+            expect([...ready.dependencies]).to.include(scripts.urn);
             expect([...secrets.dependencies]).to.include(ready.urn);
             expect([...install.dependencies]).to.include(secrets.urn);
             expect([...mirror.dependencies]).to.include.members([ready.urn, install.urn]);
-            for (const cmd of [ready, secrets, install, mirror]) {
+            for (const cmd of [ready, scripts, secrets, install, mirror]) {
                 for (const dep of closure(resources, cmd)) {
                     // Its own host's resources, or fleet-wide ones (the runner group); never another host's.
                     const ok = dep.includes(`::fleet-${host}`) || dep.endsWith("::fleet-org-runner-group");
@@ -147,7 +150,7 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         // The in-place step removes nothing: the install's delete side removes the agent, and a
         // replacement of the step (a new Docker Hub user) must not take the agent down first.
         expect(named(resources, "fleet-arm-1-agent-configure").inputs.delete).to.equal(undefined);
-        expect(String(named(resources, "fleet-x86-1-agent-install").inputs.delete)).to.contain("remove-github-runner.sh").and.contain("runner-service.sh");
+        expect(String(named(resources, "fleet-x86-1-agent-install").inputs.delete)).to.match(/ "\$d\/remove-github-runner\.sh"$/);
         expect(String(named(resources, "fleet-arm-1-agent-secrets").inputs.delete)).to.contain("ACTION='remove'");
     });
 
@@ -159,7 +162,7 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         const c = triggers((await recordFleet({ "arm-2": ["gpu"] })).resources);
         const changed = Object.keys(a).filter(k => a[k] !== c[k]);
         expect(changed).to.deep.equal(["fleet-arm-2-agent-install"]);
-        for (const [name, t] of Object.entries(a)) {
+        for (const [name, t] of Object.entries(a).filter(([n]) => !n.endsWith("-ready"))) {
             const [hash, hostId] = JSON.parse(t);
             expect(hash, name).to.match(/^[0-9a-f]{64}$/);
             expect(hostId, name).to.match(/^existing:192\.0\.2\./);
@@ -186,12 +189,13 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         expect(token.secretInputs.has("environment")).to.equal(true);
         expect(token.inputs.logging).to.equal("none");
         expect(token.additionalSecretOutputs).to.include.members(["stdout", "stderr"]);
-        expect(String(token.inputs.create)).to.contain("registration-token").and.contain("node -e");
+        expect(String(token.inputs.create)).to.equal(`node -e 'require("runner-fleet/operator/github-runners.js")'`);
+        expect(token.inputs.triggers as string[]).to.include(sha256(operatorScript("github-runners.js")));
         // Minted exactly when the install runs: the install's own settings hash is among its triggers.
         const installHash = (install.inputs.triggers as string[])[0];
         expect(token.inputs.triggers as string[]).to.include(installHash);
         // Removal at destroy: the operator's token, where pulumi runs, after the install is gone.
-        expect(String(runners.inputs.delete)).to.contain("DELETE /orgs/{org}/actions/runners/{runner_id}");
+        expect(String(runners.inputs.delete)).to.equal(String(token.inputs.create));
         expect((runners.inputs.environment as Record<string, string>).ACTION).to.equal("remove");
         expect([...install.dependencies]).to.include(token.urn);
         expect([...token.dependencies]).to.include(runners.urn);

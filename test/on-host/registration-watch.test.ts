@@ -4,14 +4,14 @@
 // (and so a new token and install) when it deleted one, the token asked with and never shown.
 
 import { expect } from "chai";
-import { operatorScript } from "../../components/on-host/operator-command";
+import { operatorLoader } from "../../components/on-host/operator-command";
 import { watchProvider } from "../../components/on-host/registration-watch";
 import { GithubStandIn, StandInRunner, refused, runnerList } from "../github-api-stand-in";
 
 const TOKEN = "ghp_fake-operator-token-for-the-watch";
 
 describe("the registration watch of a plain host", () => {
-    const provider = watchProvider(operatorScript("github-runners.js"));
+    const provider = watchProvider(operatorLoader("github-runners.js"));
     let runners: StandInRunner[];
     let refuse = false;
     const github = new GithubStandIn(a => {

@@ -333,7 +333,7 @@ describe("plain http", function () {
         const plain = (endpoints: Record<string, unknown>) => ({
             kind: "github-runner" as const, labels: ["runner-fleet-arm64"], org: "example-org", secrets: {}, endpoints,
         });
-        const registered = (resources: readonly { type: string; name: string }[]) => resources.filter(r => r.type !== "runner-fleet:index:ExistingHost" && !r.name.startsWith("h1-ready"));
+        const registered = (resources: readonly { type: string; name: string }[]) => resources.filter(r => r.type !== "runner-fleet:index:ExistingHost" && !r.name.startsWith("h1-ready") && r.name !== "h1-scripts");
 
         it("RunnerAgent refuses an http endpoint without endpoints.allowInsecureHttp, registering nothing of its own", async () => {
             const { error, resources } = await recordFailure(() => new RunnerAgent("h1-agent", { ...agent({ actuatedInstaller: HTTP.actuatedInstaller }), host: host() }));
