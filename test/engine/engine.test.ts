@@ -258,7 +258,7 @@ describe("the fleet under the real Pulumi engine", function () {
         const created = (preview.steps ?? []).filter(s => s.op === "create").map(s => s.urn.split("::").pop() as string);
         figure(`first preview: ${created.length} resources to create`);
         for (const host of ["runner", "actuated"]) {
-            expect(created, host).to.include.members([`fleet-${host}`, `fleet-${host}-ready`, `fleet-${host}-agent-install`, `fleet-${host}-mirror-configure`]);
+            expect(created, host).to.include.members([`fleet-${host}`, `fleet-${host}-scripts`, `fleet-${host}-ready`, `fleet-${host}-agent-install`, `fleet-${host}-mirror-configure`]);
         }
         const warnings: string[] = (preview.diagnostics ?? []).filter((d: { severity: string }) => d.severity === "warning").map((d: { message: string }) => d.message);
         // The stand-ins serve plain http (endpoints.allowInsecureHttp): each such URL is warned about, and nothing else is.
@@ -298,6 +298,13 @@ describe("the fleet under the real Pulumi engine", function () {
 
     it("keeps every secret out of the state and out of everything the CLI printed", async () => {
         const state = (await pulumi(["stack", "export"])).stdout;
+        const perHost = hostStateBytes(state, ["runner", "actuated"]);
+        figure(`state per host (inputs + outputs of its resources, secrets excluded): ${Object.entries(perHost).map(([h, b]) =>
+            `${h} ${(b.inputs / 1024).toFixed(1)} + ${(b.outputs / 1024).toFixed(1)} KB in ${b.resources} resources`).join("; ")}; whole state ${(state.length / 1024).toFixed(0)} KB`);
+        // The scripts' text is in no step: each host's share stays a few KB (it was some 600 KB).
+        for (const [h, b] of Object.entries(perHost)) {
+            expect(b.inputs + b.outputs, h).to.be.lessThan(24 * 1024);
+        }
         expect(state).to.contain("ciphertext");
         for (const s of allSecrets()) {
             expect(state.includes(s), `the state holds ${s.slice(0, 14)}... in clear`).to.equal(false);
@@ -459,9 +466,10 @@ describe("the fleet under the real Pulumi engine", function () {
 
     it("pulumi destroy leaves the hosts without agent or mirror, and no runner in the organization", async () => {
         await timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
-        const left = async (h: Host) => (await hosts.sh(h, "systemctl list-units --all --plain --no-legend 'runner-fleet-*' 'actuated*' 'registry-mirror*' | grep -c loaded || true; ls /etc/runner-fleet 2>/dev/null | wc -l")).trim().split("\n");
-        expect(await left(runner)).to.deep.equal(["0", "0"]);
-        expect(await left(actuated)).to.deep.equal(["0", "0"]);
+        const left = async (h: Host) => (await hosts.sh(h, "systemctl list-units --all --plain --no-legend 'runner-fleet-*' 'actuated*' 'registry-mirror*' | grep -c loaded || true; " +
+            "ls /etc/runner-fleet 2>/dev/null | wc -l; ls -A /root/.cache/runner-fleet /usr/local/lib/runner-fleet 2>/dev/null | wc -l")).trim().split("\n");
+        expect(await left(runner)).to.deep.equal(["0", "0", "0"]);
+        expect(await left(actuated)).to.deep.equal(["0", "0", "0"]);
         expect(world.runners.size).to.equal(0);
         for (const s of allSecrets()) {
             expect(cliOutput.join("\n").includes(s)).to.equal(false);
@@ -488,6 +496,35 @@ describe("the fleet under the real Pulumi engine", function () {
         expect(gh.validated).to.be.greaterThan(50);
     });
 });
+
+/**
+ * Per host, the bytes of its resources' inputs and outputs in an exported
+ * state (`pulumi stack export`), secret values (ciphertext) left out: what
+ * every checkpoint write of a self-managed backend carries for it.
+ */
+function hostStateBytes(exported: string, hosts: readonly string[]): Record<string, { inputs: number; outputs: number; resources: number }> {
+    const plain = (v: unknown): unknown => {
+        if (Array.isArray(v)) {
+            return v.map(plain);
+        }
+        if (v && typeof v === "object") {
+            const o = v as Record<string, unknown>;
+            if ("ciphertext" in o) {
+                return null;
+            }
+            return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plain(x)]));
+        }
+        return v;
+    };
+    const size = (v: unknown) => v === undefined ? 0 : Buffer.byteLength(JSON.stringify(plain(v)));
+    const resources = (JSON.parse(exported).deployment.resources ?? []) as { urn: string; inputs?: unknown; outputs?: unknown; custom?: boolean }[];
+    const out: Record<string, { inputs: number; outputs: number; resources: number }> = {};
+    for (const h of hosts) {
+        const own = resources.filter(r => r.custom && r.urn.split("::").pop()?.startsWith(`fleet-${h}-`));
+        out[h] = { inputs: own.reduce((n, r) => n + size(r.inputs), 0), outputs: own.reduce((n, r) => n + size(r.outputs), 0), resources: own.length };
+    }
+    return out;
+}
 
 /** Copies the repository's tracked files (as they are in the work tree) into `dest`, and links its node_modules. */
 function copyProjectFiles(dest: string): void {

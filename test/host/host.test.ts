@@ -154,7 +154,7 @@ describe("host scripts on real systemd hosts", function () {
             .then(r => psSamples.push(r.stdout));
         let total = 0;
         try {
-            for (const step of ["ready", "scripts", "agent-secrets", "agent-install", "agent-configure", "mirror-configure"]) {
+            for (const step of ["scripts", "ready", "agent-secrets", "agent-install", "agent-configure", "mirror-configure"]) {
                 if (step === "scripts") {
                     const t0 = Date.now();
                     await copyToRemote(hosts, host, cmds.scripts);
@@ -437,7 +437,7 @@ describe("host scripts on real systemd hosts", function () {
             expect(world.count("register")).to.equal(1);
         });
 
-        it("upgrades from the version that carried the scripts in each command: the copy and each step run once more and change nothing; without the copy a step runs from what is installed, or says what is missing", async () => {
+        it("upgrades from the version that carried the scripts in each command: the copy and each step run once more and change nothing; a step runs from what is installed; a changed copy stops the ready step", async () => {
             // A host the previous version installed has the same scripts under /usr/local/lib/runner-fleet and no staged copy.
             const before = await hosts.sh(runner, STATE_SH);
             await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet");
@@ -449,16 +449,18 @@ describe("host scripts on real systemd hosts", function () {
             // Without the staged copy, a step whose files are installed as it needs them runs from there.
             await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet");
             await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "the mirror without a staged copy");
-            // One whose file is not the version it carries stops before running anything, and says why.
-            await hosts.sh(runner, "printf '# edited\\n' >> /usr/local/lib/runner-fleet/common.sh");
-            const edited = (await hosts.sh(runner, "sha256sum /usr/local/lib/runner-fleet/common.sh | cut -c1-64")).trim();
-            const r = await hosts.exec(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, 120_000);
-            expect(r.code).to.equal(1);
-            expect(r.stderr).to.contain("/root/.cache/runner-fleet/host/common.sh is not the version this step runs").and.contain("<host>-scripts");
-            expect((await hosts.sh(runner, "sha256sum /usr/local/lib/runner-fleet/common.sh | cut -c1-64")).trim()).to.equal(edited);
+            // A staged file that is not what the stack sent stops the ready step before root runs any of it.
             await copyToRemote(hosts, runner, rc.scripts);
-            await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "the mirror with the copy back");
-            expect((await hosts.sh(runner, "sha256sum /usr/local/lib/runner-fleet/common.sh | cut -c1-64")).trim()).to.equal(sha256(hostScript("common.sh")));
+            await hosts.sh(runner, "printf '# edited\\n' >> /root/.cache/runner-fleet/host/common.sh");
+            const installed = (await hosts.sh(runner, "sha256sum /usr/local/lib/runner-fleet/common.sh | cut -c1-64")).trim();
+            const r = await hosts.exec(runner, rc.ready.create, "", 120_000);
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.contain("the scripts in /root/.cache/runner-fleet/host are not the ones this stack sent").and.contain("<host>-scripts");
+            expect(installed).to.equal(sha256(hostScript("common.sh")));
+            expect((await hosts.sh(runner, "sha256sum /usr/local/lib/runner-fleet/common.sh | cut -c1-64; ls /tmp | grep -c '^runner-fleet\\.' || true")).trim().split("\n"))
+                .to.deep.equal([installed, "0"]);
+            await copyToRemote(hosts, runner, rc.scripts);
+            await run(runner, rc.ready.create, "", "ready with the copy back");
             expect((await hosts.sh(runner, "systemctl is-active runner-fleet-mirror runner-fleet-runner@1")).trim().split("\n")).to.deep.equal(["active", "active"]);
         });
 
@@ -1239,6 +1241,7 @@ SH
                 kind: "github-runner", labels: ["runner-fleet-amd64"], org: "example-org", runnerVersion: "2.329.0",
                 secrets: { githubRunnerToken: secrets.adminToken },
             });
+            await copyToRemote(hosts, arm, cmds.scripts);
             const r = await hosts.exec(arm, cmds.ready.create, "", 120_000);
             expect(r.code).to.equal(1);
             expect(r.stderr).to.contain("host arm is arm64").and.contain("declares it amd64");
