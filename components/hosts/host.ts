@@ -7,7 +7,7 @@ import { Arch } from "../spec/catalog";
 import { HostSource, hostSource, registerHostSource } from "../spec/host-sources";
 import { ResolvedHost } from "../spec/resolve";
 import { DEFAULTS, FleetSpec, HostSpec } from "../spec/settings";
-import { HOST_SCRIPT_STAGE, hostScriptFolder, renderReadyCommand } from "../remote/remote-script";
+import { HOST_SCRIPT_STAGE, hostScriptFolder, renderReadyCommand, renderReadyDelete } from "../remote/remote-script";
 
 type ConnectionArgs = command.types.input.remote.ConnectionArgs;
 
@@ -92,9 +92,9 @@ export interface WaitForSshArgs {
  * machine. The ready step then waits for cloud-init, checks `uname -m`
  * against the declared arch and installs the scripts, once the copy matches
  * the folder's hash (renderReadyCommand). Its text carries that hash: a new
- * script updates it in place; only a new machine replaces it, and its delete
- * side removes the staged copy. Named `<host>-scripts` and `<host>-ready`, so
- * a timeout names the host.
+ * script updates it in place; only a new machine replaces it, and its
+ * delete side removes the installed scripts and the staged copy. Named
+ * `<host>-scripts` and `<host>-ready`, so a timeout names the host.
  */
 export function waitForSsh(name: string, args: WaitForSshArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
     const minutes = args.bootTimeoutMinutes ?? DEFAULTS.bootTimeoutMinutes;
@@ -112,7 +112,7 @@ export function waitForSsh(name: string, args: WaitForSshArgs, opts: pulumi.Cust
             EXPECTED_ARCH: args.arch,
             BOOT_TIMEOUT: String(minutes * 60),
         }),
-        delete: `rm -rf "$HOME/${HOST_SCRIPT_STAGE}"`,
+        delete: renderReadyDelete(),
         triggers: [args.hostId],
     }, {
         ...opts,

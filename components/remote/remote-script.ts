@@ -119,6 +119,15 @@ export function renderReadyCommand(env: ScriptEnv, bundleHash: string = hostScri
 }
 
 /**
+ * The ready step's delete side, when the host leaves the fleet (destroy, or
+ * a new machine in its place: then on the old one), after every step that
+ * ran on it: the installed scripts and the staged copy go.
+ */
+export function renderReadyDelete(): string {
+    return ["set -e", AS_ROOT, `rm -rf "$HOME/${HOST_SCRIPT_STAGE}"`, `as_root rm -rf ${HOST_SCRIPT_DIR}`].join("\n");
+}
+
+/**
  * The command text that carries a script's text itself (and the scripts it
  * uses) to a folder removed afterwards; the script's exit status is the
  * command's. For what runs outside the state (the drift check) and must

@@ -171,9 +171,12 @@ describe("host scripts on real systemd hosts", function () {
         return total;
     }
 
-    /** What `pulumi destroy` runs: the host's delete sides, then the operator's removal of its registrations. */
-    async function down(host: Host, cmds: Record<string, RenderedCommand>): Promise<void> {
-        for (const step of ["mirror-configure", "agent-install", "agent-secrets"]) {
+    /**
+     * What `pulumi destroy` runs: the host's delete sides, then the operator's removal of its registrations, then
+     * (the host leaving the fleet) the ready step's. `hostStays`: the agent and mirror go, the host keeps its place.
+     */
+    async function down(host: Host, cmds: Record<string, RenderedCommand>, hostStays = false): Promise<void> {
+        for (const step of ["mirror-configure", "agent-install", "agent-secrets", ...(hostStays ? [] : ["ready"])]) {
             if (cmds[step]) {
                 await run(host, cmds[step].delete, "", `delete ${step}`);
             }
@@ -613,7 +616,8 @@ SH
                 await new Promise(r => setTimeout(r, 2500));
                 // The next token lasts as GitHub's do (an hour); the first has run out.
                 world.tokenLifetimeMs = 3600_000;
-                await down(runner, rc);
+                // The agent goes and comes back on the same host, which keeps its place (and its scripts).
+                await down(runner, rc, true);
                 await run(runner, rc["agent-secrets"].create, rc["agent-secrets"].stdin, "secrets");
                 const old = await hosts.exec(runner, rc["agent-install"].create, stale, 300_000);
                 expect(old.code, "an install with an expired token").to.not.equal(0);
@@ -627,7 +631,7 @@ SH
         });
 
         it("converges after a run killed half-way", async () => {
-            await down(runner, rc);
+            await down(runner, rc, true);
             await run(runner, rc["agent-secrets"].create, rc["agent-secrets"].stdin, "secrets");
             const abort = new AbortController();
             let finished = false;

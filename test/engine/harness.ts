@@ -1,0 +1,63 @@
+// What the engine suite and the engine benchmark share: the engine (the
+// Pulumi CLI and the plugins scripts/e2e/engine.sh finds or builds), a
+// project made of the repository's files, and what an exported state holds
+// per host.
+
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT } from "../host/harness";
+
+/** The engine, from scripts/e2e/engine.sh: its bin folder, or why it cannot be had. */
+export function engine(): { bin?: string; why?: string; seconds: number } {
+    const t0 = Date.now();
+    const r = spawnSync("bash", [path.join(ROOT, "scripts", "e2e", "engine.sh")], { encoding: "utf8" });
+    const seconds = (Date.now() - t0) / 1000;
+    if (r.status === 0) {
+        return { bin: r.stdout.trim().split("\n").pop(), seconds };
+    }
+    return { why: r.stderr.trim(), seconds };
+}
+
+/**
+ * Per host, the bytes of its resources' inputs and outputs in an exported
+ * state (`pulumi stack export`), secret values (ciphertext) left out: what
+ * every checkpoint write of a self-managed backend carries for it.
+ */
+export function hostStateBytes(exported: string, hosts: readonly string[]): Record<string, { inputs: number; outputs: number; resources: number }> {
+    const plain = (v: unknown): unknown => {
+        if (Array.isArray(v)) {
+            return v.map(plain);
+        }
+        if (v && typeof v === "object") {
+            const o = v as Record<string, unknown>;
+            if ("ciphertext" in o) {
+                return null;
+            }
+            return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plain(x)]));
+        }
+        return v;
+    };
+    const size = (v: unknown) => v === undefined ? 0 : Buffer.byteLength(JSON.stringify(plain(v)));
+    const resources = (JSON.parse(exported).deployment.resources ?? []) as { urn: string; inputs?: unknown; outputs?: unknown; custom?: boolean }[];
+    const out: Record<string, { inputs: number; outputs: number; resources: number }> = {};
+    for (const h of hosts) {
+        const own = resources.filter(r => r.custom && r.urn.split("::").pop()?.startsWith(`fleet-${h}-`));
+        out[h] = { inputs: own.reduce((n, r) => n + size(r.inputs), 0), outputs: own.reduce((n, r) => n + size(r.outputs), 0), resources: own.length };
+    }
+    return out;
+}
+
+/** Copies the repository's tracked files (as they are in the work tree) into `dest`, and links its node_modules. */
+export function copyProjectFiles(dest: string, root = ROOT): void {
+    const files = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter(Boolean);
+    for (const f of files) {
+        const from = path.join(root, f);
+        if (fs.existsSync(from)) {
+            fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
+            fs.copyFileSync(from, path.join(dest, f));
+        }
+    }
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));
+}
+
