@@ -27,15 +27,18 @@ export function hostScriptFolder(): string {
 
 /** Every file of scripts/host/ (what the copy sends), sorted as `LC_ALL=C` sorts a glob. */
 export function hostScriptFiles(): { name: string; text: string }[] {
-    return readdirSync(hostScriptFolder()).sort().map(name => ({ name, text: hostScript(name) }));
+    folder = folder ?? readdirSync(hostScriptFolder()).sort().map(name => ({ name, text: hostScript(name) }));
+    return folder;
 }
+
+let folder: { name: string; text: string }[] | undefined;
 
 /**
  * The hash of the whole folder as the ready step computes it on the host:
  * sha256 of what `sha256sum -- *` prints for it (`<sha256>  <name>` lines).
  */
 export function hostScriptsHash(files: readonly { name: string; text: string }[] = hostScriptFiles()): string {
-    return sha256(files.map(f => `${sha256(f.text)}  ${f.name}\n`).join(""));
+    return sha256(files.map(f => `${fileSha(f.text)}  ${f.name}\n`).join(""));
 }
 
 /** The text of a host script, shipped in scripts/host/. */
@@ -65,6 +68,11 @@ const SOURCED = /\$\(dirname "\$0"\)\/([a-z0-9-]+\.sh)/g;
  * (`$(dirname "$0")/x.sh`), main script first: what has to be on the host.
  */
 export function scriptBundle(name: string, source: ScriptSource = hostScript): { name: string; text: string }[] {
+    // The package's own scripts do not change while a program runs: their bundles are read once.
+    const cached = source === hostScript ? bundles.get(name) : undefined;
+    if (cached) {
+        return cached;
+    }
     const out: { name: string; text: string }[] = [];
     const visit = (n: string) => {
         if (out.some(f => f.name === n)) {
@@ -77,8 +85,13 @@ export function scriptBundle(name: string, source: ScriptSource = hostScript): {
         }
     };
     visit(name);
+    if (source === hostScript) {
+        bundles.set(name, out);
+    }
     return out;
 }
+
+const bundles = new Map<string, { name: string; text: string }[]>();
 
 /**
  * The command text that runs an installed script (the ready step installed
@@ -189,7 +202,7 @@ function runLine(name: string, env: ScriptEnv): string {
 export function bundleFileHashes(name: string, source: ScriptSource = hostScript): Record<string, string> {
     const out: Record<string, string> = {};
     for (const f of scriptBundle(name, source)) {
-        out[`${HOST_SCRIPT_DIR}/${f.name}`] = sha256(f.text);
+        out[`${HOST_SCRIPT_DIR}/${f.name}`] = fileSha(f.text);
     }
     return out;
 }
@@ -199,13 +212,25 @@ export function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
 }
 
+/** sha256 of a script's text, each text hashed once: every step of every host hashes the same few files. */
+function fileSha(text: string): string {
+    let h = fileHashes.get(text);
+    if (h === undefined) {
+        h = sha256(text);
+        fileHashes.set(text, h);
+    }
+    return h;
+}
+
+const fileHashes = new Map<string, string>();
+
 /**
  * The trigger of a command: a hash of the scripts it ships and its plain
  * settings. The host id goes beside it in the triggers list, so a replaced
  * server runs it again.
  */
 export function scriptHash(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
-    const files = scriptBundle(name, source).map(f => `${f.name} ${sha256(f.text)}`).join("\n");
+    const files = scriptBundle(name, source).map(f => `${f.name} ${fileSha(f.text)}`).join("\n");
     const settings = Object.keys(env).sort().map(k => `${k}=${env[k]}`).join("\n");
     return sha256(`${files}\n--\n${settings}`);
 }

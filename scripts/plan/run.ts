@@ -14,6 +14,7 @@
 
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { RunnerFleet } from "../../components";
 import type { RunsOn } from "../../components/github/routing";
 import type { ArchRunners } from "../../components/spec/resolve";
@@ -89,6 +90,13 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     // for 500 hosts (npm run bench). The plan never prints them, and its errors are read by their messages.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
+    // It also records, for every resource, every frame of the stack its constructor was called from
+    // (resource.js Resource.stackTrace: the engine's source positions, with the limit lifted), parsed and
+    // marshalled frame by frame: a sixth of the plan's time and a tenth of its memory for 500 hosts. The plan
+    // shows no source position.
+    const resourceClass = pulumi.Resource as unknown as { stackTrace: (skip?: number) => unknown[] };
+    const stackTraceOf = resourceClass.stackTrace;
+    resourceClass.stackTrace = () => [];
     let outputs: ProgramOutputs;
     try {
         outputs = await run();
@@ -96,6 +104,7 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
     } finally {
         console.warn = warn;
         Error.stackTraceLimit = stackTraceLimit;
+        resourceClass.stackTrace = stackTraceOf;
     }
     if (entry && runtime.recording().resources.length === 0) {
         throw new NotAProgramError(entry);

@@ -202,10 +202,13 @@ describe("the offline plan of a program composed its own way", function () {
             secrets: fake,
         });
         const limit = Error.stackTraceLimit;
+        const stackTraceOf = (pulumi.Resource as unknown as { stackTrace: unknown }).stackTrace;
         let during = -1;
+        let frames: unknown[] = ["unset"];
         const plan = await planStack(dir, "two", () => {
-            // The plan runs the program without the SDK's per-promise stack traces, and gives the setting back.
+            // The plan runs the program without the SDK's per-promise and per-resource stack traces, and gives the settings back.
             during = Error.stackTraceLimit;
+            frames = (pulumi.Resource as unknown as { stackTrace: (skip?: number) => unknown[] }).stackTrace(0);
             fleet("blue", [{ name: "blue-arm", provider: "existing", plan: "rx170", address: "192.0.2.21" }]);
             fleet("green", [{ name: "green-x86", provider: "hetzner-cloud", plan: "ccx33", location: "fsn1", agent: "github-runner" }]);
             const own = new ExistingHost("lab-box", { address: "192.0.2.30", arch: "amd64", kvm: false, model: "ax102", privateKey: pulumi.secret("k") });
@@ -213,6 +216,9 @@ describe("the offline plan of a program composed its own way", function () {
             return {};
         });
         expect([during, Error.stackTraceLimit]).to.deep.equal([0, limit]);
+        expect(frames).to.deep.equal([]);
+        expect((pulumi.Resource as unknown as { stackTrace: unknown }).stackTrace).to.equal(stackTraceOf);
+        expect((pulumi.Resource as unknown as { stackTrace: (skip?: number) => unknown[] }).stackTrace(0).length).to.be.greaterThan(0);
         expect(plan.fleets.map(f => [f.fleet, f.hosts])).to.deep.equal([["blue", ["blue-arm"]], ["green", ["green-x86"]]]);
         const lab = plan.hosts.find(h => h.host === "lab-box")!;
         expect(lab).to.deep.include({ fleet: null, component: "lab-box", provider: "existing", plan: "ax102", agent: "github-runner", labels: ["lab-amd64"] });
