@@ -45,49 +45,42 @@ interface WatchState {
 /**
  * The watch's provider; `script` is the JavaScript that loads the operator
  * script (operatorLoader), not its text. The provider is serialized, with
- * its closure, into every watch's state (inputs and outputs): one small
- * function, which runs the operator script's ACTION=missing (the names GitHub
- * holds no registration for; it fails with the host, the reason and the
- * permission) with the token on stdin.
+ * its closure and its comments, into every watch's state (inputs and
+ * outputs), so its functions are short and say nothing inside: `ask` runs
+ * the operator script's ACTION=missing (the names GitHub holds no
+ * registration for; it fails naming the host, the reason and the
+ * permission) with the token on stdin and `child_process` loaded where it
+ * runs, the engine's provider process; create asks nothing (the install that
+ * comes with it registers every runner); diff changes with the settings
+ * without asking, else when a name is missing; update counts a generation up
+ * when one is.
  */
 export function watchProvider(script: string): pulumi.dynamic.ResourceProvider {
-    const watch = async (op: "create" | "diff" | "update", olds: WatchState, news: WatchState) => {
-        if (op === "create") {
-            // Created with the host's install, which registers every runner: nothing to ask yet.
-            return { id: `${news.host}-registrations`, outs: { ...news, generation: 0, missing: [] } };
-        }
-        if (op === "diff" && (olds.host !== news.host || olds.org !== news.org || olds.githubApi !== news.githubApi || olds.instances !== news.instances)) {
-            return { changes: true };
-        }
-        // Loaded here: the provider runs in the engine's provider process.
+    const ask = (s: WatchState) => new Promise<string[]>((resolve, reject) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { execFile } = require("child_process") as typeof import("child_process");
-        const missing = await new Promise<string[]>((resolve, reject) => {
-            const child = execFile(process.execPath, ["-e", script], {
-                env: {
-                    ...process.env, ACTION: "missing", HOST_NAME: news.host, GITHUB_ORG: news.org, GITHUB_API_URL: news.githubApi,
-                    INSTANCES: String(news.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
-                },
-            }, (err, stdout, stderr) => {
-                try {
-                    if (err) {
-                        throw new Error(String(stderr).trim() || err.message);
-                    }
-                    resolve(JSON.parse(String(stdout)) as string[]);
-                } catch (e) {
-                    reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${news.host} it still holds: ${(e as Error).message}`));
-                }
-            });
-            child.stdin?.end(news.token ?? "");
+        const child = (require("child_process") as typeof import("child_process")).execFile(process.execPath, ["-e", script], {
+            env: {
+                ...process.env, ACTION: "missing", HOST_NAME: s.host, GITHUB_ORG: s.org, GITHUB_API_URL: s.githubApi,
+                INSTANCES: String(s.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
+            },
+        }, (err, out, errOut) => {
+            try {
+                resolve(JSON.parse(err ? "!" : String(out)) as string[]);
+            } catch (e) {
+                reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${s.host} it still holds: ${String(errOut).trim() || (err ?? e as Error).message}`));
+            }
         });
-        return op === "diff"
-            ? { changes: missing.length > 0 }
-            : { outs: { ...news, generation: (olds.generation ?? 0) + (missing.length > 0 ? 1 : 0), missing } };
-    };
+        child.stdin?.end(s.token ?? "");
+    });
     return {
-        create: (inputs: WatchState) => watch("create", inputs, inputs) as Promise<pulumi.dynamic.CreateResult>,
-        diff: (_id: string, olds: WatchState, news: WatchState) => watch("diff", olds, news) as Promise<pulumi.dynamic.DiffResult>,
-        update: (_id: string, olds: WatchState, news: WatchState) => watch("update", olds, news) as Promise<pulumi.dynamic.UpdateResult>,
+        create: async (i: WatchState) => ({ id: `${i.host}-registrations`, outs: { ...i, generation: 0, missing: [] } }),
+        diff: async (_id: string, o: WatchState, n: WatchState) => ({
+            changes: o.host !== n.host || o.org !== n.org || o.githubApi !== n.githubApi || o.instances !== n.instances || (await ask(n)).length > 0,
+        }),
+        update: async (_id: string, o: WatchState, n: WatchState) => {
+            const missing = await ask(n);
+            return { outs: { ...n, generation: (o.generation ?? 0) + (missing.length > 0 ? 1 : 0), missing } };
+        },
     };
 }
 

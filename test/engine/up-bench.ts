@@ -1,36 +1,60 @@
 // Benchmark of `pulumi up` under the real engine as the fleet grows: fleets
 // of N existing actuated hosts with the mirror (every host step the fleet
 // has: the scripts copy, ready, secrets, install, configure, mirror, and the
-// agent-port probe where pulumi runs), whose hosts are one SSH stand-in that
-// runs nothing (ssh-stand-in.ts), so what is measured is the engine's own
-// work: its steps and the checkpoints the local backend writes after each.
-// For each size it prints the first `up`'s wall time and time per host, the
-// state's size per host, and the second `up` (nothing changed: its time and
-// the commands the stand-in saw). `--before REV` runs the same sizes, side by
-// side in the same run, with the project as it was at REV (git archive).
+// agent-port probe where pulumi runs). The hosts are one test host of the
+// host suite (scripts/e2e/testhost.sh) that answers on every address of
+// 10.214.0.0/16 (a local route in its network namespace): its OpenSSH takes
+// every connection as a host of its own would (MaxStartups raised so that
+// hundreds of hosts' handshakes at once are not dropped), copies over SFTP
+// with its own sftp-server, and runs no command (a ForceCommand that reads
+// the command's stdin to its end and exits 0), and a listener answers the
+// agent port. What is measured is the engine's own work: its steps, SSH, and
+// the checkpoints the local backend writes after each. For each size it
+// prints the first `up`'s wall time and time per host, the state's size per
+// host, and the second `up` (nothing changed: its time and the SSH sessions
+// it opened). `--before REV` runs the same sizes, side by side in the same
+// run, with the project as it was at REV (git archive).
 //
 //   npm run bench:engine -- [--before REV] [sizes...]     (default: 1 10 25 50)
 //
-// Needs root (the stand-in listens on port 443 of loopback addresses, as the
-// agent port probe expects) and the engine (scripts/e2e/engine.sh, with
-// pulumi-language-nodejs and pulumi-resource-command on PATH or built); says
-// why and exits 0 when it cannot run.
+// Needs what the host suite needs (root, network namespaces, systemd-nspawn)
+// and the engine (scripts/e2e/engine.sh, with pulumi-language-nodejs and
+// pulumi-resource-command on PATH or built); says why and exits 0 when it
+// cannot run.
 
-import { execFileSync, spawn } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ROOT } from "../host/harness";
+import { Host, ROOT, TestHosts, hostSuitePossible, testhost } from "../host/harness";
 import { copyProjectFiles, engine, hostStateBytes } from "./harness";
-import { SshStandIn } from "./ssh-stand-in";
 
-const SSH_PORT = 2222;
-
-/** Host i's address: a loopback address of its own (127.1.x.y), all answered by the stand-in. */
+/** Host i's address: one of 10.214.0.0/16, all answered by the one test host. */
 function address(i: number): string {
-    return `127.1.${(i >> 8) & 255}.${(i & 255) + 1}`;
+    return `10.214.${(i >> 8) & 255}.${(i & 255) + 1}`;
 }
+
+/** What makes the test host answer for every host of the fleet, and run nothing. */
+const STAND_IN_SETUP = `set -e
+ip route add local 10.214.0.0/16 dev lo
+cat > /usr/local/bin/run-nothing <<'SH'
+#!/bin/sh
+# A ForceCommand: SFTP goes to sftp-server (SSH_ORIGINAL_COMMAND is the Subsystem's command then);
+# any other command's stdin is read to its end, and nothing runs.
+case "$SSH_ORIGINAL_COMMAND" in
+  *sftp-server*) exec /usr/lib/openssh/sftp-server ;;
+esac
+cat >/dev/null
+SH
+chmod 0755 /usr/local/bin/run-nothing
+printf 'ForceCommand /usr/local/bin/run-nothing\\nMaxStartups 2000:30:4000\\nMaxSessions 100\\n' > /etc/ssh/sshd_config.d/run-nothing.conf
+systemctl reload ssh
+systemd-run --unit=agent-port python3 -c 'import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 443)); s.listen(512)
+while True:
+    c, _ = s.accept(); c.close()'
+`;
 
 interface Row {
     version: string;
@@ -41,7 +65,9 @@ interface Row {
     stateKbPerHost: number;
     hostKbPerHost: number;
     secondUpSeconds: number;
-    secondUpCommands: number;
+    secondUpSessions: number;
+    /** The resources that take the most of the state, with their share in KB. */
+    largest: string;
 }
 
 async function sh(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<string> {
@@ -57,7 +83,7 @@ async function sh(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.
     });
 }
 
-async function one(version: string, projectRoot: string, n: number, bin: string, standIn: SshStandIn, stackKey: string): Promise<Row> {
+async function one(version: string, projectRoot: string, n: number, bin: string, hosts: TestHosts, standIn: Host, hostKey: string): Promise<Row> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `runner-fleet-upbench-${n}-`));
     try {
         const project = path.join(dir, "project");
@@ -81,11 +107,11 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
             "runner-fleet:github": { org: "bench-org", manage: false },
             "runner-fleet:agent": { kind: "actuated" },
             "runner-fleet:hosts": Array.from({ length: n }, (_, i) => ({
-                name: `bench-${i + 1}`, provider: "existing", address: address(i), port: SSH_PORT, arch: "amd64", kvm: true, hostKey: standIn.hostKey,
+                name: `bench-${i + 1}`, provider: "existing", address: address(i), arch: "amd64", kvm: true, hostKey,
             })),
         };
         fs.writeFileSync(path.join(project, "Pulumi.bench.yaml"), YAML.stringify({ config }));
-        for (const [key, value] of Object.entries({ sshPrivateKey: stackKey, actuatedLicense: "bench-licence", actuatedToken: "bench-token" })) {
+        for (const [key, value] of Object.entries({ sshPrivateKey: hosts.privateKey, actuatedLicense: "bench-licence", actuatedToken: "bench-token" })) {
             await pulumi(["config", "set", "--secret", key], value);
         }
         const t0 = Date.now();
@@ -95,14 +121,22 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
         const names = Array.from({ length: n }, (_, i) => `bench-${i + 1}`);
         const perHost = hostStateBytes(state, names);
         const hostBytes = Object.values(perHost).reduce((s, b) => s + b.inputs + b.outputs, 0);
-        const commandsBefore = standIn.counts.commands;
+        if (process.env.UPBENCH_SHOW) {
+            // One resource's entry in the state, as the engine keeps it (UPBENCH_SHOW=<resource name>).
+            console.log(JSON.stringify((JSON.parse(state).deployment.resources as { urn: string }[]).find(r => r.urn.endsWith(`::${process.env.UPBENCH_SHOW}`)), null, 1));
+        }
+        const largest = (JSON.parse(state).deployment.resources as { urn: string }[])
+            .map(r => [r.urn.split("::").pop() as string, JSON.stringify(r).length] as const)
+            .sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KB`).join(", ");
+        const sessions = async () => Number((await hosts.sh(standIn, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true")).trim());
+        const sessionsBefore = await sessions();
         const t1 = Date.now();
         await pulumi(["up", "--yes", "--skip-preview"]);
         const secondUpSeconds = (Date.now() - t1) / 1000;
         return {
             version, hosts: n, upSeconds, perHostSeconds: upSeconds / n,
             stateKb: state.length / 1024, stateKbPerHost: state.length / 1024 / n, hostKbPerHost: hostBytes / 1024 / n,
-            secondUpSeconds, secondUpCommands: standIn.counts.commands - commandsBefore,
+            secondUpSeconds, secondUpSessions: (await sessions()) - sessionsBefore, largest,
         };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -117,15 +151,17 @@ function projectAt(rev: string, dest: string): void {
 }
 
 async function main(): Promise<void> {
-    const args = process.argv.slice(2);
+    const json = process.argv.includes("--json");
+    const args = process.argv.slice(2).filter(a => a !== "--json");
     const b = args.indexOf("--before");
     const before = b >= 0 ? args.splice(b, 2)[1] : undefined;
     const sizes = args.length ? args.map(Number) : [1, 10, 25, 50];
     if (sizes.some(s => !Number.isInteger(s) || s < 1 || s > 60000)) {
         throw new Error(`sizes must be whole numbers of hosts, not ${args.join(" ")}`);
     }
-    if (process.getuid?.() !== 0) {
-        console.log("engine benchmark skipped: it needs root (the stand-in answers the agent port, 443, on loopback addresses)");
+    const why = hostSuitePossible();
+    if (why) {
+        console.log(`engine benchmark skipped: ${why}`);
         return;
     }
     const e = engine();
@@ -134,15 +170,16 @@ async function main(): Promise<void> {
         return;
     }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-upbench-"));
-    const standIn = await (async () => {
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "stand-in", "-f", path.join(work, "host_key")]);
-        const s = new SshStandIn(path.join(work, "host_key"));
-        await s.listen(SSH_PORT, 443);
-        return s;
-    })();
+    const hosts = new TestHosts();
+    testhost("setup");
+    testhost("build", "amd64");
+    testhost("net");
+    const standIn = hosts.boot("upbench", 1, "amd64");
     try {
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bench", "-f", path.join(work, "stack_key")]);
-        const stackKey = fs.readFileSync(path.join(work, "stack_key"), "utf8");
+        await hosts.waitForSsh(standIn);
+        await hosts.sh(standIn, STAND_IN_SETUP);
+        execFileSync("ip", ["route", "replace", "10.214.0.0/16", "via", standIn.address]);
+        const hostKey = fs.readFileSync(path.join(testhost("root", "amd64"), "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
         const versions: [string, string][] = [];
         if (before) {
             const old = path.join(work, "before");
@@ -154,24 +191,24 @@ async function main(): Promise<void> {
         const head = execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
         versions.push([`now (${head}${execFileSync("git", ["-C", ROOT, "status", "--porcelain"], { encoding: "utf8" }).trim() ? "+" : ""})`, now]);
         const rows: Row[] = [];
-        console.log(`pulumi up benchmark (engine ${e.bin}, node ${process.version}, ${os.cpus().length} cores), hosts: one SSH stand-in that runs nothing`);
-        console.log("version                 hosts   up (s)  s/host  state (KB)  KB/host  host KB/host  2nd up (s)  2nd up commands");
+        console.log(`pulumi up benchmark (engine ${e.bin}, node ${process.version}, ${os.cpus().length} cores), hosts: one test host's OpenSSH on as many addresses, running nothing`);
+        console.log("version                 hosts   up (s)  s/host  state (KB)  KB/host  host KB/host  2nd up (s)  2nd up SSH sessions");
         for (const n of sizes) {
             for (const [version, root] of versions) {
-                const r = await one(version, root, n, e.bin, standIn, stackKey);
+                const r = await one(version, root, n, e.bin as string, hosts, standIn, hostKey);
                 rows.push(r);
                 console.log(`${r.version.padEnd(22)}  ${String(r.hosts).padStart(5)}  ${r.upSeconds.toFixed(1).padStart(7)}  ${r.perHostSeconds.toFixed(2).padStart(6)}  ` +
                     `${r.stateKb.toFixed(0).padStart(10)}  ${r.stateKbPerHost.toFixed(1).padStart(7)}  ${r.hostKbPerHost.toFixed(1).padStart(11)}  ` +
-                    `${r.secondUpSeconds.toFixed(1).padStart(10)}  ${String(r.secondUpCommands).padStart(15)}`);
+                    `${r.secondUpSeconds.toFixed(1).padStart(10)}  ${String(r.secondUpSessions).padStart(19)}`);
+                console.log(`    largest in the state: ${r.largest}`);
             }
         }
-        console.log(`stand-in totals: ${standIn.counts.connections} SSH connections, ${standIn.counts.commands} commands, ` +
-            `${(standIn.counts.stdinBytes / 1024).toFixed(0)} KB of stdin, ${standIn.counts.sftpFiles} files (${(standIn.counts.sftpBytes / 1024).toFixed(0)} KB) over SFTP`);
-        if (process.argv.includes("--json")) {
+        if (json) {
             console.log(JSON.stringify(rows));
         }
     } finally {
-        await standIn.stop();
+        spawnSync("ip", ["route", "del", "10.214.0.0/16"]);
+        hosts.downAll();
         fs.rmSync(work, { recursive: true, force: true });
     }
 }
