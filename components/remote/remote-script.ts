@@ -127,7 +127,7 @@ export function renderReadyCommand(env: ScriptEnv, bundleHash: string = hostScri
         `  echo "runner-fleet: the scripts in $s are not the ones this stack sent (sha256 ${bundleHash}); its <host>-scripts step copies them" >&2; exit 1`,
         "fi",
         `as_root chmod 0755 "$d/ready.sh"`,
-        runLine("ready.sh", env),
+        runLine("ready.sh", { ...env, SCRIPTS_SHA256: bundleHash }),
     ].join("\n");
 }
 
@@ -137,7 +137,10 @@ export function renderReadyCommand(env: ScriptEnv, bundleHash: string = hostScri
  * ran on it: the installed scripts and the staged copy go.
  */
 export function renderReadyDelete(): string {
-    return ["set -e", AS_ROOT, `rm -rf "$HOME/${HOST_SCRIPT_STAGE}"`, `as_root rm -rf ${HOST_SCRIPT_DIR}`].join("\n");
+    return [
+        "set -e", AS_ROOT, `rm -rf "$HOME/${HOST_SCRIPT_STAGE}"`,
+        `as_root rm -rf ${HOST_SCRIPT_DIR} /etc/runner-fleet/scripts.sha256`, "as_root rmdir /etc/runner-fleet 2>/dev/null || true",
+    ].join("\n");
 }
 
 /**

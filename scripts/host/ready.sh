@@ -7,6 +7,8 @@
 #   RUNNER_FLEET_HOST   the host's name in the fleet, for messages
 #   EXPECTED_ARCH       arm64 or amd64
 #   BOOT_TIMEOUT        seconds to wait for cloud-init to finish (default 600)
+#   SCRIPTS_SHA256      the hash of the scripts it installs, kept in /etc/runner-fleet/scripts.sha256
+#   ROOT                a folder standing for / (tests); unset on a host
 #
 # Run by hand: sudo env RUNNER_FLEET_HOST=x EXPECTED_ARCH=arm64 /usr/local/lib/runner-fleet/ready.sh
 set -euo pipefail
@@ -35,7 +37,8 @@ if [ "${actual}" != "${expected}" ]; then
 fi
 
 src="$(cd "$(dirname "$0")" && pwd)"
-dest=/usr/local/lib/runner-fleet
+# ROOT: a folder standing for / (the unit tests'); unset on a host.
+dest="${ROOT:-}/usr/local/lib/runner-fleet"
 if [ "${src}" != "${dest}" ]; then
     mkdir -p "${dest}"
     changed=0
@@ -49,6 +52,15 @@ if [ "${src}" != "${dest}" ]; then
         fi
     done
     echo "runner-fleet: host ${host}: ${changed} script(s) installed in ${dest}"
+    # What is installed, by the hash the ready step checked. It also keeps /etc/runner-fleet while the
+    # host is in the fleet: write-secrets.sh of runner-fleet before the scripts copy removed the scripts
+    # when the agent's secrets left an empty /etc/runner-fleet, as an upgrade replacing that step does.
+    if [ -n "${SCRIPTS_SHA256:-}" ]; then
+        mkdir -p "${ROOT:-}/etc/runner-fleet"
+        if [ "$(cat "${ROOT:-}/etc/runner-fleet/scripts.sha256" 2>/dev/null)" != "${SCRIPTS_SHA256}" ]; then
+            printf '%s\n' "${SCRIPTS_SHA256}" >"${ROOT:-}/etc/runner-fleet/scripts.sha256"
+        fi
+    fi
 fi
 
 echo "runner-fleet: host ${host} is ready (${actual})"

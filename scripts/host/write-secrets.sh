@@ -21,11 +21,12 @@ dir="${SECRETS_DIR}/${set_name}"
 if [ "${ACTION:-write}" = remove ]; then
     rm -rf "${dir}"
     log "removed the ${set_name} secrets"
-    # The agent's secrets go last of what runs on a host: what is left of
-    # runner-fleet then is empty folders and the scripts, which the host's
-    # ready step installed and its delete side removes when the host leaves
-    # the fleet (a host that keeps its place may get an agent again).
+    # The agent's secrets go last when a host leaves the fleet: what is left
+    # of runner-fleet then is empty folders and these scripts.
     rmdir "${SECRETS_DIR}" "${ROOT}/etc/runner-fleet" "${STATE_DIR}" 2>/dev/null || true
+    if [ ! -e "${ROOT}/etc/runner-fleet" ] && [ -z "${ROOT}" ]; then
+        rm -rf /usr/local/lib/runner-fleet
+    fi
     exit 0
 fi
 

@@ -13,6 +13,7 @@ import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { RunResult } from "../../scripts/lib/drift";
 import { RecordedResource } from "../../components/testing/mock-runtime";
 import { REPO_ROOT, record } from "../harness";
+import { renderInlineCommand, scriptHash } from "../../components/remote/remote-script";
 
 export const ROOT = REPO_ROOT;
 const TESTHOST = path.join(ROOT, "scripts", "e2e", "testhost.sh");
@@ -195,6 +196,42 @@ export async function copyToRemote(hosts: TestHosts, host: Host, cmd: RenderedCo
     if (r.code !== 0) {
         throw new Error(`copying ${source} to ${host.name}:${remotePath} failed: ${r.stderr}`);
     }
+}
+
+/** A host step's script and settings, read back from the line that runs it (`as_root env K='v' ... "$d/x.sh"`). */
+export function runLineOf(text: string): { script: string; env: Record<string, string> } | undefined {
+    const m = /^as_root env (.*?) ?"\$d\/([a-z0-9-]+\.sh)"$/m.exec(text);
+    if (!m) {
+        return undefined;
+    }
+    const env: Record<string, string> = {};
+    for (const a of m[1].matchAll(/([A-Z][A-Z0-9_]*)='((?:[^']|'"'"')*)'/g)) {
+        env[a[1]] = a[2].replace(/'"'"'/g, "'");
+    }
+    return { script: m[2], env };
+}
+
+/**
+ * A host step as the runner-fleet of commit `rev` rendered it for the same
+ * settings: the scripts' text inside the command (renderInlineCommand, with
+ * that commit's scripts), its settings hash (the trigger) by that commit's
+ * scripts. An upgrade replaces the step where the trigger differs (the old
+ * delete side first: deleteBeforeReplace), else updates it.
+ */
+export function previousStep(cmd: RenderedCommand, rev: string): { create: string; delete: string; trigger: string; newTrigger: string } {
+    const source = (name: string) => execFileSync("git", ["show", `${rev}:scripts/host/${name}`], { cwd: ROOT, encoding: "utf8" });
+    const create = runLineOf(cmd.create);
+    if (!create) {
+        throw new Error(`${cmd.name}: no run line in its command`);
+    }
+    const { SETTINGS_HASH: newTrigger, ...settings } = create.env;
+    const trigger = scriptHash(create.script, settings, source);
+    const del = runLineOf(cmd.delete);
+    return {
+        create: renderInlineCommand(create.script, { ...settings, SETTINGS_HASH: trigger }, source),
+        delete: del ? renderInlineCommand(del.script, del.env, source) : "",
+        trigger, newTrigger,
+    };
 }
 
 /** The figures a suite prints as it goes and once more at the end. */

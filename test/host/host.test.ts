@@ -15,13 +15,15 @@ import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
 import { runShell } from "../harness";
 import { hostScript, renderInlineCommand, sha256 } from "../../components/remote/remote-script";
-import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, copyToRemote, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
+import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, copyToRemote, previousStep, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
 
 const N_PULLS = 5;
 /** sigs.k8s.io/cri-tools, from the Go module proxy. */
 const CRICTL_VERSION = "1.34.0";
 /** The last commit before the mirror moved to distribution 3: the host suite upgrades a host from it. */
 const PREVIOUS_RELEASE = "ad89dfd";
+/** The last commit before the scripts copy (every step carried its scripts' text): what the upgrade test starts from. */
+const UPGRADE_FROM = "ba47c94";
 /** Distribution 2.8, Debian's docker-registry, run beside the fleet's mirror for the figures (anonymous; a port of its own). */
 const COMPARE_BIND = "127.0.0.1:5005";
 const figures = new Figures();
@@ -440,15 +442,50 @@ describe("host scripts on real systemd hosts", function () {
             expect(world.count("register")).to.equal(1);
         });
 
-        it("upgrades from the version that carried the scripts in each command: the copy and each step run once more and change nothing; a step runs from what is installed; a changed copy stops the ready step", async () => {
-            // A host the previous version installed has the same scripts under /usr/local/lib/runner-fleet and no staged copy.
+        it("upgrades from the version before the scripts copy as pulumi would: the copy and ready, then every step once more, none replaced; only ready.sh and the scripts' record change, no unit restarts, the registration is kept", async () => {
+            // The host as the previous version left it: each step run as that version rendered it (the scripts' text
+            // inside, with its scripts), no staged copy, no record of the scripts' hash.
+            const steps = ["agent-secrets", "agent-install", "mirror-configure"];
+            const previous = Object.fromEntries(steps.map(s => [s, previousStep(rc[s], UPGRADE_FROM)]));
+            const oldReady = renderInlineCommand("ready.sh", { RUNNER_FLEET_HOST: "runner", EXPECTED_ARCH: "amd64", BOOT_TIMEOUT: "1200" },
+                name => execFileSync("git", ["show", `${UPGRADE_FROM}:scripts/host/${name}`], { cwd: ROOT, encoding: "utf8" }));
+            await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet /etc/runner-fleet/scripts.sha256");
+            await run(runner, oldReady, "", "the previous version's ready");
+            for (const s of steps) {
+                await run(runner, previous[s].create, s === "agent-install" ? await mint(rc) : rc[s].stdin, `the previous version's ${s}`);
+            }
             const before = await hosts.sh(runner, STATE_SH);
-            await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet");
-            const ms = await up(runner, rc, "upgrade");
-            figure(`github-runner host, the upgrade (the scripts copy, then every step once more): ${(ms / 1000).toFixed(1)}s`);
-            expect(changedLines(before, await hosts.sh(runner, STATE_SH))).to.deep.equal([]);
-            expect(world.count("register")).to.equal(1);
+            const registered = world.count("register");
+            // The upgrade, in pulumi's order: the copy (new), ready (updated), then each step: replaced where its
+            // trigger changed (deleteBeforeReplace: the state's delete side, the previous version's, first), else updated.
+            const t0 = Date.now();
+            await copyToRemote(hosts, runner, rc.scripts);
+            await run(runner, rc.ready.create, "", "upgrade: ready");
+            const replaced: string[] = [];
+            for (const s of steps) {
+                if (previous[s].trigger !== previous[s].newTrigger) {
+                    replaced.push(s);
+                    await run(runner, previous[s].delete, "", `upgrade: the previous version's delete side of ${s}`);
+                }
+                await run(runner, rc[s].create, s === "agent-install" ? await mint(rc) : rc[s].stdin, `upgrade: ${s}`);
+            }
+            const changed = changedLines(before, await hosts.sh(runner, STATE_SH));
+            figure(`github-runner host, the upgrade from ${UPGRADE_FROM} in ${((Date.now() - t0) / 1000).toFixed(1)}s: replaced ${replaced.join(", ") || "none"}; ` +
+                `changed on the host: ${[...new Set(changed.map(l => l.slice(2).split(" ")[0]))].join(", ") || "nothing"}`);
+            // As the CHANGELOG says: only ready.sh changed among the scripts, so no step's trigger did, and none is
+            // replaced (a replacement would run the previous version's delete side, which writes that version's scripts).
+            expect(replaced).to.deep.equal([]);
+            // What changed: ready.sh and the record of the scripts' hash. No unit restarted (their lines carry the
+            // InvocationID), nothing else rewritten.
+            const expected = /^[-+] (\/usr\/local\/lib\/runner-fleet\/ready\.sh|\/etc\/runner-fleet\/scripts\.sha256) /;
+            expect(changed.filter(l => !expected.test(l))).to.deep.equal([]);
+            expect(changed.some(l => l.startsWith("+ /etc/runner-fleet/scripts.sha256 ")), "the scripts' hash recorded").to.equal(true);
+            expect(world.count("register")).to.equal(registered);
             expect((await hosts.sh(runner, "ls /root/.cache/runner-fleet/host | wc -l")).trim()).to.equal(String(fs.readdirSync(path.join(ROOT, "scripts", "host")).length));
+            // A second up changes nothing.
+            const settled = await hosts.sh(runner, STATE_SH);
+            await up(runner, rc, "after the upgrade");
+            expect(changedLines(settled, await hosts.sh(runner, STATE_SH))).to.deep.equal([]);
             // Without the staged copy, a step whose files are installed as it needs them runs from there.
             await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet");
             await run(runner, rc["mirror-configure"].create, rc["mirror-configure"].stdin, "the mirror without a staged copy");

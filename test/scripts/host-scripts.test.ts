@@ -492,13 +492,22 @@ describe("host scripts", () => {
         const machine = os.arch() === "arm64" ? "arm64" : "amd64";
         const other = machine === "arm64" ? "amd64" : "arm64";
 
-        it("passes when the machine is the declared arch", () => {
-            const r = run("ready.sh", { RUNNER_FLEET_HOST: "h1", EXPECTED_ARCH: machine });
+        it("passes when the machine is the declared arch, installs the scripts of its own folder and records their hash, rewriting nothing on a second run", () => {
+            const root = tempRoot();
+            const env = { ROOT: root, RUNNER_FLEET_HOST: "h1", EXPECTED_ARCH: machine, SCRIPTS_SHA256: "ab".repeat(32) };
+            const r = run("ready.sh", env);
             expect(r.status, r.out).to.equal(0);
+            const installed = fs.readdirSync(path.join(root, "usr/local/lib/runner-fleet")).sort();
+            expect(installed).to.deep.equal(fs.readdirSync(path.join(REPO_ROOT, "scripts", "host")).sort());
+            expect(fs.statSync(path.join(root, "usr/local/lib/runner-fleet/common.sh")).mode & 0o777).to.equal(0o755);
+            expect(fs.readFileSync(path.join(root, "etc/runner-fleet/scripts.sha256"), "utf8")).to.equal(`${"ab".repeat(32)}\n`);
+            const inode = fs.statSync(path.join(root, "usr/local/lib/runner-fleet/common.sh")).ino;
+            expect(run("ready.sh", env).out).to.contain(`0 script(s) installed in ${root}/usr/local/lib/runner-fleet`);
+            expect(fs.statSync(path.join(root, "usr/local/lib/runner-fleet/common.sh")).ino).to.equal(inode);
         });
 
         it("fails naming the host and both arches on a mismatch", () => {
-            const r = run("ready.sh", { RUNNER_FLEET_HOST: "h1", EXPECTED_ARCH: other });
+            const r = run("ready.sh", { ROOT: tempRoot(), RUNNER_FLEET_HOST: "h1", EXPECTED_ARCH: other });
             expect(r.status).to.equal(1);
             expect(r.out).to.contain("host h1 is " + machine).and.contain("declares it " + other);
         });
