@@ -64,11 +64,14 @@ export function watchProvider(script: string): pulumi.dynamic.ResourceProvider {
                 INSTANCES: String(s.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
             },
         }, (err, out, errOut) => {
+            let missing: string[] | undefined;
             try {
-                resolve(JSON.parse(err ? "!" : String(out)) as string[]);
-            } catch (e) {
-                reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${s.host} it still holds: ${String(errOut).trim() || (err ?? e as Error).message}`));
+                missing = err ? undefined : JSON.parse(String(out)) as string[];
+            } catch {
+                missing = undefined;
             }
+            return missing ? resolve(missing) : reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${s.host} it still holds: ` +
+                `${String(errOut).trim() || err?.message || `an answer that is not JSON: ${String(out).slice(0, 200)}`}`));
         });
         child.stdin?.end(s.token ?? "");
     });

@@ -1,7 +1,7 @@
 // How the package's own shell files reach a host (rendered commands, their
 // hashes) and what the drift check reads back (the drift contract). Pure.
 
-export { HOST_SCRIPT_DIR, HOST_SCRIPT_STAGE, hostScriptFolder, renderRemoteCommand, renderTransientCommand, scriptHash } from "./remote-script";
+export { HOST_SCRIPT_DIR, renderRemoteCommand, renderTransientCommand, scriptHash } from "./remote-script";
 export { readDriftTarget, driftExpectations } from "./drift-contract";
 export type { DriftTarget, MirrorMode } from "./drift-contract";
 export { packageFile, packageRoot } from "./package-files";

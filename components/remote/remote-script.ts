@@ -1,9 +1,10 @@
 // How a script from scripts/host/ reaches a host. The folder travels once per
 // content change (the host's `<host>-scripts` copy, into HOST_SCRIPT_STAGE);
-// each command carries only the names and sha256 of the files it runs, which
-// it installs from there under /usr/local/lib/runner-fleet, and its plain
-// settings as environment; and the hash that makes a command re-run only when
-// the script or those settings change. Pure; no resources.
+// the ready step checks it against the folder's hash and installs it under
+// /usr/local/lib/runner-fleet; every other command carries only the name of
+// the script it runs and its plain settings as environment, and its trigger
+// the hash that makes it re-run only when the script or those settings
+// change. Pure; no resources.
 
 import { createHash } from "crypto";
 import { readdirSync } from "fs";
@@ -37,9 +38,16 @@ let folder: { name: string; text: string }[] | undefined;
  * The hash of the whole folder as the ready step computes it on the host:
  * sha256 of what `sha256sum -- *` prints for it (`<sha256>  <name>` lines).
  */
-export function hostScriptsHash(files: readonly { name: string; text: string }[] = hostScriptFiles()): string {
+export function hostScriptsHash(files?: readonly { name: string; text: string }[]): string {
+    if (files === undefined) {
+        // The package's folder, hashed once: every host's ready step carries it.
+        folderHash = folderHash ?? hostScriptsHash(hostScriptFiles());
+        return folderHash;
+    }
     return sha256(files.map(f => `${fileSha(f.text)}  ${f.name}\n`).join(""));
 }
+
+let folderHash: string | undefined;
 
 /** The text of a host script, shipped in scripts/host/. */
 export function hostScript(name: string): string {
@@ -103,6 +111,7 @@ const bundles = new Map<string, { name: string; text: string }[]>();
  */
 export function renderRemoteCommand(name: string, env: ScriptEnv, source: ScriptSource = hostScript): string {
     checkEnv(name, env);
+    // Read, so that a script missing from the package fails here, naming it, not on the host.
     scriptBundle(name, source);
     return ["set -e", AS_ROOT, `d=${HOST_SCRIPT_DIR}`, runLine(name, env)].join("\n");
 }

@@ -58,6 +58,10 @@ export function containsSecret(v: unknown): boolean {
  * machine.
  */
 export async function plainAssets(v: unknown): Promise<unknown> {
+    // Most inputs hold none: they are handed back as they are, without a walk that awaits every property.
+    if (!holdsAsset(v)) {
+        return v;
+    }
     const at = (p: string) => {
         const root = packageRoot();
         return p === root || p.startsWith(`${root}/`) ? `<runner-fleet>${p.slice(root.length)}` : p;
@@ -85,14 +89,22 @@ export async function plainAssets(v: unknown): Promise<unknown> {
     if (Array.isArray(v)) {
         return Promise.all(v.map(plainAssets));
     }
-    if (typeof v === "object" && v !== null) {
-        const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v)) {
-            out[k] = await plainAssets(x);
-        }
-        return out;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        out[k] = await plainAssets(x);
     }
-    return v;
+    return out;
+}
+
+/** Whether a deserialized value is or holds an asset or archive. */
+function holdsAsset(v: unknown): boolean {
+    if (v instanceof pulumi.asset.Asset || v instanceof pulumi.asset.Archive) {
+        return true;
+    }
+    if (Array.isArray(v)) {
+        return v.some(holdsAsset);
+    }
+    return typeof v === "object" && v !== null && Object.values(v).some(holdsAsset);
 }
 
 /** A deserialized value with secret wrappers removed. */
