@@ -6,14 +6,16 @@
 // 10.214.0.0/16 (a local route in its network namespace): its OpenSSH takes
 // every connection as a host of its own would (MaxStartups raised so that
 // hundreds of hosts' handshakes at once are not dropped), copies over SFTP
-// with its own sftp-server, and runs no command (a ForceCommand that reads
+// with its own sftp-server, and runs no command for the stack's key (a
+// forced command in authorized_keys, so the harness's own key still runs
+// its commands: the count of sessions below comes through it; one that reads
 // the command's stdin to its end and exits 0), and a listener answers the
 // agent port. What is measured is the engine's own work: its steps, SSH, and
 // the checkpoints the local backend writes after each. For each size it
-// prints the first `up`'s wall time and time per host, the state's size per
-// host, and the second `up` (nothing changed: its time and the SSH sessions
-// it opened). `--before REV` runs the same sizes, side by side in the same
-// run, with the project as it was at REV (git archive).
+// prints the first `up`'s wall time, time per host and SSH sessions, the
+// state's size per host, and the second `up` (nothing changed: its time and
+// the SSH sessions it opened). `--before REV` runs the same sizes, side by
+// side in the same run, with the project as it was at REV (git archive).
 //
 //   npm run bench:engine -- [--before REV] [sizes...]     (default: 1 10 25 50)
 //
@@ -40,7 +42,7 @@ const STAND_IN_SETUP = `set -e
 ip route add local 10.214.0.0/16 dev lo
 cat > /usr/local/bin/run-nothing <<'SH'
 #!/bin/sh
-# A ForceCommand: SFTP goes to sftp-server (SSH_ORIGINAL_COMMAND is the Subsystem's command then);
+# The stack key's forced command: SFTP goes to sftp-server (SSH_ORIGINAL_COMMAND is the Subsystem's command then);
 # any other command's stdin is read to its end, and nothing runs.
 case "$SSH_ORIGINAL_COMMAND" in
   *sftp-server*) exec /usr/lib/openssh/sftp-server ;;
@@ -48,7 +50,8 @@ esac
 cat >/dev/null
 SH
 chmod 0755 /usr/local/bin/run-nothing
-printf 'ForceCommand /usr/local/bin/run-nothing\\nMaxStartups 2000:30:4000\\nMaxSessions 100\\n' > /etc/ssh/sshd_config.d/run-nothing.conf
+printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/stack_keys\\nMaxStartups 2000:30:4000\\nMaxSessions 100\\n' > /etc/ssh/sshd_config.d/run-nothing.conf
+printf 'command="/usr/local/bin/run-nothing" %s\\n' "$STACK_KEY" > /etc/ssh/stack_keys
 systemctl reload ssh
 systemd-run --unit=agent-port python3 -c 'import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 443)); s.listen(512)
@@ -65,6 +68,7 @@ interface Row {
     stateKbPerHost: number;
     hostKbPerHost: number;
     secondUpSeconds: number;
+    firstUpSessions: number;
     secondUpSessions: number;
     /** The resources that take the most of the state, with their share in KB. */
     largest: string;
@@ -83,7 +87,9 @@ async function sh(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.
     });
 }
 
-async function one(version: string, projectRoot: string, n: number, bin: string, hosts: TestHosts, standIn: Host, hostKey: string): Promise<Row> {
+async function one(version: string, projectRoot: string, n: number, bin: string, hosts: TestHosts, standIn: Host,
+    keys: { hostKey: string; stackKey: string; fingerprint: string }): Promise<Row> {
+    const { hostKey } = keys;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `runner-fleet-upbench-${n}-`));
     try {
         const project = path.join(dir, "project");
@@ -111,9 +117,13 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
             })),
         };
         fs.writeFileSync(path.join(project, "Pulumi.bench.yaml"), YAML.stringify({ config }));
-        for (const [key, value] of Object.entries({ sshPrivateKey: hosts.privateKey, actuatedLicense: "bench-licence", actuatedToken: "bench-token" })) {
+        for (const [key, value] of Object.entries({ sshPrivateKey: keys.stackKey, actuatedLicense: "bench-licence", actuatedToken: "bench-token" })) {
             await pulumi(["config", "set", "--secret", key], value);
         }
+        // SSH sessions the stand-in's sshd accepted (it logs each): the first up's show that the count counts.
+        const sessions = async () => Number((await hosts.sh(standIn,
+            `journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey for root .* ${keys.fingerprint}' || true`)).trim());
+        const sessionsAtStart = await sessions();
         const t0 = Date.now();
         await pulumi(["up", "--yes", "--skip-preview"]);
         const upSeconds = (Date.now() - t0) / 1000;
@@ -128,15 +138,15 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
         const largest = (JSON.parse(state).deployment.resources as { urn: string }[])
             .map(r => [r.urn.split("::").pop() as string, JSON.stringify(r).length] as const)
             .sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KB`).join(", ");
-        const sessions = async () => Number((await hosts.sh(standIn, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true")).trim());
         const sessionsBefore = await sessions();
+        const firstUpSessions = sessionsBefore - sessionsAtStart;
         const t1 = Date.now();
         await pulumi(["up", "--yes", "--skip-preview"]);
         const secondUpSeconds = (Date.now() - t1) / 1000;
         return {
             version, hosts: n, upSeconds, perHostSeconds: upSeconds / n,
             stateKb: state.length / 1024, stateKbPerHost: state.length / 1024 / n, hostKbPerHost: hostBytes / 1024 / n,
-            secondUpSeconds, secondUpSessions: (await sessions()) - sessionsBefore, largest,
+            firstUpSessions, secondUpSeconds, secondUpSessions: (await sessions()) - sessionsBefore, largest,
         };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -177,7 +187,12 @@ async function main(): Promise<void> {
     const standIn = hosts.boot("upbench", 1, "amd64");
     try {
         await hosts.waitForSsh(standIn);
-        await hosts.sh(standIn, STAND_IN_SETUP);
+        // The stack's own key, made now, never committed; the stand-in runs nothing for it.
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "runner-fleet-up-bench", "-f", path.join(work, "stack_key")]);
+        const stackKey = fs.readFileSync(path.join(work, "stack_key"), "utf8");
+        const stackPub = fs.readFileSync(path.join(work, "stack_key.pub"), "utf8").trim();
+        const fingerprint = execFileSync("ssh-keygen", ["-lf", path.join(work, "stack_key.pub")], { encoding: "utf8" }).split(" ")[1];
+        await hosts.sh(standIn, `STACK_KEY='${stackPub}'\n${STAND_IN_SETUP}`);
         execFileSync("ip", ["route", "replace", "10.214.0.0/16", "via", standIn.address]);
         const hostKey = fs.readFileSync(path.join(testhost("root", "amd64"), "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
         const versions: [string, string][] = [];
@@ -192,13 +207,14 @@ async function main(): Promise<void> {
         versions.push([`now (${head}${execFileSync("git", ["-C", ROOT, "status", "--porcelain"], { encoding: "utf8" }).trim() ? "+" : ""})`, now]);
         const rows: Row[] = [];
         console.log(`pulumi up benchmark (engine ${e.bin}, node ${process.version}, ${os.cpus().length} cores), hosts: one test host's OpenSSH on as many addresses, running nothing`);
-        console.log("version                 hosts   up (s)  s/host  state (KB)  KB/host  host KB/host  2nd up (s)  2nd up SSH sessions");
+        console.log("version                 hosts   up (s)  s/host  state (KB)  KB/host  host KB/host  1st up SSH sessions  2nd up (s)  2nd up SSH sessions");
         for (const n of sizes) {
             for (const [version, root] of versions) {
-                const r = await one(version, root, n, e.bin as string, hosts, standIn, hostKey);
+                const r = await one(version, root, n, e.bin as string, hosts, standIn, { hostKey, stackKey, fingerprint });
                 rows.push(r);
                 console.log(`${r.version.padEnd(22)}  ${String(r.hosts).padStart(5)}  ${r.upSeconds.toFixed(1).padStart(7)}  ${r.perHostSeconds.toFixed(2).padStart(6)}  ` +
                     `${r.stateKb.toFixed(0).padStart(10)}  ${r.stateKbPerHost.toFixed(1).padStart(7)}  ${r.hostKbPerHost.toFixed(1).padStart(11)}  ` +
+                    `${String(r.firstUpSessions).padStart(19)}  ` +
                     `${r.secondUpSeconds.toFixed(1).padStart(10)}  ${String(r.secondUpSessions).padStart(19)}`);
                 console.log(`    largest in the state: ${r.largest}`);
             }
