@@ -70,8 +70,9 @@ print(len(m["layers"]) + 1)
 const STATE_SH = `
 set -u
 for d in /etc/runner-fleet /etc/systemd/system /usr/local/lib/runner-fleet /var/lib/runner-fleet /opt/runner-fleet /etc/docker /etc/containerd /home; do
-  # The mirror's cache, the runners' Docker data and their own logs (a file per start, as actions/runner's _diag) are no state.
-  [ -d "$d" ] && find "$d" \\( -path /var/lib/runner-fleet/mirror -o -path '/var/lib/runner-fleet/docker-*' -o -path '/opt/runner-fleet/runner-*/_diag' \\) -prune -o -type f -printf '%p %i %T@ ' -exec sh -c 'sha256sum "$1" | cut -c1-16' _ {} \\;
+  # The mirror's cache, the runners' Docker data and their own logs (a file per start, as actions/runner's _diag) are no state,
+  # nor the fake listener's answer file (.heartbeat, written and removed every second).
+  [ -d "$d" ] && find "$d" \\( -path /var/lib/runner-fleet/mirror -o -path '/var/lib/runner-fleet/docker-*' -o -path '/opt/runner-fleet/runner-*/_diag' -o -name .heartbeat \\) -prune -o -type f -printf '%p %i %T@ ' -exec sh -c 'sha256sum "$1" | cut -c1-16' _ {} \\;
 done | sort
 for u in runner-fleet-runner@1 runner-fleet-runner@2 runner-fleet-docker@1 runner-fleet-docker@2 runner-fleet-mirror actuated docker-registry docker containerd; do
   printf 'unit %s %s %s\\n' "$u" "$(systemctl is-active "$u" 2>/dev/null)" "$(systemctl show -p InvocationID --value "$u" 2>/dev/null)"
