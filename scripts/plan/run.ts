@@ -53,6 +53,12 @@ function loadProgram(dir: string, entry: EntryPoint): () => Promise<ProgramOutpu
     };
 }
 
+/** The SDK's promise bookkeeping (runtime/debuggable.js), the module its resources call it through. */
+export function sdkDebuggable(): { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> } {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@pulumi/pulumi/runtime/debuggable");
+}
+
 /** The entry point registers no resource: it is not a Pulumi program (a library entry, say). */
 export class NotAProgramError extends Error {
     constructor(public readonly entry: EntryPoint) {
@@ -85,15 +91,22 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
             warn(...args);
         }
     };
-    // The SDK captures a stack trace for every promise it makes (runtime/debuggable.js debuggablePromise, for
-    // its report of promises left unresolved at exit), several per resource: over a third of the plan's time
-    // for 500 hosts (npm run bench). The plan never prints them, and its errors are read by their messages.
+    // The SDK wraps every promise it makes for a resource (four per property: its value, known, secret and
+    // dependencies) in runtime/debuggable.js debuggablePromise, for its report of promises left unresolved at
+    // exit: a stack trace, a context string, a place in a set and two more promises each, kept until the
+    // value arrives. The plan never prints that report (its own settle step waits for every registration),
+    // and for 500 hosts the wrapping was a sixth of the plan's memory (npm run bench). The promise itself
+    // is handed back unchanged.
+    const debuggable = sdkDebuggable();
+    const debuggablePromise = debuggable.debuggablePromise;
+    debuggable.debuggablePromise = p => p;
+    // The SDK also records, for every resource, every frame of the stack its constructor was called from
+    // (resource.js Resource.stackTrace: the engine's source positions), parsed and marshalled frame by
+    // frame, and pulumi.output preallocates an Error (with its stack) per object or array it walks: with
+    // the stack depth at 0 and the constructor's frames not recorded, a sixth of the plan's time and a
+    // tenth of its memory went for 500 hosts. The plan shows no source position.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    // It also records, for every resource, every frame of the stack its constructor was called from
-    // (resource.js Resource.stackTrace: the engine's source positions, with the limit lifted), parsed and
-    // marshalled frame by frame: a sixth of the plan's time and a tenth of its memory for 500 hosts. The plan
-    // shows no source position.
     const resourceClass = pulumi.Resource as unknown as { stackTrace: (skip?: number) => unknown[] };
     const stackTraceOf = resourceClass.stackTrace;
     resourceClass.stackTrace = () => [];
@@ -105,6 +118,7 @@ export async function planStack(dir: string, stack: string, program?: () => Prog
         console.warn = warn;
         Error.stackTraceLimit = stackTraceLimit;
         resourceClass.stackTrace = stackTraceOf;
+        debuggable.debuggablePromise = debuggablePromise;
     }
     if (entry && runtime.recording().resources.length === 0) {
         throw new NotAProgramError(entry);

@@ -8,6 +8,7 @@ import { ExistingHost, RunnerAgent, RunnerFleet } from "../../components";
 import { fleetProgram } from "../../components/fleet/program";
 import { valueOf } from "../../components/testing/mock-runtime";
 import { formatPlan, planStack, readStackConfig } from "../../scripts/plan";
+import { sdkDebuggable } from "../../scripts/plan/run";
 import { pulumiEntryPoint } from "../../scripts/lib/entry-point";
 import { FAKE, PROJECT, projectDir, record, recordFailure, stackConfig, REPO_ROOT, PLAN_CLI } from "../harness";
 
@@ -205,10 +206,15 @@ describe("the offline plan of a program composed its own way", function () {
         const stackTraceOf = (pulumi.Resource as unknown as { stackTrace: unknown }).stackTrace;
         let during = -1;
         let frames: unknown[] = ["unset"];
+        const wrapOf = sdkDebuggable().debuggablePromise;
+        let wrapped: [boolean, boolean] = [false, false];
         const plan = await planStack(dir, "two", () => {
             // The plan runs the program without the SDK's per-promise and per-resource stack traces, and gives the settings back.
             during = Error.stackTraceLimit;
             frames = (pulumi.Resource as unknown as { stackTrace: (skip?: number) => unknown[] }).stackTrace(0);
+            // ... and without the SDK's per-promise bookkeeping: the promise comes back as it went in.
+            const probe = Promise.resolve(1);
+            wrapped = [sdkDebuggable().debuggablePromise === wrapOf, sdkDebuggable().debuggablePromise(probe, "probe") !== probe];
             fleet("blue", [{ name: "blue-arm", provider: "existing", plan: "rx170", address: "192.0.2.21" }]);
             fleet("green", [{ name: "green-x86", provider: "hetzner-cloud", plan: "ccx33", location: "fsn1", agent: "github-runner" }]);
             const own = new ExistingHost("lab-box", { address: "192.0.2.30", arch: "amd64", kvm: false, model: "ax102", privateKey: pulumi.secret("k") });
@@ -217,6 +223,10 @@ describe("the offline plan of a program composed its own way", function () {
         });
         expect([during, Error.stackTraceLimit]).to.deep.equal([0, limit]);
         expect(frames).to.deep.equal([]);
+        expect(wrapped).to.deep.equal([false, false]);
+        const probe = Promise.resolve(2);
+        expect(sdkDebuggable().debuggablePromise).to.equal(wrapOf);
+        expect(sdkDebuggable().debuggablePromise(probe, "probe")).to.not.equal(probe);
         expect((pulumi.Resource as unknown as { stackTrace: unknown }).stackTrace).to.equal(stackTraceOf);
         expect((pulumi.Resource as unknown as { stackTrace: (skip?: number) => unknown[] }).stackTrace(0).length).to.be.greaterThan(0);
         expect(plan.fleets.map(f => [f.fleet, f.hosts])).to.deep.equal([["blue", ["blue-arm"]], ["green", ["green-x86"]]]);
