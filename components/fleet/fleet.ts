@@ -113,7 +113,17 @@ export class RunnerFleet extends pulumi.ComponentResource {
         for (const warning of fleetWarnings(this.spec)) {
             pulumi.log.warn(warning, this);
         }
-        this.secret = key => args.secrets[key] === undefined ? undefined : pulumi.secret(args.secrets[key] as pulumi.Input<string>);
+        // One secret Output per key for the whole fleet, however many hosts take it.
+        const secrets = new Map<string, pulumi.Output<string>>();
+        this.secret = key => {
+            const value = args.secrets[key];
+            if (value === undefined) {
+                return undefined;
+            }
+            const known = secrets.get(key) ?? pulumi.secret(value);
+            secrets.set(key, known);
+            return known;
+        };
         this.githubToken = args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken);
 
         const org = this.organization(name, args.githubToken);
@@ -122,8 +132,10 @@ export class RunnerFleet extends pulumi.ComponentResource {
         this.members = this.spec.hosts.map(host => this.member(name, host, org));
         this.workflow = this.buildWorkflow(name);
 
-        this.hosts = this.hostOutputs();
-        this.drift = this.driftOutputs();
+        // Each host's address and host key, gathered once for both outputs.
+        const reached = pulumi.all(this.members.map(m => [m.host.publicIp, m.host.hostKey] as const));
+        this.hosts = this.hostOutputs(reached);
+        this.drift = this.driftOutputs(reached);
         this.labelsByArch = pulumi.output(this.resolved.labelsByArch as Record<string, ArchRunners>);
         this.runsOn = pulumi.output(runsOnSnippets(this.spec, this.resolved));
         this.estimatedMonthlyCost = pulumi.output(this.resolved.monthlyTotal);
@@ -254,23 +266,24 @@ export class RunnerFleet extends pulumi.ComponentResource {
         }, { parent: this });
     }
 
-    private hostOutputs(): pulumi.Output<Record<string, FleetHostOutput>> {
-        return pulumi.all(this.members.map(m => m.host.publicIp.apply((address): [string, FleetHostOutput] => {
+    private hostOutputs(reached: pulumi.Output<(readonly [string, string | undefined])[]>): pulumi.Output<Record<string, FleetHostOutput>> {
+        return reached.apply(all => Object.fromEntries(this.members.map((m, i): [string, FleetHostOutput] => {
             const s = m.resolved;
             return [s.name, {
-                address, arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
+                address: all[i][0], arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
                 mirror: mirrorAddressOf(this.spec, s.agent) ?? null,
                 monthlyPrice: s.monthlyPrice ?? null, currency: s.currency ?? null,
                 exposed: s.agent === "github-runner" && this.spec.agent.ephemeral
                     ? "keeps githubRunnerToken (agent.ephemeral), which can register the organization's runners: anything that becomes root here can use it"
                     : null,
             }];
-        }))).apply(entries => Object.fromEntries(entries));
+        })));
     }
 
-    private driftOutputs(): pulumi.Output<Record<string, DriftTarget>> {
-        return pulumi.all(this.members.map(m => pulumi.all([m.host.publicIp, m.host.hostKey]).apply(([address, hostKey]): [string, DriftTarget] => {
+    private driftOutputs(reached: pulumi.Output<(readonly [string, string | undefined])[]>): pulumi.Output<Record<string, DriftTarget>> {
+        return reached.apply(all => Object.fromEntries(this.members.map((m, i): [string, DriftTarget] => {
             const { host, agent, mirror } = m;
+            const [address, hostKey] = all[i];
             const stamps: Record<string, string> = { ...agent.stamps };
             if (mirror) {
                 stamps.mirror = mirror.settingsHash;
@@ -284,6 +297,6 @@ export class RunnerFleet extends pulumi.ComponentResource {
                 mirrorBind: mirror?.address ?? null,
                 expect: driftExpectations(["ready.sh", ...agent.scripts, ...(mirror ? ["configure-mirror.sh"] : [])], stamps),
             }];
-        }))).apply(entries => Object.fromEntries(entries));
+        })));
     }
 }

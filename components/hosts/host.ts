@@ -57,11 +57,12 @@ export const PER_DIAL_TIMEOUT_SECONDS = 15;
  * bounds the whole wait. The result is secret, because of the private key.
  */
 export function sshConnection(host: pulumi.Input<string>, ssh: SshArgs): pulumi.Output<ConnectionArgs> {
-    return pulumi.secret(pulumi.all([host, ssh.user, ssh.port, ssh.hostKey, pulumi.secret(ssh.privateKey)])
-        .apply(([h, user, port, hostKey, privateKey]): ConnectionArgs => ({
+    // Secret as a whole (one wrapper: the SDK's Outputs are what a fleet of hundreds of hosts is made of).
+    return pulumi.secret(pulumi.all([host, ssh.hostKey, ssh.privateKey])
+        .apply(([h, hostKey, privateKey]): ConnectionArgs => ({
             host: h,
-            user: user ?? "root",
-            port: port ?? 22,
+            user: ssh.user ?? "root",
+            port: ssh.port ?? 22,
             privateKey,
             ...(hostKey ? { hostKey } : {}),
             dialErrorLimit: -1,

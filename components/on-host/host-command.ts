@@ -6,11 +6,48 @@ import * as command from "@pulumi/command";
 import { RunnerHost } from "../hosts/host";
 import { ScriptEnv, renderRemoteCommand, scriptHash } from "../remote/remote-script";
 
-/** One "name base64" line per secret: the stdin contract of write-secrets.sh. */
+/**
+ * One "name base64" line per secret: the stdin contract of write-secrets.sh.
+ * The same names over the same Outputs give the same Output: a fleet hands
+ * every host the same secrets, and each Output costs the SDK dozens of
+ * promises and closures until it resolves (a fleet of hundreds of hosts).
+ */
 export function secretLines(values: Record<string, pulumi.Input<string> | undefined>): pulumi.Output<string> {
     const names = Object.keys(values).filter(k => values[k] !== undefined).sort();
-    return pulumi.secret(pulumi.all(names.map(n => values[n] as pulumi.Input<string>)).apply(vals =>
+    if (names.length === 0) {
+        return pulumi.secret("");
+    }
+    const inputs = names.map(n => values[n] as pulumi.Input<string>);
+    // Only Outputs and promises are remembered, by identity, and only while the first of them lives.
+    const anchor = inputs[0];
+    const remembered = inputs.every(v => typeof v === "object" && v !== null);
+    const key = remembered ? names.map((n, i) => `${n}#${identityOf(inputs[i] as object)}`).join(" ") : "";
+    const known = remembered ? linesOf.get(anchor as object)?.get(key) : undefined;
+    if (known) {
+        return known;
+    }
+    const lines = pulumi.secret(pulumi.all(inputs).apply(vals =>
         names.map((n, i) => `${n} ${Buffer.from(vals[i], "utf8").toString("base64")}\n`).join("")));
+    if (remembered) {
+        const byKey = linesOf.get(anchor as object) ?? new Map<string, pulumi.Output<string>>();
+        byKey.set(key, lines);
+        linesOf.set(anchor as object, byKey);
+    }
+    return lines;
+}
+
+/** secretLines' results, by their first input; the key names every input by identityOf. */
+const linesOf = new WeakMap<object, Map<string, pulumi.Output<string>>>();
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+function identityOf(o: object): number {
+    const known = identities.get(o);
+    if (known !== undefined) {
+        return known;
+    }
+    identities.set(o, ++nextIdentity);
+    return nextIdentity;
 }
 
 /** A host command that runs a script of scripts/host/; with `secret` (stdin may carry secrets) it logs nothing and its outputs are secret. */

@@ -77,10 +77,11 @@ export interface RunnerRegistrationArgs {
 export function runnerRegistration(name: string, args: RunnerRegistrationArgs, opts: pulumi.CustomResourceOptions & { dependsOn?: pulumi.Resource[] }): {
     readonly runners: command.local.Command; readonly token: command.local.Command;
 } {
+    const operatorToken: Record<string, pulumi.Input<string>> = args.operatorToken === undefined ? {} : { RUNNER_FLEET_GITHUB_TOKEN: pulumi.secret(args.operatorToken) };
     const env = (action: string): Record<string, pulumi.Input<string>> => ({
         ACTION: action, HOST_NAME: args.host.name, GITHUB_ORG: args.org, GITHUB_API_URL: args.githubApi,
         INSTANCES: String(args.instances),
-        ...(args.operatorToken === undefined ? {} : { RUNNER_FLEET_GITHUB_TOKEN: pulumi.secret(args.operatorToken) }),
+        ...operatorToken,
     });
     const script = operatorCommandText("github-runners.js");
     const hash = operatorScriptHash("github-runners.js");
