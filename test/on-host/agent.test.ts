@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ExistingHost, MIRROR_REGISTRY_RELEASE, RegistryMirror, RunnerAgent, RunnerFleet } from "../../components";
 import { hostScript, scriptHash, sha256 } from "../../components/remote/remote-script";
 import { operatorScript } from "../../components/on-host/operator-command";
-import { MINTED_REGISTRATION_TOKEN, RecordedResource } from "../../components/testing/mock-runtime";
+import { MINTED_REGISTRATION_TOKEN, RecordedResource, isSecretOutput, valueOf } from "../../components/testing/mock-runtime";
+import { secretLines } from "../../components/on-host/host-command";
 import { FAKE, byType, named, record, recordFailure } from "../harness";
 
 const SECRETS = {
@@ -140,6 +141,30 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         const mirror = named(resources, "fleet-x86-1-mirror-configure");
         expect(mirror.secretInputs.has("stdin")).to.equal(true);
         expect(mirror.inputs.logging).to.equal("none");
+    });
+
+    it("gives the same secret lines Output for the same names over the same Outputs (a fleet's hosts share one), still secret; other names or values make others", async () => {
+        const { result } = await record(() => {
+            const license = pulumi.secret("other-license");
+            const token = pulumi.secret("other-token");
+            return {
+                pair: [secretLines({ a: license, b: token }), secretLines({ b: token, a: license })],
+                others: [secretLines({ a: license }), secretLines({ c: license, b: token }), secretLines({ a: license, b: pulumi.secret("other-token") })],
+                plain: [secretLines({ a: "x" }), secretLines({ a: "x" })],
+            };
+        }, { calls });
+        // The SDK's Outputs are what hundreds of hosts are made of: a fleet's hosts, handed the same secrets, share one.
+        expect(result.pair[0]).to.equal(result.pair[1]);
+        for (const other of [...result.others, result.plain[0]]) {
+            expect(other).to.not.equal(result.pair[0]);
+        }
+        // Plain strings are not remembered (nothing identifies them but their secret text).
+        expect(result.plain[0]).to.not.equal(result.plain[1]);
+        for (const o of [...result.pair, ...result.others, ...result.plain]) {
+            expect(await isSecretOutput(o)).to.equal(true);
+        }
+        expect(await valueOf(result.others[1])).to.equal(`b ${Buffer.from("other-token").toString("base64")}\nc ${Buffer.from("other-license").toString("base64")}\n`);
+        expect(await valueOf(result.pair[0])).to.equal(`a ${Buffer.from("other-license").toString("base64")}\nb ${Buffer.from("other-token").toString("base64")}\n`);
     });
 
     it("has a delete side on every agent and mirror command, run before a replacement is created", async () => {
