@@ -10,11 +10,12 @@
 // preview shows it. When every name is there nothing changes, so a repeat
 // `up` runs no command.
 //
-// A dynamic resource: its diff is the question to GitHub. The asking is the
-// operator script (scripts/operator/github-runners.js, ACTION=missing: the
-// same client, rate-limit handling and token rules as the token step), run
-// with node; the token reaches it on stdin, never in its environment or
-// command line, and is a secret in the state.
+// A dynamic resource: its diff is the question to GitHub. Its provider runs
+// the operator script scripts/operator/registration-watch.js with node, which
+// asks through github-runners.js (ACTION=missing: the same client, rate-limit
+// handling and token rules as the token step); the token reaches them on
+// stdin, never in an environment or a command line, and is a secret in the
+// state.
 
 import * as pulumi from "@pulumi/pulumi";
 import { RunnerHost } from "../hosts/host";
@@ -43,49 +44,27 @@ interface WatchState {
 }
 
 /**
- * The watch's provider; `script` is the JavaScript that loads the operator
- * script (operatorLoader), not its text. The provider is serialized, with
- * its closure and its comments, into every watch's state (inputs and
- * outputs), so its functions are short and say nothing inside: `ask` runs
- * the operator script's ACTION=missing (the names GitHub holds no
- * registration for; it fails naming the host, the reason and the
- * permission) with the token on stdin and `child_process` loaded where it
- * runs, the engine's provider process; create asks nothing (the install that
- * comes with it registers every runner); diff changes with the settings
- * without asking, else when a name is missing; update counts a generation up
- * when one is.
+ * The watch's provider. It is serialized, with its closure, into every
+ * watch's state (inputs and outputs), so it holds only this: each method
+ * hands its arguments, as JSON on stdin (the token among them), to the
+ * operator script registration-watch.js of the installed package, run with
+ * node where the engine runs the provider, and answers what it printed; the
+ * script asks GitHub and says what failed. `script` is the JavaScript that
+ * loads it (operatorLoader), not its text.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- the provider runs where it is deserialized, and loads what it needs there */
 export function watchProvider(script: string): pulumi.dynamic.ResourceProvider {
-    const ask = (s: WatchState) => new Promise<string[]>((resolve, reject) => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const child = (require("child_process") as typeof import("child_process")).execFile(process.execPath, ["-e", script], {
-            env: {
-                ...process.env, ACTION: "missing", HOST_NAME: s.host, GITHUB_ORG: s.org, GITHUB_API_URL: s.githubApi,
-                INSTANCES: String(s.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
-            },
-        }, (err, out, errOut) => {
-            let missing: string[] | undefined;
-            try {
-                missing = err ? undefined : JSON.parse(String(out)) as string[];
-            } catch {
-                missing = undefined;
-            }
-            return missing ? resolve(missing) : reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${s.host} it still holds: ` +
-                `${String(errOut).trim() || err?.message || `an answer that is not JSON: ${String(out).slice(0, 200)}`}`));
-        });
-        child.stdin?.end(s.token ?? "");
-    });
+    const run = (call: unknown[]) => new Promise<string>((resolve, reject) => {
+        (require("child_process") as typeof import("child_process")).execFile(process.execPath, ["-e", script], (e, out, err) =>
+            e ? reject(new Error(String(err).trim() || e.message)) : resolve(String(out))).stdin?.end(JSON.stringify(call));
+    }).then(JSON.parse);
     return {
-        create: async (i: WatchState) => ({ id: `${i.host}-registrations`, outs: { ...i, generation: 0, missing: [] } }),
-        diff: async (_id: string, o: WatchState, n: WatchState) => ({
-            changes: o.host !== n.host || o.org !== n.org || o.githubApi !== n.githubApi || o.instances !== n.instances || (await ask(n)).length > 0,
-        }),
-        update: async (_id: string, o: WatchState, n: WatchState) => {
-            const missing = await ask(n);
-            return { outs: { ...n, generation: (o.generation ?? 0) + (missing.length > 0 ? 1 : 0), missing } };
-        },
+        create: (i: WatchState) => run(["create", i]),
+        diff: (_: string, o: WatchState, n: WatchState) => run(["diff", o, n]),
+        update: (_: string, o: WatchState, n: WatchState) => run(["update", o, n]),
     };
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 let provider: pulumi.dynamic.ResourceProvider | undefined;
 
@@ -96,7 +75,7 @@ export class RegistrationWatch extends pulumi.dynamic.Resource {
     declare public readonly missing: pulumi.Output<string[]>;
 
     constructor(name: string, args: RegistrationWatchArgs, opts?: pulumi.CustomResourceOptions) {
-        provider = provider ?? watchProvider(operatorLoader("github-runners.js"));
+        provider = provider ?? watchProvider(operatorLoader("registration-watch.js"));
         super(provider, name, {
             host: args.host.name,
             org: args.org,

@@ -113,7 +113,8 @@ export function renderRemoteCommand(name: string, env: ScriptEnv, source: Script
     checkEnv(name, env);
     // Read, so that a script missing from the package fails here, naming it, not on the host.
     scriptBundle(name, source);
-    return ["set -e", AS_ROOT, `d=${HOST_SCRIPT_DIR}`, runLine(name, env)].join("\n");
+    // Short, because every step keeps it twice in the state (inputs and outputs), create and delete alike.
+    return `${ROOT_OR_SUDO}; exec $r env ${assignmentsOf(env)} ${HOST_SCRIPT_DIR}/${name}`.replace(/ +/g, " ");
 }
 
 /**
@@ -127,16 +128,16 @@ export function renderReadyCommand(env: ScriptEnv, bundleHash: string = hostScri
     checkEnv("ready.sh", env);
     return [
         "set -e",
-        AS_ROOT,
-        `s="$HOME/${HOST_SCRIPT_STAGE}/host" d="$(as_root mktemp -d /tmp/runner-fleet.XXXXXXXX)"`,
-        `trap 'as_root rm -rf "$d"' EXIT`,
+        ROOT_OR_SUDO,
+        `h=${bundleHash} s="$HOME/${HOST_SCRIPT_STAGE}/host" d="$($r mktemp -d /tmp/runner-fleet.XXXXXXXX)"`,
+        `trap '$r rm -rf "$d"' EXIT`,
         // A missing or partial copy fails at the hash below, which says what to do.
-        `(cd "$s" 2>/dev/null && tar -cf - -- *) | as_root tar -C "$d" --no-same-owner --no-same-permissions -xf - 2>/dev/null || true`,
-        `if [ "$(as_root env LC_ALL=C sh -c 'cd "$1" && sha256sum -- *' sh "$d" | sha256sum | cut -c1-64)" != ${bundleHash} ]; then`,
-        `  echo "runner-fleet: the scripts in $s are not the ones this stack sent (sha256 ${bundleHash}); its <host>-scripts step copies them" >&2; exit 1`,
+        `(cd "$s" 2>/dev/null && tar -cf - -- *) | $r tar -C "$d" --no-same-owner --no-same-permissions -xf - 2>/dev/null || true`,
+        `if [ "$($r env LC_ALL=C sh -c 'cd "$1" && sha256sum -- *' sh "$d" | sha256sum | cut -c1-64)" != $h ]; then`,
+        `  echo "runner-fleet: the scripts in $s are not the ones this stack sent (sha256 $h); its <host>-scripts step copies them" >&2; exit 1`,
         "fi",
-        `as_root chmod 0755 "$d/ready.sh"`,
-        runLine("ready.sh", { ...env, SCRIPTS_SHA256: bundleHash }),
+        `$r chmod 0755 "$d/ready.sh"`,
+        `$r env ${assignmentsOf(env)} SCRIPTS_SHA256=$h "$d/ready.sh"`.replace(/ +/g, " "),
     ].join("\n");
 }
 
@@ -147,8 +148,8 @@ export function renderReadyCommand(env: ScriptEnv, bundleHash: string = hostScri
  */
 export function renderReadyDelete(): string {
     return [
-        "set -e", AS_ROOT, `rm -rf "$HOME/${HOST_SCRIPT_STAGE}"`,
-        `as_root rm -rf ${HOST_SCRIPT_DIR} /etc/runner-fleet/scripts.sha256`, "as_root rmdir /etc/runner-fleet 2>/dev/null || true",
+        "set -e", ROOT_OR_SUDO, `rm -rf "$HOME/${HOST_SCRIPT_STAGE}"`,
+        `$r rm -rf ${HOST_SCRIPT_DIR} /etc/runner-fleet/scripts.sha256`, "$r rmdir /etc/runner-fleet 2>/dev/null || true",
     ].join("\n");
 }
 
@@ -196,6 +197,9 @@ export function renderInlineCommand(name: string, env: ScriptEnv, source: Script
 
 const AS_ROOT = `as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }`;
 
+/** Sets $r to what runs a command as root: nothing for a root login, else sudo -n (password-less sudo, the host contract). */
+const ROOT_OR_SUDO = `r=; [ "$(id -u)" = 0 ] || r='sudo -n'`;
+
 function checkEnv(name: string, env: ScriptEnv): void {
     for (const key of Object.keys(env)) {
         if (!ENV_NAME.test(key)) {
@@ -204,10 +208,14 @@ function checkEnv(name: string, env: ScriptEnv): void {
     }
 }
 
-/** The line that runs an installed script as root with its settings. */
+/** `K='v'` for each setting, by name. */
+function assignmentsOf(env: ScriptEnv): string {
+    return Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");
+}
+
+/** The line that runs a script of the folder $d as root with its settings. */
 function runLine(name: string, env: ScriptEnv): string {
-    const assignments = Object.keys(env).sort().map(k => `${k}=${shellQuote(env[k])}`).join(" ");
-    return `as_root env ${assignments} "$d/${name}"`.replace(/ +/g, " ");
+    return `as_root env ${assignmentsOf(env)} "$d/${name}"`.replace(/ +/g, " ");
 }
 
 /** sha256 of every file a script ships, by its path on the host: what the drift check compares. */

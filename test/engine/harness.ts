@@ -24,7 +24,7 @@ export function engine(): { bin?: string; why?: string; seconds: number } {
  * state (`pulumi stack export`), secret values (ciphertext) left out: what
  * every checkpoint write of a self-managed backend carries for it.
  */
-export function hostStateBytes(exported: string, hosts: readonly string[]): Record<string, { inputs: number; outputs: number; resources: number }> {
+export function hostStateBytes(exported: string, hosts: readonly string[]): Record<string, { inputs: number; outputs: number; resources: number; byResource: [string, number][] }> {
     const plain = (v: unknown): unknown => {
         if (Array.isArray(v)) {
             return v.map(plain);
@@ -40,10 +40,16 @@ export function hostStateBytes(exported: string, hosts: readonly string[]): Reco
     };
     const size = (v: unknown) => v === undefined ? 0 : Buffer.byteLength(JSON.stringify(plain(v)));
     const resources = (JSON.parse(exported).deployment.resources ?? []) as { urn: string; inputs?: unknown; outputs?: unknown; custom?: boolean }[];
-    const out: Record<string, { inputs: number; outputs: number; resources: number }> = {};
+    const out: Record<string, { inputs: number; outputs: number; resources: number; byResource: [string, number][] }> = {};
     for (const h of hosts) {
-        const own = resources.filter(r => r.custom && r.urn.split("::").pop()?.startsWith(`fleet-${h}-`));
-        out[h] = { inputs: own.reduce((n, r) => n + size(r.inputs), 0), outputs: own.reduce((n, r) => n + size(r.outputs), 0), resources: own.length };
+        const prefix = `fleet-${h}-`;
+        const own = resources.filter(r => r.custom && r.urn.split("::").pop()?.startsWith(prefix));
+        out[h] = {
+            inputs: own.reduce((n, r) => n + size(r.inputs), 0), outputs: own.reduce((n, r) => n + size(r.outputs), 0), resources: own.length,
+            // Largest first: inputs and outputs of each, by its name in the host.
+            byResource: own.map((r): [string, number] => [(r.urn.split("::").pop() as string).slice(prefix.length), size(r.inputs) + size(r.outputs)])
+                .sort((a, b) => b[1] - a[1]),
+        };
     }
     return out;
 }

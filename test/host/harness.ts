@@ -198,9 +198,9 @@ export async function copyToRemote(hosts: TestHosts, host: Host, cmd: RenderedCo
     }
 }
 
-/** A host step's script and settings, read back from the line that runs it (`as_root env K='v' ... "$d/x.sh"`). */
+/** A host step's script and settings, read back from the line that runs it (`exec $r env K='v' ... /usr/local/lib/runner-fleet/x.sh`). */
 export function runLineOf(text: string): { script: string; env: Record<string, string> } | undefined {
-    const m = /^as_root env (.*?) ?"\$d\/([a-z0-9-]+\.sh)"$/m.exec(text);
+    const m = /exec \$r env (.*?) ?\/usr\/local\/lib\/runner-fleet\/([a-z0-9-]+\.sh)$/m.exec(text);
     if (!m) {
         return undefined;
     }

@@ -85,7 +85,7 @@ describe("ExistingHost", () => {
         expect(scripts.customTimeouts).to.deep.equal({ create: "7m", update: "7m", delete: undefined });
         expect(String(ready.inputs.create)).to.contain(hostScriptsHash()).and.not.contain("cloud-init");
         expect(ready.inputs.triggers).to.deep.equal(["existing:203.0.113.10"]);
-        expect(String(ready.inputs.delete)).to.contain(`rm -rf "$HOME/.cache/runner-fleet"`).and.contain("as_root rm -rf /usr/local/lib/runner-fleet");
+        expect(String(ready.inputs.delete)).to.contain(`rm -rf "$HOME/.cache/runner-fleet"`).and.contain("$r rm -rf /usr/local/lib/runner-fleet");
         expect(ready.inputs.connection).to.deep.include({
             host: "203.0.113.10", user: "ubuntu", port: 2222, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey",
             dialErrorLimit: -1, privateKey: FAKE.sshPrivateKey,

@@ -175,7 +175,7 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         // The in-place step removes nothing: the install's delete side removes the agent, and a
         // replacement of the step (a new Docker Hub user) must not take the agent down first.
         expect(named(resources, "fleet-arm-1-agent-configure").inputs.delete).to.equal(undefined);
-        expect(String(named(resources, "fleet-x86-1-agent-install").inputs.delete)).to.match(/ "\$d\/remove-github-runner\.sh"$/);
+        expect(String(named(resources, "fleet-x86-1-agent-install").inputs.delete)).to.match(/ \/usr\/local\/lib\/runner-fleet\/remove-github-runner\.sh$/);
         expect(String(named(resources, "fleet-arm-1-agent-secrets").inputs.delete)).to.contain("ACTION='remove'");
     });
 

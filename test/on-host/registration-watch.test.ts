@@ -11,7 +11,7 @@ import { GithubStandIn, StandInRunner, refused, runnerList } from "../github-api
 const TOKEN = "ghp_fake-operator-token-for-the-watch";
 
 describe("the registration watch of a plain host", () => {
-    const provider = watchProvider(operatorLoader("github-runners.js"));
+    const provider = watchProvider(operatorLoader("registration-watch.js"));
     let runners: StandInRunner[];
     let refuse = false;
     const github = new GithubStandIn(a => {
