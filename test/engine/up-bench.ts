@@ -19,6 +19,14 @@
 //
 //   npm run bench:engine -- [--before REV] [sizes...]     (default: 1 10 25 50)
 //
+// `--commands N` measures instead what a step's size costs the engine, side
+// by side in one run: N command.local resources that each run `true`, first
+// with a 60 KB stdin (a step's size before the scripts travelled once: issue
+// 24 measured 40-120 KB), then with the average size of the example stack's
+// command inputs now (recorded under mocks). Nothing is contacted.
+//
+//   npm run bench:engine -- --commands 300
+//
 // Needs what the host suite needs (root, network namespaces, systemd-nspawn)
 // and the engine (scripts/e2e/engine.sh, with pulumi-language-nodejs and
 // pulumi-resource-command on PATH or built); says why and exits 0 when it
@@ -31,6 +39,9 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { Host, ROOT, TestHosts, hostSuitePossible, testhost } from "../host/harness";
 import { copyProjectFiles, engine, hostStateBytes } from "./harness";
+import { MockRuntime } from "../../components/testing/mock-runtime";
+import { fleetProgram } from "../../components/fleet/program";
+import { readStackConfig } from "../../scripts/plan/stack";
 
 /** Host i's address: one of 10.214.0.0/16, all answered by the one test host. */
 function address(i: number): string {
@@ -153,6 +164,72 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
     }
 }
 
+/** The average size, in bytes, of the inputs of the example stack's commands (remote and local), as recorded under mocks. */
+async function commandInputBytes(): Promise<{ average: number; commands: number }> {
+    const cfg = readStackConfig(ROOT, "example");
+    const runtime = new MockRuntime({ project: cfg.project, stack: "example", config: cfg.config, secretKeys: cfg.secretKeys }).install();
+    fleetProgram();
+    await runtime.settle();
+    const commands = runtime.recording().resources.filter(r => r.type.startsWith("command:"));
+    const total = commands.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r.inputs)), 0);
+    return { average: Math.round(total / commands.length), commands: commands.length };
+}
+
+/** `pulumi up` of n command.local resources that run `true` with a stdin of `bytes`: wall time and state size. */
+async function commandsUp(n: number, bytes: number, bin: string): Promise<{ upSeconds: number; stateKb: number }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `runner-fleet-commands-${n}-`));
+    try {
+        const project = path.join(dir, "project");
+        fs.mkdirSync(project);
+        fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: commands-bench\nruntime: nodejs\nmain: index.js\n");
+        fs.writeFileSync(path.join(project, "index.js"), [
+            "const command = require(\"@pulumi/command\");",
+            "const pad = \"x\".repeat(Number(process.env.BENCH_STDIN_BYTES));",
+            `for (let i = 0; i < ${n}; i++) {`,
+            "    new command.local.Command(`c${i}`, { create: \"true\", stdin: `${i} ${pad}`.slice(0, pad.length) });",
+            "}",
+            "",
+        ].join("\n"));
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+        const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            PATH: `${bin}:${process.env.PATH}`,
+            PULUMI_HOME: path.join(dir, "home"),
+            PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: "bench-passphrase",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+            BENCH_STDIN_BYTES: String(bytes),
+        };
+        fs.mkdirSync(path.join(dir, "state"));
+        const pulumi = (args: string[]) => sh("pulumi", [...args, "--non-interactive"], { cwd: project, env });
+        await pulumi(["login", env.PULUMI_BACKEND_URL as string]);
+        await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(bin, "pulumi-resource-command")]);
+        await pulumi(["stack", "init", "bench"]);
+        const t0 = Date.now();
+        await pulumi(["up", "--yes", "--skip-preview"]);
+        const upSeconds = (Date.now() - t0) / 1000;
+        const state = await pulumi(["stack", "export"]);
+        return { upSeconds, stateKb: state.length / 1024 };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+async function commandsBench(n: number, bin: string): Promise<void> {
+    const now = await commandInputBytes();
+    console.log(`pulumi up of ${n} command.local steps that run \`true\` (engine ${bin}, node ${process.version}, ${os.cpus().length} cores)`);
+    console.log("stdin per step                                                up (s)  state (KB)");
+    for (const [label, bytes] of [
+        ["60 KB: a fleet step before the scripts travelled once", 60 * 1024],
+        [`${now.average} B: the example stack's ${now.commands} commands now, on average`, now.average],
+    ] as const) {
+        const r = await commandsUp(n, bytes, bin);
+        console.log(`${label.padEnd(60)}  ${r.upSeconds.toFixed(1).padStart(6)}  ${r.stateKb.toFixed(0).padStart(10)}`);
+    }
+}
+
 /** The project as it was at `rev`: its tracked files from git, the work tree's node_modules linked. */
 function projectAt(rev: string, dest: string): void {
     fs.mkdirSync(dest, { recursive: true });
@@ -165,6 +242,20 @@ async function main(): Promise<void> {
     const args = process.argv.slice(2).filter(a => a !== "--json");
     const b = args.indexOf("--before");
     const before = b >= 0 ? args.splice(b, 2)[1] : undefined;
+    const c = args.indexOf("--commands");
+    const commands = c >= 0 ? Number(args.splice(c, 2)[1]) : undefined;
+    if (commands !== undefined) {
+        if (!Number.isInteger(commands) || commands < 1) {
+            throw new Error("--commands takes a whole number of steps");
+        }
+        const e = engine();
+        if (!e.bin) {
+            console.log(`engine benchmark skipped: the Pulumi engine cannot be had here:\n${e.why}`);
+            return;
+        }
+        await commandsBench(commands, e.bin);
+        return;
+    }
     const sizes = args.length ? args.map(Number) : [1, 10, 25, 50];
     if (sizes.some(s => !Number.isInteger(s) || s < 1 || s > 60000)) {
         throw new Error(`sizes must be whole numbers of hosts, not ${args.join(" ")}`);
