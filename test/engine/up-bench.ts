@@ -98,6 +98,27 @@ async function sh(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.
     });
 }
 
+/** A stack `bench` of the project in `project` on a local backend under `dir`, the command provider installed from `bin`: its `pulumi`. */
+async function benchStack(dir: string, project: string, bin: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<(args: string[], input?: string) => Promise<string>> {
+    const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        PULUMI_HOME: path.join(dir, "home"),
+        PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "bench-passphrase",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        ...extraEnv,
+    };
+    fs.mkdirSync(path.join(dir, "state"));
+    const pulumi = (args: string[], input?: string) => sh("pulumi", [...args, "--non-interactive"], { cwd: project, env, input });
+    await pulumi(["login", env.PULUMI_BACKEND_URL as string]);
+    await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(bin, "pulumi-resource-command")]);
+    await pulumi(["stack", "init", "bench"]);
+    return pulumi;
+}
+
 async function one(version: string, projectRoot: string, n: number, bin: string, hosts: TestHosts, standIn: Host,
     keys: { hostKey: string; stackKey: string; fingerprint: string }): Promise<Row> {
     const { hostKey } = keys;
@@ -105,21 +126,7 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
     try {
         const project = path.join(dir, "project");
         fs.cpSync(projectRoot, project, { recursive: true, verbatimSymlinks: true });
-        const env: NodeJS.ProcessEnv = {
-            ...process.env,
-            PATH: `${bin}:${process.env.PATH}`,
-            PULUMI_HOME: path.join(dir, "home"),
-            PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "bench-passphrase",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-        };
-        fs.mkdirSync(path.join(dir, "state"));
-        const pulumi = (args: string[], input?: string) => sh("pulumi", [...args, "--non-interactive"], { cwd: project, env, input });
-        await pulumi(["login", env.PULUMI_BACKEND_URL as string]);
-        await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(bin, "pulumi-resource-command")]);
-        await pulumi(["stack", "init", "bench"]);
+        const pulumi = await benchStack(dir, project, bin);
         const config = {
             "runner-fleet:github": { org: "bench-org", manage: false },
             "runner-fleet:agent": { kind: "actuated" },
@@ -191,22 +198,7 @@ async function commandsUp(n: number, bytes: number, bin: string): Promise<{ upSe
             "",
         ].join("\n"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
-        const env: NodeJS.ProcessEnv = {
-            ...process.env,
-            PATH: `${bin}:${process.env.PATH}`,
-            PULUMI_HOME: path.join(dir, "home"),
-            PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "bench-passphrase",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-            BENCH_STDIN_BYTES: String(bytes),
-        };
-        fs.mkdirSync(path.join(dir, "state"));
-        const pulumi = (args: string[]) => sh("pulumi", [...args, "--non-interactive"], { cwd: project, env });
-        await pulumi(["login", env.PULUMI_BACKEND_URL as string]);
-        await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(bin, "pulumi-resource-command")]);
-        await pulumi(["stack", "init", "bench"]);
+        const pulumi = await benchStack(dir, project, bin, { BENCH_STDIN_BYTES: String(bytes) });
         const t0 = Date.now();
         await pulumi(["up", "--yes", "--skip-preview"]);
         const upSeconds = (Date.now() - t0) / 1000;
