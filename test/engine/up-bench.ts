@@ -83,6 +83,8 @@ interface Row {
     secondUpSessions: number;
     /** The resources that take the most of the state, with their share in KB. */
     largest: string;
+    /** Host 1's resources in the state, KB by field (secrets as their ciphertext). */
+    byField: string;
 }
 
 async function sh(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<string> {
@@ -156,6 +158,15 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
         const largest = (JSON.parse(state).deployment.resources as { urn: string }[])
             .map(r => [r.urn.split("::").pop() as string, JSON.stringify(r).length] as const)
             .sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KB`).join(", ");
+        // What a host's resources keep besides their inputs and outputs (the engine's own fields: URNs,
+        // dependencies, the stack trace of each registration, timestamps), by field, for host 1.
+        const fields = new Map<string, number>();
+        for (const r of (JSON.parse(state).deployment.resources as Record<string, unknown>[]).filter(r => String(r.urn).split("::").pop()?.startsWith("fleet-bench-1-"))) {
+            for (const [k, v] of Object.entries(r)) {
+                fields.set(k, (fields.get(k) ?? 0) + JSON.stringify(v).length);
+            }
+        }
+        const byField = [...fields].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, b]) => `${k} ${(b / 1024).toFixed(1)}`).join(", ");
         const sessionsBefore = await sessions();
         const firstUpSessions = sessionsBefore - sessionsAtStart;
         const t1 = Date.now();
@@ -164,7 +175,7 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
         return {
             version, hosts: n, upSeconds, perHostSeconds: upSeconds / n,
             stateKb: state.length / 1024, stateKbPerHost: state.length / 1024 / n, hostKbPerHost: hostBytes / 1024 / n,
-            firstUpSessions, secondUpSeconds, secondUpSessions: (await sessions()) - sessionsBefore, largest,
+            firstUpSessions, secondUpSeconds, secondUpSessions: (await sessions()) - sessionsBefore, largest, byField,
         };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -300,6 +311,7 @@ async function main(): Promise<void> {
                     `${String(r.firstUpSessions).padStart(19)}  ` +
                     `${r.secondUpSeconds.toFixed(1).padStart(10)}  ${String(r.secondUpSessions).padStart(19)}`);
                 console.log(`    largest in the state: ${r.largest}`);
+                console.log(`    one host's resources in the state, KB by field: ${r.byField}`);
             }
         }
         if (json) {
