@@ -13,7 +13,7 @@ import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { RunResult } from "../../scripts/lib/drift";
 import { RecordedResource } from "../../components/testing/mock-runtime";
 import { REPO_ROOT, record } from "../harness";
-import { renderInlineCommand, scriptHash } from "../../components/remote/remote-script";
+import { HOST_SCRIPT_DIR, renderInlineCommand, scriptHash } from "../../components/remote/remote-script";
 
 export const ROOT = REPO_ROOT;
 const TESTHOST = path.join(ROOT, "scripts", "e2e", "testhost.sh");
@@ -200,7 +200,7 @@ export async function copyToRemote(hosts: TestHosts, host: Host, cmd: RenderedCo
 
 /** A host step's script and settings, read back from the line that runs it (`exec $r env K='v' ... /usr/local/lib/runner-fleet/x.sh`). */
 export function runLineOf(text: string): { script: string; env: Record<string, string> } | undefined {
-    const m = /exec \$r env (.*?) ?\/usr\/local\/lib\/runner-fleet\/([a-z0-9-]+\.sh)$/m.exec(text);
+    const m = new RegExp(`exec \\$r env (.*?) ?${HOST_SCRIPT_DIR.replace(/[/.]/g, "\\$&")}/([a-z0-9-]+\\.sh)$`, "m").exec(text);
     if (!m) {
         return undefined;
     }
