@@ -16,8 +16,8 @@ export type {
 } from "./hosts";
 
 // What runs on a host, given any RunnerHost.
-export { RunnerAgent, agentProblems, RegistryMirror, mirrorProblems } from "./on-host";
-export type { RunnerAgentArgs, AgentSecrets, RegistryMirrorArgs } from "./on-host";
+export { RunnerAgent, agentProblems, RegistryMirror, mirrorProblems, RegistrationWatch } from "./on-host";
+export type { RunnerAgentArgs, AgentSecrets, RegistryMirrorArgs, RegistrationWatchArgs } from "./on-host";
 
 // The GitHub organization and the build workflow.
 export {

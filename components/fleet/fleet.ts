@@ -10,6 +10,7 @@ import * as github from "@pulumi/github";
 import { RunnerAgent } from "../on-host/agent";
 import { DriftTarget, driftExpectations } from "../remote/drift-contract";
 import { GithubOrgWiring } from "../github/github-org";
+import { RegistrationWatch } from "../on-host/registration-watch";
 import { HostComponent, hostSourceComponent } from "../hosts";
 import { ParsedFleetConfig } from "../spec/parse";
 import { throwIfAny } from "../spec/problems";
@@ -89,6 +90,8 @@ export class RunnerFleet extends pulumi.ComponentResource {
     /** The GitHub provider for the organization (unless github.manage is false). */
     public readonly githubProvider?: github.Provider;
     public readonly org?: GithubOrgWiring;
+    /** The registration watch of every plain host with kept registrations: one question to GitHub per preview and up for them all. */
+    public readonly registrationWatch?: RegistrationWatch;
     public readonly workflow?: BuildWorkflow;
     /** Per host: address, arch, provider, agent, labels, mirror, price. */
     public readonly hosts: pulumi.Output<Record<string, FleetHostOutput>>;
@@ -129,6 +132,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
         const org = this.organization(name, args.githubToken);
         this.githubProvider = org.provider;
         this.org = org.wiring;
+        this.registrationWatch = this.watch(name, org);
         this.members = this.spec.hosts.map(host => this.member(name, host, org));
         this.workflow = this.buildWorkflow(name);
 
@@ -189,6 +193,23 @@ export class RunnerFleet extends pulumi.ComponentResource {
         return { provider, wiring };
     }
 
+    /** The fleet's plain hosts with kept registrations, under one registration watch (an ephemeral runner registers again itself). */
+    private watch(name: string, org: Organization): RegistrationWatch | undefined {
+        const plain = this.resolved.hosts.filter(h => h.agent === "github-runner").map(h => h.name);
+        if (plain.length === 0 || this.spec.agent.ephemeral) {
+            return undefined;
+        }
+        return new RegistrationWatch(`${name}-registrations`, {
+            hosts: plain, org: this.spec.github.org, githubApi: this.spec.endpoints.githubApi, instances: this.spec.agent.instances,
+            operatorToken: this.operatorToken(),
+        }, { parent: this, dependsOn: org.wiring?.runnerGroup ? [org.wiring.runnerGroup] : [] });
+    }
+
+    /** The operator's token: the stack's githubRunnerToken, else the GitHub provider's; else GITHUB_TOKEN where pulumi runs. */
+    private operatorToken(): pulumi.Output<string> | undefined {
+        return this.secret(SECRET_KEYS.githubRunnerToken) ?? this.githubToken;
+    }
+
     /** One host and what runs on it, from the host resolved once; depends on nothing of any other host. */
     private member(name: string, declared: HostSpec, org: Organization): FleetHost {
         const resolved = resolveHost(this.spec, declared);
@@ -221,8 +242,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             actuatedMirror: fleet.mirror.enabled, dockerHubUsername: fleet.mirror.dockerHubUsername,
             drainTimeoutMinutes: fleet.agent.drainTimeoutMinutes, probeAgentPort: fleet.agent.probeAgentPort,
             secrets: runner
-                // The operator's token: the stack's githubRunnerToken, else the GitHub provider's; else GITHUB_TOKEN where pulumi runs.
-                ? { githubRunnerToken: this.secret(SECRET_KEYS.githubRunnerToken) ?? this.githubToken }
+                ? { githubRunnerToken: this.operatorToken() }
                 : {
                     actuatedLicense: this.secret(SECRET_KEYS.actuatedLicense),
                     actuatedToken: this.secret(SECRET_KEYS.actuatedToken),
@@ -231,6 +251,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             endpoints: fleet.endpoints,
             // A runner registers into the group, so the group must exist first.
             after: runner && org.wiring?.runnerGroup ? [org.wiring.runnerGroup] : [],
+            registrationWatch: runner ? this.registrationWatch : undefined,
         }, { parent: host });
     }
 

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AgentKind, EndpointsSpec } from "../spec/settings";
 import { RunnerHost } from "../hosts/host";
+import type { RegistrationWatch } from "./registration-watch";
 
 export interface AgentSecrets {
     /** actuated: the licence key. */
@@ -68,6 +69,13 @@ export interface RunnerAgentArgs {
     readonly endpoints?: Partial<EndpointsSpec>;
     /** Resources the install must follow besides the host, such as the runner group it registers into. */
     readonly after?: pulumi.Resource[];
+    /**
+     * github-runner (kept registrations): a registration watch that covers
+     * this host (its name among the watch's hosts, the agent's instances),
+     * such as the one Fleet makes for all its plain hosts. Unset, the agent
+     * makes its own.
+     */
+    readonly registrationWatch?: RegistrationWatch;
 }
 
 /** What the component hands each kind's builder. */
@@ -98,8 +106,10 @@ export interface AgentSteps {
     readonly registrations?: RegistrationWatchOf;
 }
 
-/** What the plain runner's registration watch (registration-watch.ts) offers the rest. */
-export interface RegistrationWatchOf extends pulumi.Resource {
+/** What the plain runner's registration watch (registration-watch.ts) offers the rest, for one host. */
+export interface RegistrationWatchOf {
+    /** The watch: the fleet's, or the agent's own. */
+    readonly watch: RegistrationWatch;
     /** Goes up each time GitHub was found without one of the host's registrations. */
     readonly generation: pulumi.Output<number>;
     /** The names GitHub did not hold when the generation last went up. */

@@ -6,3 +6,5 @@ export { RunnerAgent, agentProblems } from "./agent";
 export type { RunnerAgentArgs, AgentSecrets } from "./agent";
 export { RegistryMirror, mirrorProblems } from "./registry-mirror";
 export type { RegistryMirrorArgs } from "./registry-mirror";
+export { RegistrationWatch } from "./registration-watch";
+export type { RegistrationWatchArgs } from "./registration-watch";

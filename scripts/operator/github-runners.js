@@ -9,11 +9,13 @@
 //   ACTION=remove  removes every registration of the host (HOST-N) from the
 //                  organization: pulumi destroy and host replacement
 //   ACTION=missing prints, as a JSON list, the names HOST-1..HOST-INSTANCES
-//                  the organization holds no registration for (the
-//                  registration watch, registration-watch.ts)
+//                  the organization holds no registration for, for each
+//                  host HOST_NAME lists (comma-separated: the registration
+//                  watch, registration-watch.ts, asks for a fleet's hosts at
+//                  once, so the organization's list is read once)
 //
 // Settings (environment): ACTION, HOST_NAME, GITHUB_ORG, GITHUB_API_URL
-// (default https://api.github.com), INSTANCES (mint), and the token:
+// (default https://api.github.com), INSTANCES (mint, missing), and the token:
 // RUNNER_FLEET_GITHUB_TOKEN (the stack's githubRunnerToken), or the same on
 // stdin with RUNNER_FLEET_TOKEN_STDIN=1, else GITHUB_TOKEN from the
 // environment pulumi runs in. The token needs the organization
@@ -198,36 +200,42 @@ async function call(route, params = {}, answerStatus = []) {
     }
 }
 
-/** The host's registrations among `runners`: names HOST-N, with their N. */
-function ofHost(runners) {
-    const re = new RegExp(`^${host.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)$`);
+/** The registrations among `runners` of a host `of` names: names HOST-N, with their host and N. */
+function ofHosts(runners, of) {
     const out = [];
-    for (const r of runners) {
-        const m = re.exec(r.name);
-        if (m) {
-            out.push({ id: r.id, name: r.name, n: Number(m[1]), busy: Boolean(r.busy) });
+    for (const h of of) {
+        const re = new RegExp(`^${h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)$`);
+        for (const r of runners) {
+            const m = re.exec(r.name);
+            if (m) {
+                out.push({ id: r.id, name: r.name, host: h, n: Number(m[1]), busy: Boolean(r.busy) });
+            }
         }
     }
     return out;
 }
 
 /**
- * The host's registrations HOST-N with N >= from.
+ * The registrations HOST-N with N >= from of each host `of` names (the
+ * host's own by default).
  *
  * GitHub's `name` filter is one exact name, so it cannot find "every HOST-N
  * above INSTANCES" by itself: those are the names up to MAX_INSTANCES (a host
  * never ran more). The fewest requests either way: the organization's first
  * page (100 runners) comes first; when that is the whole organization (most
  * are), it is the answer, one request. A larger organization is read by name,
- * one request per name HOST-from..HOST-MAX_INSTANCES, when that is fewer
- * requests than its remaining pages (over ~3,200 runners), else page by page.
+ * one request per name HOST-from..HOST-MAX_INSTANCES of each host, when that
+ * is fewer requests than its remaining pages (over ~3,200 runners a host),
+ * else page by page.
  * A server that ignores `name` (it answers other names: an older GitHub
  * Enterprise Server) is read page by page too.
  */
-async function registrations(from) {
+async function registrations(from, of = [host]) {
     const names = [];
-    for (let n = from; n <= MAX_INSTANCES; n++) {
-        names.push(`${host}-${n}`);
+    for (const h of of) {
+        for (let n = from; n <= MAX_INSTANCES; n++) {
+            names.push(`${h}-${n}`);
+        }
     }
     const list = params => call("GET /orgs/{org}/actions/runners", params);
     const first = await list({ per_page: 100, page: 1 });
@@ -256,7 +264,7 @@ async function registrations(from) {
             }
         }
     }
-    return ofHost(runners).filter(r => r.n >= from);
+    return ofHosts(runners, of).filter(r => r.n >= from);
 }
 
 async function remove(list) {
@@ -291,11 +299,14 @@ async function main() {
     } else if (action === "remove") {
         await remove(await registrations(1));
     } else if (action === "missing") {
-        const held = new Set((await registrations(1)).map(r => r.n));
+        const of = host.split(",");
+        const held = new Set((await registrations(1, of)).map(r => r.name));
         const missing = [];
-        for (let n = 1; n <= instances; n++) {
-            if (!held.has(n)) {
-                missing.push(`${host}-${n}`);
+        for (const h of of) {
+            for (let n = 1; n <= instances; n++) {
+                if (!held.has(`${h}-${n}`)) {
+                    missing.push(`${h}-${n}`);
+                }
             }
         }
         process.stdout.write(`${JSON.stringify(missing)}\n`);

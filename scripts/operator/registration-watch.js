@@ -3,23 +3,34 @@
 // on a host. The watch (components/on-host/registration-watch.ts) keeps only
 // a few lines that start this script in its state; what it does lives here.
 //
-// stdin: one JSON array, [method, ...arguments] as the engine called the
-// provider: ["create", inputs] or ["diff" | "update", olds, news]. The
-// inputs are { host, org, githubApi, instances, token?, generation?,
-// missing? }; the operator's token comes in them, so on stdin, never in an
-// environment or a command line. stdout: the method's answer as JSON.
+// stdin: one JSON array, the arguments the engine called the provider with:
+// [inputs] for create, [olds, news] for check, [id, olds, news] for update. The inputs are { hosts, org,
+// githubApi, instances, token?, generations?, missing? }, `hosts` the names
+// of the hosts the watch covers (a fleet's plain hosts, or one agent's); the
+// operator's token comes in them, so on stdin, never in an environment or a
+// command line. stdout: the method's answer as JSON.
 //
-//   create  asks nothing (the install that comes with the watch registers
-//           every runner): generation 0, nothing missing
-//   diff    changes with the host's settings without asking; else asks
-//           GitHub (github-runners.js ACTION=missing, the token on its stdin)
-//           and changes when it holds no registration for a runner HOST-N
-//   update  asks again and counts the generation up by one when a runner is
-//           missing: the host's token and install steps take the generation
-//           in their triggers, so the up that sees it registers again
+//   check   runs at every preview and up, before anything else of the
+//           watch: asks GitHub once for every host it already covered
+//           (github-runners.js ACTION=missing, the token on its stdin) and
+//           returns the inputs with each host's generation, one up for a host
+//           GitHub holds no registration of a runner HOST-N for; a host new
+//           to the watch starts at 0 unasked (its install registers it), and
+//           with a new org, API or instance count nothing is asked (the
+//           install re-runs with them anyway). The engine compares these
+//           inputs itself: nothing missing, no change, and a preview shows
+//           exactly which host's token and install steps re-run.
+//   create  keeps what check returned
+//   update  the same: the new inputs are the outputs (without an update the
+//           dynamic provider server keeps none but __provider,
+//           @pulumi/pulumi cmd/dynamic-provider resultIncludingProvider, and
+//           the hosts' triggers would lose their generation)
+//
+// No diff (the engine's own comparison of the inputs), no delete (nothing
+// outside the state).
 //
 // A failure (GitHub refused the token, no token, GitHub unreachable) exits 1
-// with the host, the reason and what to do on stderr, never the token.
+// with the hosts, the reason and what to do on stderr, never the token.
 "use strict";
 const { execFile } = require("child_process");
 const path = require("path");
@@ -29,12 +40,12 @@ function fail(message) {
     process.exit(1);
 }
 
-/** The names HOST-1..HOST-N the organization holds no registration for. */
-function missing(s) {
+/** The names HOST-1..HOST-N of the hosts `of` the organization holds no registration for. */
+function missing(s, of) {
     return new Promise((resolve, reject) => {
         const child = execFile(process.execPath, [path.join(__dirname, "github-runners.js")], {
             env: {
-                ...process.env, ACTION: "missing", HOST_NAME: s.host, GITHUB_ORG: s.org, GITHUB_API_URL: s.githubApi,
+                ...process.env, ACTION: "missing", HOST_NAME: of.join(","), GITHUB_ORG: s.org, GITHUB_API_URL: s.githubApi,
                 INSTANCES: String(s.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
             },
         }, (err, out, errOut) => {
@@ -44,30 +55,43 @@ function missing(s) {
             } catch {
                 names = undefined;
             }
-            return Array.isArray(names) ? resolve(names) : reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${s.host} it still holds: ` +
+            return Array.isArray(names) ? resolve(names) : reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${of.join(", ")} it still holds: ` +
                 `${String(errOut).trim() || (err && err.message) || `an answer that is not JSON: ${String(out).slice(0, 200)}`}`));
         });
         child.stdin.end(s.token || "");
     });
 }
 
-const SETTINGS = ["host", "org", "githubApi", "instances"];
+const SETTINGS = ["org", "githubApi", "instances"];
+
+/** The inputs with each host's generation and the names found missing. */
+async function check(olds, news) {
+    const before = olds && olds.generations ? olds.generations : {};
+    const known = SETTINGS.every(k => olds && olds[k] === news[k]) ? news.hosts.filter(h => h in before) : [];
+    const names = known.length > 0 ? await missing(news, known) : [];
+    const generations = {};
+    const gone = {};
+    for (const h of news.hosts) {
+        const of = names.filter(n => n.startsWith(`${h}-`) && /^\d+$/.test(n.slice(h.length + 1)));
+        generations[h] = (before[h] || 0) + (of.length > 0 ? 1 : 0);
+        gone[h] = of.length > 0 ? of : (olds && olds.missing && olds.missing[h]) || [];
+    }
+    return { inputs: { ...news, generations, missing: gone } };
+}
 
 const methods = {
-    create: async i => ({ id: `${i.host}-registrations`, outs: { ...i, generation: 0, missing: [] } }),
-    diff: async (o, n) => ({ changes: SETTINGS.some(k => o[k] !== n[k]) || (await missing(n)).length > 0 }),
-    update: async (o, n) => {
-        const names = await missing(n);
-        return { outs: { ...n, generation: (o.generation || 0) + (names.length > 0 ? 1 : 0), missing: names } };
-    },
+    1: async i => ({ id: `${i.org}-registrations`, outs: i }),
+    2: check,
+    3: async (id, olds, news) => ({ outs: news }),
 };
 
 async function main() {
-    const [method, ...args] = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    if (!Object.prototype.hasOwnProperty.call(methods, method)) {
-        fail(`runner-fleet: the registration watch has no method "${method}" (create, diff or update)`);
+    const args = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const method = methods[args.length];
+    if (!method) {
+        fail(`runner-fleet: the registration watch was called with ${args.length} arguments: it is a dynamic provider's create (1), check (2) and update (3)`);
     }
-    process.stdout.write(`${JSON.stringify(await methods[method](...args))}\n`);
+    process.stdout.write(`${JSON.stringify(await method(...args))}\n`);
 }
 
 main().catch(e => fail(e.message));

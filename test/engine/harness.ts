@@ -19,27 +19,45 @@ export function engine(): { bin?: string; why?: string; seconds: number } {
     return { why: r.stderr.trim(), seconds };
 }
 
+interface ExportedResource {
+    urn: string;
+    inputs?: unknown;
+    outputs?: unknown;
+    custom?: boolean;
+}
+
+function exportedResources(exported: string): ExportedResource[] {
+    return (JSON.parse(exported).deployment.resources ?? []) as ExportedResource[];
+}
+
+/** A value's bytes in the state, secret values (ciphertext) left out. */
+function size(v: unknown): number {
+    const plain = (x: unknown): unknown => {
+        if (Array.isArray(x)) {
+            return x.map(plain);
+        }
+        if (x && typeof x === "object") {
+            const o = x as Record<string, unknown>;
+            return "ciphertext" in o ? null : Object.fromEntries(Object.entries(o).map(([k, y]) => [k, plain(y)]));
+        }
+        return x;
+    };
+    return v === undefined ? 0 : Buffer.byteLength(JSON.stringify(plain(v)));
+}
+
+/** The bytes of one resource's inputs and outputs in an exported state, by its name, secret values left out. */
+export function fleetStateBytes(exported: string, name: string): number {
+    const r = exportedResources(exported).find(x => x.urn.split("::").pop() === name);
+    return r ? size(r.inputs) + size(r.outputs) : 0;
+}
+
 /**
  * Per host, the bytes of its resources' inputs and outputs in an exported
  * state (`pulumi stack export`), secret values (ciphertext) left out: what
  * every checkpoint write of a self-managed backend carries for it.
  */
 export function hostStateBytes(exported: string, hosts: readonly string[]): Record<string, { inputs: number; outputs: number; resources: number; byResource: [string, number][] }> {
-    const plain = (v: unknown): unknown => {
-        if (Array.isArray(v)) {
-            return v.map(plain);
-        }
-        if (v && typeof v === "object") {
-            const o = v as Record<string, unknown>;
-            if ("ciphertext" in o) {
-                return null;
-            }
-            return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plain(x)]));
-        }
-        return v;
-    };
-    const size = (v: unknown) => v === undefined ? 0 : Buffer.byteLength(JSON.stringify(plain(v)));
-    const resources = (JSON.parse(exported).deployment.resources ?? []) as { urn: string; inputs?: unknown; outputs?: unknown; custom?: boolean }[];
+    const resources = exportedResources(exported);
     const out: Record<string, { inputs: number; outputs: number; resources: number; byResource: [string, number][] }> = {};
     for (const h of hosts) {
         const prefix = `fleet-${h}-`;

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { ExistingHost, MIRROR_REGISTRY_RELEASE, RegistryMirror, RunnerAgent, RunnerFleet } from "../../components";
+import { ExistingHost, MIRROR_REGISTRY_RELEASE, RegistrationWatch, RegistryMirror, RunnerAgent, RunnerFleet } from "../../components";
 import { hostScript, scriptHash, sha256 } from "../../components/remote/remote-script";
 import { operatorScript } from "../../components/on-host/operator-command";
 import { MINTED_REGISTRATION_TOKEN, RecordedResource, isSecretOutput, valueOf } from "../../components/testing/mock-runtime";
@@ -87,12 +87,49 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
             expect([...mirror.dependencies]).to.include.members([ready.urn, install.urn]);
             for (const cmd of [ready, scripts, secrets, install, mirror]) {
                 for (const dep of closure(resources, cmd)) {
-                    // Its own host's resources, or fleet-wide ones (the runner group); never another host's.
-                    const ok = dep.includes(`::fleet-${host}`) || dep.endsWith("::fleet-org-runner-group");
+                    // Its own host's resources, or fleet-wide ones (the runner group, the registration watch); never another host's.
+                    const ok = dep.includes(`::fleet-${host}`) || dep.endsWith("::fleet-org-runner-group") || dep.endsWith("::fleet-registrations");
                     expect(ok, `${cmd.name} waits for ${dep}`).to.equal(true);
                 }
             }
         }
+    });
+
+    it("watches every plain host's registrations with one watch of the fleet, its generation a trigger of that host's token and install only", async () => {
+        const twoPlain = fleetArgs();
+        twoPlain.config.hosts.push({ name: "x86-2", provider: "existing" as const, arch: "amd64" as const, kvm: false, address: "192.0.2.14", agent: "github-runner" as const });
+        const { resources } = await record(() => new RunnerFleet("fleet", twoPlain), { calls });
+        const watches = byType(resources, "pulumi-nodejs:dynamic:Resource");
+        expect(watches.map(w => w.name)).to.deep.equal(["fleet-registrations"]);
+        const watch = watches[0];
+        expect(watch.inputs).to.include({ org: "example-org", instances: 1 });
+        expect(watch.inputs.hosts).to.deep.equal(["x86-1", "x86-2"]);
+        // The operator's token, as a secret (the mocks record the value under it).
+        expect(watch.inputs.token).to.equal(FAKE.githubRunnerToken);
+        expect(watch.secretInputs.has("token")).to.equal(true);
+        expect(watch.additionalSecretOutputs).to.include("token");
+        // Under mocks the watch answers its inputs: check left no generation, so each host's reads 0.
+        for (const host of ["x86-1", "x86-2"]) {
+            for (const step of ["agent-install", "agent-token"]) {
+                const cmd = named(resources, `fleet-${host}-${step}`);
+                expect([...cmd.dependencies], cmd.name).to.include(watch.urn);
+                expect(cmd.inputs.triggers as unknown[], cmd.name).to.include(0);
+            }
+        }
+        for (const cmd of commands(resources).filter(c => c.name.startsWith("fleet-arm-"))) {
+            expect([...cmd.dependencies], cmd.name).to.not.include(watch.urn);
+        }
+    });
+
+    it("makes no watch for ephemeral runners (each registers again after every job) nor for actuated hosts", async () => {
+        const ephemeral = await record(() => new RunnerFleet("fleet", {
+            config: { github: { org: "example-org" }, agent: { ephemeral: true }, hosts: [{ name: "x86-1", provider: "existing", arch: "amd64", kvm: false, agent: "github-runner", address: "192.0.2.9" }] },
+            secrets: { sshPrivateKey: FAKE.sshPrivateKey, githubRunnerToken: FAKE.githubRunnerToken },
+        }), { calls });
+        expect(byType(ephemeral.resources, "pulumi-nodejs:dynamic:Resource")).to.have.length(0);
+        const actuated = fleetArgs();
+        actuated.config.hosts = actuated.config.hosts.filter(h => h.name !== "x86-1");
+        expect(byType((await record(() => new RunnerFleet("fleet", actuated), { calls })).resources, "pulumi-nodejs:dynamic:Resource")).to.have.length(0);
     });
 
     it("registers github runners only once their runner group exists", async () => {
@@ -273,6 +310,24 @@ describe("RunnerAgent and RegistryMirror on their own", () => {
             secrets: { actuatedLicense: "x", actuatedToken: "y" },
         }));
         expect(error.message).to.contain('host "h1" would run the actuated agent without KVM');
+        expect(resources.filter(r => r.type === "runner-fleet:index:RunnerAgent")).to.have.length(0);
+    });
+
+    it("makes a watch of its own for a plain runner made alone, and refuses a handed watch that does not cover its host", async () => {
+        const plainHost = () => new ExistingHost("x1", { address: "192.0.2.2", arch: "amd64", kvm: false, privateKey: pulumi.secret(FAKE.sshPrivateKey) });
+        const alone = await record(() => new RunnerAgent("a", {
+            host: plainHost(), kind: "github-runner", labels: ["runner-fleet-amd64"], org: "o", instances: 2, secrets: { githubRunnerToken: FAKE.githubRunnerToken },
+        }));
+        const own = named(alone.resources, "a-registrations");
+        expect(own.inputs.hosts).to.deep.equal(["x1"]);
+        expect(own.inputs).to.include({ instances: 2, org: "o" });
+        const { error, resources } = await recordFailure(() => {
+            const watch = new RegistrationWatch("w", { hosts: ["x2"], org: "o", githubApi: "https://api.github.com", instances: 1 });
+            return new RunnerAgent("b", {
+                host: plainHost(), kind: "github-runner", labels: ["runner-fleet-amd64"], org: "o", registrationWatch: watch, secrets: { githubRunnerToken: FAKE.githubRunnerToken },
+            });
+        });
+        expect(error.message).to.contain("registrationWatch").and.contain("covers x2 with 1 runner(s) each, not host x1 with 1");
         expect(resources.filter(r => r.type === "runner-fleet:index:RunnerAgent")).to.have.length(0);
     });
 
