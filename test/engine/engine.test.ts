@@ -9,7 +9,7 @@
 // preview time of fleets of 1, 10 and 50 existing hosts.
 
 import { expect } from "chai";
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -19,7 +19,7 @@ import { MIRROR_REGISTRY_RELEASE } from "../../components";
 import { World } from "../host/world";
 import { GithubOrgStandIn } from "../github-org-stand-in";
 import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, sha256File, testhost, waitFor } from "../host/harness";
-import { copyProjectFiles, engine, fleetStateBytes, hostStateBytes } from "./harness";
+import { PulumiCli, copyProjectFiles, engine, engineEnv, fleetStateBytes, hostStateBytes, keySessions, stackKeyIn, testhostKey } from "./harness";
 
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
@@ -55,8 +55,6 @@ describe("the fleet under the real Pulumi engine", function () {
     const passphrase = `fake-passphrase-${randomBytes(6).toString("hex")}`;
     let stackKey = "";
     let stackKeyFingerprint = "";
-    let env: NodeJS.ProcessEnv = {};
-    const cliOutput: string[] = [];
     const provider = githubProvider();
     // GitHub's organization API as the provider, the operator steps and the drift check use it, every request
     // checked against GitHub's OpenAPI description; runner registration is handed on to the World.
@@ -85,34 +83,10 @@ describe("the fleet under the real Pulumi engine", function () {
         ];
     };
 
-    /**
-     * Runs a program without blocking (the test world answers the hosts from
-     * this same process) and keeps what it printed for the secrets check.
-     */
-    function run(command: string, args: string[], input = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-        return new Promise((resolve, reject) => {
-            const child = spawn(command, args, { cwd: project, env });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", d => { stdout += d; });
-            child.stderr.on("data", d => { stderr += d; });
-            child.on("error", reject);
-            child.on("close", code => {
-                cliOutput.push(stdout, stderr);
-                resolve({ code: code ?? -1, stdout, stderr });
-            });
-            child.stdin.end(input);
-        });
-    }
-
-    async function pulumi(args: string[], input?: string, okCodes = [0]): Promise<{ code: number; out: string; stdout: string }> {
-        const r = await run("pulumi", [...args, "--non-interactive"], input);
-        const out = `${r.stdout}${r.stderr}`;
-        if (!okCodes.includes(r.code)) {
-            throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${out.slice(-4000)}`);
-        }
-        return { code: r.code, out, stdout: r.stdout };
-    }
+    const cli = new PulumiCli(project);
+    const cliOutput = cli.output;
+    const run = (command: string, args: string[], input = "") => cli.run(command, args, input);
+    const pulumi = (args: string[], input?: string, okCodes = [0]) => cli.pulumi(args, input, okCodes);
 
     async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
         const t0 = Date.now();
@@ -121,16 +95,13 @@ describe("the fleet under the real Pulumi engine", function () {
         return v;
     }
 
-    /** SSH sessions the stack's key opened on a host (sshd logs each key's fingerprint). */
-    async function stackSessions(host: Host): Promise<number> {
-        const out = await hosts.sh(host, `journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey for root .* ${stackKeyFingerprint}' || true`);
-        return Number(out.trim());
-    }
+    /** SSH sessions the stack's key opened on a host. */
+    const stackSessions = (host: Host) => keySessions(hosts, host, stackKeyFingerprint);
 
     function writeConfig(runnerLabels: string[]): void {
         const file = path.join(project, "Pulumi.e2e.yaml");
         const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
-        const hostKey = fs.readFileSync(path.join(testhostRoot(), "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+        const hostKey = testhostKey(testhostRoot());
         doc.config = {
             ...(doc.config ?? {}),
             "runner-fleet:github": gh
@@ -193,31 +164,20 @@ describe("the fleet under the real Pulumi engine", function () {
         await Promise.all([runner, actuated].map(h => hosts.waitForSsh(h)));
 
         // The stack's own key: made now, never committed.
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "runner-fleet-engine-suite", "-f", path.join(dir, "stack_key")]);
-        stackKey = fs.readFileSync(path.join(dir, "stack_key"), "utf8");
-        stackKeyFingerprint = execFileSync("ssh-keygen", ["-lf", path.join(dir, "stack_key.pub")], { encoding: "utf8" }).split(" ")[1];
+        const key = stackKeyIn(dir);
+        stackKey = key.privateKey;
+        stackKeyFingerprint = key.fingerprint;
         for (const h of [runner, actuated]) {
-            await hosts.sh(h, `mkdir -p /etc/ssh/sshd_config.d; printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/stack_keys\\n' > /etc/ssh/sshd_config.d/stack.conf; printf '%s\\n' '${fs.readFileSync(path.join(dir, "stack_key.pub"), "utf8").trim()}' > /etc/ssh/stack_keys; systemctl reload ssh`);
+            await hosts.sh(h, `mkdir -p /etc/ssh/sshd_config.d; printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/stack_keys\\n' > /etc/ssh/sshd_config.d/stack.conf; printf '%s\\n' '${key.publicKey}' > /etc/ssh/stack_keys; systemctl reload ssh`);
         }
 
         // The repository's project files as they are (what a fresh clone has,
         // TypeScript and all, nothing built), and its installed node_modules.
         copyProjectFiles(project);
 
-        env = {
-            ...process.env,
-            PATH: `${e.bin}:${process.env.PATH}`,
-            PULUMI_HOME: path.join(dir, "home"),
-            PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: passphrase,
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-            // The token of up: what a job's github.token or an App's installation token is, short-lived.
-            ...(gh ? { GITHUB_TOKEN: upToken } : {}),
-        };
-        fs.mkdirSync(path.join(dir, "state"));
-        await pulumi(["login", env.PULUMI_BACKEND_URL as string]);
+        // The token of up: what a job's github.token or an App's installation token is, short-lived.
+        cli.env = engineEnv(e.bin, dir, passphrase, gh ? { GITHUB_TOKEN: upToken } : {});
+        await pulumi(["login", cli.env.PULUMI_BACKEND_URL as string]);
         await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(e.bin as string, "pulumi-resource-command")]);
         if (provider.bin) {
             await pulumi(["plugin", "install", "resource", "github", "6.15.0", "--file", provider.bin]);
@@ -346,7 +306,7 @@ describe("the fleet under the real Pulumi engine", function () {
         }
         gh.revokeToken(upToken);
         gh.addToken(freshToken);
-        env = { ...env, GITHUB_TOKEN: freshToken };
+        cli.env = { ...cli.env, GITHUB_TOKEN: freshToken };
         // The drift check before: providers configured from the state, which holds the token of up.
         const stale = await pulumi(["refresh", "--preview-only", "--run-program=false"], undefined, [0, 1, 255]);
         expect(stale.code, stale.out.slice(-2000)).to.not.equal(0);

@@ -3,10 +3,10 @@
 // project made of the repository's files, and what an exported state holds
 // per host.
 
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "../host/harness";
+import { Host, ROOT, TestHosts } from "../host/harness";
 
 /** The engine, from scripts/e2e/engine.sh: its bin folder, or why it cannot be had. */
 export function engine(): { bin?: string; why?: string; seconds: number } {
@@ -85,3 +85,77 @@ export function copyProjectFiles(dest: string, root = ROOT): void {
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));
 }
 
+
+/**
+ * The Pulumi CLI in a project folder: runs without blocking (the test worlds
+ * answer the hosts and the providers from this same process) and keeps all
+ * it printed, for the secrets checks.
+ */
+export class PulumiCli {
+    public readonly output: string[] = [];
+
+    constructor(public readonly cwd: string, public env: NodeJS.ProcessEnv = {}) {}
+
+    run(command: string, args: string[], input = ""): Promise<{ code: number; stdout: string; stderr: string }> {
+        return new Promise((resolve, reject) => {
+            const child = spawn(command, args, { cwd: this.cwd, env: this.env });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", d => { stdout += d; });
+            child.stderr.on("data", d => { stderr += d; });
+            child.on("error", reject);
+            child.on("close", code => {
+                this.output.push(stdout, stderr);
+                resolve({ code: code ?? -1, stdout, stderr });
+            });
+            child.stdin.end(input);
+        });
+    }
+
+    async pulumi(args: string[], input?: string, okCodes = [0]): Promise<{ code: number; out: string; stdout: string }> {
+        const r = await this.run("pulumi", [...args, "--non-interactive"], input);
+        const out = `${r.stdout}${r.stderr}`;
+        if (!okCodes.includes(r.code)) {
+            throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${out.slice(-4000)}`);
+        }
+        return { code: r.code, out, stdout: r.stdout };
+    }
+}
+
+/** The engine's environment for a project under `dir`: the engine first on PATH, a local backend in dir/state, no plugin downloads. */
+export function engineEnv(bin: string, dir: string, passphrase: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+    return {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        PULUMI_HOME: path.join(dir, "home"),
+        PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        ...extra,
+    };
+}
+
+/** A stack's own SSH key, made now in `dir` (never committed): the private key, the public line and its fingerprint. */
+export function stackKeyIn(dir: string): { privateKey: string; publicKey: string; fingerprint: string } {
+    const file = path.join(dir, "stack_key");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "runner-fleet-engine-suite", "-f", file]);
+    return {
+        privateKey: fs.readFileSync(file, "utf8"),
+        publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim(),
+        fingerprint: execFileSync("ssh-keygen", ["-lf", `${file}.pub`], { encoding: "utf8" }).split(" ")[1],
+    };
+}
+
+/** SSH sessions a key (by fingerprint) opened as root on a host (sshd logs each key's fingerprint). */
+export async function keySessions(hosts: TestHosts, host: Host, fingerprint: string): Promise<number> {
+    const out = await hosts.sh(host, `journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey for root .* ${fingerprint}' || true`);
+    return Number(out.trim());
+}
+
+/** The host key of the test hosts' root (every test host boots from it). */
+export function testhostKey(root: string): string {
+    return fs.readFileSync(path.join(root, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+}

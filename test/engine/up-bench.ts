@@ -32,13 +32,13 @@
 // pulumi-resource-command on PATH or built); says why and exits 0 when it
 // cannot run.
 
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { Host, ROOT, TestHosts, hostSuitePossible, testhost } from "../host/harness";
-import { copyProjectFiles, engine, hostStateBytes } from "./harness";
+import { PulumiCli, copyProjectFiles, engine, engineEnv, hostStateBytes, keySessions, stackKeyIn, testhostKey } from "./harness";
 import { MockRuntime } from "../../components/testing/mock-runtime";
 import { fleetProgram } from "../../components/fleet/program";
 import { readStackConfig } from "../../scripts/plan/stack";
@@ -87,35 +87,11 @@ interface Row {
     byField: string;
 }
 
-async function sh(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env });
-        let out = "";
-        let err = "";
-        child.stdout.on("data", d => { out += d; });
-        child.stderr.on("data", d => { err += d; });
-        child.on("error", reject);
-        child.on("close", code => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${(out + err).slice(-3000)}`))));
-        child.stdin.end(opts.input ?? "");
-    });
-}
-
 /** A stack `bench` of the project in `project` on a local backend under `dir`, the command provider installed from `bin`: its `pulumi`. */
 async function benchStack(dir: string, project: string, bin: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<(args: string[], input?: string) => Promise<string>> {
-    const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        PATH: `${bin}:${process.env.PATH}`,
-        PULUMI_HOME: path.join(dir, "home"),
-        PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "bench-passphrase",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-        ...extraEnv,
-    };
-    fs.mkdirSync(path.join(dir, "state"));
-    const pulumi = (args: string[], input?: string) => sh("pulumi", [...args, "--non-interactive"], { cwd: project, env, input });
-    await pulumi(["login", env.PULUMI_BACKEND_URL as string]);
+    const cli = new PulumiCli(project, engineEnv(bin, dir, "bench-passphrase", extraEnv));
+    const pulumi = async (args: string[], input?: string) => (await cli.pulumi(args, input)).stdout;
+    await pulumi(["login", cli.env.PULUMI_BACKEND_URL as string]);
     await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(bin, "pulumi-resource-command")]);
     await pulumi(["stack", "init", "bench"]);
     return pulumi;
@@ -141,8 +117,7 @@ async function one(version: string, projectRoot: string, n: number, bin: string,
             await pulumi(["config", "set", "--secret", key], value);
         }
         // SSH sessions the stand-in's sshd accepted (it logs each): the first up's show that the count counts.
-        const sessions = async () => Number((await hosts.sh(standIn,
-            `journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey for root .* ${keys.fingerprint}' || true`)).trim());
+        const sessions = () => keySessions(hosts, standIn, keys.fingerprint);
         const sessionsAtStart = await sessions();
         const t0 = Date.now();
         await pulumi(["up", "--yes", "--skip-preview"]);
@@ -282,13 +257,10 @@ async function main(): Promise<void> {
     try {
         await hosts.waitForSsh(standIn);
         // The stack's own key, made now, never committed; the stand-in runs nothing for it.
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "runner-fleet-up-bench", "-f", path.join(work, "stack_key")]);
-        const stackKey = fs.readFileSync(path.join(work, "stack_key"), "utf8");
-        const stackPub = fs.readFileSync(path.join(work, "stack_key.pub"), "utf8").trim();
-        const fingerprint = execFileSync("ssh-keygen", ["-lf", path.join(work, "stack_key.pub")], { encoding: "utf8" }).split(" ")[1];
+        const { privateKey: stackKey, publicKey: stackPub, fingerprint } = stackKeyIn(work);
         await hosts.sh(standIn, `STACK_KEY='${stackPub}'\n${STAND_IN_SETUP}`);
         execFileSync("ip", ["route", "replace", "10.214.0.0/16", "via", standIn.address]);
-        const hostKey = fs.readFileSync(path.join(testhost("root", "amd64"), "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+        const hostKey = testhostKey(testhost("root", "amd64"));
         const versions: [string, string][] = [];
         if (before) {
             const old = path.join(work, "before");
