@@ -657,13 +657,19 @@ export class HcloudStandIn {
         return { status: 201, body: { actions: actions.map(a => this.actionJson(a)) } };
     }
 
-    private applyFirewall(raw: string, b: Json): { status: number; body: Json } {
-        // api apply_to_resources: 404 firewall_resource_not_found, 422 firewall_already_applied.
+    /** The firewall of the path and the server ids of the body's `apply_to` or `remove_from` (required, checked as the api checks them). */
+    private firewallAndResources(raw: string, b: Json, field: "apply_to" | "remove_from"): { f: FwRec; ids: number[] } {
         const f = this.getFirewall(raw);
         const errs: FieldError[] = [];
-        if (b.apply_to === undefined) errs.push({ name: "apply_to", messages: [MISSING] });
-        const ids = b.apply_to === undefined ? [] : this.parseResources(b.apply_to, "apply_to", errs);
+        if (b[field] === undefined) errs.push({ name: field, messages: [MISSING] });
+        const ids = b[field] === undefined ? [] : this.parseResources(b[field], field, errs);
         if (errs.length) throw invalidInput(errs);
+        return { f, ids };
+    }
+
+    private applyFirewall(raw: string, b: Json): { status: number; body: Json } {
+        // api apply_to_resources: 404 firewall_resource_not_found, 422 firewall_already_applied.
+        const { f, ids } = this.firewallAndResources(raw, b, "apply_to");
         for (const id of ids) {
             const s = this.srvs.get(id);
             if (!s || s.deleting) throw new ApiError(404, "firewall_resource_not_found", "the resource the firewall should be applied to was not found");
@@ -676,11 +682,7 @@ export class HcloudStandIn {
     private removeFirewall(raw: string, b: Json): { status: number; body: Json } {
         // api remove_from_resources: 404 firewall_resource_not_found; go error.go: firewall_already_removed is
         // no longer used (changelog 2025-08-04), so removing a firewall that is not applied just succeeds.
-        const f = this.getFirewall(raw);
-        const errs: FieldError[] = [];
-        if (b.remove_from === undefined) errs.push({ name: "remove_from", messages: [MISSING] });
-        const ids = b.remove_from === undefined ? [] : this.parseResources(b.remove_from, "remove_from", errs);
-        if (errs.length) throw invalidInput(errs);
+        const { f, ids } = this.firewallAndResources(raw, b, "remove_from");
         for (const id of ids) {
             if (!this.srvs.has(id)) throw new ApiError(404, "firewall_resource_not_found", "the resource the firewall should be removed from was not found");
         }

@@ -131,7 +131,10 @@ export class HetznerCloudHost extends HostComponent {
         const parent = { parent: this };
         const key = new hcloud.SshKey(`${name}-ssh-key`, {
             name: `runner-fleet-${hostname}`,
-            publicKey: args.sshPublicKey,
+            // Hetzner stores the key trimmed (since 2026-04-22) and the provider compares what it sent with what it
+            // read back: an untrimmed key (a .pub file ends in a newline) fails the apply with "inconsistent result
+            // after apply" (hetznercloud/terraform-provider-hcloud#1389).
+            publicKey: pulumi.output(args.sshPublicKey).apply(k => k.trim()),
             labels,
         }, parent);
         this.firewall = new hcloud.Firewall(`${name}-firewall`, {

@@ -60,6 +60,11 @@ describe("HetznerCloudHost", () => {
         expect(await valueOf(result.publicIp)).to.match(/^203\.0\.113\./);
     });
 
+    it("sends the public key trimmed, as Hetzner stores it (a .pub file's newline would fail the apply)", async () => {
+        const { resources } = await record(() => new HetznerCloudHost("h1", { ...ssh, location: "fsn1", sshPublicKey: `  ${PUB}\n`, adminCidrs: ["198.51.100.0/24"] }));
+        expect(named(resources, "h1-ssh-key").inputs.publicKey).to.equal(PUB.trim());
+    });
+
     it("refuses to build with no admin network, before creating anything", async () => {
         const { error, resources } = await recordFailure(() => new HetznerCloudHost("h1", { ...ssh, location: "fsn1", sshPublicKey: PUB, adminCidrs: [] }));
         expect(error.message).to.contain("adminCidrs");
