@@ -536,13 +536,7 @@ export class HcloudStandIn {
     private updateKey(raw: string, b: Json): { status: number; body: Json } {
         // go schema/ssh_key.go SSHKeyUpdateRequest {name?, labels?}: labels replace the old ones.
         const k = this.getById(this.keys, raw, "SSH key");
-        const errs: FieldError[] = [];
-        const name = stringField(b, "name", errs, false);
-        const labels = labelsField(b, errs);
-        if (errs.length) throw invalidInput(errs);
-        if (name !== undefined && name !== k.name && [...this.keys.values()].some(o => o.name === name)) throw new ApiError(409, "uniqueness_error", "SSH key name is already used", { fields: [{ name: "name" }] });
-        if (name !== undefined) k.name = name;
-        if (labels !== undefined) k.labels = labels;
+        renameAndLabel(k, [...this.keys.values()], b, "SSH key name is already used");
         return { status: 200, body: { ssh_key: keyJson(k) } };
     }
 
@@ -623,13 +617,7 @@ export class HcloudStandIn {
     private updateFirewall(raw: string, b: Json): { status: number; body: Json } {
         // go schema/firewall.go FirewallUpdateRequest {name?, labels?}; tf firewall/resource.go Update sends them apart.
         const f = this.getFirewall(raw);
-        const errs: FieldError[] = [];
-        const name = stringField(b, "name", errs, false);
-        const labels = labelsField(b, errs);
-        if (errs.length) throw invalidInput(errs);
-        if (name !== undefined && name !== f.name && [...this.fws.values()].some(o => o.name === name)) throw new ApiError(409, "uniqueness_error", "name is already used", { fields: [{ name: "name" }] });
-        if (name !== undefined) f.name = name;
-        if (labels !== undefined) f.labels = labels;
+        renameAndLabel(f, [...this.fws.values()], b, "name is already used");
         return { status: 200, body: { firewall: this.firewallJson(f) } };
     }
 
@@ -867,14 +855,7 @@ export class HcloudStandIn {
         // go schema/server.go ServerUpdateRequest {name?, labels?}; tf server/resource.go Update sends name and
         // labels in separate PUTs; labels replace the old ones.
         const s = this.getServer(raw);
-        const errs: FieldError[] = [];
-        const name = stringField(b, "name", errs, false);
-        if (name !== undefined && !isHostname(name)) errs.push({ name: "name", messages: ["must be a valid hostname"] });
-        const labels = labelsField(b, errs);
-        if (errs.length) throw invalidInput(errs);
-        if (name !== undefined && name !== s.pub.name && [...this.srvs.values()].some(o => o.pub.name === name)) throw new ApiError(409, "uniqueness_error", "server name is already used", { fields: [{ name: "name" }] });
-        if (name !== undefined) s.pub.name = name;
-        if (labels !== undefined) s.pub.labels = labels;
+        renameAndLabel(s.pub, [...this.srvs.values()].map(o => o.pub), b, "server name is already used", isHostname);
         return { status: 200, body: { server: this.serverJson(s) } };
     }
 
@@ -931,6 +912,22 @@ function labelsMatch(q: URLSearchParams, labels: Labels): boolean {
         if ((m = /^!\s*(\S+)$/.exec(term))) return !(m[1] in labels);
         return term in labels;
     });
+}
+
+/**
+ * An update's {name?, labels?} (the key's, firewall's and server's Update requests in go schema/*.go): fields
+ * checked, a name another of the same kind holds refused with uniqueness_error (409), labels replacing the old.
+ */
+function renameAndLabel(rec: { name: string; labels: Labels }, all: readonly { name: string }[], b: Json, taken: string,
+    nameOk: (n: string) => boolean = () => true): void {
+    const errs: FieldError[] = [];
+    const name = stringField(b, "name", errs, false);
+    if (name !== undefined && !nameOk(name)) errs.push({ name: "name", messages: ["must be a valid hostname"] });
+    const labels = labelsField(b, errs);
+    if (errs.length) throw invalidInput(errs);
+    if (name !== undefined && name !== rec.name && all.some(o => o.name === name)) throw new ApiError(409, "uniqueness_error", taken, { fields: [{ name: "name" }] });
+    if (name !== undefined) rec.name = name;
+    if (labels !== undefined) rec.labels = labels;
 }
 
 function stringField(b: Json, name: string, errs: FieldError[], required: boolean): string | undefined {
