@@ -21,6 +21,8 @@ describe("hcloud stand-in", function () {
     const booted: { server: StandInServer; at: number }[] = [];
     const stopped: { server: StandInServer; at: number }[] = [];
     const created: number[] = [];
+    /** What the filter hook was handed, per server id: the inbound rules in force, or null (no firewall). */
+    const filtered: { id: number; inbound: { port: string | null; source_ips: string[] }[] | null }[] = [];
     let api: HcloudStandIn;
 
     before(async () => {
@@ -30,6 +32,7 @@ describe("hcloud stand-in", function () {
             boot: async s => { booted.push({ server: s, at: Date.now() }); },
             stop: async s => { stopped.push({ server: s, at: Date.now() }); },
             onCreate: s => { created.push(s.id); },
+            filter: async (s, inbound) => { filtered.push({ id: s.id, inbound: inbound && inbound.map(r => ({ port: r.port, source_ips: r.source_ips })) }); },
             actionMs: ACTION_MS,
             bootDelayMs: BOOT_DELAY_MS,
             outOfStock: [{ serverType: "cax21", location: "nbg1" }],
@@ -38,6 +41,14 @@ describe("hcloud stand-in", function () {
     after(async () => {
         await api.stop();
     });
+
+    /** Waits (no tight bound: the machine may be loaded) until `ok` holds. */
+    async function until(ok: () => boolean): Promise<void> {
+        for (let i = 0; i < 600 && !ok(); i++) {
+            await new Promise(r => setTimeout(r, 50));
+        }
+        expect(ok()).to.equal(true);
+    }
 
     async function call(method: string, path: string, body?: unknown, token = TOKEN): Promise<{ status: number; body: Body; type: string | null }> {
         const headers: Record<string, string> = { Accept: "application/json" };
@@ -226,6 +237,9 @@ describe("hcloud stand-in", function () {
         expect(booted[0].server).to.include({ id: serverId, name: "runner-arm-1", arch: "arm", serverType: "cax11", location: "fsn1", image: "ubuntu-24.04", ipv4: s.public_net.ipv4.ip });
         expect(booted[0].server.publicKeys).to.deep.equal([KEY1]);
         expect(booted[0].server.firewallIds).to.deep.equal([fwId]);
+        // The firewall the create applied is enforced on the machine from its boot: its inbound rules, not null.
+        await until(() => filtered.some(f => f.id === serverId));
+        expect(filtered.find(f => f.id === serverId)?.inbound).to.be.an("array");
 
         const got = await call("GET", `/servers/${serverId}`);
         expect(got.body.server.status).to.equal("running");
@@ -265,6 +279,9 @@ describe("hcloud stand-in", function () {
         expect(done.map((a: Body) => a.status)).to.deep.equal(["success", "success"]);
         const fw = await call("GET", `/firewalls/${fwId}`);
         expect(fw.body.firewall.rules).to.deep.equal([{ direction: "in", protocol: "tcp", port: "443", source_ips: ["192.0.2.0/24"], destination_ips: [], description: null }]);
+        // The booted server's machine was handed the new inbound rules once apply_firewall finished.
+        await until(() => filtered.some(f => f.id === serverId && f.inbound?.[0]?.port === "443"));
+        expect(filtered.filter(f => f.id === serverId).pop()).to.deep.equal({ id: serverId, inbound: [{ port: "443", source_ips: ["192.0.2.0/24"] }] });
         const bad = await call("POST", `/firewalls/${fwId}/actions/set_rules`, { rules: [{ direction: "in", protocol: "udp", source_ips: ["0.0.0.0/0"] }] });
         expect(bad.status).to.equal(422);
     });

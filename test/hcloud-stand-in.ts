@@ -41,6 +41,14 @@ export interface HcloudStandInOptions {
     stop(server: StandInServer): Promise<void>;
     /** Called when POST /servers accepted a server (before its create action runs). */
     onCreate?(server: StandInServer): void;
+    /**
+     * Enforces a booted server's firewalls on its machine: called after the boot and whenever an action changed
+     * what applies to it (apply_firewall, set_rules' apply_firewall, remove_firewall finished), with the inbound
+     * rules of every firewall applied to it, or null when none is (everything gets in). As Hetzner's firewalls
+     * work (docs.hetzner.com/cloud/firewalls/overview): with one applied, inbound traffic no rule allows is
+     * dropped; replies to the server's own connections get through; with no outbound rule, all goes out.
+     */
+    filter?(server: StandInServer, inbound: StandInRule[] | null): Promise<void>;
     actionMs?: number;
     bootDelayMs?: number;
     /**
@@ -51,6 +59,8 @@ export interface HcloudStandInOptions {
 }
 
 export interface StandInRequest { method: string; route: string; status: number }
+/** A firewall rule as the API holds it. */
+export interface StandInRule { direction: string; protocol: string; port: string | null; source_ips: string[]; destination_ips: string[]; description: string | null }
 export interface StandInSshKey { id: number; name: string; publicKey: string; labels: Record<string, string> }
 export interface StandInFirewall { id: number; name: string; rules: unknown[]; labels: Record<string, string>; appliedTo: number[] }
 
@@ -155,7 +165,7 @@ interface ActionRec {
     durationMs: number; error: { code: string; message: string } | null;
 }
 interface KeyRec { id: number; name: string; publicKey: string; fingerprint: string; labels: Labels; created: Date }
-interface Rule { direction: string; protocol: string; port: string | null; source_ips: string[]; destination_ips: string[]; description: string | null }
+type Rule = StandInRule;
 interface FwRec { id: number; name: string; labels: Labels; rules: Rule[]; created: Date }
 interface PipRec { id: number; type: "ipv4" | "ipv6"; ip: string; serverId: number | null; location: string; created: Date }
 interface SrvRec {
@@ -554,6 +564,16 @@ export class HcloudStandIn {
         return [...this.srvs.values()].filter(s => s.firewalls.has(fwId)).map(s => s.pub.id);
     }
 
+    /** Hands the filter hook what is in force on a booted server: the inbound rules of its applied firewalls. */
+    private enforce(s: SrvRec): void {
+        if (!this.opts.filter || !s.booted || s.deleting) return;
+        const applied = [...s.firewalls].filter(([, status]) => status === "applied").map(([id]) => this.fws.get(id)).filter((f): f is FwRec => f !== undefined);
+        const inbound = applied.length === 0 ? null : applied.flatMap(f => f.rules.filter(r => r.direction === "in").map(r => ({ ...r, source_ips: [...r.source_ips] })));
+        const server = { ...s.pub, publicKeys: [...s.pub.publicKeys], labels: { ...s.pub.labels }, firewallIds: [...s.firewalls.keys()] };
+        s.booted = s.booted.then(() => this.opts.filter?.(server, inbound)).catch(e => this.hookFailed(`filter ${s.pub.name}`, e));
+        this.track(s.booted);
+    }
+
     private firewallJson(f: FwRec): Json {
         // go schema/firewall.go Firewall; applied_to [{type: server, server: {id}}] (api GET /firewalls/{id}).
         return {
@@ -593,6 +613,7 @@ export class HcloudStandIn {
         s.firewalls.set(f.id, "pending");
         return this.startAction("apply_firewall", [{ id: s.pub.id, type: "server" }, { id: f.id, type: "firewall" }], this.actionMs, undefined, () => {
             if (s.firewalls.has(f.id)) s.firewalls.set(f.id, "applied");
+            this.enforce(s);
         });
     }
 
@@ -641,7 +662,12 @@ export class HcloudStandIn {
         // go schema/firewall.go FirewallActionSetRulesResponse {actions}: set_firewall_rules, then apply_firewall
         // per server the firewall is applied to (as the api POST /firewalls example pairs them).
         const actions = [this.startAction("set_firewall_rules", [{ id: f.id, type: "firewall" }], this.actionMs)];
-        for (const id of this.appliedTo(f.id)) actions.push(this.startAction("apply_firewall", [{ id, type: "server" }, { id: f.id, type: "firewall" }], this.actionMs));
+        for (const id of this.appliedTo(f.id)) {
+            actions.push(this.startAction("apply_firewall", [{ id, type: "server" }, { id: f.id, type: "firewall" }], this.actionMs, undefined, () => {
+                const srv = this.srvs.get(id);
+                if (srv) this.enforce(srv);
+            }));
+        }
         return { status: 201, body: { actions: actions.map(a => this.actionJson(a)) } };
     }
 
@@ -677,7 +703,7 @@ export class HcloudStandIn {
         const actions = ids.map(id => {
             const s = this.srvs.get(id)!;
             s.firewalls.delete(f.id);
-            return this.startAction("remove_firewall", [{ id, type: "server" }, { id: f.id, type: "firewall" }], this.actionMs);
+            return this.startAction("remove_firewall", [{ id, type: "server" }, { id: f.id, type: "firewall" }], this.actionMs, undefined, () => this.enforce(s));
         });
         return { status: 201, body: { actions: actions.map(a => this.actionJson(a)) } };
     }
@@ -836,6 +862,8 @@ export class HcloudStandIn {
                     s.bootTimer = null;
                     s.booted = this.track(Promise.resolve().then(() => this.opts.boot({ ...pub, publicKeys: [...pub.publicKeys], labels: { ...pub.labels }, firewallIds: [...s.firewalls.keys()] })))
                         .catch(e => this.hookFailed(`boot ${pub.name}`, e));
+                    // The firewalls the create applied hold from the first packet the machine answers.
+                    this.enforce(s);
                 });
             }
         });

@@ -10,10 +10,11 @@
 // up, a preview that must show no change, a second up that runs no command
 // and writes nothing to Hetzner, adminCidrs changed (the firewall updated in
 // place, the server kept), destroy; and every request the provider sent,
-// counted by endpoint.
+// counted by endpoint. The firewall is enforced on the machine (iptables in
+// its network namespace) as Hetzner enforces it: SSH from adminCidrs only.
 
 import { expect } from "chai";
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -21,7 +22,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { World } from "../host/world";
 import { Figures, Host, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost } from "../host/harness";
-import { HcloudStandIn, StandInServer } from "../hcloud-stand-in";
+import { HcloudStandIn, StandInRule, StandInServer } from "../hcloud-stand-in";
 import { PulumiCli, copyProjectFiles, engine, engineEnv, keySessions, stackKeyIn, testhostKey } from "./harness";
 
 /** The version of @pulumi/hcloud in package.json: the plugin the program asks for. */
@@ -69,11 +70,14 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
     // Hetzner's API tokens are 64 characters; the provider refuses any other length.
     const hcloudToken = randomBytes(32).toString("hex");
     const CLOUD_INDEX = 3;
+    const BRIDGE = "10.213.0.1/32";
     let stack = { privateKey: "", publicKey: "", fingerprint: "" };
     let metal: Host;
     let cloud: Host | undefined;
     const boots: { name: string; createdAt: number; bootAt: number }[] = [];
     const stops: string[] = [];
+    /** What the stand-in had enforced on a server's machine, in order. */
+    const filters: { name: string; inbound: StandInRule[] | null }[] = [];
     const createdAt = new Map<number, number>();
 
     const standIn = new HcloudStandIn({
@@ -94,6 +98,27 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
         },
         onCreate: (server: StandInServer) => {
             createdAt.set(server.id, Date.now());
+        },
+        // The firewalls applied to the server, enforced in its machine's network namespace as Hetzner enforces
+        // them in front of it: inbound traffic no rule allows is dropped, replies to its own connections get in.
+        filter: async (server: StandInServer, inbound: StandInRule[] | null) => {
+            const rules = ["-F INPUT", "-P INPUT ACCEPT"];
+            if (inbound) {
+                rules.push("-A INPUT -i lo -j ACCEPT", "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT");
+                for (const r of inbound) {
+                    const port = r.port && r.port !== "any" ? ` --dport ${r.port.replace("-", ":")}` : "";
+                    const proto = ["tcp", "udp"].includes(r.protocol) ? ` -p ${r.protocol}${port}` : ` -p ${r.protocol}`;
+                    // The test hosts have IPv4 only.
+                    for (const src of r.source_ips.filter(ip => !ip.includes(":"))) {
+                        rules.push(`-A INPUT -s ${src}${proto} -j ACCEPT`);
+                    }
+                }
+                rules.push("-P INPUT DROP");
+            }
+            for (const rule of rules) {
+                execFileSync("ip", ["netns", "exec", `rf-${server.name}`, "iptables", ...rule.split(" ")]);
+            }
+            filters.push({ name: server.name, inbound });
         },
         actionMs: 3000,
         bootDelayMs: 10_000,
@@ -123,6 +148,12 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
             ],
         };
         fs.writeFileSync(file, YAML.stringify(doc));
+    }
+
+    /** Whether a TCP connection from one test host to another's SSH port gets through (3 s). */
+    async function reaches(from: Host, to: Host): Promise<boolean> {
+        const out = await hosts.sh(from, `timeout 3 bash -c '</dev/tcp/${to.address}/22' 2>/dev/null && echo open || echo closed`);
+        return out.trim() === "open";
     }
 
     /** SSH sessions the stack's key opened on a host. */
@@ -158,7 +189,8 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
         await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(e.bin, "pulumi-resource-command")]);
         await pulumi(["plugin", "install", "resource", "hcloud", HCLOUD_VERSION, "--file", provider.bin as string]);
         await pulumi(["stack", "init", "e2e"]);
-        writeConfig(["10.213.0.0/24"]);
+        // Where pulumi (and this test) reach the test hosts from: the bridge's own address, and nothing else.
+        writeConfig([BRIDGE]);
         for (const [key, value] of Object.entries({
             "runner-fleet:sshPrivateKey": stack.privateKey, "runner-fleet:githubRunnerToken": secrets.adminToken,
             "runner-fleet:actuatedLicense": secrets.actuatedLicense, "runner-fleet:actuatedToken": secrets.actuatedToken,
@@ -201,6 +233,9 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
         figure(`boot to ready: server created -> first SSH session of the stack ${((first - boots[0].createdAt) / 1000).toFixed(1)}s (of it, nothing answered for the stand-in's 10 s boot delay, then the test host booted in ${((first - boots[0].bootAt) / 1000).toFixed(1)}s)`);
         expect(first).to.be.greaterThan(boots[0].bootAt);
         expect([...world.runners.keys()].sort()).to.deep.equal(["cloud-1"]);
+        // The firewall holds: SSH from the bridge only; the other test host's connection is dropped.
+        expect(filters.map(f => f.name)).to.include("cloud");
+        expect(await reaches(metal, cloud as Host)).to.equal(false);
         expect((await hosts.sh(cloud as Host, "systemctl is-active runner-fleet-runner@1")).trim()).to.equal("active");
         expect((await hosts.sh(metal, "systemctl is-active actuated")).trim()).to.equal("active");
     });
@@ -233,7 +268,7 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
 
     it("a change of adminCidrs updates the firewall's rules in place: the server, its key and every host step stay", async () => {
         const serverId = standIn.servers()[0].id;
-        writeConfig(["10.213.0.0/24", "198.51.100.0/24"]);
+        writeConfig([BRIDGE, `${metal.address}/32`]);
         const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
         const changed = (preview.steps ?? []).filter((s: { op: string }) => s.op !== "same").map((s: { op: string; urn: string }) => `${s.op} ${s.urn.split("::").pop()}`);
         expect(changed).to.deep.equal(["update fleet-cloud-firewall"]);
@@ -247,8 +282,10 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
         // order, and compares them as a set, so the order is no diff.
         const rules = standIn.firewalls()[0].rules as { source_ips: string[] }[];
         expect(rules.map(r => ({ ...r, source_ips: [...r.source_ips].sort() }))).to.deep.equal([{
-            direction: "in", protocol: "tcp", port: "22", source_ips: ["10.213.0.0/24", "198.51.100.0/24"], destination_ips: [], description: "SSH from admin networks",
+            direction: "in", protocol: "tcp", port: "22", source_ips: [BRIDGE, `${metal.address}/32`].sort(), destination_ips: [], description: "SSH from admin networks",
         }]);
+        // Enforced once its apply_firewall action finished (the provider waited for it): the other host gets in now.
+        expect(await reaches(metal, cloud as Host)).to.equal(true);
         expect([after[0] - before[0], after[1] - before[1]]).to.deep.equal([0, 0]);
     });
 
