@@ -71,8 +71,8 @@ export function plainRunnerSteps(args: RunnerAgentArgs, ctx: AgentContext): Agen
     const watch = ephemeralOf(args) ? undefined : args.registrationWatch ?? new RegistrationWatch(`${name}-registrations`, {
         hosts: [host.name], org: args.org, githubApi: endpoints.githubApi, instances, operatorToken: args.secrets.githubRunnerToken,
     }, { parent, dependsOn: ctx.after });
-    const generation = watch?.generationOf(host.name);
-    const triggers = generation ? [generation] : [];
+    const registrations = watch && { watch, generation: watch.generationOf(host.name), missing: watch.missing.apply(m => m?.[host.name] ?? []) };
+    const triggers = registrations ? [registrations.generation] : [];
     const registration = runnerRegistration(name, {
         host, org: args.org, githubApi: endpoints.githubApi, instances,
         operatorToken: args.secrets.githubRunnerToken, installHash: scriptHash("install-github-runner.sh", env), triggers,
@@ -92,6 +92,6 @@ export function plainRunnerSteps(args: RunnerAgentArgs, ctx: AgentContext): Agen
         stamps: { agent: installed.hash },
         runners: registration.runners,
         registrationToken: registration.token,
-        registrations: watch && generation ? { watch, generation, missing: watch.missing.apply(m => m?.[host.name] ?? []) } : undefined,
+        registrations,
     };
 }

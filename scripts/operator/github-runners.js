@@ -8,9 +8,10 @@
 //                  (names HOST-N with N > INSTANCES)
 //   ACTION=remove  removes every registration of the host (HOST-N) from the
 //                  organization: pulumi destroy and host replacement
-//   ACTION=missing prints, as a JSON list, the names HOST-1..HOST-INSTANCES
-//                  the organization holds no registration for, for each
-//                  host HOST_NAME lists (comma-separated: the registration
+//   ACTION=missing prints, as a JSON object by host, the names
+//                  HOST-1..HOST-INSTANCES the organization holds no
+//                  registration for, of each host HOST_NAME lists
+//                  (comma-separated: the registration
 //                  watch, registration-watch.ts, asks for a fleet's hosts at
 //                  once, so the organization's list is read once)
 //
@@ -202,14 +203,12 @@ async function call(route, params = {}, answerStatus = []) {
 
 /** The registrations among `runners` of a host `of` names: names HOST-N, with their host and N. */
 function ofHosts(runners, of) {
+    const hosts = new Set(of);
     const out = [];
-    for (const h of of) {
-        const re = new RegExp(`^${h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)$`);
-        for (const r of runners) {
-            const m = re.exec(r.name);
-            if (m) {
-                out.push({ id: r.id, name: r.name, host: h, n: Number(m[1]), busy: Boolean(r.busy) });
-            }
+    for (const r of runners) {
+        const m = /^(.+)-(\d+)$/.exec(r.name);
+        if (m && hosts.has(m[1])) {
+            out.push({ id: r.id, name: r.name, host: m[1], n: Number(m[2]), busy: Boolean(r.busy) });
         }
     }
     return out;
@@ -301,11 +300,12 @@ async function main() {
     } else if (action === "missing") {
         const of = host.split(",");
         const held = new Set((await registrations(1, of)).map(r => r.name));
-        const missing = [];
+        const missing = {};
         for (const h of of) {
+            missing[h] = [];
             for (let n = 1; n <= instances; n++) {
                 if (!held.has(`${h}-${n}`)) {
-                    missing.push(`${h}-${n}`);
+                    missing[h].push(`${h}-${n}`);
                 }
             }
         }

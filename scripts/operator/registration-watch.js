@@ -40,7 +40,7 @@ function fail(message) {
     process.exit(1);
 }
 
-/** The names HOST-1..HOST-N of the hosts `of` the organization holds no registration for. */
+/** By host of `of`, the names HOST-1..HOST-N the organization holds no registration for. */
 function missing(s, of) {
     return new Promise((resolve, reject) => {
         const child = execFile(process.execPath, [path.join(__dirname, "github-runners.js")], {
@@ -49,13 +49,13 @@ function missing(s, of) {
                 INSTANCES: String(s.instances), RUNNER_FLEET_TOKEN_STDIN: "1",
             },
         }, (err, out, errOut) => {
-            let names;
+            let byHost;
             try {
-                names = err ? undefined : JSON.parse(String(out));
+                byHost = err ? undefined : JSON.parse(String(out));
             } catch {
-                names = undefined;
+                byHost = undefined;
             }
-            return Array.isArray(names) ? resolve(names) : reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${of.join(", ")} it still holds: ` +
+            return byHost && typeof byHost === "object" && of.every(h => Array.isArray(byHost[h])) ? resolve(byHost) : reject(new Error(`runner-fleet: could not ask GitHub which runners of host ${of.join(", ")} it still holds: ` +
                 `${String(errOut).trim() || (err && err.message) || `an answer that is not JSON: ${String(out).slice(0, 200)}`}`));
         });
         child.stdin.end(s.token || "");
@@ -68,11 +68,11 @@ const SETTINGS = ["org", "githubApi", "instances"];
 async function check(olds, news) {
     const before = olds && olds.generations ? olds.generations : {};
     const known = SETTINGS.every(k => olds && olds[k] === news[k]) ? news.hosts.filter(h => h in before) : [];
-    const names = known.length > 0 ? await missing(news, known) : [];
+    const found = known.length > 0 ? await missing(news, known) : {};
     const generations = {};
     const gone = {};
     for (const h of news.hosts) {
-        const of = names.filter(n => n.startsWith(`${h}-`) && /^\d+$/.test(n.slice(h.length + 1)));
+        const of = found[h] || [];
         generations[h] = (before[h] || 0) + (of.length > 0 ? 1 : 0);
         gone[h] = of.length > 0 ? of : (olds && olds.missing && olds.missing[h]) || [];
     }
