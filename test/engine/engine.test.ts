@@ -19,7 +19,7 @@ import { MIRROR_REGISTRY_RELEASE } from "../../components";
 import { World } from "../host/world";
 import { GithubOrgStandIn } from "../github-org-stand-in";
 import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, sha256File, testhost, waitFor } from "../host/harness";
-import { PulumiCli, copyProjectFiles, engine, engineEnv, fleetStateBytes, hostStateBytes, keySessions, stackKeyIn, testhostKey } from "./harness";
+import { PulumiCli, authorizeStackKey, copyProjectFiles, engine, engineEnv, fleetStateBytes, hostStateBytes, keySessions, stackKeyIn, testhostKey, timedFigure } from "./harness";
 
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
@@ -88,12 +88,7 @@ describe("the fleet under the real Pulumi engine", function () {
     const run = (command: string, args: string[], input = "") => cli.run(command, args, input);
     const pulumi = (args: string[], input?: string, okCodes = [0]) => cli.pulumi(args, input, okCodes);
 
-    async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
-        const t0 = Date.now();
-        const v = await fn();
-        figure(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-        return v;
-    }
+    const timed = <T>(label: string, fn: () => Promise<T>) => timedFigure(figure, label, fn);
 
     /** SSH sessions the stack's key opened on a host. */
     const stackSessions = (host: Host) => keySessions(hosts, host, stackKeyFingerprint);
@@ -168,7 +163,7 @@ describe("the fleet under the real Pulumi engine", function () {
         stackKey = key.privateKey;
         stackKeyFingerprint = key.fingerprint;
         for (const h of [runner, actuated]) {
-            await hosts.sh(h, `mkdir -p /etc/ssh/sshd_config.d; printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/stack_keys\\n' > /etc/ssh/sshd_config.d/stack.conf; printf '%s\\n' '${key.publicKey}' > /etc/ssh/stack_keys; systemctl reload ssh`);
+            await authorizeStackKey(hosts, h, key.publicKey);
         }
 
         // The repository's project files as they are (what a fresh clone has,

@@ -159,3 +159,17 @@ export async function keySessions(hosts: TestHosts, host: Host, fingerprint: str
 export function testhostKey(root: string): string {
     return fs.readFileSync(path.join(root, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
 }
+
+/** Lets a stack's key in as root on a test host besides the suite's own (sshd's AuthorizedKeysFile). */
+export async function authorizeStackKey(hosts: TestHosts, host: Host, publicKey: string): Promise<void> {
+    await hosts.sh(host, `mkdir -p /etc/ssh/sshd_config.d; printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/stack_keys\\n' > /etc/ssh/sshd_config.d/stack.conf; ` +
+        `printf '%s\\n' '${publicKey}' > /etc/ssh/stack_keys; systemctl reload ssh`);
+}
+
+/** Runs `fn` and adds its wall time, labelled, to the figures. */
+export async function timedFigure<T>(figure: (line: string) => void, label: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    const v = await fn();
+    figure(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    return v;
+}

@@ -23,7 +23,7 @@ import * as YAML from "yaml";
 import { World } from "../host/world";
 import { Figures, Host, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost } from "../host/harness";
 import { HcloudStandIn, StandInRule, StandInServer } from "../hcloud-stand-in";
-import { PulumiCli, copyProjectFiles, engine, engineEnv, keySessions, stackKeyIn, testhostKey } from "./harness";
+import { PulumiCli, authorizeStackKey, copyProjectFiles, engine, engineEnv, keySessions, stackKeyIn, testhostKey, timedFigure } from "./harness";
 
 /** The version of @pulumi/hcloud in package.json: the plugin the program asks for. */
 const HCLOUD_VERSION = "1.41.0";
@@ -159,12 +159,7 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
     /** SSH sessions the stack's key opened on a host. */
     const sessions = (h: Host | undefined) => h ? keySessions(hosts, h, stack.fingerprint) : Promise.resolve(0);
 
-    async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
-        const t0 = Date.now();
-        const v = await fn();
-        figure(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-        return v;
-    }
+    const timed = <T>(label: string, fn: () => Promise<T>) => timedFigure(figure, label, fn);
 
     before(async function () {
         const e = engine();
@@ -182,7 +177,7 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
         metal = hosts.boot("metal", 2, "amd64");
         await hosts.waitForSsh(metal);
         stack = stackKeyIn(dir);
-        await hosts.sh(metal, `mkdir -p /etc/ssh/sshd_config.d; printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/stack_keys\\n' > /etc/ssh/sshd_config.d/stack.conf; printf '%s\\n' '${stack.publicKey}' > /etc/ssh/stack_keys; systemctl reload ssh`);
+        await authorizeStackKey(hosts, metal, stack.publicKey);
         copyProjectFiles(project);
         cli.env = engineEnv(e.bin, dir, passphrase);
         await pulumi(["login", cli.env.PULUMI_BACKEND_URL as string]);
