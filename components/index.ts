@@ -9,10 +9,11 @@ export type { RunnerFleetArgs, FleetHost, FleetHostOutput } from "./fleet";
 // Where hosts come from: one file per source, behind one contract.
 export {
     EquinixMetalHost, EQUINIX_OS, HetznerCloudHost, HETZNER_IMAGE, sshOnlyRules, ExistingHost,
-    HostComponent, defineHostSource, hostSourceComponent, sshConnection, waitForSsh,
+    connectMachine, hostOutputRecord, defineHostSource, hostSourceComponent, sshConnection, waitForSsh,
 } from "./hosts";
 export type {
     EquinixMetalHostArgs, HetznerCloudHostArgs, ExistingHostArgs, HostCreation, HostSourceComponent, RunnerHost, SshArgs, ProvisionedMachine,
+    HostComponent, HostOutputs, HostBasics, ConnectionArgs,
 } from "./hosts";
 
 // What runs on a host, given any RunnerHost.
@@ -24,7 +25,7 @@ export {
     GithubOrgWiring, githubOrgProblems, ACTIONS, BuildWorkflow, buildWorkflow, dockerfileOf, fleetRouting, publishCondition, renderWorkflowYaml,
     DEFAULT_WORKFLOW_PATH, fleetVariables, runsOnSnippets, runnerVariable, mirrorVariable,
 } from "./github";
-export type { GithubOrgWiringArgs, RunnerGroupArgs, BuildCache, BuildWorkflowArgs, BuildWorkflowOptions, BuildPlatform, Provenance } from "./github";
+export type { GithubOrgWiringArgs, RunnerGroupArgs, BuildWorkflowArgs, BuildWorkflowOptions, BuildPlatform, Provenance } from "./github";
 
 // The settings: declarations, parsing, rules, the host resolved once, plans and prices, host sources.
 export {
@@ -34,9 +35,13 @@ export {
     labelProblem, FleetConfigError, formatProblems, ARCHES, MIRROR_REGISTRY_RELEASE, catalog, findPlan, hostSource, hostSources, registerHostSource,
 } from "./spec";
 export type {
-    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, GithubSpec, WorkflowSpec, EndpointsSpec, AgentKind, Visibility, SettingMeta,
-    ResolvedFleet, ResolvedHost, Problem, Arch, CatalogEntry, MirrorRegistryRelease, HostSource, RegionField,
+    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, GithubSpec, WorkflowSpec, EndpointsSpec, SettingMeta,
+    ResolvedFleet, ResolvedHost, Problem, CatalogEntry, MirrorRegistryRelease, ReleaseSha256, HostSource, RegionField,
+    RunnerFleetConfig, FleetHostConfig, AgentConfig, MirrorConfig, MirrorReleaseConfig, GithubConfig, WorkflowConfig, EndpointsConfig,
 } from "./spec";
+// The choices, as enums every Pulumi language gets (values and types of the same name).
+export { Arch, AgentKind, Visibility, GithubPlan, BuildCache, HostProvider, WorkflowRunners } from "./spec";
+export { MirrorMode } from "./remote";
 
 // The drift contract, for tools that read a stack's `drift` output.
 export { readDriftTarget } from "./remote";

@@ -1,5 +1,6 @@
 // Writes what is derived from the settings' declarations: the README's
-// config reference and schema/stack-config.schema.json. A test fails when
+// config reference, schema/stack-config.schema.json and RunnerFleet's config
+// interfaces (components/spec/config-types.ts). A test fails when
 // either is out of date; run this after changing a setting.
 //
 //   npm run docs
@@ -7,16 +8,19 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stackFileSchema, withSettingsSection } from "./lib/settings-docs";
+import { configTypesSource } from "./lib/config-types";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const SCHEMA_FILE = path.join(ROOT, "schema", "stack-config.schema.json");
 export const README_FILE = path.join(ROOT, "README.md");
+export const CONFIG_TYPES_FILE = path.join(ROOT, "components", "spec", "config-types.ts");
 
 /** The files as they should be, by path. */
 export function generatedDocs(): Record<string, string> {
     return {
         [README_FILE]: withSettingsSection(fs.readFileSync(README_FILE, "utf8")),
         [SCHEMA_FILE]: `${JSON.stringify(stackFileSchema(), null, 2)}\n`,
+        [CONFIG_TYPES_FILE]: configTypesSource(),
     };
 }
 

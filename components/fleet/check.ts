@@ -12,6 +12,7 @@ import { Problem, Problems, within } from "../spec/problems";
 import { pushesWithOwnLogin, resolveFleet } from "../spec/resolve";
 import { afterFieldProblems, fleetSettingsProblems } from "../spec/rules";
 import { FleetConfigInput, FleetSpec } from "../spec/settings";
+import { RunnerFleetConfig } from "../spec/config-types";
 
 /** Every problem of a parsed fleet spec that its fields' own checks cannot see. `secretsPresent` names the secret keys that are set. */
 export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<string>): Problem[] {
@@ -50,8 +51,8 @@ export function fleetProblems(spec: FleetSpec, secretsPresent: ReadonlySet<strin
 }
 
 /** Parses (unless parsed) and validates a fleet's input: the spec, or every problem at once. */
-export function checkFleet(config: FleetConfigInput | ParsedFleetConfig, secretsPresent: ReadonlySet<string>): { spec?: FleetSpec; problems: Problem[] } {
-    const parsed = config instanceof ParsedFleetConfig ? config : parseFleetConfig(config);
+export function checkFleet(config: RunnerFleetConfig | FleetConfigInput | ParsedFleetConfig, secretsPresent: ReadonlySet<string>): { spec?: FleetSpec; problems: Problem[] } {
+    const parsed = config instanceof ParsedFleetConfig ? config : parseFleetConfig(config as FleetConfigInput);
     const problems = afterFieldProblems(parsed.problems, parsed.spec ? fleetProblems(parsed.spec, secretsPresent) : []);
     return { spec: problems.length === 0 ? parsed.spec : undefined, problems };
 }

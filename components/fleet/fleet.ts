@@ -8,15 +8,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import { RunnerAgent } from "../on-host/agent";
-import { DriftTarget, driftExpectations } from "../remote/drift-contract";
+import { DriftEntry, driftExpectations } from "../remote/drift-contract";
 import { GithubOrgWiring } from "../github/github-org";
 import { RegistrationWatch } from "../on-host/registration-watch";
 import { HostComponent, hostSourceComponent } from "../hosts";
-import { ParsedFleetConfig } from "../spec/parse";
 import { throwIfAny } from "../spec/problems";
 import { RegistryMirror } from "../on-host/registry-mirror";
 import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, runsOnSnippets } from "../github/routing";
-import { DEFAULTS, FleetConfigInput, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
+import { DEFAULTS, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
+import { RunnerFleetConfig } from "../spec/config-types";
 import { ArchRunners, ResolvedFleet, ResolvedHost, mirrorAddressOf, onEnterpriseServer, privateKeySecretOf, resolveFleet, resolveHost } from "../spec/resolve";
 import { fleetWarnings } from "../spec/rules";
 import { checkFleet } from "./check";
@@ -25,16 +25,15 @@ import { BuildWorkflow } from "../github/workflow";
 export interface RunnerFleetArgs {
     /**
      * What the fleet is made of, in the stack config's shape (see the README's
-     * config reference; defaults fill what is left out), or a config the
-     * caller parsed already with parseFleetConfig (the program does).
+     * config reference; defaults fill what is left out).
      */
-    readonly config: FleetConfigInput | ParsedFleetConfig;
+    readonly config: RunnerFleetConfig;
     /**
      * Secret values by config key: `sshPrivateKey` (and any key a host names in
      * `privateKeySecret`), `actuatedLicense`, `actuatedToken`, `dockerHubToken`,
      * `githubRunnerToken`. They are wrapped with pulumi.secret whatever they arrive as.
      */
-    readonly secrets: Readonly<Record<string, pulumi.Input<string> | undefined>>;
+    readonly secrets: { [key: string]: pulumi.Input<string> | undefined };
     /** Token for the GitHub provider the fleet creates (owner: github.org); GITHUB_TOKEN is used when unset. */
     readonly githubToken?: pulumi.Input<string>;
     /** What bad input is called in the error, such as "the config of stack prod". Default `RunnerFleet "<name>"`. */
@@ -43,17 +42,24 @@ export interface RunnerFleetArgs {
 
 /** Per host, what the stack outputs. */
 export interface FleetHostOutput {
+    /** Where SSH reaches the host. */
     readonly address: string;
+    /** The host's CPU architecture. */
     readonly arch: string;
+    /** The host source it comes from. */
     readonly provider: string;
+    /** The agent on the host. */
     readonly agent: string;
-    readonly labels: readonly string[];
-    /** Where jobs on the host reach the Docker Hub mirror, or null without one. */
-    readonly mirror: string | null;
-    readonly monthlyPrice: number | null;
-    readonly currency: string | null;
-    /** What on the host a job could use beyond its own runner, or null: the opt-in that keeps githubRunnerToken there. */
-    readonly exposed: string | null;
+    /** The labels its runners register with. */
+    readonly labels: string[];
+    /** Where jobs on the host reach the Docker Hub mirror; left out without one. */
+    readonly mirror?: string;
+    /** The host's estimated monthly price; left out when the catalog has none and the config gives none. */
+    readonly monthlyPrice?: number;
+    /** The price's currency, beside monthlyPrice. */
+    readonly currency?: string;
+    /** What on the host a job could use beyond its own runner, where something is: the opt-in that keeps githubRunnerToken there. */
+    readonly exposed?: string;
 }
 
 /** One host of the fleet and everything on it. */
@@ -75,24 +81,53 @@ interface Organization {
 
 type Secrets = (key: string) => pulumi.Output<string> | undefined;
 
+/**
+ * What a RunnerFleet keeps besides its outputs, for TypeScript programs (the
+ * getters below). Not fields: the component package's schema lists a
+ * component's fields as its outputs, and these are not values another
+ * language could take.
+ */
+interface FleetParts {
+    spec: FleetSpec;
+    resolved: ResolvedFleet;
+    members: readonly FleetHost[];
+    githubToken?: pulumi.Output<string>;
+    secret: Secrets;
+    githubProvider?: github.Provider;
+    org?: GithubOrgWiring;
+    registrationWatch?: RegistrationWatch;
+    workflow?: BuildWorkflow;
+}
+
+const PARTS = new WeakMap<RunnerFleet, FleetParts>();
+
 export class RunnerFleet extends pulumi.ComponentResource {
     /** Its Pulumi type token. */
     public static readonly TYPE = "runner-fleet:index:RunnerFleet";
 
+    private get parts(): FleetParts {
+        const parts = PARTS.get(this);
+        if (parts === undefined) {
+            throw new Error("runner-fleet: RunnerFleet read before its constructor ran");
+        }
+        return parts;
+    }
     /** The validated spec with defaults applied. */
-    public readonly spec: FleetSpec;
-    public readonly resolved: ResolvedFleet;
+    public get spec(): FleetSpec { return this.parts.spec; }
+    /** The hosts resolved once: arch, plan, KVM, agent, labels, price. */
+    public get resolved(): ResolvedFleet { return this.parts.resolved; }
     /** Per host: as declared, as resolved, its host component, agent and mirror. */
-    public readonly members: readonly FleetHost[];
-    private readonly githubToken?: pulumi.Output<string>;
+    public get members(): readonly FleetHost[] { return this.parts.members; }
+    private get githubToken(): pulumi.Output<string> | undefined { return this.parts.githubToken; }
     /** A secret value by config key, wrapped with pulumi.secret. */
-    private readonly secret: Secrets;
+    private get secret(): Secrets { return this.parts.secret; }
     /** The GitHub provider for the organization (unless github.manage is false). */
-    public readonly githubProvider?: github.Provider;
-    public readonly org?: GithubOrgWiring;
+    public get githubProvider(): github.Provider | undefined { return this.parts.githubProvider; }
+    public get org(): GithubOrgWiring | undefined { return this.parts.org; }
     /** The registration watch of every plain host with kept registrations: one question to GitHub per preview and up for them all. */
-    public readonly registrationWatch?: RegistrationWatch;
-    public readonly workflow?: BuildWorkflow;
+    public get registrationWatch(): RegistrationWatch | undefined { return this.parts.registrationWatch; }
+    public get workflow(): BuildWorkflow | undefined { return this.parts.workflow; }
+
     /** Per host: address, arch, provider, agent, labels, mirror, price. */
     public readonly hosts: pulumi.Output<Record<string, FleetHostOutput>>;
     /** Per arch, what runs-on names for each kind of host the arch has (actuated microVMs, plain runners), and the preferred kind. */
@@ -104,21 +139,21 @@ export class RunnerFleet extends pulumi.ComponentResource {
     /** The rendered build workflow, when the fleet has one. */
     public readonly workflowYaml: pulumi.Output<string | undefined>;
     /** Per host, what the drift check reaches and compares. */
-    public readonly drift: pulumi.Output<Record<string, DriftTarget>>;
+    public readonly drift: pulumi.Output<Record<string, DriftEntry>>;
 
     constructor(name: string, args: RunnerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const present = new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined));
         const { spec, problems } = checkFleet(args.config, present);
         throwIfAny(problems, args.errorContext ?? `RunnerFleet "${name}"`);
         super(RunnerFleet.TYPE, name, {}, opts);
-        this.spec = spec as FleetSpec;
-        this.resolved = resolveFleet(this.spec);
+        const parts: FleetParts = { spec: spec as FleetSpec, resolved: resolveFleet(spec as FleetSpec), members: [], secret: () => undefined };
+        PARTS.set(this, parts);
         for (const warning of fleetWarnings(this.spec)) {
             pulumi.log.warn(warning, this);
         }
         // One secret Output per key for the whole fleet, however many hosts take it.
         const secrets = new Map<string, pulumi.Output<string>>();
-        this.secret = key => {
+        parts.secret = key => {
             const value = args.secrets[key];
             if (value === undefined) {
                 return undefined;
@@ -127,14 +162,14 @@ export class RunnerFleet extends pulumi.ComponentResource {
             secrets.set(key, known);
             return known;
         };
-        this.githubToken = args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken);
+        parts.githubToken = args.githubToken === undefined ? undefined : pulumi.secret(args.githubToken);
 
         const org = this.organization(name, args.githubToken);
-        this.githubProvider = org.provider;
-        this.org = org.wiring;
-        this.registrationWatch = this.watch(name, org);
-        this.members = this.spec.hosts.map(host => this.member(name, host, org));
-        this.workflow = this.buildWorkflow(name);
+        parts.githubProvider = org.provider;
+        parts.org = org.wiring;
+        parts.registrationWatch = this.watch(name, org);
+        parts.members = this.spec.hosts.map(host => this.member(name, host, org));
+        parts.workflow = this.buildWorkflow(name);
 
         // Each host's address and host key, gathered once for both outputs.
         const reached = pulumi.all(this.members.map(m => [m.host.publicIp, m.host.hostKey] as const));
@@ -188,8 +223,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
                 allowPublicRepositories: spec.github.allowPublicRepositories,
                 workflows: spec.github.workflows,
             } : undefined,
-            provider,
-        }, { parent: this });
+        }, { parent: this, providers: [provider] });
         return { provider, wiring };
     }
 
@@ -235,7 +269,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
         const fleet = this.spec;
         const runner = s.agent === "github-runner";
         return new RunnerAgent(childName, {
-            host, kind: s.agent, labels: s.labels, org: fleet.github.org, runnerGroup: fleet.github.runnerGroup,
+            host, kind: s.agent, labels: [...s.labels], org: fleet.github.org, runnerGroup: fleet.github.runnerGroup,
             instances: fleet.agent.instances, ephemeral: fleet.agent.ephemeral, runnerVersion: fleet.agent.runnerVersion,
             installDocker: fleet.agent.installDocker,
             vmDevice: declared.vmDevice, vmDiskSize: fleet.agent.vmDiskSize,
@@ -251,7 +285,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             endpoints: fleet.endpoints,
             // A runner registers into the group, so the group must exist first.
             after: runner && org.wiring?.runnerGroup ? [org.wiring.runnerGroup] : [],
-            registrationWatch: runner ? this.registrationWatch : undefined,
+            registrationGeneration: runner ? this.registrationWatch?.generationOf(host.name) : undefined,
         }, { parent: host });
     }
 
@@ -282,27 +316,27 @@ export class RunnerFleet extends pulumi.ComponentResource {
             return undefined;
         }
         return new BuildWorkflow(`${name}-workflow`, {
-            ...w, org: this.spec.github.org, platforms: buildPlatforms(this.spec, this.resolved), provider: this.githubProvider,
+            ...w, org: this.spec.github.org, platforms: buildPlatforms(this.spec, this.resolved),
             hostedRunners: !onEnterpriseServer(this.spec),
-        }, { parent: this });
+        }, { parent: this, providers: this.githubProvider ? [this.githubProvider] : [] });
     }
 
     private hostOutputs(reached: pulumi.Output<(readonly [string, string | undefined])[]>): pulumi.Output<Record<string, FleetHostOutput>> {
         return reached.apply(all => Object.fromEntries(this.members.map((m, i): [string, FleetHostOutput] => {
             const s = m.resolved;
             return [s.name, {
-                address: all[i][0], arch: s.arch, provider: s.provider, agent: s.agent, labels: s.labels,
-                mirror: mirrorAddressOf(this.spec, s.agent) ?? null,
-                monthlyPrice: s.monthlyPrice ?? null, currency: s.currency ?? null,
+                address: all[i][0], arch: s.arch, provider: s.provider, agent: s.agent, labels: [...s.labels],
+                mirror: mirrorAddressOf(this.spec, s.agent),
+                monthlyPrice: s.monthlyPrice, currency: s.currency,
                 exposed: s.agent === "github-runner" && this.spec.agent.ephemeral
                     ? "keeps githubRunnerToken (agent.ephemeral), which can register the organization's runners: anything that becomes root here can use it"
-                    : null,
+                    : undefined,
             }];
         })));
     }
 
-    private driftOutputs(reached: pulumi.Output<(readonly [string, string | undefined])[]>): pulumi.Output<Record<string, DriftTarget>> {
-        return reached.apply(all => Object.fromEntries(this.members.map((m, i): [string, DriftTarget] => {
+    private driftOutputs(reached: pulumi.Output<(readonly [string, string | undefined])[]>): pulumi.Output<Record<string, DriftEntry>> {
+        return reached.apply(all => Object.fromEntries(this.members.map((m, i): [string, DriftEntry] => {
             const { host, agent, mirror } = m;
             const [address, hostKey] = all[i];
             const stamps: Record<string, string> = { ...agent.stamps };
@@ -310,12 +344,12 @@ export class RunnerFleet extends pulumi.ComponentResource {
                 stamps.mirror = mirror.settingsHash;
             }
             return [host.name, {
-                address, user: host.sshUser, port: host.sshPort, hostKey: hostKey ?? null,
+                address, user: host.sshUser, port: host.sshPort, hostKey,
                 privateKeySecret: privateKeySecretOf(m.declared),
                 agent: agent.kind,
-                instances: agent.kind === "github-runner" ? this.spec.agent.instances : null,
-                mirrorMode: mirror?.mode ?? null,
-                mirrorBind: mirror?.address ?? null,
+                instances: agent.kind === "github-runner" ? this.spec.agent.instances : undefined,
+                mirrorMode: mirror?.mode,
+                mirrorBind: mirror?.address,
                 expect: driftExpectations(["ready.sh", ...agent.scripts, ...(mirror ? ["configure-mirror.sh"] : [])], stamps),
             }];
         })));

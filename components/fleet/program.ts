@@ -4,7 +4,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RunnerFleet } from "./fleet";
 import { ParsedFleetConfig, parseFleetConfig } from "../spec/parse";
-import { Problem, nearest } from "../spec/problems";
+import { Problem, nearest, throwIfAny } from "../spec/problems";
+import { checkFleet } from "./check";
+import { RunnerFleetConfig } from "../spec/config-types";
 import { privateKeySecretOf } from "../spec/resolve";
 import { SECRET_KEYS, isTextSetting, settingKeys } from "../spec/settings";
 
@@ -48,7 +50,7 @@ function configIsSecret(fullKey: string): boolean {
  * Secrets are read with requireSecret only. Registers nothing; RunnerFleet
  * validates the rest, once.
  */
-export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { parsed: ParsedFleetConfig; secrets: Record<string, pulumi.Output<string>> } {
+export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { parsed: ParsedFleetConfig; raw: RunnerFleetConfig; secrets: Record<string, pulumi.Output<string>> } {
     const prefix = `${config.name}:`;
     const values = new Map<string, string>();
     for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
@@ -86,15 +88,20 @@ export function loadFleetConfig(config: pulumi.Config = new pulumi.Config()): { 
             });
         }
     }
-    return { parsed: parsed.withProblems(problems), secrets };
+    return { parsed: parsed.withProblems(problems), raw: raw as RunnerFleetConfig, secrets };
 }
 
 export function fleetProgram() {
-    const { parsed, secrets } = loadFleetConfig();
+    const { parsed, raw, secrets } = loadFleetConfig();
+    const errorContext = `the config of stack ${pulumi.getStack()}`;
+    if (parsed.problems.length > 0) {
+        // The stack config's own problems (unknown keys, secrets in plain text) first, then the fleet's: all at once.
+        throwIfAny(checkFleet(parsed, new Set(Object.keys(secrets))).problems, errorContext);
+    }
     const fleet = new RunnerFleet(FLEET_RESOURCE_NAME, {
-        config: parsed,
+        config: raw,
         secrets,
-        errorContext: `the config of stack ${pulumi.getStack()}`,
+        errorContext,
         githubToken: new pulumi.Config("github").getSecret("token"),
     });
     // Only outputs with a value: the engine warns about every undefined one.

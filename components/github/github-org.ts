@@ -7,17 +7,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import { Problem, throwIfAny } from "../spec/problems";
-import { DEFAULTS, Plan, VISIBILITIES, Visibility, lineProblem, repositoryNameProblem, workflowRefProblem } from "../spec/settings";
+import { DEFAULTS, GithubPlan, VISIBILITIES, Visibility, lineProblem, repositoryNameProblem, workflowRefProblem } from "../spec/settings";
 
 export interface RunnerGroupArgs {
+    /** The runner group's name. */
     readonly name: string;
     /** Let public repositories use the group's runners. Default false: a fork's pull request could otherwise run code on the hosts. */
     readonly allowPublicRepositories?: boolean;
     /** Only these workflows may use the runners, as `owner/repo/.github/workflows/file.yml@ref`: GitHub Enterprise only. */
-    readonly workflows?: readonly string[];
+    readonly workflows?: string[];
 }
 
 export interface GithubOrgWiringArgs {
+    /** The GitHub organization. */
     readonly org: string;
     /**
      * Which repositories see the secrets, the variables and the runner group. Default `private` (private
@@ -26,16 +28,15 @@ export interface GithubOrgWiringArgs {
      */
     readonly visibility?: Visibility;
     /** The organization's plan. Default `team`. */
-    readonly plan?: Plan;
+    readonly plan?: GithubPlan;
     /** With visibility `selected`: repository names in the organization. */
-    readonly repositories?: readonly string[];
+    readonly repositories?: string[];
     /** Organization secrets by name; values are kept secret. */
     readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Organization variables by name (not secret). */
     readonly variables?: Readonly<Record<string, pulumi.Input<string>>>;
     /** The runner group for github-runner hosts; none when the fleet has none. */
     readonly runnerGroup?: RunnerGroupArgs;
-    readonly provider?: github.Provider;
 }
 
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -106,8 +107,11 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
     /** Its Pulumi type token. */
     public static readonly TYPE = "runner-fleet:index:GithubOrgWiring";
 
-    public readonly secrets: readonly github.ActionsOrganizationSecret[];
-    public readonly variables: readonly github.ActionsOrganizationVariable[];
+    /** The organization secrets it manages. */
+    public readonly secrets: github.ActionsOrganizationSecret[];
+    /** The organization variables it manages. */
+    public readonly variables: github.ActionsOrganizationVariable[];
+    /** The runner group github-runner hosts register into, when there is one. */
     public readonly runnerGroup?: github.ActionsRunnerGroup;
     /** Repository ids for visibility `selected`, in the order named. */
     public readonly repositoryIds: pulumi.Output<number[]>;
@@ -117,8 +121,9 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
         super(GithubOrgWiring.TYPE, name, {}, opts);
         const visibility = args.visibility ?? DEFAULTS.visibility;
         const selected = visibility === "selected";
-        const invokeOpts = { parent: this, provider: args.provider };
-        const childOpts = { parent: this, provider: args.provider };
+        // The GitHub provider is the component's (its `providers` option), which its children and reads inherit.
+        const invokeOpts = { parent: this };
+        const childOpts = { parent: this };
         this.repositoryIds = selected
             ? pulumi.all((args.repositories ?? []).map((r, i) => orgRepository(args.org, r, `github.repositories[${i}]`, invokeOpts).repoId))
             : pulumi.output([]);

@@ -104,10 +104,13 @@ export function buildPlatforms(spec: FleetSpec, summary: ResolvedFleet): BuildPl
 
 /** Per arch, the runs-on labels of the preferred kind, whether they give a fresh microVM, and ready-to-paste lines. */
 export interface RunsOn {
-    readonly labels: readonly string[];
+    /** The labels a job names in runs-on. */
+    readonly labels: string[];
+    /** The kind of host those labels land on. */
     readonly kind: AgentKind;
     /** A fresh actuated microVM per job (true), or a shared plain runner host (false). */
     readonly isolated: boolean;
+    /** A ready-to-paste runs-on line. */
     readonly plain: string;
     /**
      * runs-on with routing: the fleet for the organization's own work, GitHub's hosted runners for runs that

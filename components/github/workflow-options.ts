@@ -6,13 +6,14 @@ import { Arch } from "../spec/catalog";
 import { labelProblem } from "../spec/labels";
 import { Problem } from "../spec/problems";
 import {
-    branchProblem, commitMessageProblem, imageNameProblem, imageTagProblem, repoPathProblem, repositoryNameProblem, workflowPathProblem,
+    BuildCache, branchProblem, commitMessageProblem, imageNameProblem, imageTagProblem, repoPathProblem, repositoryNameProblem, workflowPathProblem,
 } from "../spec/settings";
 
 export interface BuildPlatform {
+    /** The arch this platform builds. */
     readonly arch: Arch;
     /** The fleet's labels for this arch: what runs-on names. */
-    readonly labels: readonly string[];
+    readonly labels: string[];
     /** The arch's runners are actuated microVMs. */
     readonly actuated: boolean;
     /** github-runner hosts: the mirror address, when BuildKit's container can reach it (not loopback). */
@@ -21,27 +22,32 @@ export interface BuildPlatform {
 
 /** Provenance attestations: none, or build-push-action's mode=min / mode=max. */
 export type Provenance = false | "min" | "max";
-/** Where the per-arch builds keep BuildKit's cache: GitHub's cache service, the image's registry, or nowhere. */
-export type BuildCache = "gha" | "registry" | "none";
+export { BuildCache } from "../spec/settings";
 
 export interface BuildWorkflowOptions {
     /** The organization that owns the fleet: runs anywhere else fall back to hosted runners and never publish. */
     readonly org: string;
     /** The image, such as docker.io/my-org/app or ghcr.io/my-org/app. Per-arch images and the manifest list share this path. */
     readonly image: string;
-    readonly platforms: readonly BuildPlatform[];
+    /** One per arch to build: its runners' labels, kind and mirror (RunnerFleet fills them from its hosts). */
+    readonly platforms: BuildPlatform[];
     /** Workflow name. Default "multi-arch image". */
     readonly name?: string;
     /** Branches whose pushes build and publish. Default [main]. */
-    readonly branches?: readonly string[];
+    readonly branches?: string[];
     /** Build context. Default ".". */
     readonly context?: string;
     /** The Dockerfile, from the repository's root (build-push-action's `file`). Default `<context>/Dockerfile`. */
     readonly dockerfile?: string;
     /** Tags of the manifest list. Default the branch name and the commit SHA (docker/metadata-action). */
-    readonly tags?: readonly string[];
-    /** Provenance attestations. Default false; see the comment in the rendered file. `true` is `min`. */
-    readonly provenance?: Provenance | true;
+    readonly tags?: string[];
+    /**
+     * Provenance attestations: `false` (default), `min` or `max` (build-push-action's mode); `true` is `min`.
+     * See the comment in the rendered file. A boolean or a mode, which a component schema has no type for:
+     * typed any, and checked with the other args before anything is created.
+     */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly provenance?: any;
     /** BuildKit's cache between runs. Default gha. */
     readonly cache?: BuildCache;
     /**
@@ -96,6 +102,6 @@ export function dockerfileOf(o: Pick<BuildWorkflowOptions, "context" | "dockerfi
 }
 
 /** Provenance as build-push-action takes it. */
-export function provenanceInput(p: BuildWorkflowOptions["provenance"]): string | false {
+export function provenanceInput(p: Provenance | true | undefined): string | false {
     return p === undefined || p === false ? false : `mode=${p === true ? "min" : p}`;
 }

@@ -12,11 +12,12 @@ import { renderWorkflowYaml } from "./workflow-yaml";
 
 export interface BuildWorkflowArgs extends BuildWorkflowOptions {
     /** Repositories (names in the org) to commit the workflow into; none: render only. */
-    readonly repositories?: readonly string[];
+    readonly repositories?: string[];
     /** Branch to commit to. Default the repository's default branch. */
     readonly branch?: string;
     /** Path of the file. Default .github/workflows/multi-arch-image.yml. */
     readonly path?: string;
+    /** The commit message. Default "Build the image natively per arch on runner-fleet". */
     readonly commitMessage?: string;
     /**
      * Propose the file in a pull request (from the branch `runner-fleet/<file name>`) instead of committing
@@ -30,11 +31,11 @@ export interface BuildWorkflowArgs extends BuildWorkflowOptions {
      * A pull request never needs it: it proposes the change for review.
      */
     readonly overwriteExisting?: boolean;
-    readonly provider?: github.Provider;
 }
 
 /** Where the workflow went in one repository. */
 export interface WorkflowCommit {
+    /** The repository, in the organization. */
     readonly repository: string;
     /** The branch the workflow is for (the repository's default branch unless `branch` is set). */
     readonly branch: string;
@@ -68,8 +69,8 @@ export class BuildWorkflow extends pulumi.ComponentResource {
 
     /** The rendered workflow. */
     public readonly yaml: string;
-    /** Per repository named: where the workflow went. */
-    public readonly commits: readonly pulumi.Output<WorkflowCommit>[];
+    /** Per repository named, in their order: where the workflow went. */
+    public readonly commits: pulumi.Output<WorkflowCommit[]>;
 
     constructor(name: string, args: BuildWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfAny(workflowProblems(args), `BuildWorkflow "${name}"`);
@@ -77,12 +78,13 @@ export class BuildWorkflow extends pulumi.ComponentResource {
         this.yaml = renderWorkflowYaml(args);
         const file = args.path ?? DEFAULT_WORKFLOW_PATH;
         const message = args.commitMessage ?? "Build the image natively per arch on runner-fleet";
-        const invokeOpts = { parent: this, provider: args.provider };
+        // The GitHub provider is the component's (its `providers` option), which its children and reads inherit.
+        const invokeOpts = { parent: this };
         // What the fleet wrote into a repository stays there on destroy, or when a commit turns into a pull
         // request: the repository's history is its owners', and a delete is one more commit (refused on a
         // protected branch). README, "The build workflow".
-        const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, retainOnDelete: true };
-        this.commits = (args.repositories ?? []).map((repo, i) => {
+        const childOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: true };
+        this.commits = pulumi.all((args.repositories ?? []).map((repo, i) => {
             const setting = `workflow.repositories[${i}]`;
             const found = orgRepository(args.org, repo, setting, invokeOpts);
             const protectedBranches = github.getRepositoryBranchesOutput({ repository: found.name, onlyProtectedBranches: true }, invokeOpts);
@@ -133,7 +135,7 @@ export class BuildWorkflow extends pulumi.ComponentResource {
                 }, { ...childOpts, dependsOn: [proposed] });
                 return pr.number.apply(n => ({ repository: r.name, branch, viaPullRequest: true, pullRequest: n }));
             });
-        });
+        }));
         this.registerOutputs({ yaml: this.yaml, commits: this.commits });
     }
 }

@@ -6,6 +6,7 @@
 // project setting) and the component. @pulumi/equinix-metal is used here only.
 
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import * as metal from "@pulumi/equinix-metal";
 import { z } from "zod";
 import { Arch, CatalogEntry, HOURS_PER_MONTH, round2 } from "../spec/catalog";
@@ -13,7 +14,7 @@ import { throwIfAny } from "../spec/problems";
 import { hostFacts } from "../spec/resolve";
 import { hostArgsProblems } from "../spec/rules";
 import { LINE_FIX_TAIL, checked, lineProblem, matches, setting, uuidProblem } from "../spec/settings";
-import { HostComponent, SshArgs, defineHostSource } from "./host";
+import { ConnectionArgs, HostOutputs, SshArgs, connectMachine, defineHostSource, hostOutputRecord } from "./host";
 
 /** The OS actuated certifies. */
 export const EQUINIX_OS = "ubuntu_22_04";
@@ -97,11 +98,43 @@ export interface EquinixMetalHostArgs extends SshArgs {
     /** Deploy onto this hardware reservation. */
     readonly hardwareReservationId?: pulumi.Input<string>;
     /** Extra device tags; `runner-fleet` and the arch are always set. */
-    readonly tags?: readonly string[];
+    readonly tags?: string[];
 }
 
-export class EquinixMetalHost extends HostComponent {
-    public readonly device: metal.Device;
+const DEVICES = new WeakMap<EquinixMetalHost, metal.Device>();
+
+/** An Equinix Metal bare-metal server (Ampere Altra or x86) with the fleet's project SSH key. */
+export class EquinixMetalHost extends pulumi.ComponentResource implements HostOutputs {
+    /** The host's name in the fleet and its hostname. */
+    declare public readonly name: string;
+    /** The machine's CPU architecture. */
+    declare public readonly arch: Arch;
+    /** Whether /dev/kvm is available. */
+    declare public readonly kvm: boolean;
+    /** Where SSH reaches the host. */
+    declare public readonly publicIp: pulumi.Output<string>;
+    /** How to reach the host over SSH. Secret: it carries the private key. */
+    declare public readonly connection: pulumi.Output<ConnectionArgs>;
+    /** The step everything on the host follows. */
+    declare public readonly ready: command.remote.Command;
+    /** Changes when the machine is replaced. */
+    declare public readonly hostId: pulumi.Output<string>;
+    /** The host's SSH public key: the pinned one, or the one the ready step saw. */
+    declare public readonly hostKey: pulumi.Output<string | undefined>;
+    /** SSH login user. */
+    declare public readonly sshUser: string;
+    /** SSH port. */
+    declare public readonly sshPort: number;
+    /** The host source: `equinix-metal`. */
+    declare public readonly provider: string;
+    /** The Metal plan. */
+    declare public readonly plan?: string;
+    /** The device's id. */
+    public readonly deviceId: pulumi.Output<string>;
+    /** The device (TypeScript; other languages get deviceId: @pulumi/equinix-metal names no package in its schema). */
+    public get device(): metal.Device {
+        return DEVICES.get(this) as metal.Device;
+    }
 
     constructor(name: string, args: EquinixMetalHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
@@ -110,7 +143,7 @@ export class EquinixMetalHost extends HostComponent {
         }), `EquinixMetalHost "${hostname}"`);
         const facts = hostFacts({ name: hostname, provider: ID, arch: args.arch, plan: args.plan }, "actuated");
         const [chosen, arch] = [facts.plan as string, facts.arch as Arch];
-        super(equinixMetal.typeToken, name, { hostname, arch, kvm: facts.kvm, ssh: args, provider: ID, plan: chosen }, opts);
+        super(equinixMetal.typeToken, name, {}, opts);
         const key = new metal.ProjectSshKey(`${name}-ssh-key`, {
             projectId: args.projectId,
             name: `runner-fleet-${hostname}`,
@@ -118,7 +151,7 @@ export class EquinixMetalHost extends HostComponent {
         }, { parent: this });
         // No user data: changing it replaces a bare-metal server, and the agent
         // is installed over SSH where it can be updated in place.
-        this.device = new metal.Device(`${name}-device`, {
+        const device = new metal.Device(`${name}-device`, {
             hostname,
             projectId: args.projectId,
             metro: args.metro,
@@ -129,6 +162,11 @@ export class EquinixMetalHost extends HostComponent {
             projectSshKeyIds: [key.id],
             tags: ["runner-fleet", `arch:${arch}`, ...(args.tags ?? [])],
         }, { parent: this });
-        this.connect({ address: this.device.accessPublicIpv4, hostId: this.device.id, after: [this.device], outputs: { deviceId: this.device.id } });
+        const host = connectMachine(this, name, { hostname, arch, kvm: facts.kvm, ssh: args, provider: ID, plan: chosen },
+            { address: device.accessPublicIpv4, hostId: device.id, after: [device] });
+        DEVICES.set(this, device);
+        this.deviceId = device.id;
+        Object.assign(this, host);
+        this.registerOutputs(hostOutputRecord(host, { deviceId: this.deviceId }));
     }
 }

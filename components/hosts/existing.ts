@@ -5,6 +5,7 @@
 // component. No cloud provider is involved.
 
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import { z } from "zod";
 import { hostAddressProblem } from "../spec/addresses";
 import { Arch, CatalogEntry } from "../spec/catalog";
@@ -12,7 +13,7 @@ import { throwIfAny } from "../spec/problems";
 import { hostFacts } from "../spec/resolve";
 import { hostArgsProblems } from "../spec/rules";
 import { checked, matches, setting, sshPublicKeyProblem } from "../spec/settings";
-import { HostComponent, SshArgs, defineHostSource } from "./host";
+import { ConnectionArgs, HostOutputs, SshArgs, connectMachine, defineHostSource, hostOutputRecord } from "./host";
 
 const ID = "existing";
 
@@ -80,7 +81,33 @@ export interface ExistingHostArgs extends SshArgs {
     readonly model?: string;
 }
 
-export class ExistingHost extends HostComponent {
+/** A machine already running and reachable over SSH (Hetzner Robot, on premises): connected, checked and made ready for an agent. */
+export class ExistingHost extends pulumi.ComponentResource implements HostOutputs {
+    /** The host's name in the fleet and its hostname. */
+    declare public readonly name: string;
+    /** The machine's CPU architecture. */
+    declare public readonly arch: Arch;
+    /** Whether /dev/kvm is available. */
+    declare public readonly kvm: boolean;
+    /** Where SSH reaches the host. */
+    declare public readonly publicIp: pulumi.Output<string>;
+    /** How to reach the host over SSH. Secret: it carries the private key. */
+    declare public readonly connection: pulumi.Output<ConnectionArgs>;
+    /** The step everything on the host follows. */
+    declare public readonly ready: command.remote.Command;
+    /** Changes when the machine is replaced. */
+    declare public readonly hostId: pulumi.Output<string>;
+    /** The host's SSH public key: the pinned one, or the one the ready step saw. */
+    declare public readonly hostKey: pulumi.Output<string | undefined>;
+    /** SSH login user. */
+    declare public readonly sshUser: string;
+    /** SSH port. */
+    declare public readonly sshPort: number;
+    /** The host source: `existing`. */
+    declare public readonly provider: string;
+    /** The catalog model, when known. */
+    declare public readonly plan?: string;
+
     constructor(name: string, args: ExistingHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
         throwIfAny(hostArgsProblems({
@@ -90,7 +117,10 @@ export class ExistingHost extends HostComponent {
         }), `ExistingHost "${hostname}"`);
         const facts = hostFacts({ name: hostname, provider: ID, arch: args.arch, plan: args.model, kvm: args.kvm }, "github-runner");
         // The plan is the cost estimate's key: a model the catalog does not know has none.
-        super(existing.typeToken, name, { hostname, arch: facts.arch as Arch, kvm: facts.kvm, ssh: args, provider: ID, plan: facts.entry?.plan }, opts);
-        this.connect({ address: args.address, hostId: `existing:${args.address}` });
+        super(existing.typeToken, name, {}, opts);
+        const host = connectMachine(this, name, { hostname, arch: facts.arch as Arch, kvm: facts.kvm, ssh: args, provider: ID, plan: facts.entry?.plan },
+            { address: args.address, hostId: `existing:${args.address}` });
+        Object.assign(this, host);
+        this.registerOutputs(hostOutputRecord(host));
     }
 }

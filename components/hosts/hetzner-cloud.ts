@@ -7,6 +7,7 @@
 // component. @pulumi/hcloud is used here only.
 
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import { z } from "zod";
 import { cidrProblem, opensToEveryone } from "../spec/addresses";
@@ -15,7 +16,7 @@ import { Problem, throwIfAny } from "../spec/problems";
 import { hostFacts } from "../spec/resolve";
 import { hostArgsProblems } from "../spec/rules";
 import { checked, matches, setting } from "../spec/settings";
-import { HostComponent, SshArgs, defineHostSource } from "./host";
+import { ConnectionArgs, HostOutputs, SshArgs, connectMachine, defineHostSource, hostOutputRecord } from "./host";
 
 /** The image: Ubuntu 22.04, the release actuated certifies, so both agents share one OS. */
 export const HETZNER_IMAGE = "ubuntu-22.04";
@@ -109,13 +110,40 @@ export interface HetznerCloudHostArgs extends SshArgs {
     /** Public half of `privateKey`, installed on the server. */
     readonly sshPublicKey: pulumi.Input<string>;
     /** Networks (CIDR) allowed to reach SSH. Nothing else is let in. */
-    readonly adminCidrs: readonly string[];
+    readonly adminCidrs: string[];
     /** Extra server labels. */
-    readonly labels?: Readonly<Record<string, string>>;
+    readonly labels?: { [key: string]: string };
 }
 
-export class HetznerCloudHost extends HostComponent {
+/** A Hetzner Cloud server (CAX Ampere Altra or x86), its SSH key and a firewall that lets SSH in from the admin networks only. */
+export class HetznerCloudHost extends pulumi.ComponentResource implements HostOutputs {
+    /** The host's name in the fleet and its hostname. */
+    declare public readonly name: string;
+    /** The machine's CPU architecture. */
+    declare public readonly arch: Arch;
+    /** Whether /dev/kvm is available. */
+    declare public readonly kvm: boolean;
+    /** Where SSH reaches the host. */
+    declare public readonly publicIp: pulumi.Output<string>;
+    /** How to reach the host over SSH. Secret: it carries the private key. */
+    declare public readonly connection: pulumi.Output<ConnectionArgs>;
+    /** The step everything on the host follows. */
+    declare public readonly ready: command.remote.Command;
+    /** Changes when the machine is replaced. */
+    declare public readonly hostId: pulumi.Output<string>;
+    /** The host's SSH public key: the pinned one, or the one the ready step saw. */
+    declare public readonly hostKey: pulumi.Output<string | undefined>;
+    /** SSH login user. */
+    declare public readonly sshUser: string;
+    /** SSH port. */
+    declare public readonly sshPort: number;
+    /** The host source: `hetzner-cloud`. */
+    declare public readonly provider: string;
+    /** The server type. */
+    declare public readonly plan?: string;
+    /** The server. */
     public readonly server: hcloud.Server;
+    /** The firewall applied to it. */
     public readonly firewall: hcloud.Firewall;
 
     constructor(name: string, args: HetznerCloudHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -127,7 +155,7 @@ export class HetznerCloudHost extends HostComponent {
         const facts = hostFacts({ name: hostname, provider: ID, arch: args.arch, plan: args.serverType }, "github-runner");
         const [serverType, arch] = [facts.plan as string, facts.arch as Arch];
         const labels = { "runner-fleet": hostname, arch, ...(args.labels ?? {}) };
-        super(hetznerCloud.typeToken, name, { hostname, arch, kvm: facts.kvm, ssh: args, provider: ID, plan: serverType }, opts);
+        super(hetznerCloud.typeToken, name, {}, opts);
         const parent = { parent: this };
         const key = new hcloud.SshKey(`${name}-ssh-key`, {
             name: `runner-fleet-${hostname}`,
@@ -152,7 +180,10 @@ export class HetznerCloudHost extends HostComponent {
             publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
             labels,
         }, parent);
-        this.connect({ address: this.server.ipv4Address, hostId: this.server.id, after: [this.server], outputs: { serverId: this.server.id } });
+        const host = connectMachine(this, name, { hostname, arch, kvm: facts.kvm, ssh: args, provider: ID, plan: serverType },
+            { address: this.server.ipv4Address, hostId: this.server.id, after: [this.server] });
+        Object.assign(this, host);
+        this.registerOutputs(hostOutputRecord(host, { serverId: this.server.id }));
     }
 }
 

@@ -9,28 +9,56 @@ import { ResolvedHost } from "../spec/resolve";
 import { DEFAULTS, FleetSpec, HostSpec } from "../spec/settings";
 import { HOST_SCRIPT_STAGE, hostScriptFolder, renderReadyCommand, renderReadyDelete } from "../remote/remote-script";
 
-type ConnectionArgs = command.types.input.remote.ConnectionArgs;
+/** How to reach a host over SSH, as @pulumi/command's remote commands take it. */
+export type ConnectionArgs = command.types.input.remote.ConnectionArgs;
 
-/** A machine that can take a runner agent, wherever it came from. */
+/**
+ * A machine that can take a runner agent, wherever it came from: what the
+ * agent and the mirror need of a host. Every host component's outputs carry
+ * these fields under the same names, so a program in any language passes a
+ * host's outputs on as they are.
+ */
 export interface RunnerHost {
-    /** The host's name in the fleet. */
+    /** The host's name in the fleet and its hostname: the runners' names start with it. */
     readonly name: string;
+    /** The machine's CPU architecture, checked against `uname -m` by the ready step. */
     readonly arch: Arch;
     /** Whether the host can run microVMs: actuated needs /dev/kvm. */
     readonly kvm: boolean;
-    readonly publicIp: pulumi.Output<string>;
+    /** Where SSH reaches the host: its address. */
+    readonly publicIp: pulumi.Input<string>;
     /** How to reach the host over SSH. Secret as a whole: it carries the private key. */
-    readonly connection: pulumi.Output<ConnectionArgs>;
-    /** Bootstrap depends on this: SSH answers, the host finished booting, its arch is the declared one, the fleet's scripts are installed. */
-    readonly ready: pulumi.Resource;
+    readonly connection: pulumi.Input<ConnectionArgs>;
+    /** The step everything on the host follows: SSH answers, the host finished booting, its arch is the declared one, the fleet's scripts are installed. */
+    readonly ready: command.remote.Command;
     /** Changes when the machine is replaced (server id, or address for existing hosts); part of every command's triggers. */
+    readonly hostId: pulumi.Input<string>;
+}
+
+/** What every host component outputs: the RunnerHost fields, and how to reach the host later. */
+export interface HostOutputs extends RunnerHost {
+    readonly publicIp: pulumi.Output<string>;
+    readonly connection: pulumi.Output<ConnectionArgs>;
     readonly hostId: pulumi.Output<string>;
     /** The host's SSH public key: the pinned one, or the one the ready step saw. For later connections such as drift checks. */
     readonly hostKey: pulumi.Output<string | undefined>;
-    /** SSH login user and port. */
+    /** SSH login user. */
     readonly sshUser: string;
+    /** SSH port. */
     readonly sshPort: number;
+    /** The host source it comes from. */
+    readonly provider: string;
+    /** Its catalog plan, when known: the cost estimate's key. */
+    readonly plan?: string;
 }
+
+/**
+ * A host component: a ComponentResource with the host outputs, such as
+ * ExistingHost. A host source of one's own declares the HostOutputs fields on
+ * its class (declare-only: the schema of the component package lists a
+ * component's own fields) and fills them from connectMachine.
+ */
+export type HostComponent = pulumi.ComponentResource & HostOutputs;
 
 /** SSH settings shared by the host components. */
 export interface SshArgs {
@@ -161,78 +189,46 @@ export interface ProvisionedMachine {
     readonly hostId: pulumi.Input<string>;
     /** Resources the wait for SSH must follow (the server itself). */
     readonly after?: pulumi.Resource[];
-    /** Extra outputs to register. */
-    readonly outputs?: Record<string, unknown>;
 }
 
-/** What connecting to a machine adds to a host. */
-interface Connected {
-    readonly publicIp: pulumi.Output<string>;
-    readonly hostId: pulumi.Output<string>;
-    readonly connection: pulumi.Output<ConnectionArgs>;
-    readonly ready: command.remote.Command;
-    readonly hostKey: pulumi.Output<string | undefined>;
+/** What a host component is before its machine exists: its name, arch and KVM, SSH settings and source. */
+export interface HostBasics {
+    readonly hostname: string;
+    readonly arch: Arch;
+    readonly kvm: boolean;
+    readonly ssh: SshArgs;
+    readonly provider: string;
+    readonly plan?: string;
 }
 
 /**
- * The shared shape of every host source: the RunnerHost fields, the SSH
- * connection and the ready step. A subclass validates its args, calls
- * super, creates its machine as children of itself (keeping them as its own
- * fields), then calls `connect` with where the machine is.
+ * Connects a host component to the machine it created: the SSH connection,
+ * the scripts copy and the ready step, as children of `component` named
+ * after `name`. Returns the host outputs, which the component assigns to
+ * itself (Object.assign) and registers with hostOutputRecord. Called once,
+ * last in the constructor.
  */
-export abstract class HostComponent extends pulumi.ComponentResource implements RunnerHost {
-    public readonly name: string;
-    public readonly arch: Arch;
-    public readonly kvm: boolean;
-    public readonly sshUser: string;
-    public readonly sshPort: number;
-    private readonly ssh: SshArgs;
-    private readonly resourceName: string;
-    private connected?: Connected;
+export function connectMachine(component: pulumi.ComponentResource, name: string, host: HostBasics, machine: ProvisionedMachine): HostOutputs {
+    const hostId = pulumi.output(machine.hostId);
+    const c = connectHost(component, name, {
+        hostname: host.hostname, arch: host.arch, address: machine.address, hostId, ssh: host.ssh, after: machine.after,
+    });
+    return {
+        name: host.hostname, arch: host.arch, kvm: host.kvm, provider: host.provider, plan: host.plan,
+        sshUser: host.ssh.user ?? "root", sshPort: host.ssh.port ?? 22,
+        publicIp: pulumi.output(machine.address), hostId, ...c,
+    };
+}
 
-    /** Where the machine comes from, and its catalog plan when known (the cost estimate's key). */
-    public readonly provider: string;
-    public readonly plan?: string;
-
-    protected constructor(type: string, name: string,
-        host: { hostname: string; arch: Arch; kvm: boolean; ssh: SshArgs; provider: string; plan?: string },
-        opts?: pulumi.ComponentResourceOptions) {
-        super(type, name, {}, opts);
-        this.provider = host.provider;
-        this.plan = host.plan;
-        this.resourceName = name;
-        this.name = host.hostname;
-        this.arch = host.arch;
-        this.kvm = host.kvm;
-        this.ssh = host.ssh;
-        this.sshUser = host.ssh.user ?? "root";
-        this.sshPort = host.ssh.port ?? 22;
-    }
-
-    /** Connects to the machine the subclass created: the SSH connection and the ready step. Called once, last. */
-    protected connect(machine: ProvisionedMachine): void {
-        const hostId = pulumi.output(machine.hostId);
-        const c = connectHost(this, this.resourceName, {
-            hostname: this.name, arch: this.arch, address: machine.address, hostId, ssh: this.ssh, after: machine.after,
-        });
-        this.connected = { publicIp: pulumi.output(machine.address), hostId, ...c };
-        this.registerOutputs({
-            hostname: this.name, provider: this.provider, plan: this.plan ?? null, publicIp: this.publicIp, arch: this.arch, kvm: this.kvm, ...(machine.outputs ?? {}),
-        });
-    }
-
-    private machine(): Connected {
-        if (!this.connected) {
-            throw new Error(`host ${this.name}: connect() was not called by its constructor`);
-        }
-        return this.connected;
-    }
-
-    public get publicIp(): pulumi.Output<string> { return this.machine().publicIp; }
-    public get hostId(): pulumi.Output<string> { return this.machine().hostId; }
-    public get connection(): pulumi.Output<ConnectionArgs> { return this.machine().connection; }
-    public get ready(): pulumi.Resource { return this.machine().ready; }
-    public get hostKey(): pulumi.Output<string | undefined> { return this.machine().hostKey; }
+/**
+ * What a host component records in the state as its outputs: the host's
+ * facts and address, and its source's own (`extra`, such as the server id).
+ * Not the connection, which every command keeps already: a fleet's state
+ * grows with each copy. A program in another language gets every output
+ * from the component package, which reads the component's fields.
+ */
+export function hostOutputRecord(o: HostOutputs, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { hostname: o.name, provider: o.provider, plan: o.plan ?? null, publicIp: o.publicIp, arch: o.arch, kvm: o.kvm, ...extra };
 }
 
 /** What the fleet hands a host source to create one of its hosts: the host resolved once, and the settings around it. */

@@ -2,8 +2,8 @@
 // the rest of the package needs of it and registering itself when loaded
 // (spec/host-sources.ts). Loading this folder registers the built-in ones.
 
-export { HostComponent, connectHost, defineHostSource, hostSourceComponent, sshConnection, waitForSsh } from "./host";
-export type { HostCreation, HostSourceComponent, ProvisionedMachine, RunnerHost, SshArgs } from "./host";
+export { connectHost, connectMachine, defineHostSource, hostOutputRecord, hostSourceComponent, sshConnection, waitForSsh } from "./host";
+export type { ConnectionArgs, HostBasics, HostComponent, HostCreation, HostOutputs, HostSourceComponent, ProvisionedMachine, RunnerHost, SshArgs } from "./host";
 export { EquinixMetalHost, EQUINIX_OS, equinixMetal } from "./equinix-metal";
 export type { EquinixMetalHostArgs } from "./equinix-metal";
 export { HetznerCloudHost, HETZNER_IMAGE, hetznerCloud, sshOnlyRules } from "./hetzner-cloud";

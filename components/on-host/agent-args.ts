@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AgentKind, EndpointsSpec } from "../spec/settings";
 import { RunnerHost } from "../hosts/host";
-import type { RegistrationWatch } from "./registration-watch";
+import { EndpointsConfig } from "../spec/config-types";
 
 export interface AgentSecrets {
     /** actuated: the licence key. */
@@ -27,10 +27,12 @@ export interface AgentSecrets {
 }
 
 export interface RunnerAgentArgs {
+    /** The host to install on: a host component's outputs, or the same fields of a machine of your own. */
     readonly host: RunnerHost;
+    /** The agent: `actuated` (a microVM per job; needs KVM) or `github-runner`. */
     readonly kind: AgentKind;
     /** Labels the runner registers with (no default labels are added). */
-    readonly labels: readonly string[];
+    readonly labels: string[];
     /** The GitHub organization. */
     readonly org: string;
     /** github-runner: the runner group. Default `runner-fleet` (github.runnerGroup's default). */
@@ -60,22 +62,30 @@ export interface RunnerAgentArgs {
     readonly drainTimeoutMinutes?: number;
     /** actuated: check from where pulumi runs that the agent's port answers on the host's public address. Default true. */
     readonly probeAgentPort?: boolean;
+    /** The agent's secrets; they reach the host on stdin and stay secret. */
     readonly secrets: AgentSecrets;
     /**
      * Where the scripts download from and which GitHub they talk to; the real
      * services by default. https only: plain http:// needs
      * `allowInsecureHttp: true` here (test stand-ins, air-gapped mirrors).
      */
-    readonly endpoints?: Partial<EndpointsSpec>;
-    /** Resources the install must follow besides the host, such as the runner group it registers into. */
-    readonly after?: pulumi.Resource[];
+    readonly endpoints?: EndpointsConfig;
     /**
-     * github-runner (kept registrations): a registration watch that covers
-     * this host (its name among the watch's hosts, the agent's instances),
-     * such as the one Fleet makes for all its plain hosts. Unset, the agent
-     * makes its own.
+     * Resources the install must follow besides the host, such as the runner group it registers into. Typed any: a component schema has no type for "any
+     * resource"; a program in another language passes resource references.
+     * Anything that is not a resource is refused.
      */
-    readonly registrationWatch?: RegistrationWatch;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly after?: any[];
+    /**
+     * github-runner (kept registrations): a number that goes up each time
+     * GitHub was found without one of this host's runners, such as
+     * `generationOf(host)` of a RegistrationWatch that covers the host with
+     * the agent's instances (RunnerFleet hands its one watch's); the token and
+     * install steps run again when it changes. Unset, the agent makes a watch
+     * of its own.
+     */
+    readonly registrationGeneration?: pulumi.Input<number>;
 }
 
 /** What the component hands each kind's builder. */
@@ -103,15 +113,4 @@ export interface AgentSteps {
     readonly portProbe?: command.local.Command;
     readonly runners?: command.local.Command;
     readonly registrationToken?: command.local.Command;
-    readonly registrations?: RegistrationWatchOf;
-}
-
-/** What the plain runner's registration watch (registration-watch.ts) offers the rest, for one host. */
-export interface RegistrationWatchOf {
-    /** The watch: the fleet's, or the agent's own. */
-    readonly watch: RegistrationWatch;
-    /** Goes up each time GitHub was found without one of the host's registrations. */
-    readonly generation: pulumi.Output<number>;
-    /** The names GitHub did not hold when the generation last went up. */
-    readonly missing: pulumi.Output<string[]>;
 }

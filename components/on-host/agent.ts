@@ -10,10 +10,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ACTUATED_ARCH_LABEL, LABEL_FIX, kindLabelProblem, labelProblem } from "../spec/labels";
 import { settingProblems } from "../spec/parse";
-import { Problem, throwIfAny } from "../spec/problems";
+import { Problem, afterProblems, throwIfAny } from "../spec/problems";
 import { AgentKind, DEFAULTS, GithubSchema, MirrorSchema, hostSchema, AgentSchema } from "../spec/settings";
 import { endpointsProblems } from "../spec/rules";
-import { AgentSteps, RegistrationWatchOf, RunnerAgentArgs } from "./agent-args";
+import { AgentSteps, RunnerAgentArgs } from "./agent-args";
 import { actuatedProblems, actuatedSecrets, actuatedSteps } from "./actuated-agent";
 import { plainRunnerProblems, plainRunnerSecrets, plainRunnerSteps } from "./plain-agent";
 import { hostScriptCommand, secretLines } from "./host-command";
@@ -22,7 +22,7 @@ export type { AgentSecrets, RunnerAgentArgs } from "./agent-args";
 
 /** Every problem of a RunnerAgent's args. */
 export function agentProblems(args: RunnerAgentArgs): Problem[] {
-    const problems: Problem[] = [];
+    const problems: Problem[] = afterProblems(args.after);
     const add = (path: string, message: string, fix: string) => problems.push({ path, message, fix });
     if (args.kind === "actuated") {
         problems.push(...actuatedProblems(args));
@@ -62,7 +62,9 @@ export class RunnerAgent extends pulumi.ComponentResource {
     /** Its Pulumi type token. */
     public static readonly TYPE = "runner-fleet:index:RunnerAgent";
 
+    /** Writes the agent's secrets to root-only files on the host, from stdin. */
     public readonly secretsCommand: command.remote.Command;
+    /** Installs and registers the agent; its delete side removes and deregisters it. */
     public readonly install: command.remote.Command;
     /** actuated: what changes in place (the licence, the mirror's Docker Hub login); re-runs when they change, without enrolling again. */
     public readonly configure?: command.remote.Command;
@@ -72,15 +74,14 @@ export class RunnerAgent extends pulumi.ComponentResource {
     public readonly runners?: command.local.Command;
     /** github-runner: mints the install's registration token (where pulumi runs). */
     public readonly registrationToken?: command.local.Command;
-    /** github-runner (kept registrations): asks GitHub at every preview and up whether it still holds the host's runners. */
-    public readonly registrations?: RegistrationWatchOf;
     /** The settings hash the install recorded on the host (for drift checks). */
     public readonly settingsHash: string;
     /** What the agent's commands record on the host, by stamp name (for drift checks). */
     public readonly stamps: Readonly<Record<string, string>>;
+    /** The agent installed. */
     public readonly kind: AgentKind;
     /** The scripts this agent leaves in /usr/local/lib/runner-fleet (main scripts; their helpers come along). */
-    public readonly scripts: readonly string[];
+    public readonly scripts: string[];
 
     constructor(name: string, args: RunnerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfAny(agentProblems(args), `RunnerAgent "${name}"`);
@@ -107,7 +108,6 @@ export class RunnerAgent extends pulumi.ComponentResource {
         this.portProbe = made.portProbe;
         this.runners = made.runners;
         this.registrationToken = made.registrationToken;
-        this.registrations = made.registrations;
         this.scripts = ["write-secrets.sh", made.script];
         this.settingsHash = made.stamps.agent;
         this.stamps = made.stamps;

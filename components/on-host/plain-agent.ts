@@ -30,15 +30,6 @@ export function plainRunnerProblems(args: RunnerAgentArgs): Problem[] {
         });
     }
     problems.push(...settingProblems(AgentSchema.shape.instances, args.instances, "instances"));
-    const watch = args.registrationWatch;
-    const instances = args.instances ?? DEFAULTS.agent.instances;
-    if (watch && !ephemeral && (!watch.covers.hosts.includes(args.host.name) || watch.covers.instances !== instances)) {
-        problems.push({
-            path: "registrationWatch",
-            message: `covers ${watch.covers.hosts.join(", ") || "no host"} with ${watch.covers.instances} runner(s) each, not host ${args.host.name} with ${instances}`,
-            fix: "make the watch with this host's name among its hosts and the agent's instances, or leave registrationWatch unset (the agent makes its own)",
-        });
-    }
     problems.push(...settingProblems(AgentSchema.shape.runnerVersion, args.runnerVersion, "runnerVersion"));
     return problems;
 }
@@ -67,12 +58,11 @@ export function plainRunnerSteps(args: RunnerAgentArgs, ctx: AgentContext): Agen
         DRAIN_TIMEOUT: ctx.drainTimeout,
     };
     // Kept registrations only: an ephemeral runner's ends with every job, and it registers again itself.
-    // The fleet's watch when it hands one (it covers this host), else one of the agent's own.
-    const watch = ephemeralOf(args) ? undefined : args.registrationWatch ?? new RegistrationWatch(`${name}-registrations`, {
+    // The generation the fleet's watch gives when it hands one, else one of the agent's own watch.
+    const generation = ephemeralOf(args) ? undefined : args.registrationGeneration ?? new RegistrationWatch(`${name}-registrations`, {
         hosts: [host.name], org: args.org, githubApi: endpoints.githubApi, instances, operatorToken: args.secrets.githubRunnerToken,
-    }, { parent, dependsOn: ctx.after });
-    const registrations = watch && { watch, generation: watch.generationOf(host.name), missing: watch.missing.apply(m => m?.[host.name] ?? []) };
-    const triggers = registrations ? [registrations.generation] : [];
+    }, { parent, dependsOn: ctx.after }).generationOf(host.name);
+    const triggers = generation === undefined ? [] : [generation];
     const registration = runnerRegistration(name, {
         host, org: args.org, githubApi: endpoints.githubApi, instances,
         operatorToken: args.secrets.githubRunnerToken, installHash: scriptHash("install-github-runner.sh", env), triggers,
@@ -92,6 +82,5 @@ export function plainRunnerSteps(args: RunnerAgentArgs, ctx: AgentContext): Agen
         stamps: { agent: installed.hash },
         runners: registration.runners,
         registrationToken: registration.token,
-        registrations,
     };
 }

@@ -13,12 +13,14 @@ import { settingProblems } from "../spec/parse";
 import { Problem, throwIfAny } from "../spec/problems";
 import { ACTUATED_MIRROR_ADDRESS } from "../spec/resolve";
 import { DEFAULTS, EndpointsSchema, MirrorSchema } from "../spec/settings";
+import { afterProblems } from "../spec/problems";
 import { afterFieldProblems, dockerHubTokenProblems, insecureUrlProblems, mirrorReleaseArchProblems } from "../spec/rules";
 import { MIRROR_REGISTRY_RELEASE, MirrorRegistryRelease } from "../spec/catalog";
 import { RunnerHost } from "../hosts/host";
 import { hostScriptCommand, secretLines } from "./host-command";
 
 export interface RegistryMirrorArgs {
+    /** The host the mirror runs on: a host component's outputs, or the same fields of a machine of your own. */
     readonly host: RunnerHost;
     /** `registry`: install and run the mirror; `actuated`: check the one actuated's installer runs. */
     readonly mode: MirrorMode;
@@ -43,12 +45,17 @@ export interface RegistryMirrorArgs {
     readonly dockerHubToken?: pulumi.Input<string>;
     /** Point Docker (registry-mirrors) and containerd (hosts.toml) at the mirror. Default true. */
     readonly configureRuntime?: boolean;
-    /** Resources on the same host it must follow, such as the agent install. */
-    readonly after?: pulumi.Resource[];
+    /**
+     * Resources on the same host it must follow, such as the agent install. Typed any: a component schema has no type for "any
+     * resource"; a program in another language passes resource references.
+     * Anything that is not a resource is refused.
+     */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly after?: any[];
 }
 
 export function mirrorProblems(args: RegistryMirrorArgs): Problem[] {
-    const problems: Problem[] = [];
+    const problems: Problem[] = afterProblems(args.after);
     if (args.mode === "registry") {
         problems.push(...settingProblems(MirrorSchema.shape.bindAddress, args.bindAddress, "bindAddress"));
         problems.push(...settingProblems(MirrorSchema.shape.upstream, args.upstream, "upstream"));
@@ -75,10 +82,13 @@ export class RegistryMirror extends pulumi.ComponentResource {
     /** Its Pulumi type token. */
     public static readonly TYPE = "runner-fleet:index:RegistryMirror";
 
+    /** Installs and configures the mirror (or checks actuated's); its delete side removes it. */
     public readonly configure: command.remote.Command;
     /** Where jobs on this host reach the mirror. */
     public readonly address: string;
+    /** The settings hash the mirror's step records on the host (for drift checks). */
     public readonly settingsHash: string;
+    /** Which mirror runs on the host. */
     public readonly mode: MirrorMode;
 
     constructor(name: string, args: RegistryMirrorArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -96,7 +106,7 @@ export class RegistryMirror extends pulumi.ComponentResource {
                 MIRROR_UPSTREAM: args.upstream ?? DEFAULTS.mirror.upstream,
                 MIRROR_TTL: args.ttl ?? DEFAULTS.mirror.ttl,
                 MIRROR_VERSION: release.version,
-                MIRROR_SHA256: release.sha256[args.host.arch],
+                MIRROR_SHA256: release.sha256[args.host.arch] ?? "",
                 MIRROR_DOWNLOAD_URL: args.downloads ?? DEFAULTS.endpoints.mirrorDownloads,
                 DOCKERHUB_USERNAME: args.dockerHubUsername ?? "",
                 RUNTIME_CONFIG: (args.configureRuntime ?? true) ? "1" : "0",

@@ -5,7 +5,14 @@
 import { bundleFileHashes } from "./remote-script";
 import { AgentKind, DEFAULTS, SECRET_KEYS } from "../spec/settings";
 
-export type MirrorMode = "registry" | "actuated";
+/** Which mirror a host runs. */
+export const MirrorMode = {
+    /** The package's pull-through registry (distribution), on plain runner hosts. */
+    registry: "registry",
+    /** actuated's own mirror on the microVM bridge, set up by its installer. */
+    actuated: "actuated",
+} as const;
+export type MirrorMode = (typeof MirrorMode)[keyof typeof MirrorMode];
 
 /** Per host, what the drift check needs to reach it and to compare. No secret: the key is named, not given. */
 export interface DriftTarget {
@@ -28,6 +35,33 @@ export interface DriftTarget {
 }
 
 /**
+ * Per host, what RunnerFleet's `drift` output holds; a field left out means
+ * none (older stacks said null). readDriftTarget reads it back.
+ */
+export interface DriftEntry {
+    /** Where SSH reaches the host. */
+    readonly address: string;
+    /** The SSH login user. */
+    readonly user: string;
+    /** The SSH port. */
+    readonly port: number;
+    /** The host's SSH key to pin, when one is known. */
+    readonly hostKey?: string;
+    /** The config key holding the SSH private key. */
+    readonly privateKeySecret: string;
+    /** The agent on the host. */
+    readonly agent: AgentKind;
+    /** github-runner: runner services on the host. */
+    readonly instances?: number;
+    /** The host's mirror, when it has one. */
+    readonly mirrorMode?: MirrorMode;
+    /** Where the mirror listens, when the host has one. */
+    readonly mirrorBind?: string;
+    /** check.sh's EXPECT: settings hashes and installed files' hashes. */
+    readonly expect: string;
+}
+
+/**
  * What check.sh compares on a host: the settings hashes the stack declared
  * (`stamp NAME HASH`) and the hash of every installed script (`file PATH HASH`).
  */
@@ -43,8 +77,9 @@ export function driftExpectations(scripts: readonly string[], stamps: Readonly<R
 }
 
 /**
- * A drift output entry as read back from a stack. Stacks deployed before
- * "none" was null said 0, "" and "none": those read as null too.
+ * A drift output entry as read back from a stack: a field left out is null.
+ * Stacks deployed before "none" was left out said null, and before that 0,
+ * "" and "none": those read as null too.
  */
 export function readDriftTarget(raw: Readonly<Record<string, unknown>>): DriftTarget {
     const text = (k: string): string | null => {

@@ -2,6 +2,6 @@
 // hashes) and what the drift check reads back (the drift contract). Pure.
 
 export { HOST_SCRIPT_DIR, renderRemoteCommand, renderTransientCommand, scriptHash } from "./remote-script";
-export { readDriftTarget, driftExpectations } from "./drift-contract";
-export type { DriftTarget, MirrorMode } from "./drift-contract";
+export { readDriftTarget, driftExpectations, MirrorMode } from "./drift-contract";
+export type { DriftTarget, DriftEntry } from "./drift-contract";
 export { packageFile, packageRoot } from "./package-files";

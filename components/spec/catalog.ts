@@ -9,8 +9,15 @@
 // budgeting, not quotes: check the provider before ordering.
 // Sources and dates are given beside each table.
 
-export const ARCHES = ["arm64", "amd64"] as const;
-export type Arch = (typeof ARCHES)[number];
+/** A CPU architecture, as Docker, Debian and GitHub's runner labels name it. */
+export const Arch = {
+    /** 64-bit Arm (aarch64), such as Ampere Altra. */
+    arm64: "arm64",
+    /** 64-bit x86 (x86_64). */
+    amd64: "amd64",
+} as const;
+export type Arch = (typeof Arch)[keyof typeof Arch];
+export const ARCHES = [Arch.arm64, Arch.amd64] as const;
 export interface CatalogEntry {
     /** The provider's name for the plan or server type. */
     readonly plan: string;
@@ -60,7 +67,15 @@ export interface MirrorRegistryRelease {
     /** The release, without a leading v. */
     readonly version: string;
     /** sha256 of registry_<version>_linux_<arch>.tar.gz, by arch. */
-    readonly sha256: Readonly<Record<Arch, string>>;
+    readonly sha256: ReleaseSha256;
+}
+
+/** sha256 of registry_<version>_linux_<arch>.tar.gz, for each arch a mirror runs on. */
+export interface ReleaseSha256 {
+    /** sha256 of the linux_arm64 archive. */
+    readonly arm64?: string;
+    /** sha256 of the linux_amd64 archive. */
+    readonly amd64?: string;
 }
 
 export const MIRROR_REGISTRY_RELEASE: MirrorRegistryRelease = {

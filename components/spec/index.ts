@@ -5,11 +5,15 @@
 
 export {
     fleetSchema, hostSchema, settingKeys, AgentSchema, MirrorSchema, GithubSchema, WorkflowSchema, EndpointsSchema,
-    DEFAULTS, SECRET_KEYS, AGENT_KINDS, VISIBILITIES,
+    DEFAULTS, SECRET_KEYS, AGENT_KINDS, VISIBILITIES, AgentKind, Visibility, GithubPlan, BuildCache,
 } from "./settings";
 export type {
-    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, GithubSpec, WorkflowSpec, EndpointsSpec, AgentKind, Visibility, SettingMeta,
+    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, GithubSpec, WorkflowSpec, EndpointsSpec, SettingMeta,
 } from "./settings";
+export { HostProvider, WorkflowRunners } from "./config-types";
+export type {
+    RunnerFleetConfig, FleetHostConfig, AgentConfig, MirrorConfig, MirrorReleaseConfig, GithubConfig, WorkflowConfig, EndpointsConfig,
+} from "./config-types";
 export { setting, checked, matches } from "./settings";
 export { ParsedFleetConfig, parseFleetConfig } from "./parse";
 export { fleetSettingsProblems, fleetWarnings, hostProblems } from "./rules";
@@ -18,7 +22,7 @@ export type { ResolvedFleet, ResolvedHost, ArchRunners } from "./resolve";
 export { labelProblem } from "./labels";
 export { FleetConfigError, formatProblems } from "./problems";
 export type { Problem } from "./problems";
-export { ARCHES, MIRROR_REGISTRY_RELEASE } from "./catalog";
-export type { Arch, CatalogEntry, MirrorRegistryRelease } from "./catalog";
+export { ARCHES, Arch, MIRROR_REGISTRY_RELEASE } from "./catalog";
+export type { CatalogEntry, MirrorRegistryRelease, ReleaseSha256 } from "./catalog";
 export { catalog, findPlan, hostSource, hostSources, registerHostSource } from "./host-sources";
 export type { HostSource, RegionField } from "./host-sources";

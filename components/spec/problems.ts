@@ -3,6 +3,8 @@
 // Validators check their own arguments under their own paths; whoever
 // composes them puts its prefix in front (`within`).
 
+import * as pulumi from "@pulumi/pulumi";
+
 /** One thing wrong with the input: where, what, and how to fix it. */
 export interface Problem {
     /** The field, such as `hosts[2].agent`; empty for the input as a whole. */
@@ -99,4 +101,11 @@ export function describe(v: unknown): string {
         return "null";
     }
     return typeof v === "object" ? "a mapping" : `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** An `after` arg's entries that are not resources (what the step must follow). */
+export function afterProblems(after: readonly unknown[] | undefined): Problem[] {
+    return (after ?? []).flatMap((r, i) => pulumi.Resource.isInstance(r) ? [] : [{
+        path: `after[${i}]`, message: "is not a resource", fix: "pass resources (resource references from other languages), such as the runner group or the agent's install",
+    }]);
 }

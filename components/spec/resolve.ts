@@ -98,9 +98,9 @@ export interface ResolvedHost {
 /** Per arch, what a job names in runs-on to land on each kind of host the arch has, and which kind the fleet prefers. */
 export interface ArchRunners {
     /** actuated microVMs (a fresh VM per job): the sized label when agent.vmSize is set. */
-    readonly actuated?: readonly string[];
+    readonly actuated?: string[];
     /** Plain GitHub runners on shared hosts. */
-    readonly "github-runner"?: readonly string[];
+    readonly "github-runner"?: string[];
     /** The isolated kind where the arch has it: actuated, else github-runner. */
     readonly preferred: AgentKind;
 }
@@ -133,7 +133,7 @@ export function resolveFleet(spec: FleetSpec): ResolvedFleet {
     for (const arch of ARCHES) {
         const kinds = AGENT_KINDS.filter(k => hosts.some(h => h.arch === arch && h.agent === k));
         if (kinds.length > 0) {
-            const byKind: Partial<Record<AgentKind, readonly string[]>> = {};
+            const byKind: Partial<Record<AgentKind, string[]>> = {};
             for (const kind of kinds) {
                 byKind[kind] = jobLabels(kind, arch, spec.agent.labelPrefix, spec.agent.labels, spec.agent.vmSize);
             }

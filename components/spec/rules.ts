@@ -5,6 +5,7 @@
 // `workflow` in front. Field checks (types, ranges, formats) are the
 // declarations' (settings.ts).
 
+import { Arch, ReleaseSha256 } from "./catalog";
 import { hostSource, hostSources, ownersOfHostField, plansOf } from "./host-sources";
 import { addressKey, shown } from "./addresses";
 import { parseWith } from "./parse";
@@ -269,7 +270,7 @@ export function dockerHubTokenProblems(dockerHubUsername: string | undefined, to
 }
 
 /** A mirror release of one's own without the sha256 of the archive a host of `arch` runs. */
-export function mirrorReleaseArchProblems(release: { readonly version: string; readonly sha256?: Partial<Record<string, string>> }, arch: string, host: string): Problem[] {
+export function mirrorReleaseArchProblems(release: { readonly version: string; readonly sha256?: ReleaseSha256 }, arch: Arch, host: string): Problem[] {
     return release.sha256?.[arch] ? [] : [{
         path: `release.sha256.${arch}`, message: `is missing, and host "${host}" (${arch}) runs the mirror`,
         fix: `give the sha256 of registry_${release.version}_linux_${arch}.tar.gz`,

@@ -284,10 +284,41 @@ const REPOSITORY_FIX = "write the repository's name without the owner, such as a
 const BRANCH_FIX = "write a branch name such as main or release/1.x (no spaces, ~ ^ : ? * [ \\ .. or @{; not starting with - or /)";
 export const LINE_FIX_TAIL = "one line, without control characters or white space around it";
 
-export const AGENT_KINDS = ["actuated", "github-runner"] as const;
-export const VISIBILITIES = ["all", "private", "selected"] as const;
+/** The runner agent on a host. */
+export const AgentKind = {
+    /** actuated: one Firecracker microVM per job; needs KVM. */
+    actuated: "actuated",
+    /** The plain GitHub Actions runner (actions/runner). */
+    githubRunner: "github-runner",
+} as const;
+export type AgentKind = (typeof AgentKind)[keyof typeof AgentKind];
+/** Which of the organization's repositories may use the runner group and read the fleet's secrets and variables. */
+export const Visibility = {
+    all: "all",
+    private: "private",
+    selected: "selected",
+} as const;
+export type Visibility = (typeof Visibility)[keyof typeof Visibility];
 /** The organization's GitHub plan, as far as the fleet's settings depend on it. */
-export const PLANS = ["free", "team", "enterprise"] as const;
+export const GithubPlan = {
+    free: "free",
+    team: "team",
+    enterprise: "enterprise",
+} as const;
+export type GithubPlan = (typeof GithubPlan)[keyof typeof GithubPlan];
+/** Where the build workflow's per-arch builds keep BuildKit's cache. */
+export const BuildCache = {
+    /** GitHub's cache service, scope per image and arch. */
+    gha: "gha",
+    /** `<image>:buildcache-<arch>` tags beside the image. */
+    registry: "registry",
+    /** No cache: every build starts cold. */
+    none: "none",
+} as const;
+export type BuildCache = (typeof BuildCache)[keyof typeof BuildCache];
+export const AGENT_KINDS = [AgentKind.actuated, AgentKind.githubRunner] as const;
+export const VISIBILITIES = [Visibility.all, Visibility.private, Visibility.selected] as const;
+export const PLANS = [GithubPlan.free, GithubPlan.team, GithubPlan.enterprise] as const;
 
 // ---------------------------------------------------------------------------
 // A host, as written under `runner-fleet:hosts`.
@@ -497,7 +528,7 @@ export const WorkflowSchema = z.strictObject({
         description: "the user that pushes the image to its registry when that is not ghcr.io (which takes the job's own token); the fleet sets it as the organization variable `IMAGE_REGISTRY_USERNAME`, and the secret `imageRegistryToken` as `IMAGE_REGISTRY_TOKEN`: credentials of their own, apart from the mirror's Docker Hub pull login",
         defaultText: "(required for a registry other than ghcr.io, with `github.manage`)", fix: "write the registry user's name on one line",
     }),
-    cache: setting(z.enum(["gha", "registry", "none"]).default("gha"), {
+    cache: setting(z.enum([BuildCache.gha, BuildCache.registry, BuildCache.none]).default("gha"), {
         description: "where each arch's build keeps BuildKit's cache between runs (fresh runners start cold): `gha` (GitHub's cache service, scope per image and arch), `registry` (`<image>:buildcache-<arch>` tags beside the image), `none`; only publishing runs write it",
     }),
     runners: setting(z.enum(["isolated-first", "actuated", "github-runner"]).default("isolated-first"), {
@@ -604,9 +635,8 @@ export type FleetSpec = Readonly<Omit<z.output<typeof StaticFleetSchema>, "hosts
 export type FleetConfigInput = Omit<z.input<typeof StaticFleetSchema>, "hosts"> & {
     readonly hosts?: readonly (z.input<typeof StaticHostSchema> & { readonly [sourceField: string]: unknown })[];
 } & { readonly [sourceSetting: string]: unknown };
-export type AgentKind = (typeof AGENT_KINDS)[number];
-export type Visibility = (typeof VISIBILITIES)[number];
-export type Plan = (typeof PLANS)[number];
+/** The organization's GitHub plan (the name GithubPlan had before). */
+export type Plan = GithubPlan;
 
 /** The settings' keys under the project namespace. */
 export function settingKeys(): string[] {

@@ -8,7 +8,7 @@ import "../../components/hosts"; // the built-in host sources, whose fields and 
 import { SECRET_DOCS, SECRET_KEYS, fleetSchema, settingKeys } from "../../components/spec/settings";
 
 /** A JSON Schema node, as zod emits it with the declarations' meta. */
-interface Node {
+export interface SettingsNode {
     type?: string | string[];
     description?: string;
     default?: unknown;
@@ -16,11 +16,11 @@ interface Node {
     minimum?: number;
     maximum?: number;
     pattern?: string;
-    items?: Node;
-    properties?: Record<string, Node>;
+    items?: SettingsNode;
+    properties?: Record<string, SettingsNode>;
     required?: string[];
-    additionalProperties?: boolean | Node;
-    anyOf?: Node[];
+    additionalProperties?: boolean | SettingsNode;
+    anyOf?: SettingsNode[];
     // The declarations' own meta (settings.ts SettingMeta).
     fix?: string;
     docType?: string;
@@ -33,15 +33,15 @@ interface Node {
 const META_KEYS = ["fix", "docType", "defaultText", "appliesTo", "placeholder"] as const;
 
 /** The fleet's settings as JSON Schema (input side: what may be written), with the declarations' meta. */
-function fleetNode(): Node {
-    return z.toJSONSchema(fleetSchema(), { io: "input", unrepresentable: "any" }) as Node;
+export function fleetNode(): SettingsNode {
+    return z.toJSONSchema(fleetSchema(), { io: "input", unrepresentable: "any" }) as SettingsNode;
 }
 
 function code(v: unknown): string {
     return `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
 }
 
-function typeText(n: Node): string {
+function typeText(n: SettingsNode): string {
     if (n.docType) {
         return n.docType;
     }
@@ -61,7 +61,7 @@ function typeText(n: Node): string {
     return String(n.type ?? "any");
 }
 
-function defaultText(n: Node, required: boolean): string {
+function defaultText(n: SettingsNode, required: boolean): string {
     if (n.defaultText) {
         return n.defaultText;
     }
@@ -80,7 +80,7 @@ export function settingsMarkdown(): string {
     const root = fleetNode();
     const rows: string[] = ["| key | type | default | meaning |", "|---|---|---|---|"];
     for (const key of settingKeys()) {
-        const n = root.properties?.[key] as Node;
+        const n = root.properties?.[key] as SettingsNode;
         if (n.type === "object" && n.properties) {
             for (const [sub, child] of Object.entries(n.properties)) {
                 rows.push(`| \`${key}.${sub}\` | ${cell(typeText(child))} | ${cell(defaultText(child, n.required?.includes(sub) ?? false))} | ${cell(child.description ?? "")} |`);
@@ -90,7 +90,7 @@ export function settingsMarkdown(): string {
         }
     }
     const secrets = ["| secret | needed when |", "|---|---|", ...Object.entries(SECRET_DOCS).map(([k, v]) => `| ${k.startsWith("(") ? k : `\`${k}\``} | ${cell(v)} |`)];
-    const host = (root.properties?.hosts?.items ?? {}) as Node;
+    const host = (root.properties?.hosts?.items ?? {}) as SettingsNode;
     const hostRows = ["| field | type | applies to | meaning |", "|---|---|---|---|",
         ...Object.entries(host.properties ?? {}).map(([k, n]) =>
             `| \`${k}\`${host.required?.includes(k) ? " (required)" : ""} | ${cell(typeText(n))} | ${cell(n.appliesTo ?? "all")} | ${cell(n.description ?? "")} |`)];

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { BuildWorkflow, GithubOrgWiring, RunnerFleet, buildWorkflow, renderWorkflowYaml } from "../../components";
+import { BuildWorkflow, BuildWorkflowOptions, GithubOrgWiring, RunnerFleet, buildWorkflow, renderWorkflowYaml } from "../../components";
 import { ACTIONS, fleetRouting } from "../../components/github/workflow-model";
 import { orgRepository } from "../../components/github/github-org";
 import { valueOf } from "../../components/testing/mock-runtime";
@@ -275,13 +275,13 @@ describe("the multi-arch build workflow", () => {
         expect(error.message).to.contain("- image:").and.contain("- tags:").and.contain("- path:");
     });
 
-    for (const [name, opts] of [
+    for (const [name, opts] of <[string, BuildWorkflowOptions][]>[
         ["a two-arch fleet on Docker Hub", { org: "example-org", image: "docker.io/example-org/app", platforms: [
             { arch: "arm64", labels: ["actuated-arm64"], actuated: true },
             { arch: "amd64", labels: ["actuated-amd64", "gpu"], actuated: false, mirror: "172.17.0.1:5000" }] }],
         ["one arch on ghcr.io with tags", { org: "o", image: "ghcr.io/o/app", tags: ["${{ github.sha }}", "latest"], branches: ["main", "release"],
             platforms: [{ arch: "arm64", labels: ["actuated-arm64"], actuated: true }] }],
-    ] as const) {
+    ]) {
         it(`passes actionlint: ${name}`, () => {
             const r = actionlint(renderWorkflowYaml(opts));
             expect(r.out).to.equal("");

@@ -7,7 +7,7 @@
 // Registered by the test that uses it (host-source.test.ts) and removed after.
 
 import * as pulumi from "@pulumi/pulumi";
-import { Arch, CatalogEntry, HostComponent, HostSourceComponent, SshArgs, matches, setting } from "../../components";
+import { Arch, CatalogEntry, HostOutputs, HostSourceComponent, SshArgs, connectMachine, hostOutputRecord, matches, setting } from "../../components";
 
 const ID = "fake-cloud";
 const ZONES = ["fk1", "fk2"] as const;
@@ -22,11 +22,18 @@ export interface FakeCloudHostArgs extends SshArgs {
     readonly account: string;
 }
 
-export class FakeCloudHost extends HostComponent {
+// TypeScript only: the host outputs merged in as a type (a component package would declare each field on the class).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FakeCloudHost extends HostOutputs {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class FakeCloudHost extends pulumi.ComponentResource {
     constructor(name: string, args: FakeCloudHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const hostname = args.hostname ?? name;
-        super(fakeCloud.typeToken, name, { hostname, arch: args.arch, kvm: false, ssh: args, provider: ID, plan: args.plan }, opts);
-        this.connect({ address: `198.51.100.${10 + ZONES.indexOf(args.zone as (typeof ZONES)[number])}`, hostId: `${ID}:${args.account}:${hostname}` });
+        super(fakeCloud.typeToken, name, {}, opts);
+        const host = connectMachine(this, name, { hostname, arch: args.arch, kvm: false, ssh: args, provider: ID, plan: args.plan },
+            { address: `198.51.100.${10 + ZONES.indexOf(args.zone as (typeof ZONES)[number])}`, hostId: `${ID}:${args.account}:${hostname}` });
+        Object.assign(this, host);
+        this.registerOutputs(hostOutputRecord(host));
     }
 }
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { EquinixMetalHost, ExistingHost, HetznerCloudHost, RunnerHost } from "../../components";
+import { EquinixMetalHost, ExistingHost, HetznerCloudHost, HostOutputs } from "../../components";
 import { isSecretOutput, valueOf } from "../../components/testing/mock-runtime";
 import { hostScriptsHash } from "../../components/remote/remote-script";
 import { FAKE, byType, named, record, recordFailure } from "../harness";
@@ -104,7 +104,7 @@ describe("ExistingHost", () => {
 
     it("keeps the private key secret in the connection it hands to bootstrap", async () => {
         const { result } = await record(() => new ExistingHost("r2", { ...ssh, address: "192.0.2.1", arch: "amd64", kvm: false }));
-        const host: RunnerHost = result;
+        const host: HostOutputs = result;
         expect(await isSecretOutput(host.connection)).to.equal(true);
     });
 

@@ -313,7 +313,7 @@ describe("RunnerAgent and RegistryMirror on their own", () => {
         expect(resources.filter(r => r.type === "runner-fleet:index:RunnerAgent")).to.have.length(0);
     });
 
-    it("makes a watch of its own for a plain runner made alone, and refuses a handed watch that does not cover its host", async () => {
+    it("makes a watch of its own for a plain runner made alone, and takes a handed generation instead of one", async () => {
         const plainHost = () => new ExistingHost("x1", { address: "192.0.2.2", arch: "amd64", kvm: false, privateKey: pulumi.secret(FAKE.sshPrivateKey) });
         const alone = await record(() => new RunnerAgent("a", {
             host: plainHost(), kind: "github-runner", labels: ["runner-fleet-amd64"], org: "o", instances: 2, secrets: { githubRunnerToken: FAKE.githubRunnerToken },
@@ -321,14 +321,16 @@ describe("RunnerAgent and RegistryMirror on their own", () => {
         const own = named(alone.resources, "a-registrations");
         expect(own.inputs.hosts).to.deep.equal(["x1"]);
         expect(own.inputs).to.include({ instances: 2, org: "o" });
-        const { error, resources } = await recordFailure(() => {
-            const watch = new RegistrationWatch("w", { hosts: ["x2"], org: "o", githubApi: "https://api.github.com", instances: 1 });
+        const handed = await record(() => {
+            const watch = new RegistrationWatch("w", { hosts: ["x1"], org: "o", githubApi: "https://api.github.com", instances: 1 });
             return new RunnerAgent("b", {
-                host: plainHost(), kind: "github-runner", labels: ["runner-fleet-amd64"], org: "o", registrationWatch: watch, secrets: { githubRunnerToken: FAKE.githubRunnerToken },
+                host: plainHost(), kind: "github-runner", labels: ["runner-fleet-amd64"], org: "o",
+                registrationGeneration: watch.generationOf("x1"), secrets: { githubRunnerToken: FAKE.githubRunnerToken },
             });
         });
-        expect(error.message).to.contain("registrationWatch").and.contain("covers x2 with 1 runner(s) each, not host x1 with 1");
-        expect(resources.filter(r => r.type === "runner-fleet:index:RunnerAgent")).to.have.length(0);
+        expect(handed.resources.filter(r => r.name === "b-registrations")).to.have.length(0);
+        // The install's triggers: its settings hash, the host, and the generation, handed in place of a watch's.
+        expect((named(handed.resources, "b-install").inputs.triggers as unknown[]).slice(1)).to.deep.equal((named(alone.resources, "a-install").inputs.triggers as unknown[]).slice(1));
     });
 
     it("refuses a mirror on a public address", async () => {

@@ -65,7 +65,8 @@ describe("the settings' declarations", () => {
             ...Object.values(DEFAULTS.endpoints).filter((v): v is string => typeof v === "string"),
         ];
         const files = [...sourceFiles(path.join(REPO_ROOT, "components")), ...sourceFiles(path.join(REPO_ROOT, "scripts"))]
-            .filter(f => !f.endsWith(path.join("components", "spec", "settings.ts")));
+            // config-types.ts is generated from the declarations (npm run docs; a test keeps it current).
+            .filter(f => !f.endsWith(path.join("components", "spec", "settings.ts")) && !f.endsWith(path.join("components", "spec", "config-types.ts")));
         // The runner version's default is the newest of the catalog's dated release table, which holds it.
         const table = path.join(REPO_ROOT, "components", "spec", "catalog.ts");
         for (const file of files) {
