@@ -25,7 +25,8 @@ export function componentSchema(): Record<string, unknown> {
         getPulumiComponents: (exports: unknown) => { name: string }[];
     };
     const packageJSON = require(path.join(PLUGIN_DIR, "package.json")) as { name: string; version: string; description: string };
-    const entry = require(PLUGIN_DIR) as unknown;
+    // The classes the package serves: its entry's, as built (plugin/index.js serves them, host.ts).
+    const entry = require(path.join(PLUGIN_DIR, "..", "bin", "plugin", "index.js")) as unknown;
     /* eslint-enable @typescript-eslint/no-require-imports */
     const names = new Set(getPulumiComponents(entry).map(c => c.name));
     const { components, typeDefinitions, dependencies } = new Analyzer(PLUGIN_DIR, packageJSON.name, packageJSON, names).analyze();
