@@ -107,12 +107,21 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
     /** Its Pulumi type token. */
     public static readonly TYPE = "runner-fleet:index:GithubOrgWiring";
 
+    /** The names of the organization secrets it manages. */
+    public readonly secretNames: string[];
+    /** The names of the organization variables it manages. */
+    public readonly variableNames: string[];
+    /** The id of the runner group github-runner hosts register into, when there is one. */
+    public readonly runnerGroupId?: pulumi.Output<string>;
+
+    // The resources themselves, for TypeScript programs. Not fields: the component package's schema would name
+    // @pulumi/github's resources, and its Go SDK is not on the Go module proxy.
     /** The organization secrets it manages. */
-    public readonly secrets: github.ActionsOrganizationSecret[];
+    public get secrets(): github.ActionsOrganizationSecret[] { return WIRED.get(this)?.secrets ?? []; }
     /** The organization variables it manages. */
-    public readonly variables: github.ActionsOrganizationVariable[];
+    public get variables(): github.ActionsOrganizationVariable[] { return WIRED.get(this)?.variables ?? []; }
     /** The runner group github-runner hosts register into, when there is one. */
-    public readonly runnerGroup?: github.ActionsRunnerGroup;
+    public get runnerGroup(): github.ActionsRunnerGroup | undefined { return WIRED.get(this)?.runnerGroup; }
     /** Repository ids for visibility `selected`, in the order named. */
     public readonly repositoryIds: pulumi.Output<number[]>;
 
@@ -128,7 +137,7 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
             ? pulumi.all((args.repositories ?? []).map((r, i) => orgRepository(args.org, r, `github.repositories[${i}]`, invokeOpts).repoId))
             : pulumi.output([]);
 
-        this.secrets = Object.entries(args.secrets ?? {}).map(([secretName, value]) => {
+        const secrets = Object.entries(args.secrets ?? {}).map(([secretName, value]) => {
             const suffix = resourceSuffix(secretName);
             const secret = new github.ActionsOrganizationSecret(`${name}-secret-${suffix}`, {
                 secretName,
@@ -144,7 +153,7 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
             return secret;
         });
 
-        this.variables = Object.entries(args.variables ?? {}).map(([variableName, value]) =>
+        const variables = Object.entries(args.variables ?? {}).map(([variableName, value]) =>
             new github.ActionsOrganizationVariable(`${name}-var-${resourceSuffix(variableName)}`, {
                 variableName,
                 value,
@@ -152,9 +161,10 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
                 selectedRepositoryIds: selected ? this.repositoryIds : undefined,
             }, childOpts));
 
+        let runnerGroup: github.ActionsRunnerGroup | undefined;
         if (args.runnerGroup) {
             const workflows = args.runnerGroup.workflows ?? [];
-            this.runnerGroup = new github.ActionsRunnerGroup(`${name}-runner-group`, {
+            runnerGroup = new github.ActionsRunnerGroup(`${name}-runner-group`, {
                 name: args.runnerGroup.name,
                 // GitHub keeps no `private` for a runner group (the provider's docs: "A value of `private` is not
                 // currently supported due to limitations in the GitHub API"); it stores `all`, and sending
@@ -166,9 +176,19 @@ export class GithubOrgWiring extends pulumi.ComponentResource {
                 selectedWorkflows: workflows.length > 0 ? [...workflows] : undefined,
             }, childOpts);
         }
+        WIRED.set(this, { secrets, variables, runnerGroup });
+        this.secretNames = Object.keys(args.secrets ?? {});
+        this.variableNames = Object.keys(args.variables ?? {});
+        this.runnerGroupId = runnerGroup?.id;
         this.registerOutputs({ repositoryIds: this.repositoryIds });
     }
 }
+
+const WIRED = new WeakMap<GithubOrgWiring, {
+    readonly secrets: github.ActionsOrganizationSecret[];
+    readonly variables: github.ActionsOrganizationVariable[];
+    readonly runnerGroup?: github.ActionsRunnerGroup;
+}>();
 
 /**
  * A repository of the organization, by name. GitHub's data source answers a

@@ -24,13 +24,12 @@ export interface BuildPlatform {
 export type Provenance = false | "min" | "max";
 export { BuildCache } from "../spec/settings";
 
-export interface BuildWorkflowOptions {
+/** The build workflow's settings but its platforms: what the component takes and the model renders alike. */
+export interface WorkflowSettings {
     /** The organization that owns the fleet: runs anywhere else fall back to hosted runners and never publish. */
     readonly org: string;
     /** The image, such as docker.io/my-org/app or ghcr.io/my-org/app. Per-arch images and the manifest list share this path. */
     readonly image: string;
-    /** One per arch to build: its runners' labels, kind and mirror (RunnerFleet fills them from its hosts). */
-    readonly platforms: BuildPlatform[];
     /** Workflow name. Default "multi-arch image". */
     readonly name?: string;
     /** Branches whose pushes build and publish. Default [main]. */
@@ -55,6 +54,11 @@ export interface BuildWorkflowOptions {
      * Enterprise Server, which has none (every job runs on the fleet; forks' runs build nothing). Default true.
      */
     readonly hostedRunners?: boolean;
+}
+
+export interface BuildWorkflowOptions extends WorkflowSettings {
+    /** One per arch to build: its runners' labels, kind and mirror. */
+    readonly platforms: BuildPlatform[];
 }
 
 export const DEFAULT_WORKFLOW_PATH = ".github/workflows/multi-arch-image.yml";

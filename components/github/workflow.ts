@@ -6,11 +6,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import { orgRepository } from "./github-org";
-import { throwIfAny } from "../spec/problems";
-import { BuildWorkflowOptions, DEFAULT_WORKFLOW_PATH, workflowProblems } from "./workflow-options";
+import { Problem, throwIfAny } from "../spec/problems";
+import { BuildPlatform, BuildWorkflowOptions, DEFAULT_WORKFLOW_PATH, WorkflowSettings, workflowProblems } from "./workflow-options";
 import { renderWorkflowYaml } from "./workflow-yaml";
 
-export interface BuildWorkflowArgs extends BuildWorkflowOptions {
+export interface BuildWorkflowArgs extends WorkflowSettings {
+    /**
+     * One per arch to build: its runners' labels, kind and mirror (RunnerFleet fills them from its hosts).
+     * Values: the workflow is rendered before anything is registered. Each an input only so that every
+     * language's SDK can express the list (Go's code generator has no plain list of objects).
+     */
+    readonly platforms: pulumi.Input<BuildPlatform>[];
     /** Repositories (names in the org) to commit the workflow into; none: render only. */
     readonly repositories?: string[];
     /** Branch to commit to. Default the repository's default branch. */
@@ -73,9 +79,14 @@ export class BuildWorkflow extends pulumi.ComponentResource {
     public readonly commits: pulumi.Output<WorkflowCommit[]>;
 
     constructor(name: string, args: BuildWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
-        throwIfAny(workflowProblems(args), `BuildWorkflow "${name}"`);
+        const platforms = args.platforms.filter((p): p is BuildPlatform => !pulumi.Output.isInstance(p) && !(p instanceof Promise));
+        const unresolved: Problem[] = args.platforms.flatMap((p, i) => platforms.includes(p as BuildPlatform) ? [] : [{
+            path: `platforms[${i}]`, message: "is an output or a promise, and the workflow is rendered before anything is registered", fix: "pass the platform's values",
+        }]);
+        const options: BuildWorkflowOptions = { ...args, platforms };
+        throwIfAny(unresolved.length > 0 ? unresolved : workflowProblems(options), `BuildWorkflow "${name}"`);
         super(BuildWorkflow.TYPE, name, {}, opts);
-        this.yaml = renderWorkflowYaml(args);
+        this.yaml = renderWorkflowYaml(options);
         const file = args.path ?? DEFAULT_WORKFLOW_PATH;
         const message = args.commitMessage ?? "Build the image natively per arch on runner-fleet";
         // The GitHub provider is the component's (its `providers` option), which its children and reads inherit.

@@ -29,14 +29,18 @@ export interface RunnerHost {
     readonly publicIp: pulumi.Input<string>;
     /** How to reach the host over SSH. Secret as a whole: it carries the private key. */
     readonly connection: pulumi.Input<ConnectionArgs>;
-    /** The step everything on the host follows: SSH answers, the host finished booting, its arch is the declared one, the fleet's scripts are installed. */
-    readonly ready: command.remote.Command;
+    /**
+     * The step everything on the host follows: SSH answers, the host finished booting, its arch is the declared
+     * one, the fleet's scripts are installed. An input, so that a host component's output can be handed on as it is.
+     */
+    readonly ready: pulumi.Input<command.remote.Command>;
     /** Changes when the machine is replaced (server id, or address for existing hosts); part of every command's triggers. */
     readonly hostId: pulumi.Input<string>;
 }
 
 /** What every host component outputs: the RunnerHost fields, and how to reach the host later. */
 export interface HostOutputs extends RunnerHost {
+    readonly ready: command.remote.Command;
     readonly publicIp: pulumi.Output<string>;
     readonly connection: pulumi.Output<ConnectionArgs>;
     readonly hostId: pulumi.Output<string>;
