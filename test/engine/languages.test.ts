@@ -22,7 +22,7 @@ import { Figures, Host, TestHosts, aptRepos, hostSuitePossible, runSecrets, test
 import { RunnerFleet } from "../../components";
 import { recordFailure } from "../harness";
 import { PulumiCli, authorizeStackKey, engine, engineEnv, keySessions, stackKeyIn, testhostKey, timedFigure } from "./harness";
-import { ROOT } from "../../scripts/docs";
+import { README_FILE, ROOT } from "../../scripts/docs";
 
 /** The providers the package's schema names besides command (built-in to the engine cache), by name and version, each from PATH. */
 const PLUGINS: readonly [string, string][] = [["github", "6.15.0"], ["hcloud", "1.41.0"]];
@@ -30,6 +30,16 @@ const PLUGINS: readonly [string, string][] = [["github", "6.15.0"], ["hcloud", "
 const GO_PROGRAM = path.join(ROOT, "test", "engine", "go-program", "main.go");
 /** The Go modules the generated SDK and the program import, at the versions the package's providers have. */
 const GO_REQUIRES = ["github.com/pulumi/pulumi/sdk/v3@v3.259.0", "github.com/pulumi/pulumi-command/sdk@v1.2.1", "github.com/pulumi/pulumi-hcloud/sdk@v1.41.0"];
+
+/** The README's YAML example, parsed: the program the YAML suite runs. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function readmeYamlExample(): any {
+    const block = /<!-- yaml-example:begin[^\n]*\n```yaml\n([\s\S]*?)```\n<!-- yaml-example:end -->/.exec(fs.readFileSync(README_FILE, "utf8"));
+    if (!block) {
+        throw new Error("README.md has no yaml-example block");
+    }
+    return YAML.parse(block[1]);
+}
 
 function onPath(bin: string): string | undefined {
     const r = spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" });
@@ -164,8 +174,8 @@ describe("the component package from Pulumi YAML and Go programs", function () {
         return cli;
     }
 
-    /** up, a second up that runs nothing, destroy: the same for every language. */
-    function lifecycle(language: Language, cli: () => PulumiCli): void {
+    /** up, a second up that runs nothing, destroy: the same for every language. `handHost`: the hand-composed host's name. */
+    function lifecycle(language: Language, cli: () => PulumiCli, handHost: string): void {
         const pulumi = (args: string[], okCodes = [0]) => cli().pulumi(args, undefined, okCodes);
 
         it("pulumi up installs the fleet's actuated agent and the hand-composed plain runner", async () => {
@@ -174,7 +184,7 @@ describe("the component package from Pulumi YAML and Go programs", function () {
             await timed(`${language}: pulumi up (first)`, () => pulumi(["up", "--yes", "--skip-preview"]));
             expect((await hosts.sh(metal, "systemctl is-active actuated")).trim()).to.equal("active");
             expect((await hosts.sh(plain, "systemctl is-active runner-fleet-runner@1")).trim()).to.equal("active");
-            expect([...world.runners.keys()].sort()).to.deep.equal(["plain-1"]);
+            expect([...world.runners.keys()].sort()).to.deep.equal([`${handHost}-1`]);
             const out = JSON.parse((await pulumi(["stack", "output", "--json"])).out);
             expect(out.hosts.metal).to.include({ address: metal.address, agent: "actuated", arch: "amd64" });
             expect(out.agentKind).to.equal("github-runner");
@@ -211,47 +221,27 @@ describe("the component package from Pulumi YAML and Go programs", function () {
         }
         let cli: PulumiCli;
 
-        /** The program: the fleet, and unless `fleetOnly`, the host and agent composed by hand. */
+        /**
+         * The README's YAML example (its fleet, and unless `fleetOnly`, its host and agent composed by hand)
+         * with the suite's hosts and stand-ins in place of the example's addresses and of GitHub and the
+         * download sites: what a platform team writes, run. The host's arch is stated there: pulumi-yaml's
+         * checker refuses an enum-typed output where an enum input is expected (pkg/pulumiyaml/analyser.go,
+         * isAssignable: the EnumType case checks the enum against its element type, string).
+         */
         function writeProgram(config: Record<string, unknown>, fleetOnly = false): void {
             const file = path.join(cli.cwd, "Pulumi.yaml");
-            const doc = YAML.parse(fs.readFileSync(file, "utf8"));
-            doc.config = Object.fromEntries(["sshPrivateKey", "githubRunnerToken", "actuatedLicense", "actuatedToken"].map(k => [k, { type: "string", secret: true }]));
-            doc.resources = {
-                fleet: {
-                    type: "runner-fleet:index:RunnerFleet",
-                    properties: {
-                        config,
-                        secrets: { sshPrivateKey: "${sshPrivateKey}", actuatedLicense: "${actuatedLicense}", actuatedToken: "${actuatedToken}" },
-                    },
-                },
-                ...(fleetOnly ? {} : {
-                    plain: {
-                        type: "runner-fleet:index:ExistingHost",
-                        properties: { address: plain.address, arch: "amd64", kvm: false, privateKey: "${sshPrivateKey}", hostKey: hostKey() },
-                    },
-                    plainAgent: {
-                        type: "runner-fleet:index:RunnerAgent",
-                        properties: {
-                            // A host component's outputs are a RunnerHost: handed on field by field, but for arch, stated as
-                            // the host states it: pulumi-yaml's checker refuses an enum-typed output where an enum input is
-                            // expected (pkg/pulumiyaml/analyser.go, isAssignable: the EnumType case checks the enum against
-                            // its element type, string, and an enum is not a string there).
-                            host: {
-                                name: "${plain.name}", arch: "amd64", kvm: "${plain.kvm}", publicIp: "${plain.publicIp}",
-                                connection: "${plain.connection}", ready: "${plain.ready}", hostId: "${plain.hostId}",
-                            },
-                            kind: "github-runner",
-                            labels: ["runner-fleet-amd64", "yaml"],
-                            org: "example-org",
-                            runnerGroup: "native",
-                            installDocker: false,
-                            endpoints: endpoints(),
-                            secrets: { githubRunnerToken: "${githubRunnerToken}" },
-                        },
-                    },
-                }),
-            };
-            doc.outputs = { hosts: "${fleet.hosts}", runsOn: "${fleet.runsOn}", ...(fleetOnly ? {} : { agentKind: "${plainAgent.kind}" }) };
+            const doc = readmeYamlExample();
+            doc.name = YAML.parse(fs.readFileSync(file, "utf8")).name;
+            doc.resources.fleet.properties.config = config;
+            Object.assign(doc.resources.x86.properties, { address: plain.address, hostKey: hostKey() });
+            const agent = doc.resources.x86Agent.properties;
+            Object.assign(agent, { org: "example-org", runnerGroup: "native", installDocker: false, endpoints: endpoints(), labels: [...agent.labels, "yaml"] });
+            doc.outputs.agentKind = "${x86Agent.kind}";
+            if (fleetOnly) {
+                delete doc.resources.x86;
+                delete doc.resources.x86Agent;
+                delete doc.outputs.agentKind;
+            }
             fs.writeFileSync(file, YAML.stringify(doc));
         }
 
@@ -259,9 +249,9 @@ describe("the component package from Pulumi YAML and Go programs", function () {
             cli = await project("yaml", () => undefined);
         });
 
-        it("records the package in Pulumi.yaml from the installed package's plugin folder", () => {
+        it("records the package in Pulumi.yaml from the installed package's plugin folder, as the README's example has it", () => {
             const doc = YAML.parse(fs.readFileSync(path.join(cli.cwd, "Pulumi.yaml"), "utf8"));
-            expect(Object.keys(doc.packages)).to.deep.equal(["runner-fleet"]);
+            expect(doc.packages).to.deep.equal(readmeYamlExample().packages);
             expect(path.resolve(cli.cwd, doc.packages["runner-fleet"])).to.equal(path.join(cli.cwd, "node_modules", "runner-fleet", "plugin"));
         });
 
@@ -281,7 +271,7 @@ describe("the component package from Pulumi YAML and Go programs", function () {
             writeProgram(fleetConfig());
         });
 
-        lifecycle("yaml", () => cli);
+        lifecycle("yaml", () => cli, "x86");
     });
 
     describe("from Go", function () {
@@ -316,6 +306,6 @@ describe("the component package from Pulumi YAML and Go programs", function () {
             });
         });
 
-        lifecycle("go", () => cli);
+        lifecycle("go", () => cli, "plain");
     });
 });

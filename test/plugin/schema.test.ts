@@ -11,6 +11,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { componentSchema } from "../../scripts/lib/component-schema";
+import * as YAML from "yaml";
+import { checkFleet } from "../../components";
 import { fleetSchema, settingKeys } from "../../components/spec/settings";
 import { REPO_ROOT } from "../harness";
 
@@ -83,6 +85,23 @@ describe("the component package's schema", function () {
         const input = schema.resources["runner-fleet:index:RunnerFleet"].inputProperties ?? {};
         expect(input.config.$ref).to.equal("#/types/runner-fleet:index:RunnerFleetConfig");
         expect(schema.types["runner-fleet:index:AgentKind"].enum?.map(e => e.value)).to.deep.equal(["actuated", "github-runner"]);
+    });
+
+    it("takes the README's YAML example: components and inputs it has, and a fleet config without a problem", () => {
+        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        const block = /<!-- yaml-example:begin[^\n]*\n```yaml\n([\s\S]*?)```\n<!-- yaml-example:end -->/.exec(readme);
+        expect(block, "README.md's yaml-example block").to.not.equal(null);
+        const program = YAML.parse((block as RegExpExecArray)[1]) as { resources: Record<string, { type: string; properties: Record<string, unknown> }> };
+        for (const [name, r] of Object.entries(program.resources)) {
+            const component = schema.resources[r.type];
+            expect(component, `${name}: ${r.type}`).to.not.equal(undefined);
+            const inputs = component.inputProperties ?? {};
+            expect(Object.keys(r.properties).filter(k => !(k in inputs)), `${name}'s properties the schema has not`).to.deep.equal([]);
+            expect((component.requiredInputs ?? []).filter(k => !(k in r.properties)), `${name}'s required inputs left out`).to.deep.equal([]);
+        }
+        const fleet = program.resources.fleet.properties;
+        const { problems } = checkFleet(fleet.config as never, new Set(Object.keys(fleet.secrets as object)));
+        expect(problems).to.deep.equal([]);
     });
 
     it("matches the snapshot (UPDATE_SNAPSHOTS=1 npm test after a change made on purpose)", () => {
