@@ -4,9 +4,12 @@
 // per host.
 
 import { execFileSync, spawn, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { Host, ROOT, TestHosts } from "../host/harness";
+import { Figures, Host, ROOT, TestHosts, aptRepos, runSecrets, testhost } from "../host/harness";
+import { World } from "../host/world";
 
 /** The engine, from scripts/e2e/engine.sh: its bin folder, or why it cannot be had. */
 export function engine(): { bin?: string; why?: string; seconds: number } {
@@ -172,4 +175,46 @@ export async function timedFigure<T>(figure: (line: string) => void, label: stri
     const v = await fn();
     figure(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     return v;
+}
+
+/**
+ * What an engine suite over the test hosts is made of: its figures, the run's
+ * fake secrets, the outside world, the test hosts, a scratch folder (it will
+ * hold the stack's key and state) and the stack's passphrase. `start` (in a
+ * `before`) finds the engine and readies the amd64 test hosts' image, network
+ * and the world; `stop` (in an `after`) takes them down, removes the folder
+ * and prints the figures.
+ */
+export function engineSuite(name: string, title: string) {
+    const figures = new Figures();
+    const figure = (line: string) => figures.add(line);
+    const secrets = runSecrets();
+    const world = new World(secrets);
+    const hosts = new TestHosts();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `runner-fleet-${name}-`));
+    const passphrase = `fake-passphrase-${randomBytes(6).toString("hex")}`;
+    return {
+        figure, secrets, world, hosts, dir, passphrase,
+        timed: <T>(label: string, fn: () => Promise<T>) => timedFigure(figure, label, fn),
+        /** The engine's bin folder, once the test hosts and the world are up. */
+        async start(): Promise<string> {
+            const e = engine();
+            if (!e.bin) {
+                throw new Error(`the Pulumi engine cannot be had here:\n${e.why}`);
+            }
+            testhost("down-all");
+            testhost("setup");
+            testhost("build", "amd64");
+            testhost("net");
+            world.aptRepos = aptRepos("amd64");
+            await world.start();
+            return e.bin;
+        },
+        async stop(): Promise<void> {
+            hosts.downAll();
+            await world.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
+            figures.print(title);
+        },
+    };
 }

@@ -17,13 +17,11 @@ import { expect } from "chai";
 import { execFileSync, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { World } from "../host/world";
-import { Figures, Host, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost } from "../host/harness";
+import { Host, hostSuitePossible, testhost } from "../host/harness";
 import { HcloudStandIn, StandInRule, StandInServer } from "../hcloud-stand-in";
-import { PulumiCli, authorizeStackKey, copyProjectFiles, engine, engineEnv, keySessions, stackKeyIn, testhostKey, timedFigure } from "./harness";
+import { PulumiCli, authorizeStackKey, copyProjectFiles, engineEnv, engineSuite, keySessions, stackKeyIn, testhostKey } from "./harness";
 
 /** The version of @pulumi/hcloud in package.json: the plugin the program asks for. */
 const HCLOUD_VERSION = "1.41.0";
@@ -57,16 +55,11 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
         return;
     }
 
-    const figures = new Figures();
-    const figure = (line: string) => figures.add(line);
-    const secrets = runSecrets();
-    const world = new World(secrets);
-    const hosts = new TestHosts();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-hcloud-"));
+    const suite = engineSuite("hcloud", "hcloud engine figures");
+    const { figure, secrets, world, hosts, dir, passphrase, timed } = suite;
     const project = path.join(dir, "project");
     const cli = new PulumiCli(project);
     const pulumi = (args: string[], input?: string, okCodes = [0]) => cli.pulumi(args, input, okCodes);
-    const passphrase = `fake-passphrase-${randomBytes(6).toString("hex")}`;
     // Hetzner's API tokens are 64 characters; the provider refuses any other length.
     const hcloudToken = randomBytes(32).toString("hex");
     const CLOUD_INDEX = 3;
@@ -159,19 +152,9 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
     /** SSH sessions the stack's key opened on a host. */
     const sessions = (h: Host | undefined) => h ? keySessions(hosts, h, stack.fingerprint) : Promise.resolve(0);
 
-    const timed = <T>(label: string, fn: () => Promise<T>) => timedFigure(figure, label, fn);
 
     before(async function () {
-        const e = engine();
-        if (!e.bin) {
-            throw new Error(`the Pulumi engine cannot be had here:\n${e.why}`);
-        }
-        testhost("down-all");
-        testhost("setup");
-        testhost("build", "amd64");
-        testhost("net");
-        world.aptRepos = aptRepos("amd64");
-        await world.start();
+        const bin = await suite.start();
         await standIn.start();
         figure(`hcloud provider: ${provider.bin} (${HCLOUD_VERSION}); Hetzner's API: the stand-in at ${standIn.url}`);
         metal = hosts.boot("metal", 2, "amd64");
@@ -179,9 +162,9 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
         stack = stackKeyIn(dir);
         await authorizeStackKey(hosts, metal, stack.publicKey);
         copyProjectFiles(project);
-        cli.env = engineEnv(e.bin, dir, passphrase);
+        cli.env = engineEnv(bin, dir, passphrase);
         await pulumi(["login", cli.env.PULUMI_BACKEND_URL as string]);
-        await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(e.bin, "pulumi-resource-command")]);
+        await pulumi(["plugin", "install", "resource", "command", "1.2.1", "--file", path.join(bin, "pulumi-resource-command")]);
         await pulumi(["plugin", "install", "resource", "hcloud", HCLOUD_VERSION, "--file", provider.bin as string]);
         await pulumi(["stack", "init", "e2e"]);
         // Where pulumi (and this test) reach the test hosts from: the bridge's own address, and nothing else.
@@ -196,11 +179,8 @@ describe("a Hetzner Cloud host under the real engine and the real hcloud provide
     });
 
     after(async () => {
-        hosts.downAll();
         await standIn.stop();
-        await world.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
-        figures.print("hcloud engine figures");
+        await suite.stop();
     });
 
     it("previews the server with its key and firewall, and sends Hetzner nothing that changes anything", async () => {

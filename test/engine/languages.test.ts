@@ -12,16 +12,13 @@
 
 import { expect } from "chai";
 import { execFileSync, spawnSync } from "child_process";
-import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { World } from "../host/world";
-import { Figures, Host, TestHosts, aptRepos, hostSuitePossible, runSecrets, testhost } from "../host/harness";
+import { Host, hostSuitePossible, testhost } from "../host/harness";
 import { RunnerFleet } from "../../components";
 import { recordFailure } from "../harness";
-import { PulumiCli, authorizeStackKey, engine, engineEnv, keySessions, stackKeyIn, testhostKey, timedFigure } from "./harness";
+import { PulumiCli, authorizeStackKey, engineEnv, engineSuite, keySessions, stackKeyIn, testhostKey } from "./harness";
 import { README_FILE, ROOT } from "../../scripts/docs";
 
 /** The providers the package's schema names besides command (built-in to the engine cache), by name and version, each from PATH. */
@@ -69,19 +66,13 @@ describe("the component package from Pulumi YAML and Go programs", function () {
         return;
     }
 
-    const figures = new Figures();
-    const figure = (line: string) => figures.add(line);
-    const secrets = runSecrets();
-    const world = new World(secrets);
-    const hosts = new TestHosts();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-languages-"));
-    const passphrase = `fake-passphrase-${randomBytes(6).toString("hex")}`;
+    const suite = engineSuite("languages", "YAML and Go engine figures");
+    const { figure, secrets, world, hosts, dir, passphrase, timed } = suite;
     let stack = { privateKey: "", publicKey: "", fingerprint: "" };
     let metal: Host;
     let plain: Host;
     let tarball = "";
     let engineBin = "";
-    const timed = <T>(label: string, fn: () => Promise<T>) => timedFigure(figure, label, fn);
     const sessions = (h: Host) => keySessions(hosts, h, stack.fingerprint);
     const hostKey = () => testhostKey(testhost("root", "amd64"));
     /** A line of the private key's body: what must show nowhere. */
@@ -106,17 +97,7 @@ describe("the component package from Pulumi YAML and Go programs", function () {
     }
 
     before(async function () {
-        const e = engine();
-        if (!e.bin) {
-            throw new Error(`the Pulumi engine cannot be had here:\n${e.why}`);
-        }
-        engineBin = e.bin;
-        testhost("down-all");
-        testhost("setup");
-        testhost("build", "amd64");
-        testhost("net");
-        world.aptRepos = aptRepos("amd64");
-        await world.start();
+        engineBin = await suite.start();
         metal = hosts.boot("metal", 2, "amd64");
         plain = hosts.boot("plain", 1, "amd64");
         await Promise.all([metal, plain].map(h => hosts.waitForSsh(h)));
@@ -128,12 +109,7 @@ describe("the component package from Pulumi YAML and Go programs", function () {
         tarball = path.join(dir, execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").pop() as string);
     });
 
-    after(async () => {
-        hosts.downAll();
-        await world.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
-        figures.print("YAML and Go engine figures");
-    });
+    after(() => suite.stop());
 
     /**
      * A project of the language with the package installed and added, and a stack with the secrets: the
