@@ -235,7 +235,7 @@ describe("the component package from Pulumi YAML and Go programs", function () {
             // Wrong values the schema's types cannot see (YAML's own checker refuses a missing required field first).
             const bad = { ...fleetConfig("Bad_Name"), github: { org: "-example-org", runnerGroup: "native", manage: false } };
             writeProgram(bad, true);
-            const r = await timed("yaml: pulumi preview, bad config", () => cli.pulumi(["preview"], undefined, [1, 255]));
+            const r = await timed("yaml: pulumi up, bad config", () => cli.pulumi(["up", "--yes", "--skip-preview"], undefined, [1, 255]));
             const ts = await recordFailure(() => new RunnerFleet("fleet", { config: bad as never, secrets: { sshPrivateKey: "k", actuatedLicense: "l", actuatedToken: "t" } }));
             const problems = (text: string) => text.split("\n").map(l => l.trim()).filter(l => l.startsWith("- ")).map(l => l.replace(/\s+/g, " "));
             expect(problems(ts.error.message)).to.have.length(2);
@@ -244,6 +244,8 @@ describe("the component package from Pulumi YAML and Go programs", function () {
             }
             expect(r.out).to.contain('RunnerFleet "fleet" has 2 problems; nothing was created');
             expect(r.out).to.not.contain(keyLine());
+            const state = JSON.parse((await cli.pulumi(["stack", "export"])).stdout) as { deployment: { resources?: { type: string }[] } };
+            expect((state.deployment.resources ?? []).map(x => x.type).filter(type => type.startsWith("runner-fleet:"))).to.deep.equal([]);
             writeProgram(fleetConfig());
         });
 
