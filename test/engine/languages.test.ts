@@ -6,7 +6,7 @@
 // runner), the host's outputs handed to the agent. preview, up, a second up
 // that runs no command, destroy; from YAML also a bad config, refused with
 // the same problems as from TypeScript. Needs the providers the package's
-// schema names (command, github, hcloud) and each language's host on PATH,
+// schema names (command, hcloud) and each language's host on PATH,
 // built from public source like the rest of the engine suite's; without
 // them a language says what is missing and skips.
 
@@ -21,8 +21,8 @@ import { recordFailure } from "../harness";
 import { PulumiCli, authorizeStackKey, engineEnv, engineSuite, keySessions, stackKeyIn, testhostKey } from "./harness";
 import { README_FILE, ROOT } from "../../scripts/docs";
 
-/** The providers the package's schema names besides command (built-in to the engine cache), by name and version, each from PATH. */
-const PLUGINS: readonly [string, string][] = [["github", "6.15.0"], ["hcloud", "1.41.0"]];
+/** The provider the package's schema names besides command (in the engine's cache), by name and version, from PATH. */
+const PLUGINS: readonly [string, string][] = [["hcloud", "1.41.0"]];
 /** The Go program (a Go module of its own; the runnerfleet SDK is generated into it). */
 const GO_PROGRAM = path.join(ROOT, "test", "engine", "go-program", "main.go");
 /** The Go modules the generated SDK and the program import, at the versions the package's providers have. */
