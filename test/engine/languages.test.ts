@@ -4,7 +4,7 @@
 // tells a platform team, and declares a RunnerFleet of one existing actuated
 // host plus an ExistingHost and a RunnerAgent composed by hand (a plain
 // runner), the host's outputs handed to the agent. preview, up, a second up
-// that runs no command, destroy; from YAML also a bad config, refused with
+// that runs no command, destroy, and a bad config from each, refused with
 // the same problems as from TypeScript. Needs the providers the package's
 // schema names (command, hcloud) and each language's host on PATH,
 // built from public source like the rest of the engine suite's; without
@@ -150,6 +150,28 @@ describe("the component package from Pulumi YAML and Go programs", function () {
         return cli;
     }
 
+    /** The bad config both languages write: wrong values the schema's types cannot see. */
+    const badConfig = () => ({ ...fleetConfig("Bad_Name"), github: { org: "-example-org", runnerGroup: "native", manage: false } });
+
+    /**
+     * A refused up: every problem TypeScript lists for the same config, the same heading, no line of the key,
+     * and nothing of the fleet in the state (the fleet, or a resource named after it).
+     */
+    async function expectRefused(language: Language, cli: PulumiCli): Promise<void> {
+        const r = await timed(`${language}: pulumi up, bad config`, () => cli.pulumi(["up", "--yes", "--skip-preview"], undefined, [1, 255]));
+        const ts = await recordFailure(() => new RunnerFleet("fleet", { config: badConfig() as never, secrets: { sshPrivateKey: "k", actuatedLicense: "l", actuatedToken: "t" } }));
+        const problems = (text: string) => text.split("\n").map(l => l.trim()).filter(l => l.startsWith("- ")).map(l => l.replace(/\s+/g, " "));
+        expect(problems(ts.error.message)).to.have.length(2);
+        for (const p of problems(ts.error.message)) {
+            expect(r.out.replace(/\s+/g, " "), p).to.contain(p);
+        }
+        expect(r.out).to.contain('RunnerFleet "fleet" has 2 problems; nothing was created');
+        expect(r.out).to.not.contain(keyLine());
+        const state = JSON.parse((await cli.pulumi(["stack", "export"])).stdout) as { deployment: { resources?: { type: string; urn: string }[] } };
+        const ofFleet = (state.deployment.resources ?? []).filter(x => x.type === "runner-fleet:index:RunnerFleet" || /^fleet(-|$)/.test(x.urn.split("::").pop() ?? ""));
+        expect(ofFleet.map(x => x.urn)).to.deep.equal([]);
+    }
+
     /** up, a second up that runs nothing, destroy: the same for every language. `handHost`: the hand-composed host's name. */
     function lifecycle(language: Language, cli: () => PulumiCli, handHost: string): void {
         const pulumi = (args: string[], okCodes = [0]) => cli().pulumi(args, undefined, okCodes);
@@ -232,20 +254,9 @@ describe("the component package from Pulumi YAML and Go programs", function () {
         });
 
         it("refuses a bad config with the same problems as from TypeScript, and registers nothing", async () => {
-            // Wrong values the schema's types cannot see (YAML's own checker refuses a missing required field first).
-            const bad = { ...fleetConfig("Bad_Name"), github: { org: "-example-org", runnerGroup: "native", manage: false } };
-            writeProgram(bad, true);
-            const r = await timed("yaml: pulumi up, bad config", () => cli.pulumi(["up", "--yes", "--skip-preview"], undefined, [1, 255]));
-            const ts = await recordFailure(() => new RunnerFleet("fleet", { config: bad as never, secrets: { sshPrivateKey: "k", actuatedLicense: "l", actuatedToken: "t" } }));
-            const problems = (text: string) => text.split("\n").map(l => l.trim()).filter(l => l.startsWith("- ")).map(l => l.replace(/\s+/g, " "));
-            expect(problems(ts.error.message)).to.have.length(2);
-            for (const p of problems(ts.error.message)) {
-                expect(r.out.replace(/\s+/g, " "), p).to.contain(p);
-            }
-            expect(r.out).to.contain('RunnerFleet "fleet" has 2 problems; nothing was created');
-            expect(r.out).to.not.contain(keyLine());
-            const state = JSON.parse((await cli.pulumi(["stack", "export"])).stdout) as { deployment: { resources?: { type: string }[] } };
-            expect((state.deployment.resources ?? []).map(x => x.type).filter(type => type.startsWith("runner-fleet:"))).to.deep.equal([]);
+            // YAML's own checker refuses a missing required field before the package sees it.
+            writeProgram(badConfig(), true);
+            await expectRefused("yaml", cli);
             writeProgram(fleetConfig());
         });
 
@@ -282,6 +293,15 @@ describe("the component package from Pulumi YAML and Go programs", function () {
             await timed("go: go build of the program and the generated SDK", async () => {
                 execFileSync("go", ["build", "-o", path.join(dir, "go-program"), "."], { cwd: cli.cwd, stdio: "pipe", env: cli.env });
             });
+        });
+
+        it("refuses a bad config with the same problems as from TypeScript, and registers nothing", async () => {
+            // On stdin: a value starting with - would be read as a flag.
+            await cli.pulumi(["config", "set", "fleetOrg"], "-example-org");
+            await cli.pulumi(["config", "set", "metalName", "Bad_Name"]);
+            await expectRefused("go", cli);
+            await cli.pulumi(["config", "rm", "fleetOrg"]);
+            await cli.pulumi(["config", "rm", "metalName"]);
         });
 
         lifecycle("go", () => cli, "plain");

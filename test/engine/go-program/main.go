@@ -17,6 +17,14 @@ func main() {
 		base := cfg.Require("base")
 		hostKey := cfg.Require("hostKey")
 		key := cfg.RequireSecret("sshPrivateKey")
+		// The fleet's organization and its host's name: the suite sets wrong ones to see them refused.
+		org, metalName := "example-org", "metal"
+		if v := cfg.Get("fleetOrg"); v != "" {
+			org = v
+		}
+		if v := cfg.Get("metalName"); v != "" {
+			metalName = v
+		}
 		endpoints := runnerfleet.EndpointsConfigArgs{
 			ActuatedInstaller: pulumi.StringRef(base + "/actuated/install.sh"),
 			RunnerDownloads:   pulumi.StringRef(base + "/actions-runner"),
@@ -27,12 +35,12 @@ func main() {
 		arch := runnerfleet.ArchAmd64
 		fleet, err := runnerfleet.NewRunnerFleet(ctx, "fleet", &runnerfleet.RunnerFleetArgs{
 			Config: runnerfleet.RunnerFleetConfigArgs{
-				Github:    &runnerfleet.GithubConfigArgs{Org: "example-org", RunnerGroup: pulumi.StringRef("native"), Manage: pulumi.BoolRef(false)},
+				Github:    &runnerfleet.GithubConfigArgs{Org: org, RunnerGroup: pulumi.StringRef("native"), Manage: pulumi.BoolRef(false)},
 				Agent:     &runnerfleet.AgentConfigArgs{InstallDocker: pulumi.BoolRef(false)},
 				Mirror:    &runnerfleet.MirrorConfigArgs{Enabled: pulumi.BoolRef(false)},
 				Endpoints: &endpoints,
 				Hosts: []runnerfleet.FleetHostConfigArgs{{
-					Name: "metal", Provider: runnerfleet.HostProviderExisting, Address: pulumi.StringRef(cfg.Require("metalAddress")),
+					Name: metalName, Provider: runnerfleet.HostProviderExisting, Address: pulumi.StringRef(cfg.Require("metalAddress")),
 					Arch: &arch, Kvm: pulumi.BoolRef(true), HostKey: pulumi.StringRef(hostKey),
 				}},
 			},
