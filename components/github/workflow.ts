@@ -79,8 +79,9 @@ export class BuildWorkflow extends pulumi.ComponentResource {
     public readonly commits: pulumi.Output<WorkflowCommit[]>;
 
     constructor(name: string, args: BuildWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
-        const platforms = args.platforms.filter((p): p is BuildPlatform => !pulumi.Output.isInstance(p) && !(p instanceof Promise));
-        const unresolved: Problem[] = args.platforms.flatMap((p, i) => platforms.includes(p as BuildPlatform) ? [] : [{
+        const isValue = (p: pulumi.Input<BuildPlatform>): p is BuildPlatform => !pulumi.Output.isInstance(p) && !(p instanceof Promise);
+        const platforms = args.platforms.filter(isValue);
+        const unresolved: Problem[] = args.platforms.flatMap((p, i) => isValue(p) ? [] : [{
             path: `platforms[${i}]`, message: "is an output or a promise, and the workflow is rendered before anything is registered", fix: "pass the platform's values",
         }]);
         const options: BuildWorkflowOptions = { ...args, platforms };

@@ -9,7 +9,6 @@
 // preview time of fleets of 1, 10 and 50 existing hosts.
 
 import { expect } from "chai";
-import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -19,7 +18,7 @@ import { MIRROR_REGISTRY_RELEASE } from "../../components";
 import { World } from "../host/world";
 import { GithubOrgStandIn } from "../github-org-stand-in";
 import { Figures, Host, ROOT, TestHosts, aptRepos, hostSuitePossible, runSecrets, sha256File, testhost, waitFor } from "../host/harness";
-import { PulumiCli, authorizeStackKey, copyProjectFiles, engine, engineEnv, fleetStateBytes, hostStateBytes, keySessions, stackKeyIn, testhostKey, timedFigure } from "./harness";
+import { PulumiCli, authorizeStackKey, copyProjectFiles, engine, engineEnv, fleetStateBytes, hostStateBytes, keySessions, onPath, stackKeyIn, testhostKey, timedFigure } from "./harness";
 
 const figures = new Figures();
 const figure = (line: string) => figures.add(line);
@@ -30,9 +29,9 @@ const figure = (line: string) => figures.add(line);
  * without it the stack leaves GitHub alone (github.manage: false) and the tests of the wiring say why they skip.
  */
 function githubProvider(): { bin?: string; why?: string } {
-    const r = spawnSync("sh", ["-c", "command -v pulumi-resource-github"], { encoding: "utf8" });
-    return r.status === 0 && r.stdout.trim()
-        ? { bin: r.stdout.trim() }
+    const bin = onPath("pulumi-resource-github");
+    return bin
+        ? { bin }
         : { why: "no pulumi-resource-github on PATH (GitHub provider 6.15.0, built from pulumi/pulumi-github v6.15.0: the Go module proxy does not serve it)" };
 }
 

@@ -218,3 +218,9 @@ export function engineSuite(name: string, title: string) {
         },
     };
 }
+
+/** Where `bin` is on PATH, if it is: the plugins and language hosts built outside the repository. */
+export function onPath(bin: string): string | undefined {
+    const r = spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" });
+    return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}

@@ -21,7 +21,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { Host, hostSuitePossible, testhost } from "../host/harness";
 import { HcloudStandIn, StandInRule, StandInServer } from "../hcloud-stand-in";
-import { PulumiCli, authorizeStackKey, copyProjectFiles, engineEnv, engineSuite, keySessions, stackKeyIn, testhostKey } from "./harness";
+import { PulumiCli, authorizeStackKey, copyProjectFiles, engineEnv, engineSuite, keySessions, onPath, stackKeyIn, testhostKey } from "./harness";
 
 /** The version of @pulumi/hcloud in package.json: the plugin the program asks for. */
 const HCLOUD_VERSION = "1.41.0";
@@ -34,11 +34,10 @@ const HCLOUD_VERSION = "1.41.0";
  * they skip.
  */
 function hcloudProvider(): { bin?: string; why?: string } {
-    const r = spawnSync("sh", ["-c", "command -v pulumi-resource-hcloud"], { encoding: "utf8" });
-    if (r.status !== 0 || !r.stdout.trim()) {
+    const bin = onPath("pulumi-resource-hcloud");
+    if (!bin) {
         return { why: `no pulumi-resource-hcloud on PATH (hcloud provider ${HCLOUD_VERSION}, built from pulumi/pulumi-hcloud with terraform-provider-hcloud v1.66.1: the Go module proxy does not serve that version)` };
     }
-    const bin = r.stdout.trim();
     const version = spawnSync(bin, ["-version"], { encoding: "utf8" }).stdout.trim();
     return version === HCLOUD_VERSION ? { bin } : { why: `${bin} is version ${version || "unknown"}, and the program's @pulumi/hcloud asks for ${HCLOUD_VERSION}` };
 }

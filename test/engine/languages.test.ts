@@ -11,14 +11,14 @@
 // them a language says what is missing and skips.
 
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { Host, hostSuitePossible, testhost } from "../host/harness";
 import { RunnerFleet } from "../../components";
 import { recordFailure } from "../harness";
-import { PulumiCli, authorizeStackKey, engineEnv, engineSuite, keySessions, stackKeyIn, testhostKey } from "./harness";
+import { PulumiCli, authorizeStackKey, engineEnv, engineSuite, keySessions, onPath, stackKeyIn, testhostKey } from "./harness";
 import { README_FILE, ROOT } from "../../scripts/docs";
 
 /** The provider the package's schema names besides command (in the engine's cache), by name and version, from PATH. */
@@ -36,11 +36,6 @@ function readmeYamlExample(): any {
         throw new Error("README.md has no yaml-example block");
     }
     return YAML.parse(block[1]);
-}
-
-function onPath(bin: string): string | undefined {
-    const r = spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" });
-    return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
 }
 
 function missingPlugins(): string | undefined {
