@@ -17,8 +17,8 @@ export type {
 } from "./hosts";
 
 // What runs on a host, given any RunnerHost.
-export { RunnerAgent, agentProblems, RegistryMirror, mirrorProblems, RegistrationWatch } from "./on-host";
-export type { RunnerAgentArgs, AgentSecrets, RegistryMirrorArgs, RegistrationWatchArgs } from "./on-host";
+export { RunnerAgent, agentProblems, RegistryMirror, mirrorProblems, HostMetrics, metricsProblems, RegistrationWatch } from "./on-host";
+export type { RunnerAgentArgs, AgentSecrets, RegistryMirrorArgs, HostMetricsArgs, RegistrationWatchArgs } from "./on-host";
 
 // The GitHub organization and the build workflow.
 export {
@@ -29,15 +29,15 @@ export type { GithubOrgWiringArgs, RunnerGroupArgs, BuildWorkflowArgs, BuildWork
 
 // The settings: declarations, parsing, rules, the host resolved once, plans and prices, host sources.
 export {
-    fleetSchema, hostSchema, settingKeys, AgentSchema, MirrorSchema, GithubSchema, WorkflowSchema, EndpointsSchema,
+    fleetSchema, hostSchema, settingKeys, AgentSchema, MirrorSchema, MetricsSchema, GithubSchema, WorkflowSchema, EndpointsSchema,
     DEFAULTS, SECRET_KEYS, AGENT_KINDS, VISIBILITIES, setting, checked, matches,
-    ParsedFleetConfig, parseFleetConfig, fleetWarnings, hostProblems, resolveFleet, resolveHost, requiredSecrets,
+    ParsedFleetConfig, parseFleetConfig, fleetWarnings, hostProblems, resolveFleet, resolveHost, requiredSecrets, fleetMetricsTargets,
     labelProblem, FleetConfigError, formatProblems, ARCHES, MIRROR_REGISTRY_RELEASE, catalog, findPlan, hostSource, hostSources, registerHostSource,
 } from "./spec";
 export type {
-    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, GithubSpec, WorkflowSpec, EndpointsSpec, SettingMeta,
-    ResolvedFleet, ResolvedHost, Problem, CatalogEntry, MirrorRegistryRelease, ReleaseSha256, HostSource, RegionField,
-    RunnerFleetConfig, FleetHostConfig, AgentConfig, MirrorConfig, MirrorReleaseConfig, GithubConfig, WorkflowConfig, EndpointsConfig,
+    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, MetricsSpec, GithubSpec, WorkflowSpec, EndpointsSpec, SettingMeta,
+    ResolvedFleet, ResolvedHost, MetricsTarget, MetricsTargetLabels, Problem, CatalogEntry, MirrorRegistryRelease, ReleaseSha256, HostSource, RegionField,
+    RunnerFleetConfig, FleetHostConfig, AgentConfig, MirrorConfig, MirrorReleaseConfig, MetricsConfig, GithubConfig, WorkflowConfig, EndpointsConfig,
 } from "./spec";
 // The choices, as enums every Pulumi language gets (values and types of the same name).
 export { Arch, AgentKind, Visibility, GithubPlan, BuildCache, HostProvider, WorkflowRunners } from "./spec";

@@ -8,5 +8,6 @@ export { HetznerCloudHost } from "../components/hosts/hetzner-cloud";
 export { ExistingHost } from "../components/hosts/existing";
 export { RunnerAgent } from "../components/on-host/agent";
 export { RegistryMirror } from "../components/on-host/registry-mirror";
+export { HostMetrics } from "../components/on-host/host-metrics";
 export { GithubOrgWiring } from "../components/github/github-org";
 export { BuildWorkflow } from "../components/github/workflow";

@@ -1,5 +1,5 @@
 // Writes what is derived from the settings' declarations: the README's
-// config reference, schema/stack-config.schema.json and RunnerFleet's config
+// config reference (and its metrics table, from the metric catalog), schema/stack-config.schema.json and RunnerFleet's config
 // interfaces (components/spec/config-types.ts). A test fails when
 // either is out of date; run this after changing a setting.
 //
@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stackFileSchema, withSettingsSection } from "./lib/settings-docs";
 import { configTypesSource } from "./lib/config-types";
+import { withMetricsSection } from "./lib/metrics-docs";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const SCHEMA_FILE = path.join(ROOT, "schema", "stack-config.schema.json");
@@ -18,7 +19,7 @@ export const CONFIG_TYPES_FILE = path.join(ROOT, "components", "spec", "config-t
 /** The files as they should be, by path. */
 export function generatedDocs(): Record<string, string> {
     return {
-        [README_FILE]: withSettingsSection(fs.readFileSync(README_FILE, "utf8")),
+        [README_FILE]: withMetricsSection(withSettingsSection(fs.readFileSync(README_FILE, "utf8"))),
         [SCHEMA_FILE]: `${JSON.stringify(stackFileSchema(), null, 2)}\n`,
         [CONFIG_TYPES_FILE]: configTypesSource(),
     };

@@ -1,7 +1,8 @@
 // RunnerFleet: the whole fleet from one config: every host, wherever it comes
-// from, behind the RunnerHost contract; an agent and a mirror on each; the
-// GitHub organization wiring once; optionally the build workflow. Validates
-// everything before it registers anything. Hosts never wait for each other.
+// from, behind the RunnerHost contract; an agent, a mirror and the metrics
+// exporter on each; the GitHub organization wiring once; optionally the build
+// workflow. Validates everything before it registers anything. Hosts never
+// wait for each other.
 //
 // The constructor is a list of named steps over one record per host.
 
@@ -14,10 +15,13 @@ import { RegistrationWatch } from "../on-host/registration-watch";
 import { HostComponent, hostSourceComponent } from "../hosts";
 import { throwIfAny } from "../spec/problems";
 import { RegistryMirror } from "../on-host/registry-mirror";
+import { HostMetrics } from "../on-host/host-metrics";
 import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, runsOnSnippets } from "../github/routing";
 import { DEFAULTS, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
 import { RunnerFleetConfig } from "../spec/config-types";
-import { ArchRunners, ResolvedFleet, ResolvedHost, mirrorAddressOf, onEnterpriseServer, privateKeySecretOf, resolveFleet, resolveHost } from "../spec/resolve";
+import {
+    ArchRunners, MetricsTarget, ResolvedFleet, ResolvedHost, fleetMetricsTargets, mirrorAddressOf, onEnterpriseServer, privateKeySecretOf, resolveFleet, resolveHost,
+} from "../spec/resolve";
 import { fleetWarnings } from "../spec/rules";
 import { checkFleet } from "./check";
 import { BuildWorkflow } from "../github/workflow";
@@ -71,6 +75,8 @@ export interface FleetHost {
     readonly host: HostComponent;
     readonly agent: RunnerAgent;
     readonly mirror?: RegistryMirror;
+    /** The node exporter and the fleet's figures, unless metrics.enabled is false. */
+    readonly metrics?: HostMetrics;
 }
 
 /** What the organization step made. */
@@ -140,6 +146,11 @@ export class RunnerFleet extends pulumi.ComponentResource {
     public readonly workflowYaml: pulumi.Output<string | undefined>;
     /** Per host, what the drift check reaches and compares. */
     public readonly drift: pulumi.Output<Record<string, DriftEntry>>;
+    /**
+     * Per host, its node exporter as a Prometheus scrape target in file_sd format (`file_sd_configs`), labelled
+     * with the host, its arch and its agent (`kind`); none with metrics.enabled false.
+     */
+    public readonly metricsTargets: pulumi.Output<MetricsTarget[] | undefined>;
 
     constructor(name: string, args: RunnerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const present = new Set(Object.keys(args.secrets).filter(k => args.secrets[k] !== undefined));
@@ -179,6 +190,8 @@ export class RunnerFleet extends pulumi.ComponentResource {
         this.runsOn = pulumi.output(runsOnSnippets(this.spec, this.resolved));
         this.estimatedMonthlyCost = pulumi.output(this.resolved.monthlyTotal);
         this.workflowYaml = pulumi.output(this.workflow?.yaml);
+        const targets = fleetMetricsTargets(this.spec, this.resolved);
+        this.metricsTargets = pulumi.output(targets);
         this.registerOutputs({
             hosts: this.hosts,
             labelsByArch: this.labelsByArch,
@@ -186,6 +199,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
             estimatedMonthlyCost: this.estimatedMonthlyCost,
             drift: this.drift,
             ...(this.workflow ? { workflowYaml: this.workflowYaml } : {}),
+            ...(targets ? { metricsTargets: this.metricsTargets } : {}),
         });
     }
 
@@ -250,7 +264,8 @@ export class RunnerFleet extends pulumi.ComponentResource {
         const host = this.createHost(`${name}-${declared.name}`, declared, resolved);
         const agent = this.createAgent(`${name}-${declared.name}-agent`, host, declared, resolved, org);
         const mirror = this.createMirror(`${name}-${declared.name}-mirror`, host, resolved, agent);
-        return { declared, resolved, host, agent, mirror };
+        const metrics = this.createMetrics(`${name}-${declared.name}-metrics`, host, resolved, agent, mirror);
+        return { declared, resolved, host, agent, mirror, metrics };
     }
 
     /** The host, by its source's own create: the fleet knows no provider. */
@@ -310,6 +325,21 @@ export class RunnerFleet extends pulumi.ComponentResource {
         }, { parent: host });
     }
 
+    /** The host's exporter, after its agent and mirror: the figures it writes read both. */
+    private createMetrics(childName: string, host: HostComponent, s: ResolvedHost, agent: RunnerAgent, mirror: RegistryMirror | undefined): HostMetrics | undefined {
+        if (!this.spec.metrics.enabled) {
+            return undefined;
+        }
+        return new HostMetrics(childName, {
+            host,
+            agent: s.agent,
+            bindAddress: this.spec.metrics.bindAddress,
+            mirrorMode: mirror?.mode,
+            mirrorBind: mirror?.mode === "registry" ? mirror.address : undefined,
+            after: [agent.install, ...(agent.configure ? [agent.configure] : []), ...(mirror ? [mirror.configure] : [])],
+        }, { parent: host });
+    }
+
     private buildWorkflow(name: string): BuildWorkflow | undefined {
         const w = this.spec.workflow;
         if (!w) {
@@ -337,11 +367,14 @@ export class RunnerFleet extends pulumi.ComponentResource {
 
     private driftOutputs(reached: pulumi.Output<(readonly [string, string | undefined])[]>): pulumi.Output<Record<string, DriftEntry>> {
         return reached.apply(all => Object.fromEntries(this.members.map((m, i): [string, DriftEntry] => {
-            const { host, agent, mirror } = m;
+            const { host, agent, mirror, metrics } = m;
             const [address, hostKey] = all[i];
             const stamps: Record<string, string> = { ...agent.stamps };
             if (mirror) {
                 stamps.mirror = mirror.settingsHash;
+            }
+            if (metrics) {
+                stamps.metrics = metrics.settingsHash;
             }
             return [host.name, {
                 address, user: host.sshUser, port: host.sshPort, hostKey,
@@ -350,7 +383,10 @@ export class RunnerFleet extends pulumi.ComponentResource {
                 instances: agent.kind === "github-runner" ? this.spec.agent.instances : undefined,
                 mirrorMode: mirror?.mode,
                 mirrorBind: mirror?.address,
-                expect: driftExpectations(["ready.sh", ...agent.scripts, ...(mirror ? ["configure-mirror.sh"] : [])], stamps),
+                metricsBind: metrics?.target,
+                expect: driftExpectations([
+                    "ready.sh", ...agent.scripts, ...(mirror ? ["configure-mirror.sh"] : []), ...(metrics ? ["install-metrics.sh"] : []),
+                ], stamps),
             }];
         })));
     }

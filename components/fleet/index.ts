@@ -1,5 +1,6 @@
-// The top: RunnerFleet (every host from its source, an agent and a mirror on
-// each, the GitHub wiring once), its check, and the stack program.
+// The top: RunnerFleet (every host from its source, an agent, a mirror and the
+// metrics exporter on each, the GitHub wiring once), its check, and the stack
+// program.
 
 export { RunnerFleet } from "./fleet";
 export type { RunnerFleetArgs, FleetHost, FleetHostOutput } from "./fleet";

@@ -112,5 +112,7 @@ export function fleetProgram() {
         estimatedMonthlyCost: fleet.estimatedMonthlyCost,
         drift: fleet.drift,
         ...(fleet.workflow ? { workflowYaml: fleet.workflowYaml } : {}),
+        // Prometheus file_sd: pulumi stack output metricsTargets --json > runner-fleet-targets.json
+        ...(fleet.spec.metrics.enabled ? { metricsTargets: fleet.metricsTargets } : {}),
     };
 }

@@ -30,6 +30,8 @@ export interface DriftTarget {
     readonly mirrorMode: MirrorMode | null;
     /** Where the mirror listens, or null without one. */
     readonly mirrorBind: string | null;
+    /** Where the host's metrics exporter listens; null or left out without one (metrics off, or a stack from before). */
+    readonly metricsBind?: string | null;
     /** check.sh's EXPECT: settings hashes and installed files' hashes. */
     readonly expect: string;
 }
@@ -57,6 +59,8 @@ export interface DriftEntry {
     readonly mirrorMode?: MirrorMode;
     /** Where the mirror listens, when the host has one. */
     readonly mirrorBind?: string;
+    /** Where the node exporter serves the host's metrics, when metrics are on. */
+    readonly metricsBind?: string;
     /** check.sh's EXPECT: settings hashes and installed files' hashes. */
     readonly expect: string;
 }
@@ -99,6 +103,7 @@ export function readDriftTarget(raw: Readonly<Record<string, unknown>>): DriftTa
         instances: agent === "github-runner" ? instances : null,
         mirrorMode,
         mirrorBind: mirrorMode ? text("mirrorBind") : null,
+        metricsBind: text("metricsBind"),
         expect: text("expect") ?? "",
     };
 }
@@ -111,6 +116,8 @@ export function checkEnvironment(t: DriftTarget): Record<string, string> {
         MIRROR_MODE: t.mirrorMode ?? "none",
         MIRROR_BIND: t.mirrorBind ?? DEFAULTS.mirror.bindAddress,
         PUBLIC_ADDRESS: t.address,
+        // Empty: metrics off, and check.sh looks for no exporter.
+        METRICS_BIND: t.metricsBind ?? "",
         EXPECT: t.expect,
     };
 }

@@ -1,6 +1,6 @@
 // Address checks the config makes, the same way the host scripts make them
-// (scripts/host/common.sh, mirror_bind_problem): one list of cases in the
-// tests runs against both. And the other places a host is named: an SSH
+// (scripts/host/common.sh, is_private_bind): one list of cases in the tests
+// runs against both. And the other places a host is named: an SSH
 // address, and how a value is shown in a message.
 
 import * as net from "net";
@@ -15,9 +15,16 @@ export function isPrivateAddress(host: string): boolean {
     return /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)/.test(host) || host === "::1" || host === "localhost";
 }
 
-/** Why a mirror may not listen on `bind` (host:port, [v6]:port), or undefined when it may. */
-export function mirrorBindProblem(bind: string): string | undefined {
-    const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(bind);
+/** host:port, an IPv6 host in brackets. */
+const BIND = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]+)):(\d{1,5})$/;
+
+/**
+ * Why a service of the fleet that must never face the internet (the Docker
+ * Hub mirror, the metrics exporter) may not listen on `bind` (host:port,
+ * [v6]:port), or undefined when it may: loopback or a private address only.
+ */
+export function privateBindProblem(bind: string): string | undefined {
+    const m = BIND.exec(bind);
     if (!m) {
         return `"${bind}" is not host:port (an IPv6 address goes in brackets: [fd00::1]:5000)`;
     }
@@ -37,6 +44,22 @@ export function mirrorBindProblem(bind: string): string | undefined {
         return `"${host}" is not an IPv4 address`;
     }
     return undefined;
+}
+
+/** The host and port of a bind address privateBindProblem takes, or undefined; `localhost` is 127.0.0.1. */
+export function bindParts(bind: string): { host: string; port: number } | undefined {
+    const m = BIND.exec(bind);
+    if (!m) {
+        return undefined;
+    }
+    const host = m[1] ?? m[2];
+    return { host: host === "localhost" ? "127.0.0.1" : host.toLowerCase(), port: Number(m[3]) };
+}
+
+/** Whether a bind address privateBindProblem takes is loopback: reachable from the host itself only. */
+export function isLoopbackBind(bind: string): boolean {
+    const host = bindParts(bind)?.host;
+    return host !== undefined && (host.startsWith("127.") || host === "::1");
 }
 
 /** Why a CIDR is not one, or undefined. */

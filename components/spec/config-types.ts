@@ -14,6 +14,8 @@ export interface RunnerFleetConfig {
     agent?: AgentConfig;
     /** the Docker Hub mirror */
     mirror?: MirrorConfig;
+    /** the Prometheus node exporter and the fleet's metrics on every host */
+    metrics?: MetricsConfig;
     /** the GitHub organization */
     github?: GithubConfig;
     /** the multi-arch build workflow */
@@ -108,6 +110,14 @@ export interface GithubConfig {
     workflows?: string[];
     /** manage the organization with `@pulumi/github`; with `false` no GitHub resource is created and the runner group must exist (registration tokens are minted where `pulumi` runs either way). Default: `true`. */
     manage?: boolean;
+}
+
+/** The Prometheus node exporter on every host, with the fleet's own figures. */
+export interface MetricsConfig {
+    /** Prometheus node exporter with the fleet's textfile metrics on every host. Default: `true`. */
+    enabled?: boolean;
+    /** where the node exporter listens on every host, and so the target Prometheus scrapes (the `metricsTargets` output): loopback (reachable from the host itself only, such as through an SSH tunnel) or a private address such as the host's private network address; anything else is refused. Default: `127.0.0.1:9100`. */
+    bindAddress?: string;
 }
 
 /** The Docker Hub pull-through mirror on each host. */

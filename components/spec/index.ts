@@ -4,21 +4,21 @@
 // host-source registry, and the host resolved once. No resources.
 
 export {
-    fleetSchema, hostSchema, settingKeys, AgentSchema, MirrorSchema, GithubSchema, WorkflowSchema, EndpointsSchema,
+    fleetSchema, hostSchema, settingKeys, AgentSchema, MirrorSchema, MetricsSchema, GithubSchema, WorkflowSchema, EndpointsSchema,
     DEFAULTS, SECRET_KEYS, AGENT_KINDS, VISIBILITIES, AgentKind, Visibility, GithubPlan, BuildCache,
 } from "./settings";
 export type {
-    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, GithubSpec, WorkflowSpec, EndpointsSpec, SettingMeta,
+    FleetConfigInput, FleetSpec, HostSpec, AgentSpec, MirrorSpec, MetricsSpec, GithubSpec, WorkflowSpec, EndpointsSpec, SettingMeta,
 } from "./settings";
 export { HostProvider, WorkflowRunners } from "./config-types";
 export type {
-    RunnerFleetConfig, FleetHostConfig, AgentConfig, MirrorConfig, MirrorReleaseConfig, GithubConfig, WorkflowConfig, EndpointsConfig,
+    RunnerFleetConfig, FleetHostConfig, AgentConfig, MirrorConfig, MirrorReleaseConfig, MetricsConfig, GithubConfig, WorkflowConfig, EndpointsConfig,
 } from "./config-types";
 export { setting, checked, matches } from "./settings";
 export { ParsedFleetConfig, parseFleetConfig } from "./parse";
 export { fleetSettingsProblems, fleetWarnings, hostProblems } from "./rules";
-export { resolveFleet, resolveHost, requiredSecrets, hostPrice, monthlyTotals } from "./resolve";
-export type { ResolvedFleet, ResolvedHost, ArchRunners } from "./resolve";
+export { resolveFleet, resolveHost, requiredSecrets, hostPrice, monthlyTotals, fleetMetricsTargets, metricsTargetOf } from "./resolve";
+export type { ResolvedFleet, ResolvedHost, ArchRunners, MetricsTarget, MetricsTargetLabels } from "./resolve";
 export { labelProblem } from "./labels";
 export { FleetConfigError, formatProblems } from "./problems";
 export type { Problem } from "./problems";
@@ -26,3 +26,4 @@ export { ARCHES, Arch, MIRROR_REGISTRY_RELEASE } from "./catalog";
 export type { CatalogEntry, MirrorRegistryRelease, ReleaseSha256 } from "./catalog";
 export { catalog, findPlan, hostSource, hostSources, registerHostSource } from "./host-sources";
 export type { HostSource, RegionField } from "./host-sources";
+export { FLEET_METRICS, FLEET_METRIC_LABELS, FLEET_SCRAPE_JOB, JOB_DURATION_BUCKETS, fleetMetricOf, seriesNamesOf, type FleetMetric, type FleetMetricType } from "./metrics";

@@ -154,6 +154,37 @@ export function mirrorAddressOf(spec: FleetSpec, agent: AgentKind): string | und
     return agent === "actuated" ? ACTUATED_MIRROR_ADDRESS : spec.mirror.bindAddress;
 }
 
+/** The labels Prometheus gives a host's series (the fleet's own series carry the same, spec/metrics.ts). */
+export interface MetricsTargetLabels {
+    /** The host's name. */
+    readonly host: string;
+    /** Its CPU architecture: arm64 or amd64. */
+    readonly arch: string;
+    /** The agent it runs: actuated or github-runner. */
+    readonly kind: string;
+}
+
+/** One host's node exporter as a Prometheus scrape target, in file_sd format (`file_sd_configs`). */
+export interface MetricsTarget {
+    /** The exporter's host:port (metrics.bindAddress). */
+    readonly targets: string[];
+    /** The labels the host's series get. */
+    readonly labels: MetricsTargetLabels;
+}
+
+/** A host's scrape target: where its exporter listens, labelled with the host, its arch and its agent. */
+export function metricsTargetOf(host: string, arch: string, kind: string, bind: string): MetricsTarget {
+    return { targets: [bind], labels: { host, arch, kind } };
+}
+
+/** The fleet's scrape targets, one per host in the config's order; undefined with metrics off. */
+export function fleetMetricsTargets(spec: FleetSpec, resolved: ResolvedFleet): MetricsTarget[] | undefined {
+    if (!spec.metrics.enabled) {
+        return undefined;
+    }
+    return resolved.hosts.map(h => metricsTargetOf(h.name, h.arch, h.agent, spec.metrics.bindAddress));
+}
+
 /**
  * A host's estimated monthly price: the one it states (in EUR, the currency
  * of the bare-metal offers it stands for), else its plan's in the catalog;

@@ -7,14 +7,14 @@
 
 import { Arch, ReleaseSha256 } from "./catalog";
 import { hostSource, hostSources, ownersOfHostField, plansOf } from "./host-sources";
-import { addressKey, shown } from "./addresses";
+import { addressKey, bindParts, shown } from "./addresses";
 import { parseWith } from "./parse";
 import { isActuatedLabel, kindLabelProblem } from "./labels";
 import { Problem, Problems, within } from "./problems";
 import {
     AgentKind, EndpointsSchema, EndpointsSpec, FleetSpec, HostSpec, hostSchema, INSECURE_HTTP_FIX, INSECURE_HTTP_RISK, SECRET_KEYS, isPlainHttp,
 } from "./settings";
-import { hostFacts, requiredSecrets, resolveHost } from "./resolve";
+import { ACTUATED_MIRROR_ADDRESS, hostFacts, requiredSecrets, resolveHost } from "./resolve";
 
 /**
  * Every problem of one host that its fields' own checks cannot see, under the
@@ -194,6 +194,15 @@ export function fleetSettingsProblems(spec: FleetSpec, secretsPresent: ReadonlyS
             }
         }
     }
+    if (spec.metrics.enabled && spec.mirror.enabled) {
+        // The mirror each kind of host runs: the package's registry on plain hosts, actuated's own on actuated hosts.
+        const kinds = new Set(spec.hosts.map(h => h.agent ?? spec.agent.kind));
+        const taken = [
+            ...(kinds.has("github-runner") ? mirrorListens("registry", spec.mirror.bindAddress) : []),
+            ...(kinds.has("actuated") ? mirrorListens("actuated") : []),
+        ];
+        p.addAll(within("metrics", metricsBindProblems(spec.metrics.bindAddress, taken)));
+    }
     for (const key of requiredSecrets(spec)) {
         if (!secretsPresent.has(key)) {
             p.add(key, `the secret ${key} is not set`, `run: pulumi config set --secret ${key} <value>${key === SECRET_KEYS.sshPrivateKey ? " (or: cat key | pulumi config set --secret sshPrivateKey)" : ""}`);
@@ -275,6 +284,32 @@ export function mirrorReleaseArchProblems(release: { readonly version: string; r
         path: `release.sha256.${arch}`, message: `is missing, and host "${host}" (${arch}) runs the mirror`,
         fix: `give the sha256 of registry_${release.version}_linux_${arch}.tar.gz`,
     }];
+}
+
+/**
+ * Where a host's mirror listens: the package's registry on its bind and its
+ * figures' page on loopback, the next port (configure-mirror.sh); actuated's
+ * own on the VM bridge. Nothing without a mirror.
+ */
+export function mirrorListens(mode: "registry" | "actuated" | undefined, bind?: string): string[] {
+    if (mode === "actuated") {
+        return [ACTUATED_MIRROR_ADDRESS];
+    }
+    const parts = mode === "registry" && bind !== undefined ? bindParts(bind) : undefined;
+    return parts && bind !== undefined ? [bind, `127.0.0.1:${parts.port + 1}`] : [];
+}
+
+/** The metrics exporter on an address the host's mirror takes (mirrorListens): one of the two could not listen. */
+export function metricsBindProblems(bind: string, mirrorTakes: readonly string[], path = "bindAddress"): Problem[] {
+    const own = bindParts(bind);
+    const taken = own && mirrorTakes.find(m => {
+        const other = bindParts(m);
+        return other !== undefined && other.port === own.port && other.host === own.host;
+    });
+    return taken ? [{
+        path, message: `${shown(bind)} is taken by the host's Docker Hub mirror (it listens on ${mirrorTakes.join(" and ")})`,
+        fix: "give the exporter a port of its own, such as 9100 (Prometheus's port for the node exporter)",
+    }] : [];
 }
 
 /** The actuated agent on a host without KVM: `why` there is none, where the host's source knows. */

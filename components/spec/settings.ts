@@ -9,7 +9,7 @@
 // arguments (workflow, GitHub wiring) are in that component's file.
 
 import { z } from "zod";
-import { mirrorBindProblem, shown } from "./addresses";
+import { privateBindProblem, shown } from "./addresses";
 import { ARCHES, RUNNER_RELEASES } from "./catalog";
 import { HostSource, hostSourcesGeneration, hostSources } from "./host-sources";
 import { LABEL_FIX, VM_SIZE, isActuatedLabel, labelProblem } from "./labels";
@@ -429,7 +429,7 @@ export const MirrorSchema = z.strictObject({
         description: "github-runner hosts: how long the mirror keeps a blob or manifest after fetching it from the upstream (distribution 3's `proxy.ttl`; expired content is deleted and fetched again on the next pull); `0s` keeps everything until the mirror is removed. actuated's own mirror keeps its own",
         fix: "write a Go duration such as 168h, 72h or 30m, or 0s to keep content forever", docType: "duration",
     }),
-    bindAddress: setting(checked(mirrorBindProblem).default("127.0.0.1:5000"), {
+    bindAddress: setting(checked(privateBindProblem).default("127.0.0.1:5000"), {
         description: "where the mirror listens on github-runner hosts: loopback or a private address such as the Docker bridge `172.17.0.1:5000`; anything else is refused",
         fix: "bind the mirror to loopback (127.0.0.1:5000) or the Docker bridge (172.17.0.1:5000); the mirror serves what the Docker Hub account can pull, so it must never face the internet",
         docType: "host:port",
@@ -446,6 +446,15 @@ export const MirrorSchema = z.strictObject({
     }).optional(), {
         description: "github-runner hosts: another distribution registry release than the package's pinned one (a build of your own, served at endpoints.mirrorDownloads): its version and each archive's sha256, for every arch a mirror runs on",
         defaultText: "the package's (3.1.2, sha256 pinned)", docType: "object",
+    }),
+});
+
+export const MetricsSchema = z.strictObject({
+    enabled: setting(z.boolean().default(true), { description: "Prometheus node exporter with the fleet's textfile metrics on every host" }),
+    bindAddress: setting(checked(privateBindProblem).default("127.0.0.1:9100"), {
+        description: "where the node exporter listens on every host, and so the target Prometheus scrapes (the `metricsTargets` output): loopback (reachable from the host itself only, such as through an SSH tunnel) or a private address such as the host's private network address; anything else is refused",
+        fix: "bind the exporter to loopback (127.0.0.1:9100) or a private address such as the host's private network address (10.0.0.2:9100); its figures name the hosts, runners and jobs, so it must never face the internet",
+        docType: "host:port",
     }),
 });
 
@@ -560,6 +569,7 @@ export const EndpointsSchema = z.strictObject({
 const BASE_FLEET_FIELDS = {
     agent: setting(AgentSchema.prefault({}), { description: "the runner agent" }),
     mirror: setting(MirrorSchema.prefault({}), { description: "the Docker Hub mirror" }),
+    metrics: setting(MetricsSchema.prefault({}), { description: "the Prometheus node exporter and the fleet's metrics on every host" }),
     github: setting(GithubSchema.prefault({} as z.input<typeof GithubSchema>), { description: "the GitHub organization" }),
     workflow: setting(WorkflowSchema.optional(), { description: "the multi-arch build workflow" }),
     endpoints: setting(EndpointsSchema.prefault({}), { description: "where the host scripts reach the outside world (https only, unless `allowInsecureHttp`); tests point them at stand-ins" }),
@@ -626,6 +636,7 @@ export function fleetSchema(): z.ZodObject {
 export type HostSpec = Readonly<z.output<typeof StaticHostSchema>> & { readonly [sourceField: string]: unknown };
 export type AgentSpec = Readonly<z.output<typeof AgentSchema>>;
 export type MirrorSpec = Readonly<z.output<typeof MirrorSchema>>;
+export type MetricsSpec = Readonly<z.output<typeof MetricsSchema>>;
 export type GithubSpec = Readonly<z.output<typeof GithubSchema>>;
 export type WorkflowSpec = Readonly<z.output<typeof WorkflowSchema>>;
 export type EndpointsSpec = Readonly<z.output<typeof EndpointsSchema>>;
@@ -647,6 +658,7 @@ export function settingKeys(): string[] {
 export const DEFAULTS = {
     agent: AgentSchema.parse({}),
     mirror: MirrorSchema.parse({}),
+    metrics: MetricsSchema.parse({}),
     endpoints: EndpointsSchema.parse({}),
     runnerGroup: GithubSchema.shape.runnerGroup.parse(undefined),
     visibility: GithubSchema.shape.visibility.parse(undefined),

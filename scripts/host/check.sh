@@ -11,13 +11,15 @@
 #   INSTANCES       github-runner instances expected (github-runner)
 #   MIRROR_MODE     registry, actuated or none
 #   MIRROR_BIND     the mirror's private host:port (registry)
-#   PUBLIC_ADDRESS  the host's public address; the mirror port must be closed there
+#   PUBLIC_ADDRESS  the host's public address; the mirror's and the exporter's ports must be closed there
+#   METRICS_BIND    where the node exporter serves the fleet's metrics (empty: metrics off)
 #   EXPECT          lines "stamp NAME SHA256" (settings hashes the stack declared)
 #                   and "file PATH SHA256" (installed files)
 #
 # Run by hand: sudo env AGENT=github-runner INSTANCES=1 MIRROR_MODE=registry MIRROR_BIND=127.0.0.1:5000 /usr/local/lib/runner-fleet/check.sh
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/figures.sh"
 
 failed=0
 report() {
@@ -27,27 +29,23 @@ report() {
     [ "${ok}" = true ] || failed=1
 }
 
-# mirror_figures DEBUG_ADDR: the mirror's hits and misses since it started, from
-# its expvar page (distribution/distribution registry/proxy/proxymetrics.go:
-# registry.proxy.blobs and .manifests, each Requests, Hits, Misses), as a
-# mirror-cache line with the figures beside the detail.
+# mirror_figures DEBUG_ADDR: the mirror's hits and misses since it started
+# (mirror_proxy_figures, the figures metrics.sh exports too), as a mirror-cache
+# line with the figures beside the detail.
 mirror_figures() {
-    local vars since
-    vars="$(curl -fsS --max-time 5 "http://$1/debug/vars" 2>/dev/null || true)"
+    local since
     since="$(systemctl show -p ActiveEnterTimestamp --value runner-fleet-mirror.service 2>/dev/null || true)"
-    printf '%s' "${vars}" | python3 -c '
+    mirror_proxy_figures "$1" | python3 -c '
 import json, sys
 addr, since = sys.argv[1], sys.argv[2]
-try:
-    proxy = json.load(sys.stdin)["registry"]["proxy"]
-except Exception:
+rows = [line.split() for line in sys.stdin if line.strip()]
+if not rows:
     print(json.dumps({"check": "mirror-cache", "ok": False, "detail": "no hit and miss figures on http://%s/debug/vars (a mirror from before runner-fleet ran distribution 3)" % addr}))
     sys.exit(0)
 figures = {"since": since}
 parts = []
-for kind in ("blobs", "manifests"):
-    m = proxy.get(kind, {})
-    req, hits, misses = int(m.get("Requests", 0)), int(m.get("Hits", 0)), int(m.get("Misses", 0))
+for kind, req, hits, misses, _pulled, _pushed in rows:
+    req, hits, misses = int(req), int(hits), int(misses)
     figures[kind] = {"requests": req, "hits": hits, "misses": misses}
     parts.append("%s %d of %d from the cache%s, %d fetched upstream" % (kind, hits, req, " (%d%%)" % round(100 * hits / req) if req else "", misses))
 print(json.dumps({"check": "mirror-cache", "ok": True, "detail": "; ".join(parts) + (" since " + since if since else ""), "figures": figures}))
@@ -67,34 +65,15 @@ case "${agent}" in
         # check.sh runs without -e: a missing setting must stop it here, not leave an empty list.
         instances="$(setting INSTANCES)" || exit 2
         for i in $(seq 1 "${instances}"); do
-            state="$(unit_state "runner-fleet-runner@${i}.service")"
-            report "agent-service-${i}" "$([ "${state}" = active ] && echo true || echo false)" "runner-fleet-runner@${i} is ${state:-unknown}"
+            runner_state="$(unit_state "runner-fleet-runner@${i}.service")"
+            report "agent-service-${i}" "$([ "${runner_state}" = active ] && echo true || echo false)" "runner-fleet-runner@${i} is ${runner_state:-unknown}"
             if [ "${docker}" = 1 ]; then
                 state="$(unit_state "runner-fleet-docker@${i}.service")"
                 report "runner-docker-${i}" "$([ "${state}" = active ] && echo true || echo false)" "instance ${i}'s own Docker (runner-fleet-docker@${i}) is ${state:-unknown}"
             fi
-            if [ -f "${STATE_DIR}/runner-${i}.unregistered" ]; then
-                report "runner-registered-${i}" false "instance ${i}: $(cut -c1-120 "${STATE_DIR}/runner-${i}.unregistered") (its service stopped); run pulumi up to register it again"
-            elif [ -f "/opt/runner-fleet/runner-${i}/.runner" ]; then
-                report "runner-registered-${i}" true "instance ${i} holds a registration"
-            elif [ -f "${STATE_DIR}/runner-${i}.registered" ] && [ "${state}" = active ]; then
-                report "runner-registered-${i}" true "instance ${i} is between jobs (ephemeral) and registering again"
-            else
-                report "runner-registered-${i}" false "instance ${i} has no registration"
-            fi
-            # The version that runs (the runner updates itself): its own answer, else the one unpacked.
-            # Both come from the runner's folder, which every job can change: asked as the runner
-            # user, never as root (runner-service.sh lists what root does there), and taken only
-            # when they look like a version.
-            dir="/opt/runner-fleet/runner-${i}"
-            version="$(as_user "$(runner_user "${i}")" timeout 10 "${dir}/bin/Runner.Listener" --version 2>/dev/null | head -n 1 || true)"
-            case "${version}" in
-                [0-9]*.[0-9]*.[0-9]*) ;;
-                *) version="$(as_user "$(runner_user "${i}")" head -c 64 "${dir}/.runner-fleet-version" 2>/dev/null || true)" ;;
-            esac
-            case "${version}" in
-                *[!0-9.]* | "") version=unknown ;;
-            esac
+            read -r standing why <<<"$(runner_registration "${i}" "${runner_state}")"
+            report "runner-registered-${i}" "$([ "${standing}" = unregistered ] && echo false || echo true)" "${why}"
+            version="$(runner_version "${i}")"
             report "runner-version-${i}" true "${version}" # judged by the drift check against the catalog
         done
         ;;
@@ -140,6 +119,26 @@ if [ "${MIRROR_MODE:-registry}" != none ] && [ -n "${PUBLIC_ADDRESS:-}" ]; then
         report mirror-public-closed false "port ${port} answers on the public address ${PUBLIC_ADDRESS}"
     else
         report mirror-public-closed true "port ${port} is closed on ${PUBLIC_ADDRESS}"
+    fi
+fi
+
+metrics_bind="${METRICS_BIND:-}"
+if [ -n "${metrics_bind}" ]; then
+    # The same figures Prometheus scrapes: the exporter answers, and the timer keeps them fresh.
+    updated="$(curl -fsS --max-time 5 "http://${metrics_bind}/metrics" 2>/dev/null |
+        sed -n 's/^runner_fleet_metrics_updated_timestamp_seconds{[^}]*} \([0-9.e+]*\)$/\1/p' | head -n 1)"
+    if [ -z "${updated}" ]; then
+        report metrics-exporter false "no runner-fleet figures on http://${metrics_bind}/metrics (runner-fleet-node-exporter, runner-fleet-metrics.timer)"
+    else
+        age="$(python3 -c 'import sys, time; print(int(time.time() - float(sys.argv[1])))' "${updated}")"
+        report metrics-exporter "$([ "${age}" -le 120 ] && echo true || echo false)" "serves the fleet's figures on ${metrics_bind}, written ${age}s ago"
+    fi
+    if [ -n "${PUBLIC_ADDRESS:-}" ] && [ "${metrics_bind%:*}" != "${PUBLIC_ADDRESS}" ]; then
+        if curl -sS --max-time 3 -o /dev/null "http://${PUBLIC_ADDRESS}:${metrics_bind##*:}/metrics" 2>/dev/null; then
+            report metrics-public-closed false "port ${metrics_bind##*:} answers on the public address ${PUBLIC_ADDRESS}"
+        else
+            report metrics-public-closed true "port ${metrics_bind##*:} is closed on ${PUBLIC_ADDRESS}"
+        fi
     fi
 fi
 

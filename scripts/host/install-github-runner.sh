@@ -108,6 +108,9 @@ Wants=network-online.target runner-fleet-docker@%i.service
 [Service]
 EnvironmentFile=/etc/runner-fleet/runner.env
 Environment=STOP_GRACE=30
+# The runner's job hooks (its .env, written at every start): a check before each job, whose failures
+# the fleet's metrics count, and the clean-up after it.
+Environment=JOB_STARTED_HOOK=/usr/local/lib/runner-fleet/job-started.sh JOB_COMPLETED_HOOK=/usr/local/lib/runner-fleet/job-cleanup.sh
 ExecStart=/usr/local/lib/runner-fleet/runner-service.sh %i
 Restart=always
 RestartSec=5
@@ -234,6 +237,8 @@ for i in $(seq 1 "${instances}"); do
         useradd --system --create-home --home-dir "/home/${user}" --shell /bin/bash --comment "runner-fleet runner ${i}" "${user}"
         log "created user ${user}"
     fi
+    # Its job hooks' own folder (job-started.sh counts setup failures there; metrics.sh reads it as the user).
+    [ -d "${STATE_DIR}/jobs/${user}" ] || install -d -m 0700 -o "${user}" -g "${user}" "${STATE_DIR}/jobs/${user}"
     if [ "${install_docker}" = 1 ]; then
         subids "${user}"
         # Made here, empty, then only the instance's: root never writes in it again.
@@ -334,7 +339,8 @@ for unit in $(systemctl list-units --all --plain --no-legend 'runner-fleet-runne
     if [ "${n}" -gt "${instances}" ] 2>/dev/null; then
         drain_or_die "${n}" "removing it"
         systemctl disable --now --quiet "${unit}" "runner-fleet-docker@${n}.service" 2>/dev/null || true
-        rm -rf "/opt/runner-fleet/runner-${n}" "${STATE_DIR}/runner-${n}.registered" "${STATE_DIR}/runner-${n}.docker" "/var/lib/runner-fleet/docker-${n}"
+        rm -rf "/opt/runner-fleet/runner-${n}" "${STATE_DIR}/runner-${n}.registered" "${STATE_DIR}/runner-${n}.docker" "/var/lib/runner-fleet/docker-${n}" \
+            "${STATE_DIR}/jobs/$(runner_user "${n}")"
         remove_runner_user "${n}"
     fi
 done

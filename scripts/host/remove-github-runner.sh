@@ -41,4 +41,6 @@ for user in $(getent passwd | awk -F: -v p="${RUNNER_USER:-runner}-" 'index($1, 
     remove_runner_user "${user#"${RUNNER_USER:-runner}-"}"
 done
 remove_legacy_runner_user
+# The job hooks' folders (rm -r removes links, never follows them).
+rm -rf "${STATE_DIR}/jobs"
 log "GitHub runner removed from ${RUNNER_FLEET_HOST}"

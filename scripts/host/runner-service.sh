@@ -30,7 +30,7 @@
 # - reads .runner-fleet-version and .runner-fleet-registration as the runner
 #   (as_user): a job can fake them only to its own runner, and a link planted
 #   there reads nothing of root's;
-# - writes .env and .runner-fleet-registration as the runner, by rename
+# - writes .env (at every start) and .runner-fleet-registration as the runner, by rename
 #   (write_as): a link planted there is replaced, not written through;
 # - removes .runner and the credentials before registering (rm -f removes a
 #   link, never its target);
@@ -55,7 +55,9 @@ grace="${STOP_GRACE:-30}"
 ephemeral="$(setting EPHEMERAL)"
 install_docker="$(setting INSTALL_DOCKER)"
 drain_timeout="$(setting DRAIN_TIMEOUT)"
-hook="$(dirname "$0")/job-cleanup.sh"
+# The job hooks the unit names (install-github-runner.sh): a check before each job, the clean-up after.
+started_hook="${JOB_STARTED_HOOK:-$(dirname "$0")/job-started.sh}"
+completed_hook="${JOB_COMPLETED_HOOK:-$(dirname "$0")/job-cleanup.sh}"
 # What a registration was made with: runner.env's settings.
 wanted="$(sha256sum /etc/runner-fleet/runner.env | cut -d' ' -f1)"
 
@@ -114,12 +116,6 @@ configure() {
         die "runner ${name} did not register: $(tail -n 1 <<<"${out}")"
     fi
     rm -f "${unregistered}"
-    # The runner's environment (actions/runner reads .env at start): the job-completed hook, which
-    # cleans a kept registration between jobs, and the instance's own Docker.
-    {
-        printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${hook}"
-        [ "${install_docker}" != 1 ] || printf 'DOCKER_HOST=unix:///run/runner-fleet-docker-%s/docker.sock\n' "${i}"
-    } | write_as "${user}" "${dir}/.env"
     printf '%s\n' "${wanted}" | write_as "${user}" "${dir}/.runner-fleet-registration"
 }
 
@@ -161,6 +157,14 @@ while true; do
     if [ ! -f "${dir}/.runner" ] || [ "$(as_user "${user}" cat "${dir}/.runner-fleet-registration" 2>/dev/null)" != "${wanted}" ]; then
         configure
     fi
+    # The runner's environment (actions/runner reads .env at start), written at every start: the
+    # job-started hook (job-started.sh), the job-completed hook, which cleans a kept registration
+    # between jobs, and the instance's own Docker.
+    {
+        printf 'ACTIONS_RUNNER_HOOK_JOB_STARTED=%s\n' "${started_hook}"
+        printf 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED=%s\n' "${completed_hook}"
+        [ "${install_docker}" != 1 ] || printf 'DOCKER_HOST=unix:///run/runner-fleet-docker-%s/docker.sock\n' "${i}"
+    } | write_as "${user}" "${dir}/.env"
     printf '%s\n' "${wanted}" >"${registered}"
     rc=0
     cd "${dir}"

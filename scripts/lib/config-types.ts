@@ -14,6 +14,7 @@ const OBJECTS: Readonly<Record<string, { name: string; doc: string }>> = {
     agent: { name: "AgentConfig", doc: "The runner agent on every host (a host may choose its own kind)." },
     mirror: { name: "MirrorConfig", doc: "The Docker Hub pull-through mirror on each host." },
     "mirror.release": { name: "MirrorReleaseConfig", doc: "Another distribution registry release than the package's pinned one." },
+    metrics: { name: "MetricsConfig", doc: "The Prometheus node exporter on every host, with the fleet's own figures." },
     github: { name: "GithubConfig", doc: "The GitHub organization: its runner group, secrets and variables." },
     workflow: { name: "WorkflowConfig", doc: "The split-per-architecture build workflow the fleet renders, and where it commits it." },
     endpoints: { name: "EndpointsConfig", doc: "Where the host scripts download from and which GitHub they talk to." },

@@ -1,6 +1,7 @@
 // The offline plan as people read it.
 
 import * as YAML from "yaml";
+import { isLoopbackBind } from "../../components/spec/addresses";
 import { Plan, PlanHostGroup } from "./model";
 
 function costText(cost: Record<string, number>): string {
@@ -10,6 +11,29 @@ function costText(cost: Record<string, number>): string {
 
 function money(n: number | null, currency: string | null): string {
     return n === null ? "price unknown" : `${n.toFixed(2)} ${currency ?? ""}/month`.replace(" /", "/");
+}
+
+/** The hosts' exporters as Prometheus scrape targets, and from where each answers; nothing without any. */
+function scrapeTargetLines(plan: Plan): string[] {
+    const targets = plan.metricsTargets;
+    if (targets.length === 0) {
+        return [];
+    }
+    const out = ["", "Scrape targets (Prometheus file_sd_configs: pulumi stack output metricsTargets --json > runner-fleet-targets.json):"];
+    const width = Math.max(...targets.map(t => t.labels.host.length));
+    for (const t of targets) {
+        out.push(`  ${t.labels.host.padEnd(width)}  ${t.targets.join(", ")}  arch=${t.labels.arch} kind=${t.labels.kind}`);
+    }
+    const binds = [...new Set(targets.flatMap(t => t.targets))];
+    const loopback = binds.filter(isLoopbackBind);
+    const privateBinds = binds.filter(b => !isLoopbackBind(b));
+    if (loopback.length > 0) {
+        out.push(`  ${loopback.join(", ")}: loopback, reachable from the host itself only: scrape each host through an SSH tunnel (ssh -N -L <local port>:${loopback[0]} <host>) or from a Prometheus on the host`);
+    }
+    if (privateBinds.length > 0) {
+        out.push(`  ${privateBinds.join(", ")}: a private address, reachable from the hosts' private network only: scrape from a Prometheus on that network`);
+    }
+    return out;
 }
 
 /** The plan as people read it. */
@@ -29,6 +53,9 @@ export function formatPlan(plan: Plan): string {
         }
         if (h.exposed) {
             out.push(`${indent}  EXPOSED: ${h.exposed}`);
+        }
+        if (h.metrics) {
+            out.push(`${indent}  metrics: ${h.metrics} (Prometheus node exporter, ${isLoopbackBind(h.metrics) ? "loopback" : "private address"})`);
         }
         for (const r of h.resources) {
             out.push(`${indent}  + ${r.type}  ${r.name}`);
@@ -74,6 +101,7 @@ export function formatPlan(plan: Plan): string {
             out.push(`    routed (hosted runners for forks' work; not a security boundary): ${snippet.routed}`);
         }
     }
+    out.push(...scrapeTargetLines(plan));
     if (plan.workflowYaml) {
         const files = plan.fleetWide.filter(r => r.type === "github:index/repositoryFile:RepositoryFile").map(r => r.name);
         const jobs = Object.keys((YAML.parse(plan.workflowYaml) ?? {}).jobs ?? {});

@@ -2,9 +2,9 @@
 // is below it; what is below a RunnerFleet but no host is the fleet's own;
 // prices from the fleet, else the host source's catalog.
 
-import { RegistryMirror, RunnerAgent, RunnerFleet } from "../../components";
+import { HostMetrics, RegistryMirror, RunnerAgent, RunnerFleet } from "../../components";
 import { hostSources } from "../../components/spec/host-sources";
-import { hostPrice, monthlyTotals } from "../../components/spec/resolve";
+import { MetricsTarget, hostPrice, metricsTargetOf, monthlyTotals } from "../../components/spec/resolve";
 import { RecordedResource } from "../../components/testing/mock-runtime";
 import { Plan, PlanFleet, PlanHostGroup, PlanResource } from "./model";
 
@@ -23,7 +23,7 @@ function hostTypes(): Record<string, string> {
  */
 export function groupPlan(
     project: string, stack: string, resources: readonly RecordedResource[], outputs: ReadonlyMap<string, Record<string, unknown>>,
-): Pick<Plan, "stack" | "project" | "fleets" | "hosts" | "fleetWide" | "outside" | "resourceCount" | "estimatedMonthlyCost"> {
+): Pick<Plan, "stack" | "project" | "fleets" | "hosts" | "fleetWide" | "outside" | "resourceCount" | "estimatedMonthlyCost" | "metricsTargets"> {
     const byUrn = new Map(resources.map(r => [r.urn, r]));
     const nearest = (r: RecordedResource, match: (x: RecordedResource) => boolean): RecordedResource | undefined => {
         for (let cur: RecordedResource | undefined = r; cur; cur = byUrn.get(cur.parent)) {
@@ -35,10 +35,11 @@ export function groupPlan(
     };
     const HOST_TYPES = hostTypes();
     const hostComponents = resources.filter(r => r.type in HOST_TYPES);
-    // A RunnerAgent or RegistryMirror the program made beside its host (not as its child) names the host it runs on.
+    // A RunnerAgent, RegistryMirror or HostMetrics the program made beside its host (not as its child) names the host it runs on.
     const byHostname = new Map(hostComponents.map(h => [String(outputs.get(h.urn)?.hostname ?? h.name), h]));
+    const ON_HOST: readonly string[] = [RunnerAgent.TYPE, RegistryMirror.TYPE, HostMetrics.TYPE];
     const onHost = (r: RecordedResource): RecordedResource | undefined =>
-        r.type === RunnerAgent.TYPE || r.type === RegistryMirror.TYPE ? byHostname.get(String(outputs.get(r.urn)?.host ?? "")) : undefined;
+        ON_HOST.includes(r.type) ? byHostname.get(String(outputs.get(r.urn)?.host ?? "")) : undefined;
     const hostOf = (r: RecordedResource): RecordedResource | undefined => {
         for (let cur: RecordedResource | undefined = r; cur; cur = byUrn.get(cur.parent)) {
             if (cur.type in HOST_TYPES) {
@@ -53,6 +54,9 @@ export function groupPlan(
     };
     const fleets = resources.filter(r => r.type === RunnerFleet.TYPE);
     const agents = resources.filter(r => r.type === RunnerAgent.TYPE);
+    const exporters = resources.filter(r => r.type === HostMetrics.TYPE);
+    /** The agent kind each host's HostMetrics was given, by the host component's URN. */
+    const metricsKinds = new Map<string, string>();
     const items = new Map<string, PlanResource[]>(hostComponents.map(h => [h.urn, []]));
     const fleetOwn = new Map<string, PlanResource[]>(fleets.map(f => [f.urn, []]));
     const outside: PlanResource[] = [];
@@ -73,6 +77,12 @@ export function groupPlan(
         const fromFleet = fleet ? ((outputs.get(fleet.urn)?.hosts ?? {}) as Record<string, Record<string, unknown>>)[hostname] : undefined;
         const agent = agents.find(a => hostOf(a)?.urn === h.urn);
         const agentOut = agent ? outputs.get(agent.urn) ?? {} : {};
+        const exporter = exporters.find(m => hostOf(m)?.urn === h.urn);
+        const exporterOut = exporter ? outputs.get(exporter.urn) ?? {} : {};
+        const target = exporterOut.target;
+        if (typeof exporterOut.agent === "string") {
+            metricsKinds.set(h.urn, exporterOut.agent);
+        }
         const provider = String(o.provider ?? HOST_TYPES[h.type]);
         const plan = typeof o.plan === "string" ? o.plan : null;
         const price = fromFleet
@@ -85,6 +95,7 @@ export function groupPlan(
             monthlyPrice: price.monthlyPrice ?? null,
             currency: price.currency ?? null,
             exposed: (fromFleet?.exposed as string | null | undefined) ?? null,
+            metrics: typeof target === "string" ? target : null,
             resources: items.get(h.urn) ?? [],
         };
     });
@@ -93,10 +104,15 @@ export function groupPlan(
         const own = hosts.filter(h => h.fleet === f.name);
         return { fleet: f.name, hosts: own.map(h => h.host), resources: fleetOwn.get(f.urn) ?? [], estimatedMonthlyCost: total(own) };
     });
+    // Labelled as the metricsTargets output labels them: the host, its arch and the agent kind its HostMetrics was given.
+    const metricsTargets: MetricsTarget[] = hosts.flatMap((h, i) => {
+        const kind = metricsKinds.get(hostComponents[i].urn);
+        return h.metrics === null ? [] : [metricsTargetOf(h.host, h.arch, kind ?? h.agent ?? "", h.metrics)];
+    });
     return {
         stack, project, fleets: planFleets, hosts,
         fleetWide: [...planFleets.flatMap(f => f.resources), ...outside], outside,
-        resourceCount: resources.length, estimatedMonthlyCost: total(hosts),
+        resourceCount: resources.length, estimatedMonthlyCost: total(hosts), metricsTargets,
     };
 }
 

@@ -2,7 +2,7 @@
 // labels, costs and warnings. Types only.
 
 import type { RunsOn } from "../../components/github/routing";
-import type { ArchRunners } from "../../components/spec/resolve";
+import type { ArchRunners, MetricsTarget } from "../../components/spec/resolve";
 
 export interface PlanResource {
     readonly type: string;
@@ -26,6 +26,8 @@ export interface PlanHostGroup {
     readonly monthlyPrice: number | null;
     readonly currency: string | null;
     readonly exposed: string | null;
+    /** Where Prometheus scrapes the host's metrics (a HostMetrics below the host), or null without one. */
+    readonly metrics: string | null;
     readonly resources: readonly PlanResource[];
 }
 
@@ -50,6 +52,8 @@ export interface Plan {
     readonly runsOn: Record<string, RunsOn>;
     /** Per currency, over every host with a known price. */
     readonly estimatedMonthlyCost: Record<string, number>;
+    /** Every host's exporter as a Prometheus scrape target (file_sd format), as the metricsTargets output gives them. */
+    readonly metricsTargets: readonly MetricsTarget[];
     /** The rendered build workflow, when the stack has one. */
     readonly workflowYaml?: string;
     readonly resourceCount: number;

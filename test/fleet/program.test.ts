@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ExistingHost, RunnerAgent, RunnerFleet } from "../../components";
+import { ExistingHost, HostMetrics, RunnerAgent, RunnerFleet } from "../../components";
 import { fleetProgram } from "../../components/fleet/program";
 import { valueOf } from "../../components/testing/mock-runtime";
 import { formatPlan, planStack, readStackConfig } from "../../scripts/plan";
@@ -44,7 +44,7 @@ describe("the program", () => {
             "RunnerFleet fleet", "EquinixMetalHost fleet-arm-metal-1", "HetznerCloudHost fleet-arm-hcloud-1", "ExistingHost fleet-arm-robot-1",
         ]);
         // Only outputs with a value: the engine warns about each undefined one.
-        expect(Object.keys(result)).to.have.members(["hosts", "labelsByArch", "runsOn", "estimatedMonthlyCost", "drift"]);
+        expect(Object.keys(result)).to.have.members(["hosts", "labelsByArch", "runsOn", "estimatedMonthlyCost", "drift", "metricsTargets"]);
         const hosts = await valueOf(result.hosts);
         expect(hosts["arm-robot-1"]).to.deep.include({ address: "203.0.113.10", arch: "arm64", agent: "actuated", labels: ["actuated-arm64"] });
         expect(await valueOf(result.labelsByArch)).to.deep.equal({
@@ -130,6 +130,31 @@ describe("the offline plan", function () {
         expect(out).to.match(/fleet fleet\s+1825\.00 USD \+ 329\.49 EUR per month/).and.match(/total\s+1825\.00 USD \+ 329\.49 EUR per month/);
         expect(out).to.not.contain("secure");
         expect(out).to.not.contain("v1:");
+    });
+
+    it("shows each host's metrics target and the scrape targets, with where a loopback bind answers", () => {
+        const out = execFileSync(process.execPath, [...PLAN_CLI, "--stack", "example", "--cwd", REPO_ROOT], { encoding: "utf8" });
+        for (const host of ["arm-metal-1", "arm-hcloud-1", "arm-robot-1", "x86-robot-1"]) {
+            const block = out.split(/\n\s*Host /).find(b => b.startsWith(host))!;
+            expect(block, host).to.contain("metrics: 127.0.0.1:9100 (Prometheus node exporter, loopback)");
+            expect(block, host).to.contain(`runner-fleet:index:HostMetrics  fleet-${host}-metrics`).and.contain(`command:remote:Command  fleet-${host}-metrics-install`);
+        }
+        const section = out.slice(out.indexOf("Scrape targets"));
+        expect(section).to.match(/^Scrape targets \(Prometheus file_sd_configs: pulumi stack output metricsTargets --json/);
+        expect(section).to.match(/\n  arm-hcloud-1\s+127\.0\.0\.1:9100\s+arch=arm64 kind=github-runner\n/);
+        expect(section).to.match(/\n  x86-robot-1\s+127\.0\.0\.1:9100\s+arch=amd64 kind=actuated\n/);
+        expect(section).to.contain("loopback, reachable from the host itself only").and.contain("SSH tunnel");
+        const json = JSON.parse(execFileSync(process.execPath, [...PLAN_CLI, "--stack", "example", "--cwd", REPO_ROOT, "--json"], { encoding: "utf8" }));
+        expect(json.metricsTargets).to.deep.include({ targets: ["127.0.0.1:9100"], labels: { host: "arm-metal-1", arch: "arm64", kind: "actuated" } });
+        expect(json.metricsTargets).to.have.length(4);
+    });
+
+    it("shows no scrape targets for a stack with metrics off", () => {
+        const example = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.example.yaml"), "utf8");
+        const dir = projectDir({ "Pulumi.quiet.yaml": example.replace(/^config:\n/m, "config:\n  runner-fleet:metrics:\n    enabled: false\n") });
+        const r = spawnSync(process.execPath, [...PLAN_CLI, "--stack", "quiet", "--cwd", dir], { encoding: "utf8" });
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.stdout).to.not.contain("Scrape targets").and.not.contain("metrics:").and.not.contain("HostMetrics");
     });
 
     it("never hands ciphertext to the program: secure values become placeholders", () => {
@@ -218,7 +243,9 @@ describe("the offline plan of a program composed its own way", function () {
             fleet("blue", [{ name: "blue-arm", provider: "existing", plan: "rx170", address: "192.0.2.21" }]);
             fleet("green", [{ name: "green-x86", provider: "hetzner-cloud", plan: "ccx33", location: "fsn1", agent: "github-runner" }]);
             const own = new ExistingHost("lab-box", { address: "192.0.2.30", arch: "amd64", kvm: false, model: "ax102", privateKey: pulumi.secret("k") });
-            new RunnerAgent("lab-box-agent", { host: own, kind: "github-runner", labels: ["lab-amd64"], org: "example-org", secrets: { githubRunnerToken: "g" } });
+            const agent = new RunnerAgent("lab-box-agent", { host: own, kind: "github-runner", labels: ["lab-amd64"], org: "example-org", secrets: { githubRunnerToken: "g" } });
+            // Beside the host, not below it: grouped with it by the host it names.
+            new HostMetrics("lab-box-metrics", { host: own, agent: "github-runner", bindAddress: "10.0.0.30:9100", after: [agent.install] });
             return {};
         });
         expect([during, Error.stackTraceLimit]).to.deep.equal([0, limit]);
@@ -233,7 +260,10 @@ describe("the offline plan of a program composed its own way", function () {
         const lab = plan.hosts.find(h => h.host === "lab-box")!;
         expect(lab).to.deep.include({ fleet: null, component: "lab-box", provider: "existing", plan: "ax102", agent: "github-runner", labels: ["lab-amd64"] });
         expect(lab.monthlyPrice).to.be.a("number");
-        expect(lab.resources.map(r => r.name)).to.include.members(["lab-box", "lab-box-ready", "lab-box-agent", "lab-box-agent-install"]);
+        expect(lab.resources.map(r => r.name)).to.include.members(["lab-box", "lab-box-ready", "lab-box-agent", "lab-box-agent-install", "lab-box-metrics", "lab-box-metrics-install"]);
+        expect(lab.metrics).to.equal("10.0.0.30:9100");
+        expect(plan.metricsTargets).to.deep.include({ targets: ["10.0.0.30:9100"], labels: { host: "lab-box", arch: "amd64", kind: "github-runner" } });
+        expect(plan.metricsTargets.map(t => t.labels.host)).to.have.members(["blue-arm", "green-x86", "lab-box"]);
         const blue = plan.hosts.find(h => h.host === "blue-arm")!;
         expect(blue).to.deep.include({ fleet: "blue", component: "blue-blue-arm", agent: "actuated", monthlyPrice: 184, currency: "EUR" });
         // Each fleet's own resources (organization wiring) stay with it; nothing is lost.
@@ -241,6 +271,8 @@ describe("the offline plan of a program composed its own way", function () {
         expect(plan.hosts.reduce((n, h) => n + h.resources.length, 0) + plan.fleetWide.length).to.equal(plan.resourceCount);
         const text = formatPlan(plan);
         expect(text).to.contain("Fleet blue: 1 host(s), 184.00 EUR per month").and.contain("Fleet green: 1 host(s)")
-            .and.contain("Host lab-box: existing ax102, amd64, agent github-runner");
+            .and.contain("Host lab-box: existing ax102, amd64, agent github-runner")
+            .and.contain("metrics: 10.0.0.30:9100 (Prometheus node exporter, private address)")
+            .and.contain("10.0.0.30:9100: a private address, reachable from the hosts' private network only");
     });
 });

@@ -24,6 +24,7 @@ function variantConfig(): { config: Record<string, string>; secretKeys: string[]
     set("github", { org: "variant-org", manage: false, runnerGroup: "builders" });
     set("agent", { kind: "github-runner", labels: ["native"], instances: 2, ephemeral: false, installDocker: false, runnerVersion: "2.328.0", labelPrefix: "fleet" });
     set("mirror", { enabled: true, bindAddress: "172.17.0.1:5000", upstream: "https://mirror.example.com" });
+    set("metrics", { enabled: true, bindAddress: "10.0.0.2:9100" });
     set("endpoints", { githubUrl: "https://ghe.example.com", githubApi: "https://ghe.example.com/api/v3" });
     set("hosts", [
         { name: "x86-1", provider: "existing", arch: "amd64", kvm: true, agent: "actuated", address: "192.0.2.10", user: "ubuntu", port: 2222, privateKeySecret: "x86Key", vmDevice: "/dev/nvme1n1", labels: ["big"] },

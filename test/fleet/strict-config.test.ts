@@ -104,8 +104,9 @@ describe("SSH open to the whole internet", function () {
 });
 
 /**
- * One list of cases for the mirror's address, run against the config's check
- * and the host scripts' own (is_private_bind in scripts/host/common.sh).
+ * One list of cases for the address a service binds to (the mirror's, the
+ * metrics exporter's), run against the config's check and the host scripts'
+ * own (is_private_bind in scripts/host/common.sh).
  */
 const BIND_HOSTS: readonly [string, boolean][] = [
     ["127.0.0.1", true], ["127.10.0.5", true], ["10.0.0.1", true], ["172.16.0.1", true], ["172.31.255.1", true],
@@ -114,7 +115,7 @@ const BIND_HOSTS: readonly [string, boolean][] = [
     ["203.0.113.5", false], ["::", false], ["fd00::1", false], ["fc00::5", false], ["2001:db8::1", false], ["mirror.example.com", false],
 ];
 
-describe("the mirror address check is the host scripts' own", () => {
+describe("the bind address check (mirror, metrics) is the host scripts' own", () => {
     const shell = (host: string) => spawnSync("bash", ["-c", `. "$1"; is_private_bind "$2"`, "x", path.join(REPO_ROOT, "scripts", "host", "common.sh"), host]).status === 0;
     for (const [host, ok] of BIND_HOSTS) {
         it(`${host}: ${ok ? "private" : "refused"} on both sides`, () => {

@@ -329,9 +329,9 @@ describe("hosts never wait for each other", () => {
             depths.push(longestChain(resources));
         }
         // A Hetzner Cloud plain host: key and firewall, server, ready, scripts copy, secrets, the operator's runners
-        // and token steps, install, mirror (an actuated host: ..., install, configure, the port probe: 8).
+        // and token steps, install, mirror, metrics (an actuated host: ..., install, configure, the port probe or the metrics).
         expect(depths).to.deep.equal([depths[0], depths[0], depths[0]]);
-        expect(depths[0]).to.equal(9);
+        expect(depths[0]).to.equal(10);
     });
 });
 

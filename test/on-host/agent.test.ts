@@ -61,13 +61,14 @@ function closure(resources: readonly RecordedResource[], start: RecordedResource
 }
 
 describe("RunnerAgent and RegistryMirror in a fleet", () => {
-    it("creates, per host, the ready, secrets, install and mirror commands", async () => {
+    it("creates, per host, the ready, secrets, install, mirror and metrics commands", async () => {
         const { resources } = await recordFleet();
         for (const host of ["arm-1", "arm-2", "x86-1"]) {
             const names = commands(resources).map(c => c.name).filter(n => n.startsWith(`fleet-${host}-`));
             // actuated hosts also get the in-place step (licence, mirror login) after the install.
             expect(names, host).to.have.members([
                 `fleet-${host}-ready`, `fleet-${host}-agent-secrets`, `fleet-${host}-agent-install`, `fleet-${host}-mirror-configure`,
+                `fleet-${host}-metrics-install`,
                 ...(host.startsWith("arm") ? [`fleet-${host}-agent-configure`] : []),
             ]);
         }
@@ -204,10 +205,10 @@ describe("RunnerAgent and RegistryMirror in a fleet", () => {
         expect(await valueOf(result.pair[0])).to.equal(`a ${Buffer.from("other-license").toString("base64")}\nb ${Buffer.from("other-token").toString("base64")}\n`);
     });
 
-    it("has a delete side on every agent and mirror command, run before a replacement is created", async () => {
+    it("has a delete side on every agent, mirror and metrics command, run before a replacement is created", async () => {
         const { resources } = await recordFleet();
         for (const cmd of commands(resources).filter(c => !c.name.endsWith("-ready") && !c.name.endsWith("-agent-configure"))) {
-            expect(String(cmd.inputs.delete), cmd.name).to.match(/(remove-actuated|remove-github-runner|remove-mirror|write-secrets)\.sh/);
+            expect(String(cmd.inputs.delete), cmd.name).to.match(/(remove-actuated|remove-github-runner|remove-mirror|remove-metrics|write-secrets)\.sh/);
         }
         // The in-place step removes nothing: the install's delete side removes the agent, and a
         // replacement of the step (a new Docker Hub user) must not take the agent down first.

@@ -21,7 +21,7 @@ interface Resource { isComponent?: boolean; inputProperties?: Record<string, Pro
 interface Schema { name: string; resources: Record<string, Resource>; types: Record<string, { type: string; properties?: Record<string, Prop>; enum?: { value: string }[] }> }
 
 const SNAPSHOT = path.join(REPO_ROOT, "test", "snapshots", "component-schema.json");
-const COMPONENTS = ["RunnerFleet", "EquinixMetalHost", "HetznerCloudHost", "ExistingHost", "RunnerAgent", "RegistryMirror", "GithubOrgWiring", "BuildWorkflow"];
+const COMPONENTS = ["RunnerFleet", "EquinixMetalHost", "HetznerCloudHost", "ExistingHost", "RunnerAgent", "RegistryMirror", "HostMetrics", "GithubOrgWiring", "BuildWorkflow"];
 
 describe("the component package's schema", function () {
     // The analyzer builds a TypeScript program of the package: seconds, more on a loaded machine.

@@ -183,6 +183,42 @@ describe("stack config validation", () => {
         }
     });
 
+    it("turns metrics on by default, on loopback, and takes them off or on a private address", () => {
+        const on = specOf(fleet([metal("m1")]));
+        expect(on.metrics).to.deep.equal({ enabled: true, bindAddress: "127.0.0.1:9100" });
+        expect(specOf(fleet([metal("m1")], { metrics: { enabled: false } })).metrics.enabled).to.equal(false);
+        for (const bind of ["10.0.0.2:9100", "172.17.0.1:9100", "192.168.1.5:9100", "[::1]:9100", "localhost:9100"]) {
+            expect(problemsOf(fleet([metal("m1")], { metrics: { bindAddress: bind } })), bind).to.deep.equal([]);
+        }
+    });
+
+    it("rejects metrics bound to a public address, with the setting's path, the mirror's wording and a fix of its own", () => {
+        for (const [bind, why] of [["0.0.0.0:9100", "listens on every address"], ["203.0.113.5:9100", "is not a loopback or private address"], ["[::]:9100", "every address"], ["9100", "is not host:port"]]) {
+            const p = only(problemsOf(fleet([metal("m1")], { metrics: { bindAddress: bind } })), "metrics.bindAddress");
+            expect(p.message, bind).to.contain(why);
+            expect(p.fix, bind).to.contain("private network address").and.not.contain("Docker bridge");
+            // The mirror's check is the same one: the same wording for the same address.
+            const mirror = only(problemsOf(fleet([metal("m1")], { mirror: { bindAddress: bind.replace("9100", "5000") } })), "mirror.bindAddress");
+            expect(mirror.message, bind).to.equal(p.message.replace("9100", "5000"));
+            expect(mirror.fix).to.contain("Docker bridge");
+        }
+        // Turned off, a bad bind is still a mistake in the stack file.
+        only(problemsOf(fleet([metal("m1")], { metrics: { enabled: false, bindAddress: "0.0.0.0:9100" } })), "metrics.bindAddress");
+    });
+
+    it("rejects metrics on an address the hosts' mirror takes: its bind, its figures' port, actuated's bridge", () => {
+        const plain = [hcloud("h1")];
+        const taken = only(problemsOf(fleet(plain, { metrics: { bindAddress: "127.0.0.1:5000" } })), "metrics.bindAddress");
+        expect(taken.message).to.contain("taken by the host's Docker Hub mirror").and.contain("127.0.0.1:5001");
+        only(problemsOf(fleet(plain, { metrics: { bindAddress: "127.0.0.1:5001" } })), "metrics.bindAddress");
+        only(problemsOf(fleet(plain, { mirror: { bindAddress: "172.17.0.1:5000" }, metrics: { bindAddress: "172.17.0.1:5000" } })), "metrics.bindAddress");
+        only(problemsOf(fleet([metal("m1")], { metrics: { bindAddress: "192.168.128.1:5000" } })), "metrics.bindAddress");
+        // Not where the hosts' mirror is not: actuated's bridge on plain hosts, any mirror when it is off, another port.
+        expect(problemsOf(fleet(plain, { metrics: { bindAddress: "192.168.128.1:5000" } }))).to.deep.equal([]);
+        expect(problemsOf(fleet(plain, { mirror: { enabled: false }, metrics: { bindAddress: "127.0.0.1:5000" } }))).to.deep.equal([]);
+        expect(problemsOf(fleet(plain, { metrics: { bindAddress: "127.0.0.1:5002" } }))).to.deep.equal([]);
+    });
+
     it("checks agent settings: instances, runner version, VM disk and device", () => {
         const problems = problemsOf(fleet([metal("m1", { vmDevice: "sdb" }), hcloud("h1", { vmDevice: "/dev/sdb" })],
             { agent: { instances: 0, runnerVersion: "v2", vmDiskSize: "lots" } }));

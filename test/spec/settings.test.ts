@@ -61,7 +61,7 @@ describe("the settings' declarations", () => {
 
     it("are the only place a default is written (components and scripts)", () => {
         const literals = [
-            DEFAULTS.mirror.bindAddress, DEFAULTS.mirror.upstream, DEFAULTS.mirror.ttl, DEFAULTS.agent.runnerVersion,
+            DEFAULTS.mirror.bindAddress, DEFAULTS.mirror.upstream, DEFAULTS.mirror.ttl, DEFAULTS.agent.runnerVersion, DEFAULTS.metrics.bindAddress,
             ...Object.values(DEFAULTS.endpoints).filter((v): v is string => typeof v === "string"),
         ];
         const files = [...sourceFiles(path.join(REPO_ROOT, "components")), ...sourceFiles(path.join(REPO_ROOT, "scripts"))]
@@ -75,13 +75,14 @@ describe("the settings' declarations", () => {
                 expect(text.includes(literal), `${path.relative(REPO_ROOT, file)} writes the default ${literal} again`).to.equal(false);
             }
         }
-        expect(settingKeys()).to.have.length(10);
+        expect(settingKeys()).to.have.length(11);
     });
 
     it("are never defaulted again on a host: the host scripts take each stack setting as given, and stop without it", () => {
-        // The variables the components fill from stack settings (agent, mirror, endpoints, github).
+        // The variables the components fill from stack settings (agent, mirror, metrics, endpoints, github).
         const fromStack = ["MIRROR_BIND", "MIRROR_UPSTREAM", "MIRROR_TTL", "MIRROR_DOWNLOAD_URL", "INSTANCES", "RUNNER_DOWNLOAD_URL",
-            "GITHUB_URL", "GITHUB_API_URL", "RUNNER_GROUP", "EPHEMERAL", "INSTALL_DOCKER", "DRAIN_TIMEOUT", "ACTUATED_INSTALLER_URL", "MIRROR", "RUNNER_VERSION"];
+            "GITHUB_URL", "GITHUB_API_URL", "RUNNER_GROUP", "EPHEMERAL", "INSTALL_DOCKER", "DRAIN_TIMEOUT", "ACTUATED_INSTALLER_URL", "MIRROR", "RUNNER_VERSION",
+            "METRICS_BIND"];
         const hostDir = path.join(REPO_ROOT, "scripts", "host");
         const found: string[] = [];
         for (const file of fs.readdirSync(hostDir).filter(f => f.endsWith(".sh"))) {
@@ -91,7 +92,7 @@ describe("the settings' declarations", () => {
                     found.push(`${file}: ${m[0]}`);
                 }
             }
-            const literals = [DEFAULTS.mirror.bindAddress, DEFAULTS.mirror.upstream, DEFAULTS.mirror.ttl, DEFAULTS.runnerGroup,
+            const literals = [DEFAULTS.mirror.bindAddress, DEFAULTS.mirror.upstream, DEFAULTS.mirror.ttl, DEFAULTS.runnerGroup, DEFAULTS.metrics.bindAddress,
                 ...Object.values(DEFAULTS.endpoints).filter((v): v is string => typeof v === "string")];
             for (const literal of literals) {
                 if (text.includes(`:-${literal}}`) || text.includes(`(default ${literal})`)) {
