@@ -73,6 +73,8 @@ cmd_setup() {
     command -v skopeo >/dev/null || need+=(skopeo)
     command -v htpasswd >/dev/null || need+=(apache2-utils)
     command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static binfmt-support)
+    # Prometheus (and promtool) scrape the test hosts' exporters from the bridge and check the shipped rules.
+    command -v prometheus >/dev/null || need+=(prometheus)
     if [ "${#need[@]}" -gt 0 ]; then
         log "installing ${need[*]}"
         apt-get update -qq

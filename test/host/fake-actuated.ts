@@ -186,6 +186,15 @@ if [ ! -f /var/lib/actuated/certs/server.crt ]; then
     -addext subjectAltName=IP:192.168.128.1 -keyout /var/lib/actuated/certs/server.key -out /var/lib/actuated/certs/server.crt 2>/dev/null
   chmod 0600 /var/lib/actuated/certs/server.key
 fi
+# Firecracker: one process per microVM (firecracker-microvm/firecracker, docs/getting-started.md); the
+# stand-in lasts as long as the job it was booted for.
+cat > /usr/local/bin/firecracker <<'FC'
+#!/bin/sh
+# Stand-in for firecracker: one microVM, as long as its job (--job-seconds).
+while [ $# -gt 0 ]; do [ "$1" = --job-seconds ] && seconds="$2"; shift; done
+sleep "\${seconds:-1}"
+FC
+chmod 0755 /usr/local/bin/firecracker
 echo "installed containerd, CNI and firecracker (stand-in)"
 `;
 }
@@ -239,7 +248,9 @@ EOF
     licence="$(sha256sum < "\${HOME:-/root}/.actuated/LICENSE" | cut -c1-16)"
     python3 -m http.server 443 --bind 0.0.0.0 >/dev/null 2>&1 &
     while true; do
-      curl -fsS -X POST "${base}/_fake/actuated/heartbeat?user=$(id -un)&arch=${arch}&licence=\${licence}&id=$(cat "\${HOME:-/root}/.actuated/agent-id" 2>/dev/null)" >/dev/null || true
+      answer="$(curl -fsS -X POST "${base}/_fake/actuated/heartbeat?user=$(id -un)&arch=${arch}&licence=\${licence}&id=$(cat "\${HOME:-/root}/.actuated/agent-id" 2>/dev/null)" || true)"
+      # A job: one microVM for it (docs.actuated.com: each job gets a fresh microVM).
+      case "\${answer}" in job:*) /usr/local/bin/firecracker --api-sock "/run/actuated-vm-$RANDOM.sock" --job-seconds "\${answer#job:}" & ;; esac
       sleep 2
     done ;;
   *)

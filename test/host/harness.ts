@@ -8,12 +8,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ExistingHost, RegistryMirror, RunnerAgent, RunnerAgentArgs, RegistryMirrorArgs } from "../../components";
+import { ExistingHost, HostMetrics, RegistryMirror, RunnerAgent, RunnerAgentArgs, RegistryMirrorArgs } from "../../components";
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { RunResult } from "../../scripts/lib/drift";
 import { RecordedResource } from "../../components/testing/mock-runtime";
 import { REPO_ROOT, record } from "../harness";
-import { HOST_SCRIPT_DIR, renderInlineCommand, scriptHash } from "../../components/remote/remote-script";
+import { HOST_SCRIPT_DIR, hostScriptsHash, scriptHash } from "../../components/remote/remote-script";
 
 export const ROOT = REPO_ROOT;
 const TESTHOST = path.join(ROOT, "scripts", "e2e", "testhost.sh");
@@ -22,8 +22,11 @@ export function testhost(...args: string[]): string {
     return execFileSync("bash", [TESTHOST, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
 }
 
-/** What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer, ICU for the runner's .NET. */
-export const APT_PACKAGES = ["sudo", "libicu72", "libkrb5-3"];
+/**
+ * What the scripts install on a minimal host, served from the bridge: sudo for actuated's installer, ICU for the runner's .NET,
+ * Prometheus's node exporter for the fleet's metrics.
+ */
+export const APT_PACKAGES = ["sudo", "libicu72", "libkrb5-3", "prometheus-node-exporter"];
 
 /**
  * What the amd64 runner host has besides, as a server with containers has them: Docker and containerd
@@ -161,14 +164,21 @@ export function runSecrets() {
  * The commands RunnerAgent and RegistryMirror render for a host, evaluated
  * under the mock runtime exactly as `pulumi up` would evaluate them.
  */
-export async function renderHost(host: Host, privateKey: string, agent: Omit<RunnerAgentArgs, "host">, mirror?: Omit<RegistryMirrorArgs, "host">): Promise<Record<string, RenderedCommand>> {
+export async function renderHost(
+    host: Host, privateKey: string, agent: Omit<RunnerAgentArgs, "host">, mirror?: Omit<RegistryMirrorArgs, "host">,
+    metrics?: { bindAddress: string },
+): Promise<Record<string, RenderedCommand>> {
     const { resources } = await record(() => {
         const h = new ExistingHost(host.name, {
             address: host.address, arch: host.arch, kvm: agent.kind === "actuated", privateKey: pulumi.secret(privateKey),
         });
         const a = new RunnerAgent(`${host.name}-agent`, { ...agent, host: h });
-        if (mirror) {
-            new RegistryMirror(`${host.name}-mirror`, { ...mirror, host: h, after: [a.install] });
+        const m = mirror ? new RegistryMirror(`${host.name}-mirror`, { ...mirror, host: h, after: [a.install] }) : undefined;
+        if (metrics) {
+            new HostMetrics(`${host.name}-metrics`, {
+                host: h, agent: agent.kind, bindAddress: metrics.bindAddress, mirrorMode: mirror?.mode,
+                mirrorBind: mirror?.mode === "registry" ? mirror.bindAddress : undefined, after: [a.install, ...(m ? [m.configure] : [])],
+            });
         }
     });
     const out: Record<string, RenderedCommand> = {};
@@ -212,25 +222,36 @@ export function runLineOf(text: string): { script: string; env: Record<string, s
 }
 
 /**
- * A host step as the runner-fleet of commit `rev` rendered it for the same
- * settings: the scripts' text inside the command (renderInlineCommand, with
- * that commit's scripts), its settings hash (the trigger) by that commit's
- * scripts. An upgrade replaces the step where the trigger differs (the old
- * delete side first: deleteBeforeReplace), else updates it.
+ * What the runner-fleet of commit `rev` (a version with the scripts copy) left on a host with the same settings:
+ * its scripts folder (to copy, then its ready step, which checks the folder's hash and installs it) and each
+ * step's run line with the settings hash that version gave it (`trigger`; `newTrigger` is this version's). At an
+ * upgrade pulumi replaces a step whose trigger changed: the delete side the state holds runs first (the same
+ * run line as now, so the scripts the new ready step installed), then the new create; a step whose run line did
+ * not change does not run.
  */
-export function previousStep(cmd: RenderedCommand, rev: string): { create: string; delete: string; trigger: string; newTrigger: string } {
-    const source = (name: string) => execFileSync("git", ["show", `${rev}:scripts/host/${name}`], { cwd: ROOT, encoding: "utf8" });
-    const create = runLineOf(cmd.create);
-    if (!create) {
-        throw new Error(`${cmd.name}: no run line in its command`);
+export function previousVersion(rev: string, cmds: Record<string, RenderedCommand>, steps: readonly string[]): {
+    scripts: RenderedCommand; ready: string; steps: Record<string, { create: string; trigger: string; newTrigger: string }>;
+} {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-fleet-previous-"));
+    execFileSync("sh", ["-c", `git -C "$1" archive "$2" scripts/host | tar -x -C "$3"`, "sh", ROOT, rev, dir]);
+    const folder = path.join(dir, "scripts", "host");
+    const source = (name: string) => fs.readFileSync(path.join(folder, name), "utf8");
+    const files = fs.readdirSync(folder).sort().map(name => ({ name, text: source(name) }));
+    const copy = cmds.scripts.copy as { source: string; remotePath: string };
+    const out: Record<string, { create: string; trigger: string; newTrigger: string }> = {};
+    for (const step of steps) {
+        const line = runLineOf(cmds[step].create);
+        if (!line) {
+            throw new Error(`${step}: no run line in its command`);
+        }
+        const { SETTINGS_HASH: newTrigger, ...settings } = line.env;
+        const trigger = scriptHash(line.script, settings, source);
+        out[step] = { create: cmds[step].create.replace(newTrigger, trigger), trigger, newTrigger };
     }
-    const { SETTINGS_HASH: newTrigger, ...settings } = create.env;
-    const trigger = scriptHash(create.script, settings, source);
-    const del = runLineOf(cmd.delete);
     return {
-        create: renderInlineCommand(create.script, { ...settings, SETTINGS_HASH: trigger }, source),
-        delete: del ? renderInlineCommand(del.script, del.env, source) : "",
-        trigger, newTrigger,
+        scripts: { ...cmds.scripts, copy: { ...copy, source: folder } },
+        ready: cmds.ready.create.replace(hostScriptsHash(), hostScriptsHash(files)),
+        steps: out,
     };
 }
 

@@ -13,17 +13,20 @@ import { HostTarget, checkHost, formatTable } from "../../scripts/lib/drift";
 import { fleetStatus, formatStatusMarkdown, formatStatusTable, listOrgRunners } from "../../scripts/lib/status";
 import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
+import { SuitePrometheus, catalogMismatches, promtool } from "./prometheus";
+import { FLEET_METRICS } from "../../components/spec/metrics";
+import { metricNamesOf, shippedQueries } from "../../scripts/lib/promql";
 import { runShell } from "../harness";
 import { hostScript, renderInlineCommand, sha256 } from "../../components/remote/remote-script";
-import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, copyToRemote, previousStep, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
+import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, copyToRemote, previousVersion, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
 
 const N_PULLS = 5;
 /** sigs.k8s.io/cri-tools, from the Go module proxy. */
 const CRICTL_VERSION = "1.34.0";
 /** The last commit before the mirror moved to distribution 3: the host suite upgrades a host from it. */
 const PREVIOUS_RELEASE = "ad89dfd";
-/** The last commit before the scripts copy (every step carried its scripts' text): what the upgrade test starts from. */
-const UPGRADE_FROM = "ba47c94";
+/** The last commit before the fleet's metrics (and the job-started hook): what the upgrade test starts from. */
+const UPGRADE_FROM = "22cc100";
 /** Distribution 2.8, Debian's docker-registry, run beside the fleet's mirror for the figures (anonymous; a port of its own). */
 const COMPARE_BIND = "127.0.0.1:5005";
 const figures = new Figures();
@@ -104,6 +107,10 @@ describe("host scripts on real systemd hosts", function () {
 
     const secrets = runSecrets();
     const world = new World(secrets);
+    /** The suite's Prometheus on the bridge, scraping the hosts whose metrics are installed. */
+    const prometheus = new SuitePrometheus(`${WORLD_IP}:9090`);
+    /** When Prometheus held each host's figures while jobs ran: the shipped queries are run at these times. */
+    const scrapedAt: number[] = [];
     const hosts = new TestHosts();
     let runner: Host;
     let actuated: Host;
@@ -157,7 +164,7 @@ describe("host scripts on real systemd hosts", function () {
             .then(r => psSamples.push(r.stdout));
         let total = 0;
         try {
-            for (const step of ["scripts", "ready", "agent-secrets", "agent-install", "agent-configure", "mirror-configure"]) {
+            for (const step of ["scripts", "ready", "agent-secrets", "agent-install", "agent-configure", "mirror-configure", "metrics-install"]) {
                 if (step === "scripts") {
                     const t0 = Date.now();
                     await copyToRemote(hosts, host, cmds.scripts);
@@ -179,7 +186,7 @@ describe("host scripts on real systemd hosts", function () {
      * (the host leaving the fleet) the ready step's. `hostStays`: the agent and mirror go, the host keeps its place.
      */
     async function down(host: Host, cmds: Record<string, RenderedCommand>, hostStays = false): Promise<void> {
-        for (const step of ["mirror-configure", "agent-install", "agent-secrets", ...(hostStays ? [] : ["ready"])]) {
+        for (const step of ["metrics-install", "mirror-configure", "agent-install", "agent-secrets", ...(hostStays ? [] : ["ready"])]) {
             if (cmds[step]) {
                 await run(host, cmds[step].delete, "", `delete ${step}`);
             }
@@ -207,6 +214,7 @@ describe("host scripts on real systemd hosts", function () {
         world.registryArchives = { [path.basename(registryArchive)]: registryArchive };
         world.tools = { crictl: testhost("crictl", CRICTL_VERSION, "amd64") };
         await world.start();
+        await prometheus.start();
         runner = hosts.boot("runner", 1, "amd64");
         actuated = hosts.boot("actuated", 2, "amd64");
         arm = hosts.boot("arm", 3, "arm64");
@@ -214,11 +222,12 @@ describe("host scripts on real systemd hosts", function () {
         const t1 = Date.now();
         await Promise.all([runner, actuated, arm, month].map(h => hosts.waitForSsh(h, 240_000)));
         figure(`four hosts booted and answering SSH in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
-        rc = await renderHost(runner, hosts.privateKey, runnerArgs(), runnerMirror());
+        rc = await renderHost(runner, hosts.privateKey, runnerArgs(), runnerMirror(), { bindAddress: `${runner.address}:9100` });
     });
 
     after(async () => {
         hosts.downAll();
+        await prometheus.stop();
         await world.stop();
         figures.print("host suite figures");
     });
@@ -245,7 +254,8 @@ describe("host scripts on real systemd hosts", function () {
         /** The runner host as the drift check and status read it from a stack's drift output. */
         const runnerTarget = (): HostTarget => ({
             name: "runner", address: runner.address, user: "root", port: 22, hostKey: null, privateKeySecret: "sshPrivateKey",
-            privateKey: hosts.privateKey, agent: "github-runner", instances: 1, mirrorMode: "registry", mirrorBind: "127.0.0.1:5000", expect: "",
+            privateKey: hosts.privateKey, agent: "github-runner", instances: 1, mirrorMode: "registry", mirrorBind: "127.0.0.1:5000",
+            metricsBind: `${runner.address}:9100`, expect: "",
         });
         /** Distribution 2.8 (Debian's docker-registry, in the test root) as a transient unit with the fleet's proxy settings, anonymous. */
         const startCompare = async (ttl: string) => {
@@ -404,6 +414,7 @@ describe("host scripts on real systemd hosts", function () {
             // The stand-in runner is 2.329.0, older than the catalog's newest: that check alone drifts.
             expect(report.checks.filter(c => !c.ok).map(c => c.check), JSON.stringify(report.checks)).to.deep.equal(["runner-version-1"]);
             expect(report.checks.find(c => c.check === "mirror-cache")?.ok).to.equal(true);
+            expect(report.checks.find(c => c.check === "metrics-exporter")?.ok, JSON.stringify(report.checks)).to.equal(true);
             expect(report.mirror?.blobs).to.deep.equal({ requests: vars.blobs.Requests, hits: vars.blobs.Hits, misses: vars.blobs.Misses });
             expect(report.mirror?.hitRatio).to.equal(vars.blobs.Hits / vars.blobs.Requests);
             const table = formatTable({ status: report.status, exitCode: 3, stacks: [{ stack: "e2e", status: report.status, cloud: { status: "ok", changes: [] }, hosts: [report] }] });
@@ -434,6 +445,70 @@ describe("host scripts on real systemd hosts", function () {
             await waitFor(async () => !(await listOrgRunners(gh)).some(r => r.name === "runner-1" && r.busy), "the job to end", 60_000);
         });
 
+        it("serves its figures to Prometheus on its private address only: jobs counted with durations, busy then idle, the mirror's hits, the runner-offline alert firing and resolving", async () => {
+            const bind = `${runner.address}:9100`;
+            // The exporter listens where the stack said and nowhere else; the package's own unit stays off.
+            const listening = await hosts.sh(runner, "ss -ltnH | awk '$4 ~ /:9100$/ { print $4 }'; systemctl is-enabled prometheus-node-exporter 2>&1 | tail -n 1; systemctl is-active runner-fleet-node-exporter runner-fleet-metrics.timer");
+            expect(listening.trim().split("\n")).to.deep.equal([bind, "masked", "active", "active"]);
+            // What it serves is the catalog's, to the help text: every family but the microVMs (actuated only).
+            const served = await hosts.sh(runner, `curl -fsS http://${bind}/metrics`);
+            expect(catalogMismatches(served, FLEET_METRICS.filter(m => m.name !== "runner_fleet_microvms_running"))).to.deep.equal([]);
+            // As the stack output gives it (metricsTargets: file_sd entries).
+            prometheus.scrape({ targets: [bind], labels: { host: "runner", arch: "amd64", kind: "github-runner" } });
+            await prometheus.until(`up{job="runner-fleet",host="runner"}`, s => s.length === 1 && s[0].value === 1);
+            const one = async (expr: string) => (await prometheus.query(expr))[0]?.value ?? 0;
+            const r1 = `runner="runner-1"`;
+            const started = await one(`runner_fleet_jobs_started_total{${r1}}`);
+            const succeeded = await one(`runner_fleet_jobs_completed_total{${r1},result="succeeded"}`);
+            const failed = await one(`runner_fleet_jobs_completed_total{${r1},result="failed"}`);
+            const count = await one(`runner_fleet_job_duration_seconds_count{${r1}}`);
+            const buckets = async () => new Map((await prometheus.query(`runner_fleet_job_duration_seconds_bucket{${r1}}`)).map(b => [b.metric.le, b.value]));
+            const bucketsBefore = await buckets();
+            // Busy while a job runs, idle after: as Prometheus saw it, not as the test asks the host.
+            world.giveJob("runner-1", 25);
+            await prometheus.until(`runner_fleet_runner_busy{${r1}}`, s => s[0]?.value === 1, 90_000);
+            await waitFor(async () => !world.isBusy("runner-1"), "the first job to end", 90_000);
+            await prometheus.until(`runner_fleet_runner_busy{${r1}}`, s => s[0]?.value === 0, 90_000);
+            world.giveJob("runner-1", 12);
+            await waitFor(async () => !world.jobWaiting("runner-1") && !world.isBusy("runner-1"), "the second job to end", 90_000);
+            world.giveJob("runner-1", 3, "failing");
+            await waitFor(async () => !world.jobWaiting("runner-1") && !world.isBusy("runner-1"), "the failing job to end", 90_000);
+            await prometheus.until(`runner_fleet_jobs_completed_total{${r1},result="failed"}`, s => (s[0]?.value ?? 0) > failed, 90_000);
+            expect(await one(`runner_fleet_jobs_started_total{${r1}}`)).to.equal(started + 3);
+            expect(await one(`runner_fleet_jobs_completed_total{${r1},result="succeeded"}`)).to.equal(succeeded + 2);
+            expect(await one(`runner_fleet_jobs_completed_total{${r1},result="failed"}`)).to.equal(failed + 1);
+            expect(await one(`runner_fleet_jobs_lost_total{${r1}}`)).to.equal(0);
+            expect(await one(`runner_fleet_job_duration_seconds_count{${r1}}`)).to.equal(count + 3);
+            // The durations as the runner's own lines give them, to the second: 25 s, 12 s and 3 s, give or take the hooks.
+            const bucketsAfter = await buckets();
+            expect(["10", "30", "60", "+Inf"].map(b => (bucketsAfter.get(b) ?? 0) - (bucketsBefore.get(b) ?? 0))).to.deep.equal([1, 3, 3, 3]);
+            const median = await one(`histogram_quantile(0.5, sum by (le) (increase(runner_fleet_job_duration_seconds_bucket{${r1}}[5m])))`);
+            const sum = await one(`runner_fleet_job_duration_seconds_sum{${r1}}`);
+            figure(`Prometheus, the runner host after 3 jobs (25 s, 12 s, 3 s failing): started +3, succeeded +2, failed +1, lost 0; ` +
+                `job duration median over 5m ${median.toFixed(1)}s, sum of all ${sum}s over ${count + 3} jobs`);
+            expect(median).to.be.within(10, 30);
+            // The mirror's hits, after pulls through it (the figures check.sh reports too).
+            const hits = await one(`runner_fleet_mirror_hits_total{host="runner",type="blob"}`);
+            // Twice: the first pull fetches what an earlier test did not, the second is served from the cache.
+            await pullPy("http://127.0.0.1:5000", "library/hello");
+            await pullPy("http://127.0.0.1:5000", "library/hello");
+            const after = await prometheus.until(`runner_fleet_mirror_hits_total{host="runner",type="blob"}`, s => (s[0]?.value ?? 0) > hits, 90_000);
+            const vars = await mirrorVars();
+            figure(`Prometheus, the runner host's mirror: blob hits ${hits} -> ${after[0].value} after two pulls (expvar says ${vars.blobs.Hits} of ${vars.blobs.Requests})`);
+            scrapedAt.push(Math.floor(Date.now() / 1000));
+            // The runner's service stopped (by hand, or a crash that stays down): RunnerFleetRunnerOffline fires, and resolves once it is back.
+            const offline = async () => (await prometheus.alerts()).find(a => a.labels.alertname === "RunnerFleetRunnerOffline" && a.labels.runner === "runner-1");
+            await hosts.sh(runner, "systemctl stop runner-fleet-runner@1");
+            const t0 = Date.now();
+            await waitFor(async () => (await offline())?.state === "firing", "RunnerFleetRunnerOffline to fire", 120_000);
+            const fired = (Date.now() - t0) / 1000;
+            await hosts.sh(runner, "systemctl start runner-fleet-runner@1");
+            const t1 = Date.now();
+            await waitFor(async () => (await offline()) === undefined, "RunnerFleetRunnerOffline to resolve", 120_000);
+            figure(`Prometheus, RunnerFleetRunnerOffline (for shortened to 10s): firing ${fired.toFixed(0)}s after the runner's service stopped, resolved ${((Date.now() - t1) / 1000).toFixed(0)}s after it started`);
+            await waitFor(async () => world.online("runner-1"), "the runner to be back", 60_000);
+        });
+
         it("changes nothing on a second run: no file rewritten, no service restarted", async () => {
             const before = await hosts.sh(runner, STATE_SH);
             const ms = await up(runner, rc, "second run");
@@ -443,45 +518,46 @@ describe("host scripts on real systemd hosts", function () {
             expect(world.count("register")).to.equal(1);
         });
 
-        it("upgrades from the version before the scripts copy as pulumi would: the copy and ready, then every step once more, none replaced; only ready.sh and the scripts' record change, no unit restarts, the registration is kept", async () => {
-            // The host as the previous version left it: each step run as that version rendered it (the scripts' text
-            // inside, with its scripts), no staged copy, no record of the scripts' hash.
+        it("upgrades from the version before as pulumi would: the copy and ready, the agent's install replaced (the runner drained, put back and registered again under its id), the mirror untouched, metrics installed; a second up changes nothing", async () => {
+            // The host as the previous version left it: no metrics, its scripts folder copied and installed by its
+            // ready step, each step run with the settings hash it gave it.
             const steps = ["agent-secrets", "agent-install", "mirror-configure"];
-            const previous = Object.fromEntries(steps.map(s => [s, previousStep(rc[s], UPGRADE_FROM)]));
-            const oldReady = renderInlineCommand("ready.sh", { RUNNER_FLEET_HOST: "runner", EXPECTED_ARCH: "amd64", BOOT_TIMEOUT: "1200" },
-                name => execFileSync("git", ["show", `${UPGRADE_FROM}:scripts/host/${name}`], { cwd: ROOT, encoding: "utf8" }));
-            await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet /etc/runner-fleet/scripts.sha256");
-            await run(runner, oldReady, "", "the previous version's ready");
+            const previous = previousVersion(UPGRADE_FROM, rc, steps);
+            await run(runner, rc["metrics-install"].delete, "", "the metrics removed, as before them");
+            await hosts.sh(runner, "rm -rf /root/.cache/runner-fleet");
+            await copyToRemote(hosts, runner, previous.scripts);
+            await run(runner, previous.ready, "", "the previous version's ready");
             for (const s of steps) {
-                await run(runner, previous[s].create, s === "agent-install" ? await mint(rc) : rc[s].stdin, `the previous version's ${s}`);
+                await run(runner, previous.steps[s].create, s === "agent-install" ? await mint(rc) : rc[s].stdin, `the previous version's ${s}`);
             }
-            const before = await hosts.sh(runner, STATE_SH);
+            const mirrorRun = async () => (await hosts.sh(runner, "systemctl show -p InvocationID --value runner-fleet-mirror; find /var/lib/runner-fleet/mirror -type f | wc -l")).trim();
+            const mirrorBefore = await mirrorRun();
             const registered = world.count("register");
-            // The upgrade, in pulumi's order: the copy (new), ready (updated), then each step: replaced where its
-            // trigger changed (deleteBeforeReplace: the state's delete side, the previous version's, first), else updated.
+            const id = world.runners.get("runner-1")?.id;
+            // The upgrade, in pulumi's order: the copy and ready (updated), then each step whose run line changed:
+            // replaced where its trigger changed (deleteBeforeReplace: the delete side the state holds, which runs the
+            // scripts the new ready installed, then the new create); then the new metrics step.
             const t0 = Date.now();
             await copyToRemote(hosts, runner, rc.scripts);
             await run(runner, rc.ready.create, "", "upgrade: ready");
             const replaced: string[] = [];
             for (const s of steps) {
-                if (previous[s].trigger !== previous[s].newTrigger) {
+                if (previous.steps[s].trigger !== previous.steps[s].newTrigger) {
                     replaced.push(s);
-                    await run(runner, previous[s].delete, "", `upgrade: the previous version's delete side of ${s}`);
+                    await run(runner, rc[s].delete, "", `upgrade: the delete side of ${s}`);
+                    await run(runner, rc[s].create, s === "agent-install" ? await mint(rc) : rc[s].stdin, `upgrade: ${s}`);
                 }
-                await run(runner, rc[s].create, s === "agent-install" ? await mint(rc) : rc[s].stdin, `upgrade: ${s}`);
             }
-            const changed = changedLines(before, await hosts.sh(runner, STATE_SH));
-            figure(`github-runner host, the upgrade from ${UPGRADE_FROM} in ${((Date.now() - t0) / 1000).toFixed(1)}s: replaced ${replaced.join(", ") || "none"}; ` +
-                `changed on the host: ${[...new Set(changed.map(l => l.slice(2).split(" ")[0]))].join(", ") || "nothing"}`);
-            // As the CHANGELOG says: only ready.sh changed among the scripts, so no step's trigger did, and none is
-            // replaced (a replacement would run the previous version's delete side, which writes that version's scripts).
-            expect(replaced).to.deep.equal([]);
-            // What changed: ready.sh and the record of the scripts' hash. No unit restarted (their lines carry the
-            // InvocationID), nothing else rewritten.
-            const expected = /^[-+] (\/usr\/local\/lib\/runner-fleet\/ready\.sh|\/etc\/runner-fleet\/scripts\.sha256) /;
-            expect(changed.filter(l => !expected.test(l))).to.deep.equal([]);
-            expect(changed.some(l => l.startsWith("+ /etc/runner-fleet/scripts.sha256 ")), "the scripts' hash recorded").to.equal(true);
-            expect(world.count("register")).to.equal(registered);
+            await run(runner, rc["metrics-install"].create, rc["metrics-install"].stdin, "upgrade: metrics-install");
+            figure(`github-runner host, the upgrade from ${UPGRADE_FROM} in ${((Date.now() - t0) / 1000).toFixed(1)}s: replaced ${replaced.join(", ") || "none"}`);
+            // As the CHANGELOG says: the install and the supervisor changed (the job-started hook), so the agent's install
+            // is replaced; the mirror's and the secrets' scripts did not change, so those steps do not run.
+            expect(replaced).to.deep.equal(["agent-install"]);
+            expect(await mirrorRun()).to.equal(mirrorBefore);
+            expect(world.count("register")).to.equal(registered + 1);
+            expect(world.runners.get("runner-1")?.id).to.equal(id);
+            const after = await hosts.sh(runner, "systemctl is-active runner-fleet-runner@1 runner-fleet-node-exporter runner-fleet-metrics.timer; grep -c '^ACTIONS_RUNNER_HOOK_JOB_STARTED=/usr/local/lib/runner-fleet/job-started.sh$' /opt/runner-fleet/runner-1/.env");
+            expect(after.trim().split("\n")).to.deep.equal(["active", "active", "active", "1"]);
             expect((await hosts.sh(runner, "ls /root/.cache/runner-fleet/host | wc -l")).trim()).to.equal(String(fs.readdirSync(path.join(ROOT, "scripts", "host")).length));
             // A second up changes nothing.
             const settled = await hosts.sh(runner, STATE_SH);
@@ -1074,12 +1150,14 @@ SH
             secrets: { actuatedLicense: over.licence ?? secrets.actuatedLicense, actuatedToken: over.token ?? secrets.actuatedToken, dockerHubToken: secrets.registryPassword },
             endpoints: { actuatedInstaller: `${world.base}/actuated/install.sh`, allowInsecureHttp: true },
         });
+        /** Where the actuated host's exporter listens: its address on the bridge, where the suite's Prometheus is. */
+        const actuatedMetrics = () => ({ bindAddress: `${actuated.address}:9100` });
         /** The operator-side probe as `pulumi up` runs it: here, where the test runs. */
         const probe = (cmds: Record<string, RenderedCommand>) => spawnSync("sh", ["-c", cmds["agent-port"].create], {
             encoding: "utf8", env: { ...process.env, ...cmds["agent-port"].environment, TIMEOUT: "3" },
         });
         before(async () => {
-            ac = await renderHost(actuated, hosts.privateKey, agentArgs(), { mode: "actuated" });
+            ac = await renderHost(actuated, hosts.privateKey, agentArgs(), { mode: "actuated" }, actuatedMetrics());
         });
 
         it("the stand-in installer fails, as get.actuated.com does, on a host without sudo", async () => {
@@ -1141,6 +1219,76 @@ SH
             expect(authenticated, "every upstream fetch carried the login, none was anonymous").to.deep.equal(fetched);
         });
 
+        it("serves its figures to Prometheus: a microVM per running job, the agent and actuated's mirror up, no runner series", async () => {
+            const bind = `${actuated.address}:9100`;
+            prometheus.scrape({ targets: [bind], labels: { host: "actuated", arch: "amd64", kind: "actuated" } });
+            await prometheus.until(`up{job="runner-fleet",host="actuated"}`, s => s.length === 1 && s[0].value === 1);
+            // Two jobs at once: actuated boots a microVM for each (one firecracker process per microVM).
+            world.giveActuatedJob(45);
+            world.giveActuatedJob(45);
+            const during = await prometheus.until(`runner_fleet_microvms_running{host="actuated"}`, s => s[0]?.value === 2, 90_000);
+            scrapedAt.push(Math.floor(Date.now() / 1000));
+            const up = await prometheus.query(`runner_fleet_agent_up{host="actuated"} or runner_fleet_mirror_up{host="actuated"}`);
+            expect(up.map(s => `${s.metric.__name__} ${s.metric.unit} ${s.value}`).sort()).to.deep.equal(["runner_fleet_agent_up actuated 1", "runner_fleet_mirror_up registry-mirror 1"]);
+            expect(await prometheus.query(`{__name__=~"runner_fleet_(runner|jobs?)_.*", host="actuated"}`)).to.deep.equal([]);
+            const served = await hosts.sh(actuated, `curl -fsS http://${bind}/metrics`);
+            const actuatedFamilies = FLEET_METRICS.filter(m => !/^runner_fleet_(runner|jobs?)_/.test(m.name) && !/^runner_fleet_mirror_(?!up)/.test(m.name));
+            expect(catalogMismatches(served, actuatedFamilies)).to.deep.equal([]);
+            const labels = during[0].metric;
+            expect([labels.host, labels.arch, labels.kind]).to.deep.equal(["actuated", "amd64", "actuated"]);
+            await prometheus.until(`runner_fleet_microvms_running{host="actuated"}`, s => s[0]?.value === 0, 120_000);
+            figure("Prometheus, the actuated host: 2 microVMs while two jobs ran, 0 after; agent and actuated's mirror up");
+        });
+
+        it("every PromQL expression of the shipped rules and dashboard returns data from the suite's Prometheus; promtool passes what the package ships", async () => {
+            const rules = promtool("check", "rules", "monitoring/alerts.yml");
+            expect(rules.code, rules.output).to.equal(0);
+            const config = promtool("check", "config", "monitoring/prometheus.yml");
+            expect(config.code, config.output).to.equal(0);
+            figure(`promtool: ${rules.output.split("\n").filter(l => /SUCCESS/.test(l)).join("; ")}; ${config.output.split("\n").filter(l => /SUCCESS/.test(l)).join("; ")}`);
+            const missing: string[] = [];
+            let asTheyAre = 0;
+            let conditionsNotMet = 0;
+            const queries = shippedQueries(ROOT);
+            for (const q of queries) {
+                const answers = await Promise.all(scrapedAt.map(t => prometheus.query(q.expr, t)));
+                if (answers.some(a => a.length > 0)) {
+                    asTheyAre++;
+                    continue;
+                }
+                // An alert whose condition did not hold returns nothing; every metric it names must still have series.
+                const names = metricNamesOf(q.expr);
+                const absent: string[] = [];
+                for (const name of names) {
+                    const found = await Promise.all(scrapedAt.map(t => prometheus.query(`count({__name__="${name}"})`, t)));
+                    if (!found.some(a => a.length > 0)) {
+                        absent.push(name);
+                    }
+                }
+                if (q.source.startsWith("alerts.yml") && absent.length === 0 && names.length > 0) {
+                    conditionsNotMet++;
+                } else {
+                    missing.push(`${q.source}: ${q.expr}${absent.length ? ` (no series: ${absent.join(", ")})` : ""}`);
+                }
+            }
+            figure(`shipped PromQL: ${queries.length} expressions; ${asTheyAre} returned data as they are, ${conditionsNotMet} alert conditions that did not hold with every metric they name present`);
+            expect(missing).to.deep.equal([]);
+            // The picture the README shows: Prometheus's own graph page, in headless Chromium, when there is one.
+            const shot = process.env.METRICS_SCREENSHOT;
+            const chromium = ["chromium", "chromium-browser"].find(c => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0);
+            if (shot && chromium) {
+                const graphs = [
+                    "sum by (host) (runner_fleet_runner_busy) or sum by (host) (runner_fleet_microvms_running)",
+                    "sum by (result) (increase(runner_fleet_jobs_completed_total[2m]))",
+                    "sum by (host) (rate(runner_fleet_mirror_hits_total[2m]))",
+                ];
+                const q = graphs.map((g, i) => `g${i}.expr=${encodeURIComponent(g)}&g${i}.tab=0&g${i}.range_input=30m&g${i}.stacked=0&g${i}.show_exemplars=0`).join("&");
+                const r = spawnSync(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1500",
+                    "--virtual-time-budget=20000", `--screenshot=${path.resolve(shot)}`, `${prometheus.url}/graph?${q}`], { encoding: "utf8", timeout: 120_000 });
+                figure(`screenshot of Prometheus's graph page: ${r.status === 0 ? shot : `failed: ${r.stderr.slice(-300)}`}`);
+            }
+        });
+
         it("listens on 443 for the control plane; the probe from where pulumi runs passes, and both checks fail when the port is closed", async () => {
             const open = probe(ac);
             expect(open.status, open.stderr).to.equal(0);
@@ -1159,7 +1307,7 @@ SH
 
         it("applies a new licence in place: the agent restarts with it, with no new enrolment and no wipe", async () => {
             const licence = `${secrets.actuatedLicense}-rotated`;
-            const next = await renderHost(actuated, hosts.privateKey, agentArgs({ licence }), { mode: "actuated" });
+            const next = await renderHost(actuated, hosts.privateKey, agentArgs({ licence }), { mode: "actuated" }, actuatedMetrics());
             // What pulumi up would re-run: the steps whose stdin changed, not the enrolment.
             expect(next["agent-install"].create).to.equal(ac["agent-install"].create);
             expect(next["agent-configure"].stdin).to.not.equal(ac["agent-configure"].stdin);
@@ -1174,7 +1322,7 @@ SH
         });
 
         it("enrolls again on a label change, wiping VM_DEV, once running microVMs have finished", async () => {
-            const next = await renderHost(actuated, hosts.privateKey, agentArgs({ labels: ["actuated", "gpu"], licence: `${secrets.actuatedLicense}-rotated` }), { mode: "actuated" });
+            const next = await renderHost(actuated, hosts.privateKey, agentArgs({ labels: ["actuated", "gpu"], licence: `${secrets.actuatedLicense}-rotated` }), { mode: "actuated" }, actuatedMetrics());
             expect(next["agent-install"].create).to.not.equal(ac["agent-install"].create);
             // A job's microVM, for as long as the drain should wait.
             await hosts.sh(actuated, "cp /bin/sleep /usr/local/bin/firecracker; (setsid /usr/local/bin/firecracker 8 >/dev/null 2>&1 &)");
@@ -1191,7 +1339,7 @@ SH
         it("judges a re-enrolment by what it did: a refused token fails the step and keeps the old settings; the next run with a good one enrolls", async () => {
             const licence = `${secrets.actuatedLicense}-rotated`;
             const labels = ["actuated", "gpu", "ssd"];
-            const refused = await renderHost(actuated, hosts.privateKey, agentArgs({ labels, licence, token: "a-token-actuated-refuses" }), { mode: "actuated" });
+            const refused = await renderHost(actuated, hosts.privateKey, agentArgs({ labels, licence, token: "a-token-actuated-refuses" }), { mode: "actuated" }, actuatedMetrics());
             const applied = "cat /var/lib/runner-fleet/actuated.applied /var/lib/runner-fleet/agent.hash";
             const before = await hosts.sh(actuated, applied);
             const enrolled = world.count("enroll");
@@ -1203,7 +1351,7 @@ SH
             expect(world.count("enroll")).to.equal(enrolled);
             expect((await hosts.sh(actuated, "systemctl is-active actuated")).trim(), "the agent enrolled before keeps running").to.equal("active");
 
-            const good = await renderHost(actuated, hosts.privateKey, agentArgs({ labels, licence }), { mode: "actuated" });
+            const good = await renderHost(actuated, hosts.privateKey, agentArgs({ labels, licence }), { mode: "actuated" }, actuatedMetrics());
             await run(actuated, good["agent-secrets"].create, good["agent-secrets"].stdin, "secrets with the good token");
             await run(actuated, good["agent-install"].create, good["agent-install"].stdin, "the enrolment again");
             expect(world.events.filter(e => e.kind === "enroll").map(e => e.detail.labels).slice(-1)).to.deep.equal(["actuated,gpu,ssd"]);

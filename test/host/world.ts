@@ -221,17 +221,23 @@ ephemeral="$(python3 -c 'import json; print(str(json.load(open(".credentials"))[
 export FAKE_BASE="$base" GITHUB_WORKSPACE="$root/_work/app/app" RUNNER_TEMP="$root/_work/_temp"
 worker=""
 report() { curl -fsS -X POST "$base/_fake/runners/$name/$1" >/dev/null 2>&1 || true; }
+# What the listener writes to its terminal (AR Terminal.WriteLine, "{DateTime.UtcNow:u}: ..."): Runner.cs
+# "Listening for Jobs" once connected; JobDispatcher.cs "Running job: <name>" and "Job <name> completed
+# with result: <result>" (Canceled when the runner's shutdown cancels it).
+term() { echo "$(date -u '+%F %TZ'): $*"; }
 shutdown() {
   report "signal?sig=$1"
   if [ -n "$worker" ] && kill -0 "$worker" 2>/dev/null; then
     # The real listener tells the worker over its IPC channel (RunnerShutdown); here, SIGTERM.
     kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null
+    term "Job build-\${job:-0} completed with result: Canceled"
     report "report?result=Failed&reason=shutdown&job=\${job:-0}"
   fi
   exit 0
 }
 trap 'shutdown INT' INT
 trap 'shutdown TERM' TERM
+term "Listening for Jobs"
 self_update() {
   local target="$1" url="$2" old
   rm -rf _work/_update && mkdir -p _work/_update
@@ -262,11 +268,13 @@ while true; do
     job:*)
       IFS=: read -r seconds kind job <<< "\${answer#job:}"
       mkdir -p "$GITHUB_WORKSPACE" "$RUNNER_TEMP" && echo "left by the job" > "$GITHUB_WORKSPACE/output.txt"
+      term "Running job: build-$job"
       "$bindir/Runner.Worker" spawnclient "$seconds" "$kind" "$job" &
       worker=$!
       wait "$worker"; rc=$?
       while kill -0 "$worker" 2>/dev/null; do wait "$worker"; rc=$?; done
       worker=""
+      term "Job build-$job completed with result: $([ "$rc" = 0 ] && echo Succeeded || echo Failed)"
       report "report?result=$([ "$rc" = 0 ] && echo Succeeded || echo Failed)&job=$job"
       if [ "$ephemeral" = true ]; then rm -f .runner .credentials; exit 0; fi ;;
     update:*)
@@ -300,8 +308,12 @@ if [ "$kind" = container ]; then
   mkdir -p "$HOME/.docker" && printf '{"auths":{"example.com":{"auth":"am9iOnNlY3JldA=="}}}\n' > "$HOME/.docker/config.json"
   printf '[user]\n\tname = job %s\n' "$job" > "$HOME/.gitconfig"
 fi
+# The job-started hook is the job's first step (AR JobExtension.cs, "Set up job").
+if [ -n "\${ACTIONS_RUNNER_HOOK_JOB_STARTED:-}" ]; then "$ACTIONS_RUNNER_HOOK_JOB_STARTED" >/dev/null 2>&1 || true; fi
 sleep "$seconds" & wait $!
 rc=0
+# A job whose own steps fail.
+[ "$kind" != failing ] || rc=1
 if [ "$kind" = container ]; then
   running="$(docker inspect -f '{{.State.Running}}' "job-$job" 2>/dev/null || echo gone)"
   note "container=$running"
@@ -486,11 +498,19 @@ export class World {
         this.events.push({ kind: "deleted-by-github", detail: { name } });
     }
 
-    /** Hands the runner named `name` a job that lasts `seconds` (a container job with kind "container"); returns its id. */
-    giveJob(name: string, seconds = 1, kind: "plain" | "container" = "plain"): number {
+    /** Hands the runner named `name` a job that lasts `seconds` (a container job with kind "container", one whose steps fail with "failing"); returns its id. */
+    giveJob(name: string, seconds = 1, kind: "plain" | "container" | "failing" = "plain"): number {
         const id = this.nextJob++;
         this.jobsFor.set(name, { seconds, kind, id });
         return id;
+    }
+
+    /** Jobs waiting for the actuated agent, by how many seconds each lasts. */
+    private readonly actuatedJobs: number[] = [];
+
+    /** Hands the actuated agent a job lasting `seconds`: it runs it in a microVM of its own. */
+    giveActuatedJob(seconds: number): void {
+        this.actuatedJobs.push(seconds);
     }
 
     /** Whether the runner named `name` runs a job it was handed. */
@@ -855,7 +875,9 @@ export class World {
                 user: url.searchParams.get("user") ?? "", arch: url.searchParams.get("arch") ?? "", at: Date.now(),
                 licence: url.searchParams.get("licence") ?? "", id: url.searchParams.get("id") ?? "",
             });
-            res.end("ok");
+            // actuated's control plane hands the agent a job; the agent boots one microVM for it.
+            const job = this.actuatedJobs.shift();
+            res.end(job === undefined ? "ok" : `job:${job}`);
             return;
         }
         this.json(res, 404, { message: `no fake for ${req.method} ${p}` });
