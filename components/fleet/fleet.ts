@@ -20,7 +20,7 @@ import { RunsOn, buildPlatforms, fleetSecretNames, fleetVariables, runsOnSnippet
 import { DEFAULTS, FleetSpec, HostSpec, SECRET_KEYS } from "../spec/settings";
 import { RunnerFleetConfig } from "../spec/config-types";
 import {
-    ArchRunners, MetricsTarget, ResolvedFleet, ResolvedHost, fleetMetricsTargets, mirrorAddressOf, onEnterpriseServer, privateKeySecretOf, resolveFleet, resolveHost,
+    ArchRunners, MetricsTarget, ResolvedFleet, ResolvedHost, fleetMetricsTargets, metricsBindOf, mirrorAddressOf, onEnterpriseServer, privateKeySecretOf, resolveFleet, resolveHost,
 } from "../spec/resolve";
 import { fleetWarnings } from "../spec/rules";
 import { checkFleet } from "./check";
@@ -264,7 +264,7 @@ export class RunnerFleet extends pulumi.ComponentResource {
         const host = this.createHost(`${name}-${declared.name}`, declared, resolved);
         const agent = this.createAgent(`${name}-${declared.name}-agent`, host, declared, resolved, org);
         const mirror = this.createMirror(`${name}-${declared.name}-mirror`, host, resolved, agent);
-        const metrics = this.createMetrics(`${name}-${declared.name}-metrics`, host, resolved, agent, mirror);
+        const metrics = this.createMetrics(`${name}-${declared.name}-metrics`, host, declared, resolved, agent, mirror);
         return { declared, resolved, host, agent, mirror, metrics };
     }
 
@@ -326,14 +326,14 @@ export class RunnerFleet extends pulumi.ComponentResource {
     }
 
     /** The host's exporter, after its agent and mirror: the figures it writes read both. */
-    private createMetrics(childName: string, host: HostComponent, s: ResolvedHost, agent: RunnerAgent, mirror: RegistryMirror | undefined): HostMetrics | undefined {
+    private createMetrics(childName: string, host: HostComponent, declared: HostSpec, s: ResolvedHost, agent: RunnerAgent, mirror: RegistryMirror | undefined): HostMetrics | undefined {
         if (!this.spec.metrics.enabled) {
             return undefined;
         }
         return new HostMetrics(childName, {
             host,
             agent: s.agent,
-            bindAddress: this.spec.metrics.bindAddress,
+            bindAddress: metricsBindOf(this.spec, declared),
             mirrorMode: mirror?.mode,
             mirrorBind: mirror?.mode === "registry" ? mirror.address : undefined,
             after: [agent.install, ...(agent.configure ? [agent.configure] : []), ...(mirror ? [mirror.configure] : [])],

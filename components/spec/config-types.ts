@@ -188,6 +188,8 @@ export interface FleetHostConfig {
     user?: string;
     /** SSH port, 22 unless set */
     port?: number;
+    /** where this host's node exporter listens, such as its private network address `10.0.0.5:9100` for a Prometheus on that network; `metrics.bindAddress` unless set. Loopback or a private address only */
+    metricsBindAddress?: string;
     /** a whole spare disk for microVM disks, such as `/dev/nvme1n1` (it is wiped); unset: actuated picks one or uses a loopback file */
     vmDevice?: string;
     /** Equinix Metal metro code such as `da` */

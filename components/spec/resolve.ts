@@ -177,12 +177,17 @@ export function metricsTargetOf(host: string, arch: string, kind: string, bind: 
     return { targets: [bind], labels: { host, arch, kind } };
 }
 
+/** Where a host's exporter listens: its own metricsBindAddress, else metrics.bindAddress. */
+export function metricsBindOf(spec: FleetSpec, host: { readonly metricsBindAddress?: string }): string {
+    return host.metricsBindAddress ?? spec.metrics.bindAddress;
+}
+
 /** The fleet's scrape targets, one per host in the config's order; undefined with metrics off. */
 export function fleetMetricsTargets(spec: FleetSpec, resolved: ResolvedFleet): MetricsTarget[] | undefined {
     if (!spec.metrics.enabled) {
         return undefined;
     }
-    return resolved.hosts.map(h => metricsTargetOf(h.name, h.arch, h.agent, spec.metrics.bindAddress));
+    return resolved.hosts.map((h, i) => metricsTargetOf(h.name, h.arch, h.agent, metricsBindOf(spec, spec.hosts[i])));
 }
 
 /**

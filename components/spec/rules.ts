@@ -14,7 +14,7 @@ import { Problem, Problems, within } from "./problems";
 import {
     AgentKind, EndpointsSchema, EndpointsSpec, FleetSpec, HostSpec, hostSchema, INSECURE_HTTP_FIX, INSECURE_HTTP_RISK, SECRET_KEYS, isPlainHttp,
 } from "./settings";
-import { ACTUATED_MIRROR_ADDRESS, hostFacts, requiredSecrets, resolveHost } from "./resolve";
+import { ACTUATED_MIRROR_ADDRESS, hostFacts, metricsBindOf, requiredSecrets, resolveHost } from "./resolve";
 
 /**
  * Every problem of one host that its fields' own checks cannot see, under the
@@ -195,13 +195,22 @@ export function fleetSettingsProblems(spec: FleetSpec, secretsPresent: ReadonlyS
         }
     }
     if (spec.metrics.enabled && spec.mirror.enabled) {
-        // The mirror each kind of host runs: the package's registry on plain hosts, actuated's own on actuated hosts.
-        const kinds = new Set(spec.hosts.map(h => h.agent ?? spec.agent.kind));
-        const taken = [
-            ...(kinds.has("github-runner") ? mirrorListens("registry", spec.mirror.bindAddress) : []),
-            ...(kinds.has("actuated") ? mirrorListens("actuated") : []),
-        ];
-        p.addAll(within("metrics", metricsBindProblems(spec.metrics.bindAddress, taken)));
+        // The mirror each host runs: the package's registry on plain hosts, actuated's own on actuated hosts. A clash
+        // with the fleet-wide bind is told once, under metrics; one with a host's own bind under that host.
+        const told = new Set<string>();
+        spec.hosts.forEach((host, i) => {
+            const kind = host.agent ?? spec.agent.kind;
+            const taken = kind === "github-runner" ? mirrorListens("registry", spec.mirror.bindAddress) : mirrorListens("actuated");
+            const own = host.metricsBindAddress !== undefined;
+            const problems = metricsBindProblems(metricsBindOf(spec, host), taken, own ? "metricsBindAddress" : "bindAddress");
+            const at = own ? `hosts[${i}]` : "metrics";
+            for (const problem of within(at, problems)) {
+                if (!told.has(`${problem.path} ${problem.message}`)) {
+                    told.add(`${problem.path} ${problem.message}`);
+                    p.addAll([problem]);
+                }
+            }
+        });
     }
     for (const key of requiredSecrets(spec)) {
         if (!secretsPresent.has(key)) {

@@ -351,6 +351,11 @@ const BASE_HOST_FIELDS = {
     port: setting(z.number().int().min(1).max(65535).optional(), {
         description: "SSH port, 22 unless set", fix: "write the SSH port as a number from 1 to 65535, such as 22", appliesTo: "all",
     }),
+    metricsBindAddress: setting(checked(privateBindProblem).optional(), {
+        description: "where this host's node exporter listens, such as its private network address `10.0.0.5:9100` for a Prometheus on that network; `metrics.bindAddress` unless set. Loopback or a private address only",
+        fix: "bind the exporter to the host's private network address (such as 10.0.0.5:9100) or to loopback; it tells whoever reaches it about the host and its jobs",
+        appliesTo: "all", docType: "host:port",
+    }),
     vmDevice: setting(matches(/^\/dev\/[A-Za-z0-9/_-]+$/, "a block device path").optional(), {
         description: "a whole spare disk for microVM disks, such as `/dev/nvme1n1` (it is wiped); unset: actuated picks one or uses a loopback file",
         fix: "name a whole spare disk such as /dev/nvme1n1 (it is wiped), or remove vmDevice", appliesTo: "actuated hosts",

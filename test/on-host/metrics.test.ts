@@ -162,6 +162,29 @@ describe("HostMetrics in a fleet", () => {
         ]);
     });
 
+    it("binds a host's exporter to its own metricsBindAddress (a private network address), the others to metrics.bindAddress", async () => {
+        const base = fleetConfig();
+        const { resources, result } = await record(() => new RunnerFleet("fleet", {
+            config: { ...base, metrics: { bindAddress: "10.0.0.2:9100" }, hosts: [{ ...base.hosts[0], metricsBindAddress: "10.1.0.11:9100" }, base.hosts[1]] },
+            secrets: SECRETS,
+        }), { calls });
+        expect(envOf(named(resources, "fleet-arm-1-metrics-install")).METRICS_BIND).to.equal("10.1.0.11:9100");
+        expect(envOf(named(resources, "fleet-x86-1-metrics-install")).METRICS_BIND).to.equal("10.0.0.2:9100");
+        expect((await valueOf(result.metricsTargets))?.map((t: { targets: string[] }) => t.targets[0])).to.deep.equal(["10.1.0.11:9100", "10.0.0.2:9100"]);
+        expect((await valueOf(result.drift))["arm-1"].metricsBind).to.equal("10.1.0.11:9100");
+    });
+
+    it("refuses a host's own metrics bind on a public address or where its mirror listens, under that host", async () => {
+        const base = fleetConfig();
+        for (const [bind, says] of [["198.51.100.7:9100", "not a loopback or private address"], ["127.0.0.1:5001", "taken by the host's Docker Hub mirror"]]) {
+            const { error, resources } = await recordFailure(() => new RunnerFleet("fleet", {
+                config: { ...base, hosts: [base.hosts[0], { ...base.hosts[1], metricsBindAddress: bind }] }, secrets: SECRETS,
+            }));
+            expect(error.message, bind).to.contain("hosts[1].metricsBindAddress").and.contain(says);
+            expect(resources, bind).to.have.length(0);
+        }
+    });
+
     it("with metrics.enabled false creates no HostMetrics and gives no metricsTargets", async () => {
         const { resources, result, componentOutputs } = await recordFleet({ metrics: { enabled: false } });
         expect(byType(resources, HostMetrics.TYPE)).to.have.length(0);
