@@ -4,16 +4,14 @@
 # them report the same figures. Sourced after common.sh, not run.
 # shellcheck shell=bash
 
-# listener_running N: whether runner instance N's Runner.Listener runs (resolved
-# as job_running resolves the worker). Root only reads /proc.
+# listener_running N: whether runner instance N's unit runs its
+# Runner.Listener: a process of that name in the unit's own cgroup (its line in
+# /proc/PID/cgroup ends with the unit, whatever the hierarchy above it). Root
+# only reads /proc.
 listener_running() {
-    local dir="/opt/runner-fleet/runner-$1" pid prog
-    for pid in $(pgrep -f 'Runner\.Listener' 2>/dev/null || true); do
-        prog="$(tr '\0' '\n' <"/proc/${pid}/cmdline" 2>/dev/null | head -n 1 || true)"
-        case "${prog}" in /*) ;; *) prog="$(readlink "/proc/${pid}/cwd" 2>/dev/null || true)/${prog}" ;; esac
-        case "$(readlink -f -- "${prog}" 2>/dev/null || true)" in
-            "${dir}"/*) return 0 ;;
-        esac
+    local pid
+    for pid in $(pgrep -x Runner.Listener 2>/dev/null || true); do
+        grep -q "/runner-fleet-runner@$1\.service\$" "/proc/${pid}/cgroup" 2>/dev/null && return 0
     done
     return 1
 }
