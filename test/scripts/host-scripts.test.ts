@@ -11,6 +11,7 @@ import * as YAML from "yaml";
 import { REPO_ROOT } from "../harness";
 import { scriptBundle } from "../../components/remote/remote-script";
 import { DEFAULTS } from "../../components/spec/settings";
+import { RUNNER_RELEASES, runnerStanding } from "../../components/spec/catalog";
 
 const HOST = path.resolve(REPO_ROOT, "scripts", "host");
 const TOKEN = "fake-hub-token-for-tests \"quoted\" \\ back";
@@ -511,6 +512,120 @@ describe("host scripts", () => {
             expect(r.status).to.equal(1);
             expect(r.out).to.contain("host h1 is " + machine).and.contain("declares it " + other);
         });
+    });
+});
+
+describe("metrics.sh's figures (its formatter, given the facts the host gives it)", () => {
+    const script = fs.readFileSync(path.join(HOST, "metrics.sh"), "utf8");
+    const formatter = script.slice(script.indexOf("cat <<'PY'\n") + "cat <<'PY'\n".length, script.indexOf("\nPY\n"));
+    // The catalog's releases, as install-metrics.sh writes them for it.
+    const RELEASES = RUNNER_RELEASES.map(r => `${r.version}:${r.date}`).join(" ");
+    /** The formatter over `facts` with what earlier runs left in `state`; the textfile it writes. */
+    const format = (facts: string[], state: string, kind = "github-runner") => {
+        const out = tempRoot();
+        const r = spawnSync("python3", ["-c", formatter, "h1", "amd64", kind, RELEASES, state, out], { input: `${facts.join("\n")}\n`, encoding: "utf8" });
+        expect(r.status, r.stderr).to.equal(0);
+        return fs.readFileSync(path.join(out, "runner_fleet.prom"), "utf8");
+    };
+    const value = (text: string, series: string) => {
+        const line = text.split("\n").find(l => l.startsWith(`${series} `) || l.startsWith(series.replace(/}$/, ",")));
+        return line === undefined ? undefined : line.slice(line.lastIndexOf(" ") + 1);
+    };
+    const at = (t: string) => `2026-12-01 10:${t}Z`;
+    const runner = (more: string[] = []) => [
+        `now ${Date.parse("2026-12-01T00:00:00Z") / 1000}`, "unit agent runner-fleet-runner@1 1", "runner 1 registered 1", "runner 1 online 1", "runner 1 busy 0",
+        "runner 1 service-active 1", "runner 1 version 2.335.0", "runner 1 setup-failures 2", ...more,
+    ];
+
+    it("counts jobs by the runner's own lines, times them into the histogram, and counts a job whose listener started again as lost", () => {
+        const state = tempRoot();
+        const first = format(runner([
+            `journal 1 ${at("00:00")}: Listening for Jobs`,
+            `journal 1 ${at("00:05")}: Running job: build`, `journal 1 ${at("00:25")}: Job build completed with result: Succeeded`,
+            `journal 1 ${at("01:00")}: Running job: test`, `journal 1 ${at("03:00")}: Job test completed with result: Failed`,
+            `journal 1 ${at("04:00")}: Running job: long`, `journal 1 ${at("04:30")}: Listening for Jobs`,
+            "journal 1 -- cursor: s=abc;i=1",
+        ]), state);
+        const r1 = 'host="h1",arch="amd64",kind="github-runner",runner="h1-1"';
+        expect(value(first, `runner_fleet_jobs_started_total{${r1}}`)).to.equal("3");
+        expect(value(first, `runner_fleet_jobs_completed_total{${r1},result="succeeded"}`)).to.equal("1");
+        expect(value(first, `runner_fleet_jobs_completed_total{${r1},result="failed"}`)).to.equal("1");
+        expect(value(first, `runner_fleet_jobs_completed_total{${r1},result="abandoned"}`)).to.equal("0");
+        expect(value(first, `runner_fleet_jobs_lost_total{${r1}}`)).to.equal("1");
+        expect(value(first, `runner_fleet_job_duration_seconds_bucket{${r1},le="30"}`)).to.equal("1");
+        expect(value(first, `runner_fleet_job_duration_seconds_bucket{${r1},le="60"}`)).to.equal("1");
+        expect(value(first, `runner_fleet_job_duration_seconds_bucket{${r1},le="120"}`)).to.equal("2");
+        expect(value(first, `runner_fleet_job_duration_seconds_bucket{${r1},le="300"}`)).to.equal("2");
+        expect(value(first, `runner_fleet_job_duration_seconds_bucket{${r1},le="+Inf"}`)).to.equal("2");
+        expect(value(first, `runner_fleet_job_duration_seconds_sum{${r1}}`)).to.equal("140.0");
+        expect(value(first, `runner_fleet_job_setup_failures_total{${r1},check="docker"}`)).to.equal("2");
+        expect(fs.readFileSync(path.join(state, "runner-1.cursor"), "utf8")).to.equal("s=abc;i=1");
+        // The next run adds to what the first counted; a job open when the service stops is lost too.
+        const second = format(runner([`journal 1 ${at("06:00")}: Running job: deploy`, `journal 1 ${at("09:00")}: Job deploy completed with result: Abandoned`,
+            `journal 1 ${at("10:00")}: Running job: cut`]).map(l => l === "runner 1 service-active 1" ? "runner 1 service-active 0" : l), state);
+        expect(value(second, `runner_fleet_jobs_started_total{${r1}}`)).to.equal("5");
+        expect(value(second, `runner_fleet_jobs_completed_total{${r1},result="abandoned"}`)).to.equal("1");
+        expect(value(second, `runner_fleet_jobs_lost_total{${r1}}`)).to.equal("2");
+        expect(value(second, `runner_fleet_job_duration_seconds_count{${r1}}`)).to.equal("3");
+        // No line of the job's own (a step's output in the journal) is taken for the runner's.
+        const third = format(runner(["journal 1 Running job: fake", `journal 1 ${at("11:00")}: Job x completed with result: Pwned`]), state);
+        expect(value(third, `runner_fleet_jobs_started_total{${r1}}`)).to.equal("5");
+    });
+
+    it("counts the days left as the drift check and status do (runnerStanding), +Inf for the newest, and writes no label value it did not check", () => {
+        const r1 = 'host="h1",arch="amd64",kind="github-runner",runner="h1-1"';
+        const today = new Date("2026-12-01T00:00:00Z");
+        for (const version of ["2.329.0", "2.333.0", "2.335.0", "2.335.1"]) {
+            const text = format(runner().map(l => l.replace("version 2.335.0", `version ${version}`)), tempRoot());
+            expect(value(text, `runner_fleet_runner_support_days_left{${r1}}`), version).to.equal(String(runnerStanding(version, today).daysLeft));
+        }
+        const old = format(runner(), tempRoot());
+        expect(old).to.contain(`runner_fleet_runner_info{${r1},version="2.335.0"} 1`);
+        const newest = format(runner().map(l => l.replace("version 2.335.0", `version ${RUNNER_RELEASES[0].version}`)), tempRoot());
+        expect(value(newest, `runner_fleet_runner_support_days_left{${r1}}`)).to.equal("+Inf");
+        const odd = format(runner().map(l => l.replace("version 2.335.0", 'version 2.335.0"} 1\nevil 1')), tempRoot());
+        expect(odd).to.not.contain("evil");
+    });
+
+    it("writes an actuated host's microVMs, agent and mirror, and no runner series", () => {
+        const text = format(["now 1796119200", "unit agent actuated 1", "microvms 2", "unit mirror registry-mirror 1", "disk /var/lib/actuated 100 200"], tempRoot(), "actuated");
+        expect(text).to.contain('runner_fleet_microvms_running{host="h1",arch="amd64",kind="actuated"} 2');
+        expect(text).to.contain('runner_fleet_agent_up{host="h1",arch="amd64",kind="actuated",unit="actuated"} 1');
+        expect(text).to.contain('runner_fleet_disk_free_bytes{host="h1",arch="amd64",kind="actuated",path="/var/lib/actuated"} 100');
+        expect(text).to.not.match(/^runner_fleet_(runner|jobs?)_/m);
+    });
+});
+
+describe("install-metrics.sh", () => {
+    const env = (more: Record<string, string> = {}) => ({
+        RENDER_ONLY: "1", ROOT: tempRoot(), RUNNER_FLEET_HOST: "h1", HOST_ARCH: "amd64", AGENT: "github-runner",
+        METRICS_BIND: "10.0.0.5:9100", MIRROR_MODE: "registry", MIRROR_BIND: "127.0.0.1:5000", ...more,
+    });
+
+    it("renders the exporter's unit on the bind alone, the timer, and the settings with the releases from stdin", () => {
+        const e = env();
+        const r = run("install-metrics.sh", e, "2.336.0 2026-07-20\n2.335.0 2026-06-08\n");
+        expect(r.status, r.out).to.equal(0);
+        const unit = fs.readFileSync(path.join(e.ROOT, "etc/systemd/system/runner-fleet-node-exporter.service"), "utf8");
+        expect(unit).to.contain("--web.listen-address=10.0.0.5:9100 --collector.textfile.directory=/var/lib/runner-fleet-metrics").and.contain("DynamicUser=yes");
+        expect(fs.readFileSync(path.join(e.ROOT, "etc/systemd/system/runner-fleet-metrics.timer"), "utf8")).to.contain("OnUnitActiveSec=15s");
+        expect(fs.readFileSync(path.join(e.ROOT, "etc/runner-fleet/metrics.env"), "utf8")).to.contain('RUNNER_RELEASES="2.336.0:2026-07-20 2.335.0:2026-06-08"');
+    });
+
+    for (const bind of ["0.0.0.0:9100", "203.0.113.9:9100"]) {
+        it(`refuses to listen on ${bind}, writing nothing`, () => {
+            const e = env({ METRICS_BIND: bind });
+            const r = run("install-metrics.sh", e, "");
+            expect(r.status).to.equal(1);
+            expect(r.out).to.contain("is not a loopback or private address");
+            expect(fs.readdirSync(e.ROOT)).to.deep.equal([]);
+        });
+    }
+
+    it("refuses a stdin line that is not a release and its date", () => {
+        const r = run("install-metrics.sh", env(), "2.336.0 2026-07-20\n$(reboot) now\n");
+        expect(r.status).to.equal(1);
+        expect(r.out).to.contain("one 'VERSION YYYY-MM-DD' line per actions/runner release");
     });
 });
 
