@@ -5,12 +5,12 @@
 # shellcheck shell=bash
 
 # listener_running N: whether runner instance N's unit runs its
-# Runner.Listener: a process of that name in the unit's own cgroup (its line in
-# /proc/PID/cgroup ends with the unit, whatever the hierarchy above it). Root
-# only reads /proc.
+# Runner.Listener: a process running bin/Runner.Listener in the unit's own
+# cgroup (its line in /proc/PID/cgroup ends with the unit, whatever the
+# hierarchy above it). Root only reads /proc.
 listener_running() {
     local pid
-    for pid in $(pgrep -x Runner.Listener 2>/dev/null || true); do
+    for pid in $(pgrep -f 'bin/Runner\.Listener' 2>/dev/null || true); do
         grep -q "/runner-fleet-runner@$1\.service\$" "/proc/${pid}/cgroup" 2>/dev/null && return 0
     done
     return 1

@@ -502,6 +502,9 @@ describe("host scripts on real systemd hosts", function () {
             scrapedAt.push(Math.floor(Date.now() / 1000));
             // The runner's service stopped (by hand, or a crash that stays down): RunnerFleetRunnerOffline fires, and resolves once it is back.
             const offline = async () => (await prometheus.alerts()).find(a => a.labels.alertname === "RunnerFleetRunnerOffline" && a.labels.runner === "runner-1");
+            // Online before: the alert that follows is the stop's.
+            await prometheus.until(`runner_fleet_runner_online{${r1}}`, s => s[0]?.value === 1, 60_000);
+            expect(await offline()).to.equal(undefined);
             await hosts.sh(runner, "systemctl stop runner-fleet-runner@1");
             const t0 = Date.now();
             await waitFor(async () => (await offline())?.state === "firing", "RunnerFleetRunnerOffline to fire", 120_000);
@@ -509,6 +512,7 @@ describe("host scripts on real systemd hosts", function () {
             await hosts.sh(runner, "systemctl start runner-fleet-runner@1");
             const t1 = Date.now();
             await waitFor(async () => (await offline()) === undefined, "RunnerFleetRunnerOffline to resolve", 120_000);
+            expect((await prometheus.query(`runner_fleet_runner_online{${r1}}`))[0]?.value).to.equal(1);
             figure(`Prometheus, RunnerFleetRunnerOffline (for shortened to 10s): firing ${fired.toFixed(0)}s after the runner's service stopped, resolved ${((Date.now() - t1) / 1000).toFixed(0)}s after it started`);
             await waitFor(async () => world.online("runner-1"), "the runner to be back", 60_000);
         });
