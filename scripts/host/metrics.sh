@@ -42,6 +42,10 @@ state_dir="${STATE_DIR}/metrics-state"
 mkdir -p "${out_dir}" "${state_dir}"
 chmod 0755 "${out_dir}"
 chmod 0700 "${state_dir}"
+# One run at a time: the timer's and install-metrics.sh's own first run read the
+# same journal cursor and write the same counters (remove-metrics.sh waits on it too).
+exec 9>"${state_dir}/lock"
+flock -w 120 9 || die "another metrics.sh run held ${state_dir}/lock for 120 s"
 
 unit_state() { systemctl is-active "$1" 2>/dev/null || true; }
 one() { if "$@"; then echo 1; else echo 0; fi; }

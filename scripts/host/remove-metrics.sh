@@ -8,7 +8,15 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-systemctl disable --now --quiet runner-fleet-metrics.timer runner-fleet-metrics.service runner-fleet-node-exporter.service 2>/dev/null || true
+# No new run, then the one under way (the timer's, or an install's) ends on its
+# own: stopping a oneshot kills it, and a killed or failed run keeps its unit
+# listed after the files go, until reset-failed.
+systemctl disable --now --quiet runner-fleet-metrics.timer 2>/dev/null || true
+if [ -e "${STATE_DIR}/metrics-state/lock" ]; then
+    flock -w 120 "${STATE_DIR}/metrics-state/lock" true || log "a metrics.sh run still held its lock after 120 s; stopping it"
+fi
+systemctl disable --now --quiet runner-fleet-metrics.service runner-fleet-node-exporter.service 2>/dev/null || true
+systemctl reset-failed runner-fleet-metrics.service runner-fleet-metrics.timer runner-fleet-node-exporter.service 2>/dev/null || true
 rm -f /etc/systemd/system/runner-fleet-metrics.timer /etc/systemd/system/runner-fleet-metrics.service \
     /etc/systemd/system/runner-fleet-node-exporter.service /etc/runner-fleet/metrics.env
 rm -rf /var/lib/runner-fleet-metrics "${STATE_DIR}/metrics-state"

@@ -958,7 +958,15 @@ SH
         });
 
         it("removes the services and deregisters from the organization", async () => {
+            // A figures run under way when the removal starts (the timer's every 15 s; held here for 3 s so it
+            // surely is): stopping a oneshot kills it, and a killed run's unit stays listed after its files go.
+            const during = await hosts.sh(runner, `
+                (flock /var/lib/runner-fleet/metrics-state/lock sleep 3 &) ; sleep 0.3
+                systemctl start --no-block runner-fleet-metrics.service; sleep 0.3
+                systemctl is-active runner-fleet-metrics.service || true`);
+            expect(during.trim()).to.equal("activating");
             await down(runner, rc);
+            const units = await hosts.sh(runner, "systemctl list-units --all --plain --no-legend 'runner-fleet-*'");
             const left = await hosts.sh(runner, `
                 systemctl list-units --all --plain --no-legend 'runner-fleet-*' | wc -l
                 find /etc/runner-fleet /opt/runner-fleet /var/lib/runner-fleet /usr/local/lib/runner-fleet /etc/systemd/system/runner-fleet-* 2>/dev/null | wc -l
@@ -967,7 +975,7 @@ SH
                 ls /etc/containerd/certs.d/docker.io 2>/dev/null | wc -l
                 python3 -c 'import json; print(json.load(open("/etc/docker/daemon.json")).get("registry-mirrors", []))'
                 systemctl is-active docker containerd`);
-            expect(left.trim().split("\n")).to.deep.equal(["0", "0", "0", "0", "0", "[]", "active", "active"]);
+            expect(left.trim().split("\n"), units).to.deep.equal(["0", "0", "0", "0", "0", "[]", "active", "active"]);
             expect(world.runners.size).to.equal(0);
             expect(world.count("remove")).to.be.greaterThan(0);
         });
