@@ -245,10 +245,14 @@ describe("the fleet under the real Pulumi engine", function () {
         const perHost = hostStateBytes(state, ["runner", "actuated"]);
         figure(`state per host (inputs + outputs of its resources, secrets excluded): ${Object.entries(perHost).map(([h, b]) =>
             `${h} ${(b.inputs / 1024).toFixed(1)} + ${(b.outputs / 1024).toFixed(1)} KB in ${b.resources} resources (${b.byResource.map(([n, x]) => `${n} ${(x / 1024).toFixed(1)}`).join(", ")})`).join("; ")}; whole state ${(state.length / 1024).toFixed(0)} KB`);
-        // The scripts' text is in no step: each host's share, agent and mirror included, stays within 10 KB (it was some
-        // 600 KB). The plain hosts' registration watch is the fleet's, once whatever the hosts' number.
+        // The scripts' text is in no step (it was some 600 KB per host): no step holds more than 3 KB (every step's own
+        // script, install or configure, is larger than 4 KB), and each host's share, agent, mirror and metrics included, stays within 12 KB (10.7 KB
+        // measured with the metrics step's 1.8 KB). The plain hosts' registration watch is the fleet's, once whatever the hosts' number.
         for (const [h, b] of Object.entries(perHost)) {
-            expect(b.inputs + b.outputs, h).to.be.lessThan(10 * 1024);
+            expect(b.inputs + b.outputs, h).to.be.lessThan(12 * 1024);
+            for (const [step, bytes] of b.byResource) {
+                expect(bytes, `${h} ${step}`).to.be.lessThan(3 * 1024);
+            }
         }
         const watch = fleetStateBytes(state, "fleet-registrations");
         figure(`the fleet's registration watch: ${(watch / 1024).toFixed(1)} KB`);
