@@ -1264,7 +1264,7 @@ SH
             figure(`promtool: ${rules.output.split("\n").filter(l => /SUCCESS/.test(l)).join("; ")}; ${config.output.split("\n").filter(l => /SUCCESS/.test(l)).join("; ")}`);
             const missing: string[] = [];
             let asTheyAre = 0;
-            let conditionsNotMet = 0;
+            const conditionsNotMet: string[] = [];
             const queries = shippedQueries(ROOT);
             for (const q of queries) {
                 const answers = await Promise.all(scrapedAt.map(t => prometheus.query(q.expr, t)));
@@ -1282,12 +1282,13 @@ SH
                     }
                 }
                 if (q.source.startsWith("alerts.yml") && absent.length === 0 && names.length > 0) {
-                    conditionsNotMet++;
+                    conditionsNotMet.push(q.source.replace(/^alerts\.yml: /, ""));
                 } else {
                     missing.push(`${q.source}: ${q.expr}${absent.length ? ` (no series: ${absent.join(", ")})` : ""}`);
                 }
             }
-            figure(`shipped PromQL: ${queries.length} expressions; ${asTheyAre} returned data as they are, ${conditionsNotMet} alert conditions that did not hold with every metric they name present`);
+            figure(`shipped PromQL: ${queries.length} expressions; ${asTheyAre} returned data as they are, ${conditionsNotMet.length} alert conditions that did not hold ` +
+                `with every metric they name present (${conditionsNotMet.join(", ")})`);
             expect(missing).to.deep.equal([]);
             // The picture the README shows: Prometheus's own graph page, in headless Chromium, when there is one.
             const shot = process.env.METRICS_SCREENSHOT;
