@@ -1131,7 +1131,12 @@ SH
                 await feeding$;
             }
             // Every job handed out ends before the comparison.
-            await waitFor(() => world.jobsGiven.filter(j => j.name.startsWith("month-")).every(j => world.jobReports.some(r => r.job === j.id)), "every job to be reported", 240_000);
+            const unreported = () => world.jobsGiven.filter(j => j.name.startsWith("month-") && !world.jobReports.some(r => r.job === j.id));
+            await waitFor(() => unreported().length === 0, "every job to be reported", 240_000).catch(async (e: Error) => {
+                const journals = await hosts.sh(month, "journalctl -u 'runner-fleet-runner@*' --no-pager -o short-iso | tail -n 40").catch(() => "");
+                throw new Error(`${e.message}: ${JSON.stringify(unreported().map(j => ({ ...j, notes: world.jobNotes.get(j.id) })))}\n` +
+                    `${timeline.join("\n")}\n${journals}`);
+            });
             mark("queue stopped; every job handed out reported");
 
             const given = world.jobsGiven.filter(j => j.name.startsWith("month-"));

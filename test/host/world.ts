@@ -220,6 +220,7 @@ name="$(python3 -c 'import json; print(json.load(open(".credentials"))["name"])'
 ephemeral="$(python3 -c 'import json; print(str(json.load(open(".credentials"))["ephemeral"]).lower())')"
 export FAKE_BASE="$base" GITHUB_WORKSPACE="$root/_work/app/app" RUNNER_TEMP="$root/_work/_temp"
 worker=""
+acquired=""
 report() { curl -fsS -X POST "$base/_fake/runners/$name/$1" >/dev/null 2>&1 || true; }
 # What the listener writes to its terminal (AR Terminal.WriteLine, "{DateTime.UtcNow:u}: ..."): Runner.cs
 # "Listening for Jobs" once connected; JobDispatcher.cs "Running job: <name>" and "Job <name> completed
@@ -232,6 +233,10 @@ shutdown() {
     kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null
     term "Job build-\${job:-0} completed with result: Canceled"
     report "report?result=Failed&reason=shutdown&job=\${job:-0}"
+  elif [ -n "$acquired" ]; then
+    # Acquired, its worker not started yet: the job is the runner's, and it ends canceled.
+    term "Job build-$acquired completed with result: Canceled"
+    report "report?result=Failed&reason=shutdown&job=$acquired"
   fi
   exit 0
 }
@@ -267,13 +272,16 @@ while true; do
   case "$answer" in
     job:*)
       IFS=: read -r seconds kind job <<< "\${answer#job:}"
+      # Taken by another runner, or no longer queued: back to listening.
+      curl -fsS -X POST "$base/_fake/runners/$name/acquire?job=$job" >/dev/null 2>&1 || { sleep 1 & wait $!; continue; }
+      acquired="$job"
       mkdir -p "$GITHUB_WORKSPACE" "$RUNNER_TEMP" && echo "left by the job" > "$GITHUB_WORKSPACE/output.txt"
       term "Running job: build-$job"
       "$bindir/Runner.Worker" spawnclient "$seconds" "$kind" "$job" &
       worker=$!
       wait "$worker"; rc=$?
       while kill -0 "$worker" 2>/dev/null; do wait "$worker"; rc=$?; done
-      worker=""
+      worker="" acquired=""
       term "Job build-$job completed with result: $([ "$rc" = 0 ] && echo Succeeded || echo Failed)"
       report "report?result=$([ "$rc" = 0 ] && echo Succeeded || echo Failed)&job=$job"
       if [ "$ephemeral" = true ]; then rm -f .runner .credentials; exit 0; fi ;;
@@ -821,16 +829,27 @@ export class World {
                 res.end(`update:${this.updateTo} ${this.base}/actions-runner/v${this.updateTo}/actions-runner-linux-${arch}-${this.updateTo}.tar.gz`);
                 return;
             }
+            // A job stays queued until the runner acquires it: actions/runner's listener takes a job request
+            // message, then acquires the job (Runner.cs, the run service's job message call) before JobDispatcher
+            // starts a worker; a listener stopped in between never acquired it, and the job is offered again.
             const job = this.jobsFor.get(m[1]);
             if (job !== undefined && this.runners.has(m[1])) {
-                this.jobsFor.delete(m[1]);
-                this.busy.add(m[1]);
-                this.events.push({ kind: "job", detail: { name: m[1], id: job.id } });
-                this.jobsGiven.push({ id: job.id, name: m[1], kind: job.kind, at: this.now() });
                 res.end(`job:${job.seconds}:${job.kind}:${job.id}`);
                 return;
             }
             res.end("idle");
+            return;
+        }
+        if ((m = /^\/_fake\/runners\/([^/]+)\/acquire$/.exec(p)) && req.method === "POST") {
+            const job = this.jobsFor.get(m[1]);
+            if (job === undefined || job.id !== Number(url.searchParams.get("job")) || !this.runners.has(m[1])) {
+                return this.json(res, 409, { message: "job no longer available" });
+            }
+            this.jobsFor.delete(m[1]);
+            this.busy.add(m[1]);
+            this.events.push({ kind: "job", detail: { name: m[1], id: job.id } });
+            this.jobsGiven.push({ id: job.id, name: m[1], kind: job.kind, at: this.now() });
+            res.end("ok");
             return;
         }
         if ((m = /^\/_fake\/runners\/([^/]+)\/(report|signal|updating)$/.exec(p))) {
