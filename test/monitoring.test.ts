@@ -11,7 +11,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { FLEET_METRICS, FLEET_METRIC_LABELS, FLEET_SCRAPE_JOB, fleetMetricOf, seriesNamesOf } from "../components/spec/metrics";
 import {
-    ALERTS_FILE, DASHBOARD_FILE, dashboardPanels, metricNamesOf, rangesOf, ruleGroupsOf, shippedQueries, substituteTemplateVariables,
+    ALERTS_FILE, DASHBOARD_FILE, asMeasurement, dashboardPanels, metricNamesOf, rangesOf, ruleGroupsOf, shippedQueries, substituteTemplateVariables,
 } from "../scripts/lib/promql";
 import { REPO_ROOT } from "./harness";
 
@@ -65,6 +65,33 @@ describe("metricNamesOf", () => {
             expect(metricNamesOf(expr)).to.deep.equal(names);
         });
     }
+});
+
+describe("asMeasurement", () => {
+    const cases: [string, string][] = [
+        ['up{job="runner-fleet"} == 0', 'up{job="runner-fleet"} == bool 0'],
+        ["a / b < 0.10", "a / b < bool 0.10"],
+        ['x{r!="1"} >= -1 and y{t="<0"}>50', 'x{r!="1"} >= bool -1 and y{t="<0"}> bool 50'],
+        ["a != .5 or b <= 1e3 or c == Inf", "a != bool .5 or b <= bool 1e3 or c == bool Inf"],
+        ["a > bool 0", "a > bool 0"],
+    ];
+    for (const [expr, measured] of cases) {
+        it(`measures ${expr} as ${measured}`, () => {
+            expect(asMeasurement(expr)).to.equal(measured);
+        });
+    }
+
+    it("refuses an expression that compares nothing with a number", () => {
+        expect(() => asMeasurement('rate(x{a!="1"}[5m]) / y')).to.throw(/compares nothing with a number/);
+    });
+
+    it("gives every shipped alert's comparisons bool, so a condition that does not hold still returns its series", () => {
+        for (const q of shippedQueries(REPO_ROOT).filter(q => q.source.startsWith("alerts.yml: "))) {
+            const measured = asMeasurement(q.expr);
+            expect(measured.match(/(==|!=|>=|<=|>|<)\s*(?!bool\b)[-+.\d]/g), q.source).to.equal(null);
+            expect(measured.replace(/ bool\b/g, ""), q.source).to.equal(q.expr);
+        }
+    });
 });
 
 describe("template variables and ranges", () => {

@@ -143,3 +143,28 @@ export function rangesOf(expr: string): number[] {
         return parts.reduce((n, p) => n + Number(p[1]) * unit[p[2]], 0);
     });
 }
+
+/**
+ * An alert condition as a measurement: every comparison against a number
+ * literal (`> 0.5`, `== 0`) given PromQL's `bool` modifier, so the
+ * expression keeps every series it compared, at 1 where the condition held
+ * and 0 where it did not, instead of dropping them ("Comparison binary
+ * operators", prometheus.io/docs/prometheus/latest/querying/operators/). A
+ * condition that does not hold then still returns data where its metrics
+ * exist and its label sets match (an `and` keeps only the series both sides
+ * have). Strings are left alone, and so are label matchers (`!="x"`), which
+ * compare against a string; a comparison that already has `bool` keeps it.
+ * Throws when there is no such comparison: there is nothing to measure.
+ */
+export function asMeasurement(expr: string): string {
+    let compared = 0;
+    const rewritten = expr.split(/("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)/).map((part, i) => i % 2 === 1 ? part :
+        part.replace(/(==|!=|>=|<=|>|<)(\s*)(?!bool\b)(?=[-+]?(?:\d|\.\d|inf\b|nan\b))/gi, (_whole, op: string, space: string) => {
+            compared++;
+            return `${op} bool${space || " "}`;
+        })).join("");
+    if (compared === 0 && !/\bbool\b/.test(expr)) {
+        throw new Error(`"${expr}" compares nothing with a number: there is no condition to measure`);
+    }
+    return rewritten;
+}

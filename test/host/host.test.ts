@@ -15,7 +15,7 @@ import { OpenSshRunner } from "../../scripts/lib/drift-io";
 import { World, WORLD_IP } from "./world";
 import { SuitePrometheus, catalogMismatches, promtool } from "./prometheus";
 import { FLEET_METRICS } from "../../components/spec/metrics";
-import { metricNamesOf, shippedQueries } from "../../scripts/lib/promql";
+import { asMeasurement, metricNamesOf, shippedQueries } from "../../scripts/lib/promql";
 import { runShell } from "../harness";
 import { hostScript, renderInlineCommand, sha256 } from "../../components/remote/remote-script";
 import { Figures, Host, ROOT, RenderedCommand, TestHosts, aptRepos, copyToRemote, previousVersion, sha256File, hostSuitePossible, renderHost, runSecrets, testhost, waitFor } from "./harness";
@@ -1277,7 +1277,9 @@ SH
                     asTheyAre++;
                     continue;
                 }
-                // An alert whose condition did not hold returns nothing; every metric it names must still have series.
+                // An alert whose condition did not hold returns nothing as it is. Measured instead (each
+                // comparison with `bool`), it must return its series at 0 — so its metrics exist and its
+                // divisions and `and`s match label sets — and every metric it names must have series.
                 const names = metricNamesOf(q.expr);
                 const absent: string[] = [];
                 for (const name of names) {
@@ -1286,14 +1288,17 @@ SH
                         absent.push(name);
                     }
                 }
-                if (q.source.startsWith("alerts.yml") && absent.length === 0 && names.length > 0) {
-                    conditionsNotMet.push(q.source.replace(/^alerts\.yml: /, ""));
+                const measured = q.source.startsWith("alerts.yml: ")
+                    ? (await Promise.all(scrapedAt.map(t => prometheus.query(asMeasurement(q.expr), t)))).find(a => a.length > 0)
+                    : undefined;
+                if (measured !== undefined && absent.length === 0 && names.length > 0) {
+                    conditionsNotMet.push(`${q.source.replace(/^alerts\.yml: /, "")} ${measured.length}×${[...new Set(measured.map(m => m.value))].join("/")}`);
                 } else {
-                    missing.push(`${q.source}: ${q.expr}${absent.length ? ` (no series: ${absent.join(", ")})` : ""}`);
+                    missing.push(`${q.source}: ${q.expr}${absent.length ? ` (no series: ${absent.join(", ")})` : ""}${measured === undefined ? " (nothing measured)" : ""}`);
                 }
             }
             figure(`shipped PromQL: ${queries.length} expressions; ${asTheyAre} returned data as they are, ${conditionsNotMet.length} alert conditions that did not hold ` +
-                `with every metric they name present (${conditionsNotMet.join(", ")})`);
+                `returned data measured with bool, every metric they name present (alert series×values: ${conditionsNotMet.join(", ")})`);
             expect(missing).to.deep.equal([]);
             // The picture the README shows: Prometheus's own graph page, in headless Chromium, when there is one.
             const shot = process.env.METRICS_SCREENSHOT;
