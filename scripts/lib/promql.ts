@@ -97,6 +97,9 @@ export function shippedQueries(root: string): ShippedQuery[] {
     return [...rules, ...panels];
 }
 
+/** A PromQL string literal: double- or single-quoted with escapes, or backquoted raw. */
+const STRING_LITERAL = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/;
+
 /** PromQL's words that are neither metrics nor functions: binary and grouping keywords, and the number literals. */
 const KEYWORDS = new Set([
     "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "atan2", "inf", "nan",
@@ -112,7 +115,7 @@ const KEYWORDS = new Set([
  */
 export function metricNamesOf(expr: string): string[] {
     const stripped = expr
-        .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
+        .replace(new RegExp(STRING_LITERAL.source, "g"), '""')
         .replace(/#[^\n]*/g, " ")
         .replace(/\{[^}]*\}/g, "{}")
         .replace(/\[[^\]]*\]/g, "[]")
@@ -158,7 +161,7 @@ export function rangesOf(expr: string): number[] {
  */
 export function asMeasurement(expr: string): string {
     let compared = 0;
-    const rewritten = expr.split(/("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)/).map((part, i) => i % 2 === 1 ? part :
+    const rewritten = expr.split(new RegExp(`(${STRING_LITERAL.source})`)).map((part, i) => i % 2 === 1 ? part :
         part.replace(/(==|!=|>=|<=|>|<)(\s*)(?!bool\b)(?=[-+]?(?:\d|\.\d|inf\b|nan\b))/gi, (_whole, op: string, space: string) => {
             compared++;
             return `${op} bool${space || " "}`;
