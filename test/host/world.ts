@@ -830,8 +830,8 @@ export class World {
                 return;
             }
             // A job stays queued until the runner acquires it: actions/runner's listener takes a job request
-            // message, then acquires the job (Runner.cs, the run service's job message call) before JobDispatcher
-            // starts a worker; a listener stopped in between never acquired it, and the job is offered again.
+            // message, then acquires the job (src/Runner.Listener/Runner.cs, runServer.GetJobMessageAsync) before
+            // JobDispatcher starts a worker; a listener stopped in between never acquired it, and the job is offered again.
             const job = this.jobsFor.get(m[1]);
             if (job !== undefined && this.runners.has(m[1])) {
                 res.end(`job:${job.seconds}:${job.kind}:${job.id}`);
@@ -841,9 +841,15 @@ export class World {
             return;
         }
         if ((m = /^\/_fake\/runners\/([^/]+)\/acquire$/.exec(p)) && req.method === "POST") {
+            // The run service's POST acquirejob (src/Sdk/RSWebApi/RunServiceHttpClient.cs): 409 for a job already
+            // acquired, 404 for one not (or no longer) queued for this runner; the listener retries neither
+            // (src/Runner.Common/RunServer.cs) and goes back to listening.
+            const id = Number(url.searchParams.get("job"));
             const job = this.jobsFor.get(m[1]);
-            if (job === undefined || job.id !== Number(url.searchParams.get("job")) || !this.runners.has(m[1])) {
-                return this.json(res, 409, { message: "job no longer available" });
+            if (job === undefined || job.id !== id || !this.runners.has(m[1])) {
+                return this.jobsGiven.some(j => j.id === id)
+                    ? this.json(res, 409, { message: `job ${id} already acquired` })
+                    : this.json(res, 404, { message: `job ${id} not found` });
             }
             this.jobsFor.delete(m[1]);
             this.busy.add(m[1]);
